@@ -1,0 +1,153 @@
+import { IConstruct } from 'constructs';
+
+/**
+ * Throws a validation error that names the construct path, the prop, the value and the fix.
+ * @internal
+ */
+export function fail(scope: IConstruct | string, prop: string, value: unknown, problem: string, fix: string): never {
+  throw new Error(problemMessage(scope, prop, value, problem, fix));
+}
+
+/**
+ * Formats a validation problem: `[path] prop "value": problem. Fix: ...`.
+ * @internal
+ */
+export function problemMessage(scope: IConstruct | string, prop: string, value: unknown, problem: string, fix: string): string {
+  const path = typeof scope === 'string' ? scope : scope.node.path;
+  return `[${path}] ${prop} ${showValue(value)}: ${problem}. Fix: ${fix}`;
+}
+
+function showValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value === undefined) return '(unset)';
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return String(value);
+  }
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/**
+ * Why `name` is not a DNS-1123 label of at most `max` characters, or undefined.
+ * @internal
+ */
+export function dnsLabelProblem(name: string, max = 63): string | undefined {
+  if (typeof name !== 'string' || name.length === 0) return 'it is empty';
+  if (name.length > max) return `it is ${name.length} characters long, more than ${max}`;
+  if (!DNS_LABEL.test(name)) return 'it must be a DNS-1123 label: lowercase letters, digits and \'-\', starting and ending with a letter or digit';
+  return undefined;
+}
+
+/**
+ * Why `name` is not a DNS-1123 subdomain, or undefined.
+ * @internal
+ */
+export function dnsSubdomainProblem(name: string): string | undefined {
+  if (typeof name !== 'string' || name.length === 0) return 'it is empty';
+  if (name.length > 253) return `it is ${name.length} characters long, more than 253`;
+  if (!DNS_SUBDOMAIN.test(name)) return 'it must be a DNS-1123 subdomain: lowercase letters, digits, \'-\' and \'.\'';
+  return undefined;
+}
+
+/**
+ * A suggestion for a DNS-1123 label derived from an invalid name (for error messages only).
+ * @internal
+ */
+export function suggestDnsLabel(name: string): string {
+  const s = String(name ?? '').toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63);
+  return s.length > 0 ? s : 'my-cluster';
+}
+
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+
+/**
+ * Why `value` is not a valid label value, or undefined.
+ * @internal
+ */
+export function labelValueProblem(value: string): string | undefined {
+  if (typeof value !== 'string') return 'it must be a string';
+  if (value.length > 63) return `it is ${value.length} characters long, more than 63`;
+  if (!LABEL_VALUE.test(value)) return 'a label value may hold letters, digits, \'-\', \'_\' and \'.\', and must start and end with a letter or digit';
+  return undefined;
+}
+
+/**
+ * Why `key` is not a valid label key (`[prefix/]name`), or undefined.
+ * @internal
+ */
+export function labelKeyProblem(key: string): string | undefined {
+  if (typeof key !== 'string' || key.length === 0) return 'it is empty';
+  const slash = key.lastIndexOf('/');
+  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+  const name = slash >= 0 ? key.slice(slash + 1) : key;
+  if (prefix !== undefined && dnsSubdomainProblem(prefix)) return `its prefix "${prefix}" must be a DNS-1123 subdomain`;
+  if (name.length === 0 || name.length > 63 || !LABEL_NAME.test(name)) {
+    return 'its name part must be 1-63 letters, digits, \'-\', \'_\' or \'.\', starting and ending with a letter or digit';
+  }
+  return undefined;
+}
+
+/**
+ * Validates a map of labels and throws with the construct path and prop.
+ * @internal
+ */
+export function checkLabels(scope: IConstruct, prop: string, labels: { [key: string]: string } | undefined): void {
+  for (const [key, value] of Object.entries(labels ?? {})) {
+    const keyProblem = labelKeyProblem(key);
+    if (keyProblem) fail(scope, `${prop} key`, key, keyProblem, 'use a key such as "example.com/tier" or "tier"');
+    const valueProblem = labelValueProblem(value);
+    if (valueProblem) fail(scope, `${prop}["${key}"]`, value, valueProblem, 'use a value such as "gold" (empty is allowed)');
+  }
+}
+
+/** Suffix multipliers of Kubernetes resource quantities. */
+const QUANTITY_SUFFIX: { [suffix: string]: number } = {
+  'n': 1e-9, 'u': 1e-6, 'm': 1e-3, '': 1, 'k': 1e3, 'M': 1e6, 'G': 1e9, 'T': 1e12, 'P': 1e15, 'E': 1e18,
+  'Ki': 2 ** 10, 'Mi': 2 ** 20, 'Gi': 2 ** 30, 'Ti': 2 ** 40, 'Pi': 2 ** 50, 'Ei': 2 ** 60,
+};
+const QUANTITY = /^([+]?)([0-9]+(\.[0-9]*)?|\.[0-9]+)(([eE][-+]?[0-9]+)|n|u|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
+
+/**
+ * Parses a Kubernetes resource quantity ("100m", "1.5", "64Mi", "100M", "1e3") into its value in base units,
+ * or returns undefined when it is not a valid quantity.
+ * @internal
+ */
+export function parseQuantity(quantity: string): number | undefined {
+  if (typeof quantity !== 'string') return undefined;
+  const match = QUANTITY.exec(quantity.trim() === quantity ? quantity : '');
+  if (!match) return undefined;
+  const number = Number(match[2]);
+  const suffix = match[4] ?? '';
+  if (/^[eE][-+]?[0-9]+$/.test(suffix)) return number * 10 ** Number(suffix.slice(1));
+  const multiplier = QUANTITY_SUFFIX[suffix];
+  return multiplier === undefined ? undefined : number * multiplier;
+}
+
+/**
+ * Formats millicores for messages: 1500 -> "1500m", rounded up to whole millicores.
+ * @internal
+ */
+export function formatMillicores(millis: number): string {
+  return `${Math.ceil(millis - 1e-9)}m`;
+}
+
+/**
+ * Formats bytes for messages in Mi, rounded up: 268435456 -> "256Mi".
+ * @internal
+ */
+export function formatMebibytes(bytes: number): string {
+  const mi = bytes / 2 ** 20;
+  return `${Number.isInteger(mi) ? mi : Math.ceil(mi * 10) / 10}Mi`;
+}
+
+/**
+ * Deep copy of plain JSON data.
+ * @internal
+ */
+export function cloneJson<T>(value: T): T {
+  return value === undefined ? value : JSON.parse(JSON.stringify(value));
+}

@@ -1,0 +1,3 @@
+export * from './kubefed';
+export * from './tower';
+export * from './cluster-agent';

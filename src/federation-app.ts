@@ -1,0 +1,262 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { ApiObject, App, AppProps, Chart, Yaml } from 'cdk8s';
+import { IConstruct } from 'constructs';
+import { ApplyPhase, ClusterRegistration, ClusterRole, PHASE_ORDER, phaseOf, WAIT_FOR } from './_output';
+import { findPlaceholders, PlaceholderSpec } from './_placeholders';
+import { Versions } from './versions';
+
+const FEDERATION_MANIFEST = 'federation.json';
+
+/** One synthesized object, in apply order. */
+export interface SynthesizedObject {
+  /** The file it is written to, relative to the cluster's folder. */
+  readonly file: string;
+  /** Its apply phase. */
+  readonly phase: ApplyPhase;
+  /** The construct path that produced it. */
+  readonly constructPath: string;
+  /** The Kubernetes object. */
+  readonly manifest: any;
+}
+
+/**
+ * A cdk8s App for a KubeSphere federation.
+ *
+ * `synth()` writes one folder per cluster, named after the cluster, holding one file per object in apply order
+ * (`0000-customresourcedefinition-....yaml`, ...), and `federation.json`, which tells `ksfed` the clusters, their
+ * roles, connection types, default contexts, apply phases and the placeholders to fill at apply time.
+ * Synthesizing again removes the folders of the previous synth first.
+ */
+export class FederationApp extends App {
+  /** The name of the file that tells `ksfed` about the synthesized federation. */
+  public static readonly MANIFEST_FILE = FEDERATION_MANIFEST;
+
+  /**
+   * The FederationApp a construct belongs to. Throws a clear error when the construct lives in a plain cdk8s App.
+   */
+  public static of(scope: IConstruct): FederationApp {
+    const root = scope.node.root;
+    if (!(root instanceof FederationApp)) {
+      throw new Error(`[${scope.node.path}] must be created in a FederationApp, not a plain cdk8s App. Fix: create the app with \`new FederationApp({ outdir: 'dist' })\`, which writes one folder per cluster and federation.json`);
+    }
+    return root;
+  }
+
+  private readonly clusters: ClusterRegistration[] = [];
+  private readonly placeholders = new Map<string, PlaceholderSpec>();
+
+  constructor(props: AppProps = {}) {
+    super(props);
+  }
+
+  /**
+   * Registers a cluster chart. Throws on a duplicate cluster name.
+   * @internal
+   */
+  public _registerCluster(registration: ClusterRegistration): void {
+    const existing = this.clusters.find(c => c.clusterName === registration.clusterName);
+    if (existing) {
+      throw new Error(`[${registration.chart.node.path}] name "${registration.clusterName}": cluster name already used by ${existing.role} ${existing.chart.node.path}. Fix: give every cluster of the federation its own name`);
+    }
+    this.clusters.push(registration);
+  }
+
+  /**
+   * Registers a placeholder (idempotent for identical specs).
+   * @internal
+   */
+  public _registerPlaceholder(spec: PlaceholderSpec): void {
+    const existing = this.placeholders.get(spec.id);
+    if (existing && JSON.stringify(existing) !== JSON.stringify(spec)) {
+      throw new Error(`placeholder "${spec.id}" declared twice with different sources`);
+    }
+    this.placeholders.set(spec.id, spec);
+  }
+
+  /** The names of the clusters, host first, then members in creation order. */
+  public get clusterNames(): string[] {
+    return this.sortedClusters().map(c => c.clusterName);
+  }
+
+  /**
+   * The objects of one cluster's folder, in apply order, exactly as `synth()` writes them.
+   * Runs validation first. Useful to snapshot-test what one cluster gets.
+   * @param clusterName the cluster name
+   */
+  public manifests(clusterName: string): any[] {
+    this.validateTree();
+    return this.objectsOf(this.registrationOf(clusterName)).map(o => o.manifest);
+  }
+
+  /**
+   * The objects of one cluster's folder with their file names, phases and construct paths.
+   * @param clusterName the cluster name
+   */
+  public synthesizedObjects(clusterName: string): SynthesizedObject[] {
+    this.validateTree();
+    return this.objectsOf(this.registrationOf(clusterName));
+  }
+
+  /**
+   * The content of `federation.json`, as `synth()` writes it. Runs validation first.
+   */
+  public federationManifest(): any {
+    this.validateTree();
+    return this.buildManifest(new Map(this.sortedClusters().map(c => [c.clusterName, this.objectsOf(c)])));
+  }
+
+  /**
+   * Writes one folder per cluster and `federation.json` into the outdir.
+   */
+  public synth(): void {
+    this.validateTree();
+    const clusters = this.sortedClusters();
+    const objects = new Map(clusters.map(c => [c.clusterName, this.objectsOf(c)]));
+    const manifest = this.buildManifest(objects);
+
+    fs.mkdirSync(this.outdir, { recursive: true });
+    this.removePreviousOutput(clusters.map(c => c.clusterName));
+    for (const cluster of clusters) {
+      const folder = path.join(this.outdir, cluster.clusterName);
+      fs.mkdirSync(folder, { recursive: true });
+      for (const object of objects.get(cluster.clusterName) ?? []) {
+        fs.writeFileSync(path.join(folder, object.file), Yaml.stringify(object.manifest));
+      }
+    }
+    fs.writeFileSync(path.join(this.outdir, FEDERATION_MANIFEST), JSON.stringify(manifest, undefined, 2) + '\n');
+  }
+
+  private registrationOf(clusterName: string): ClusterRegistration {
+    const found = this.clusters.find(c => c.clusterName === clusterName);
+    if (!found) {
+      throw new Error(`no cluster named "${clusterName}" in this federation. Known clusters: ${this.clusterNames.join(', ') || '(none)'}`);
+    }
+    return found;
+  }
+
+  private sortedClusters(): ClusterRegistration[] {
+    return [...this.clusters.filter(c => c.role === ClusterRole.HOST), ...this.clusters.filter(c => c.role !== ClusterRole.HOST)];
+  }
+
+  /** Runs every construct's validations, like cdk8s's App.synth, and throws one error listing them all. */
+  private validateTree(): void {
+    if (!this.clusters.some(c => c.role === ClusterRole.HOST)) {
+      throw new Error('[FederationApp] the federation has no Host. Fix: add `new Host(app, \'host\', { name: \'host\' })` before synthesizing');
+    }
+    const errors: string[] = [];
+    for (const construct of this.node.findAll()) {
+      for (const message of construct.node.validate()) {
+        errors.push(message.startsWith('[') ? message : `[${construct.node.path}] ${message}`);
+      }
+    }
+    if (errors.length > 0) {
+      throw new Error(`Validation failed with the following errors:\n  ${errors.join('\n  ')}`);
+    }
+  }
+
+  private objectsOf(cluster: ClusterRegistration): SynthesizedObject[] {
+    const apiObjects = cluster.chart.node.findAll()
+      .filter((c): c is ApiObject => c instanceof ApiObject && Chart.of(c) === cluster.chart);
+    const entries = apiObjects.map((apiObject, index) => {
+      const manifest = apiObject.toJson();
+      return { index, manifest, phase: phaseOf(manifest.apiVersion, manifest.kind), constructPath: apiObject.node.path };
+    });
+    entries.sort((a, b) => PHASE_ORDER.indexOf(a.phase) - PHASE_ORDER.indexOf(b.phase) || a.index - b.index);
+    const seen = new Map<string, string>();
+    return entries.map((entry, position) => {
+      const { apiVersion, kind, metadata } = entry.manifest;
+      const identity = `${apiVersion.split('/').length > 1 ? apiVersion.split('/')[0] : 'core'}/${kind}/${metadata.namespace ?? ''}/${metadata.name}`;
+      const clash = seen.get(identity);
+      if (clash) {
+        throw new Error(`[${entry.constructPath}] ${kind} "${metadata.namespace ? metadata.namespace + '/' : ''}${metadata.name}" is emitted twice into cluster "${cluster.clusterName}" (also by ${clash}). Fix: give one of them another name or remove it`);
+      }
+      seen.set(identity, entry.constructPath);
+      const base = [kind, metadata.namespace, metadata.name].filter(s => s).join('-').toLowerCase().replace(/[^a-z0-9.-]+/g, '-');
+      return {
+        file: `${String(position).padStart(4, '0')}-${base}.yaml`,
+        phase: entry.phase,
+        constructPath: entry.constructPath,
+        manifest: entry.manifest,
+      };
+    });
+  }
+
+  private buildManifest(objects: Map<string, SynthesizedObject[]>): any {
+    const used = new Map<string, { cluster: string; file: string; pointer: string }[]>();
+    for (const [cluster, list] of objects) {
+      for (const object of list) {
+        findPlaceholders(object.manifest, (id, pointer) => {
+          if (!this.placeholders.has(id)) {
+            throw new Error(`[${object.constructPath}] ${object.manifest.kind} "${object.manifest.metadata.name}" holds an unknown placeholder {{ksfed:${id}}} at ${pointer}. Fix: do not write "{{ksfed:...}}" strings yourself; use JwtSecret, Kubeconfig and AgentToken`);
+          }
+          const list2 = used.get(id) ?? [];
+          list2.push({ cluster, file: `${cluster}/${object.file}`, pointer });
+          used.set(id, list2);
+        });
+      }
+    }
+    const host = this.clusters.find(c => c.role === ClusterRole.HOST)!;
+    const clusterEntries = this.sortedClusters().map(c => {
+      const list = objects.get(c.clusterName) ?? [];
+      const requires = new Set<string>();
+      for (const [id, occurrences] of used) {
+        if (!occurrences.some(o => o.cluster === c.clusterName)) continue;
+        for (const other of this.placeholders.get(id)?.requires ?? []) if (other !== c.clusterName) requires.add(other);
+      }
+      return {
+        name: c.clusterName,
+        role: c.role,
+        folder: c.clusterName,
+        context: c.context,
+        ...(c.connection ? { connection: c.connection } : {}),
+        dependsOn: [...requires].sort(),
+        ...c.details(),
+        constructPath: c.chart.node.path,
+        phases: PHASE_ORDER.filter(p => list.some(o => o.phase === p)),
+        objects: list.map(o => ({
+          file: o.file,
+          phase: o.phase,
+          apiVersion: o.manifest.apiVersion,
+          kind: o.manifest.kind,
+          ...(o.manifest.metadata.namespace ? { namespace: o.manifest.metadata.namespace } : {}),
+          name: o.manifest.metadata.name,
+          ...(WAIT_FOR[o.manifest.kind] ? { waitFor: WAIT_FOR[o.manifest.kind] } : {}),
+          constructPath: o.constructPath,
+        })),
+      };
+    });
+    const placeholders = [...used.keys()].sort().map(id => {
+      const spec = this.placeholders.get(id)!;
+      return { ...spec, occurrences: used.get(id) };
+    });
+    return {
+      apiVersion: 'ksfed.kubesphere-federation/v1',
+      kind: 'Federation',
+      generator: 'cdk8s-kubesphere-federation',
+      kubesphereVersion: Versions.KUBESPHERE,
+      host: host.clusterName,
+      phases: PHASE_ORDER,
+      clusters: clusterEntries,
+      placeholders,
+    };
+  }
+
+  /** Removes the cluster folders of the previous synth (and of this one) so no stale file survives. */
+  private removePreviousOutput(current: string[]): void {
+    const previous = new Set(current);
+    const manifestFile = path.join(this.outdir, FEDERATION_MANIFEST);
+    if (fs.existsSync(manifestFile)) {
+      try {
+        const old = JSON.parse(fs.readFileSync(manifestFile, 'utf8'));
+        for (const c of old.clusters ?? []) if (typeof c.folder === 'string') previous.add(c.folder);
+      } catch {
+        // an unreadable federation.json is replaced below
+      }
+    }
+    for (const folder of previous) {
+      if (folder.includes('/') || folder.includes('\\') || folder.startsWith('.')) continue;
+      fs.rmSync(path.join(this.outdir, folder), { recursive: true, force: true });
+    }
+  }
+}

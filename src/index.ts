@@ -1,0 +1,10 @@
+export * from './versions';
+export * from './component-size';
+export * from './credentials';
+export * from './connection';
+export { ApplyPhase, ClusterRole } from './_output';
+export * from './federation-app';
+export * from './cluster-chart';
+export * from './components';
+export * from './host';
+export * from './member';
