@@ -138,7 +138,7 @@ export abstract class ClusterChart extends Chart {
   }
 
   /** The ClusterChart a construct belongs to. */
-  public static of(scope: IConstruct): ClusterChart {
+  public static forScope(scope: IConstruct): ClusterChart {
     let current: IConstruct | undefined = scope;
     while (current) {
       if (ClusterChart.isClusterChart(current)) return current;

@@ -35,7 +35,7 @@ export class FederationApp extends App {
   /**
    * The FederationApp a construct belongs to. Throws a clear error when the construct lives in a plain cdk8s App.
    */
-  public static of(scope: IConstruct): FederationApp {
+  public static forScope(scope: IConstruct): FederationApp {
     const root = scope.node.root;
     if (!(root instanceof FederationApp)) {
       throw new Error(`[${scope.node.path}] must be created in a FederationApp, not a plain cdk8s App. Fix: create the app with \`new FederationApp({ outdir: 'dist' })\`, which writes one folder per cluster and federation.json`);

@@ -137,7 +137,7 @@ export class Host extends ClusterChart {
   constructor(scope: Construct, id: string, props: HostProps) {
     super(scope, id, ClusterRole.HOST, props);
     Object.defineProperty(this, HOST, { value: true });
-    const app = FederationApp.of(this);
+    const app = FederationApp.forScope(this);
     const existing = app.node.findAll().find(c => Host.isHost(c) && c !== this);
     if (existing) {
       fail(this, 'Host', props.name, `this federation already has a host, ${(existing as Host).node.path} ("${(existing as Host).clusterName}"); KubeSphere allows exactly one`,
@@ -231,7 +231,7 @@ export class Host extends ClusterChart {
    */
   public _jwtSecretValue(clusterName: string): string {
     if (this.jwtSecret._plainText !== undefined) return this.jwtSecret._plainText;
-    FederationApp.of(this)._registerPlaceholder({
+    FederationApp.forScope(this)._registerPlaceholder({
       id: 'jwt-secret',
       kind: 'jwt-secret',
       description: `KubeSphere's JWT secret, shared by the host and every member (${this.jwtSecret.description})`,
@@ -249,7 +249,7 @@ export class Host extends ClusterChart {
    */
   public _proxyAddressValue(): string {
     if (this.proxyPublishAddress) return this.proxyPublishAddress;
-    FederationApp.of(this)._registerPlaceholder({
+    FederationApp.forScope(this)._registerPlaceholder({
       id: 'proxy-address',
       kind: 'proxy-address',
       description: 'The tower address agents dial, read from the tower Service\'s load balancer on the host',

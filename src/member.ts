@@ -62,7 +62,7 @@ export class Member extends ClusterChart {
   constructor(scope: Construct, id: string, props: MemberProps) {
     super(scope, id, ClusterRole.MEMBER, props);
     Object.defineProperty(this, MEMBER, { value: true });
-    const app = FederationApp.of(this);
+    const app = FederationApp.forScope(this);
     const host = props.host;
     if (!Host.isHost(host)) {
       fail(this, 'host', String(host), 'it is not a Host', 'pass the Host construct of this federation');

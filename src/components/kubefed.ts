@@ -312,8 +312,8 @@ export class KubeFedControlPlane extends Construct {
       });
       return undefined;
     }
-    const app = FederationApp.of(this);
-    const host = ClusterChart.of(this).clusterName;
+    const app = FederationApp.forScope(this);
+    const host = ClusterChart.forScope(this).clusterName;
     const source = { type: 'webhook-certificate', cluster: host, namespace: ns, secret: WEBHOOK_SECRET, dnsNames, validDays: 365, renewBeforeDays: 30 };
     const parts: [string, string, string][] = [['ca.crt', 'ca', 'the CA certificate'], ['tls.crt', 'cert', 'the serving certificate'], ['tls.key', 'key', 'the serving private key']];
     for (const [key, part, what] of parts) {

@@ -121,7 +121,11 @@ export interface ResolveOptions {
  * - otherwise `clusterSelector` is used: `{}` selects every cluster, absent selects none;
  * - names that are not known clusters are dropped (placement is intersected with the joined clusters).
  */
-export function resolvePlacement(placement: PlacementSpec | null | undefined, clusters: readonly ClusterInfo[], options: ResolveOptions = {}): string[] {
+export function resolvePlacement(
+  placement: PlacementSpec | null | undefined,
+  clusters: readonly ClusterInfo[],
+  options: ResolveOptions = {},
+): string[] {
   const known = new Map(clusters.map((c) => [c.name, c]));
   const selected = new Set<string>();
   const list = placement?.clusters;

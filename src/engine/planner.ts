@@ -62,8 +62,10 @@ export function schedulingKey(namespace: string | undefined, name: string): stri
 export function fnv1Hash32(text: string): number {
   let hash = 0x811c9dc5;
   for (const byte of Buffer.from(text, 'utf8')) {
+    /* eslint-disable no-bitwise */
     hash = Math.imul(hash, 0x01000193) >>> 0;
     hash = (hash ^ byte) >>> 0;
+    /* eslint-enable no-bitwise */
   }
   return hash;
 }
@@ -188,7 +190,12 @@ export function planReplicas(pref: SchedulingPreference, availableClusters: read
  * The replicas per cluster the RSP controller writes (kubefed pkg/schedulingtypes/replicascheduler.go
  * `schedule`): clusters holding the object start at 0, then the plan, plus any overflow.
  */
-export function scheduleReplicas(pref: SchedulingPreference, availableClusters: readonly string[], key: string, state: ReplicaState = {}): Record<string, number> {
+export function scheduleReplicas(
+  pref: SchedulingPreference,
+  availableClusters: readonly string[],
+  key: string,
+  state: ReplicaState = {},
+): Record<string, number> {
   const { plan, overflow } = planReplicas(pref, availableClusters, key, state);
   const result = new Map<string, number>();
   const available = new Set(availableClusters);
@@ -216,13 +223,18 @@ export interface SchedulingProblemOptions {
  * no cluster with a preference, minimums over the total, maximums (or zero weights) under the
  * total, and replicas planned for clusters the object does not reach. Empty when all is well.
  */
-export function schedulingProblems(pref: SchedulingPreference, availableClusters: readonly string[], options: SchedulingProblemOptions = {}): string[] {
+export function schedulingProblems(
+  pref: SchedulingPreference,
+  availableClusters: readonly string[],
+  options: SchedulingProblemOptions = {},
+): string[] {
   const problems = numericProblems(pref, true);
   const available = [...new Set(availableClusters)].sort();
   const prefs = effectiveClusterPreferences(pref);
   for (const name of Object.keys(prefs).sort()) {
     if (name !== '*' && !available.includes(name)) {
-      problems.push(`clusters[${JSON.stringify(name)}] is not an available cluster (available: ${available.join(', ') || 'none'}), so KubeFed ignores it; remove it or join that cluster`);
+      const list = available.join(', ') || 'none';
+      problems.push(`clusters[${JSON.stringify(name)}] is not an available cluster (available: ${list}), so KubeFed ignores it; remove it or join that cluster`);
     }
   }
   if (problems.length > 0) return problems;

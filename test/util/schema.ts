@@ -908,6 +908,9 @@ export function compareSchemas(ours: any, theirs: any, p = ''): string[] {
     const kp = field(p, k);
     const theirsSub = theirs.properties?.[k] ?? (isMap(theirs.additionalProperties) ? theirs.additionalProperties : undefined);
     if (theirsSub === undefined) {
+      if (p === '' && ['apiVersion', 'kind', 'metadata'].includes(k)) {
+        continue; // always accepted at the root, declared or not
+      }
       if (!theirsOpen) {
         out.push(`${kp}: not declared upstream`);
       }

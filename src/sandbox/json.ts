@@ -1,0 +1,56 @@
+/** A JSON object as stored by the sandbox. */
+export type JsonObject = Record<string, any>;
+
+/** True for a plain JSON object (not an array, not null). */
+export function isPlainObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Deep copy through JSON: drops `undefined`, exactly what a client would see on the wire. */
+export function clone<T>(value: T): T {
+  return value === undefined ? value : JSON.parse(JSON.stringify(value));
+}
+
+/** Structural equality of two JSON values; object key order does not matter. */
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    return a.every((item, i) => deepEqual(item, b[i]));
+  }
+  if (isPlainObject(a)) {
+    if (!isPlainObject(b)) return false;
+    const ka = Object.keys(a).filter((k) => a[k] !== undefined);
+    const kb = Object.keys(b).filter((k) => b[k] !== undefined);
+    return ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual(a[k], b[k]));
+  }
+  return false;
+}
+
+/** JSON text with object keys sorted, so equal values give equal strings. */
+export function stableStringify(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
+  if (isPlainObject(value)) {
+    const keys = Object.keys(value).filter((k) => value[k] !== undefined).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${stableStringify(value[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** Removes `null` members of objects, recursively (an apply configuration's `null` means "not set"). */
+export function dropNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(dropNulls);
+  if (isPlainObject(value)) {
+    const out: JsonObject = {};
+    for (const [k, v] of Object.entries(value)) {
+      if (v !== null && v !== undefined) out[k] = dropNulls(v);
+    }
+    return out;
+  }
+  return value;
+}
+
+/** RFC 3339 timestamp at second precision, the way Kubernetes writes metadata times. */
+export function nowRfc3339(): string {
+  return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+}

@@ -1,0 +1,186 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { ApiObject } from 'cdk8s';
+import { parseAllDocuments } from 'yaml';
+import { AgentToken, ApplyPhase, Connection, FederationApp, Host, JwtSecret, Kubeconfig, Member } from '../src';
+import { testApp } from './util/fleet';
+
+function quickFleet(app: FederationApp) {
+  const host = new Host(app, 'host', { name: 'host' });
+  new Member(app, 'edge-1', { host, name: 'edge-1', connection: Connection.direct() });
+  new Member(app, 'branch-7', { host, name: 'branch-7', connection: Connection.agent() });
+  return host;
+}
+
+function loadYaml(file: string): any[] {
+  return parseAllDocuments(fs.readFileSync(file, 'utf8')).map(d => d.toJSON());
+}
+
+function listTree(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap(e => e.isDirectory() ? listTree(path.join(dir, e.name)).map(f => `${e.name}/${f}`) : [e.name]).sort();
+}
+
+describe('FederationApp', () => {
+  test('synth writes one folder per cluster, named by the cluster, and federation.json', () => {
+    const app = testApp();
+    quickFleet(app);
+    app.synth();
+    expect(fs.readdirSync(app.outdir).sort()).toEqual(['branch-7', 'edge-1', 'federation.json', 'host']);
+    expect(fs.readdirSync(path.join(app.outdir, 'edge-1'))).toEqual(['0000-clusterconfiguration-kubesphere-system-ks-installer.yaml']);
+    expect(fs.readdirSync(path.join(app.outdir, 'branch-7'))).toEqual([
+      '0000-secret-kubesphere-system-cluster-agent-token.yaml',
+      '0001-deployment-kubesphere-system-cluster-agent.yaml',
+      '0002-clusterconfiguration-kubesphere-system-ks-installer.yaml',
+    ]);
+    // every file holds exactly the object manifests() returns, in the same order
+    const files = fs.readdirSync(path.join(app.outdir, 'host')).sort();
+    const manifests = app.manifests('host');
+    expect(files.length).toBe(manifests.length);
+    files.forEach((file, i) => expect(loadYaml(path.join(app.outdir, 'host', file))).toEqual([manifests[i]]));
+  });
+
+  test('files are in apply order: CRDs, Namespaces, RBAC, config, workloads, webhooks, custom resources', () => {
+    const app = testApp();
+    quickFleet(app);
+    const objects = app.synthesizedObjects('host');
+    const order = [ApplyPhase.CRDS, ApplyPhase.NAMESPACES, ApplyPhase.RBAC, ApplyPhase.CONFIG, ApplyPhase.WORKLOADS, ApplyPhase.WEBHOOKS, ApplyPhase.CUSTOM_RESOURCES];
+    const ranks = objects.map(o => order.indexOf(o.phase));
+    expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
+    const kindsByPhase = (phase: ApplyPhase) => [...new Set(objects.filter(o => o.phase === phase).map(o => o.manifest.kind))].sort();
+    expect(kindsByPhase(ApplyPhase.CRDS)).toEqual(['CustomResourceDefinition']);
+    expect(kindsByPhase(ApplyPhase.NAMESPACES)).toEqual(['Namespace']);
+    expect(kindsByPhase(ApplyPhase.RBAC)).toEqual(['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
+    expect(kindsByPhase(ApplyPhase.CONFIG)).toEqual(['Secret', 'ServiceAccount']);
+    expect(kindsByPhase(ApplyPhase.WORKLOADS)).toEqual(['Deployment', 'Service']);
+    expect(kindsByPhase(ApplyPhase.WEBHOOKS)).toEqual(['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']);
+    expect(kindsByPhase(ApplyPhase.CUSTOM_RESOURCES)).toEqual(['Cluster', 'ClusterConfiguration', 'FederatedTypeConfig', 'KubeFedConfig']);
+    objects.forEach((o, i) => expect(o.file.startsWith(String(i).padStart(4, '0') + '-')).toBe(true));
+    // each FTC comes after its Federated CRD
+    const position = (kind: string, name: string) => objects.findIndex(o => o.manifest.kind === kind && o.manifest.metadata.name === name);
+    expect(position('CustomResourceDefinition', 'federateddeployments.types.kubefed.io')).toBeLessThan(position('FederatedTypeConfig', 'deployments.apps'));
+  });
+
+  test('federation.json describes clusters, roles, connections, contexts, phases and placeholders (snapshot)', () => {
+    const app = testApp();
+    quickFleet(app);
+    app.synth();
+    const manifest = JSON.parse(fs.readFileSync(path.join(app.outdir, FederationApp.MANIFEST_FILE), 'utf8'));
+    expect(manifest).toEqual(app.federationManifest());
+    expect(manifest).toMatchSnapshot();
+    expect(manifest.host).toBe('host');
+    expect(manifest.clusters.map((c: any) => [c.name, c.role, c.connection, c.context, c.dependsOn])).toEqual([
+      ['host', 'host', undefined, 'host', []],
+      ['edge-1', 'member', 'direct', 'edge-1', ['host']],
+      ['branch-7', 'member', 'proxy', 'branch-7', ['host']],
+    ]);
+    const edge = manifest.clusters[1];
+    expect(edge.objects).toEqual([{
+      file: '0000-clusterconfiguration-kubesphere-system-ks-installer.yaml',
+      phase: 'custom-resources',
+      apiVersion: 'installer.kubesphere.io/v1alpha1',
+      kind: 'ClusterConfiguration',
+      namespace: 'kubesphere-system',
+      name: 'ks-installer',
+      constructPath: 'edge-1/ClusterConfiguration',
+    }]);
+    // every placeholder occurrence points at a real file and JSON pointer holding the token
+    for (const p of manifest.placeholders) {
+      expect(p.occurrences.length).toBeGreaterThan(0);
+      for (const o of p.occurrences) {
+        const [object] = loadYaml(path.join(app.outdir, o.file));
+        const value = o.pointer.split('/').slice(1).reduce((v: any, k: string) => v[k.replace(/~1/g, '/').replace(/~0/g, '~')], object);
+        expect(value).toContain(`{{ksfed:${p.id}}}`);
+      }
+    }
+  });
+
+  test('deterministic: two synths of the same program are byte-identical', () => {
+    const a = testApp();
+    quickFleet(a);
+    a.synth();
+    const b = testApp();
+    quickFleet(b);
+    b.synth();
+    const filesA = listTree(a.outdir);
+    expect(filesA).toEqual(listTree(b.outdir));
+    for (const f of filesA) expect(fs.readFileSync(path.join(a.outdir, f))).toEqual(fs.readFileSync(path.join(b.outdir, f)));
+  });
+
+  test('synthesizing again removes the folder of a cluster that is gone, and leaves unrelated files', () => {
+    const outdir = testApp().outdir;
+    const first = new FederationApp({ outdir });
+    quickFleet(first);
+    first.synth();
+    fs.writeFileSync(path.join(outdir, 'README.md'), 'mine');
+    const second = new FederationApp({ outdir });
+    new Host(second, 'host', { name: 'host' });
+    second.synth();
+    expect(fs.readdirSync(outdir).sort()).toEqual(['README.md', 'federation.json', 'host']);
+  });
+
+  test('no credential reaches dist/ by default, even with realistic credentials around', () => {
+    const secrets = {
+      KS_JWT_SECRET: 'jwt-Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA',
+      B_TOKEN: '4f3c2a1b0e9d8c7b6a5f4e3d2c1b0a99887766554433221100ffeeddccbbaa',
+      EDGE_KUBECONFIG: 'apiVersion: v1\nclusters:\n- cluster: {server: https://10.1.2.3:6443, certificate-authority-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t}\n  name: edge\nusers:\n- name: admin\n  user: {token: eyJhbGciOiJSUzI1NiIsImtpZCI6InRlc3QifQ.secret-part}\n',
+    };
+    const saved = { ...process.env };
+    Object.assign(process.env, secrets);
+    try {
+      const app = testApp();
+      const host = new Host(app, 'host', { name: 'host', jwtSecret: JwtSecret.fromEnv('KS_JWT_SECRET') });
+      new Member(app, 'edge', { host, name: 'edge', connection: Connection.direct({ kubeconfig: Kubeconfig.fromEnv('EDGE_KUBECONFIG') }) });
+      new Member(app, 'b', { host, name: 'b', connection: Connection.agent({ token: AgentToken.fromEnv('B_TOKEN') }) });
+      new Member(app, 'f', { host, name: 'f', connection: Connection.direct({ kubeconfig: Kubeconfig.fromFile('/etc/kube/f.yaml') }) });
+      app.synth();
+      const all = listTree(app.outdir).map(f => fs.readFileSync(path.join(app.outdir, f), 'utf8')).join('\n');
+      expect(all).not.toContain(secrets.KS_JWT_SECRET);
+      expect(all).not.toContain(secrets.B_TOKEN);
+      expect(all).not.toContain('eyJhbGciOiJSUzI1NiIsImtpZCI6InRlc3QifQ');
+      expect(all).not.toContain(Buffer.from(secrets.EDGE_KUBECONFIG).toString('base64').slice(0, 40));
+      expect(all).not.toMatch(/BEGIN [A-Z ]*PRIVATE KEY/);
+      // ...and the places where they belong hold placeholders
+      expect(all).toContain('{{ksfed:jwt-secret}}');
+      expect(all).toContain('{{ksfed:agent-token/b}}');
+      expect(all).toContain('{{ksfed:kubeconfig/edge}}');
+      expect(all).toContain('{{ksfed:kubefed-webhook/tls.key}}');
+    } finally {
+      process.env = saved;
+    }
+  });
+
+  describe('validation', () => {
+    test('no host', () => {
+      const app = testApp();
+      expect(() => app.synth()).toThrow(/\[FederationApp\] the federation has no Host. Fix: add `new Host\(app, 'host', \{ name: 'host' \}\)`/);
+    });
+
+    test('an unknown cluster name', () => {
+      const app = testApp();
+      quickFleet(app);
+      expect(() => app.manifests('nope')).toThrow(/no cluster named "nope" in this federation. Known clusters: host, edge-1, branch-7/);
+    });
+
+    test('validations of all constructs are reported together, with construct paths', () => {
+      const app = testApp();
+      const host = quickFleet(app);
+      host.node.addValidation({ validate: () => ['first problem'] });
+      app.node.findChild('edge-1').node.addValidation({ validate: () => ['second problem'] });
+      expect(() => app.synth()).toThrow(/Validation failed with the following errors:\n {2}\[host\] first problem\n {2}\[edge-1\] second problem/);
+    });
+
+    test('an object emitted twice into one cluster', () => {
+      const app = testApp();
+      const host = quickFleet(app);
+      new ApiObject(host, 'again', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'tower', namespace: 'kubesphere-system' } });
+      expect(() => app.manifests('host')).toThrow(/\[host\/again\] ServiceAccount "kubesphere-system\/tower" is emitted twice into cluster "host" \(also by host\/Tower\/ServiceAccount\)/);
+    });
+
+    test('a hand-written placeholder', () => {
+      const app = testApp();
+      const host = quickFleet(app);
+      new ApiObject(host, 'cm', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: 'default' }, data: { a: '{{ksfed:made-up}}' } });
+      expect(() => app.federationManifest()).toThrow(/\[host\/cm\] ConfigMap "x" holds an unknown placeholder \{\{ksfed:made-up\}\} at \/data\/a/);
+    });
+  });
+});
