@@ -20,7 +20,7 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   peerDeps: ['cdk8s-plus-27@^2.9.5'],
   // Non-jsii runtime dependencies must be bundled (jsii refuses them as plain deps).
   bundledDeps: ['@kubernetes/client-node@1.4.0'],
-  devDeps: ['cdk8s-cli@2.207.60'],
+  devDeps: ['cdk8s-cli@2.207.60', 'yaml@^2.9.1'],
   bin: { ksfed: 'lib/cli.js' },
   minNodeVersion: '20.19.0',
   tsconfig: { compilerOptions: { module: 'node20' } },
@@ -57,7 +57,7 @@ project.addTask('quickstart', {
 
 project.addTask('bench:synth', {
   description: 'Synth benchmark: fleets of 1 host + 10/100/1000 members (see benchmarks/README.md)',
-  exec: 'node --expose-gc -r ts-node/register/transpile-only benchmarks/synth.ts',
+  exec: 'TS_NODE_PROJECT=examples/tsconfig.json node -r ts-node/register/transpile-only benchmarks/synth.ts',
 });
 
 project.synth();

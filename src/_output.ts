@@ -20,7 +20,9 @@ export enum ApplyPhase {
   CUSTOM_RESOURCES = 'custom-resources',
 }
 
-export const PHASE_ORDER = [ApplyPhase.CRDS, ApplyPhase.NAMESPACES, ApplyPhase.RBAC, ApplyPhase.CONFIG, ApplyPhase.WORKLOADS, ApplyPhase.WEBHOOKS, ApplyPhase.CUSTOM_RESOURCES];
+export const PHASE_ORDER = [
+  ApplyPhase.CRDS, ApplyPhase.NAMESPACES, ApplyPhase.RBAC, ApplyPhase.CONFIG, ApplyPhase.WORKLOADS, ApplyPhase.WEBHOOKS, ApplyPhase.CUSTOM_RESOURCES,
+];
 
 const BUILTIN_GROUPS = new Set([
   '', 'apps', 'batch', 'rbac.authorization.k8s.io', 'networking.k8s.io', 'policy', 'autoscaling', 'storage.k8s.io',
@@ -31,11 +33,22 @@ const BUILTIN_GROUPS = new Set([
 const KIND_PHASE: { [kind: string]: ApplyPhase } = {
   CustomResourceDefinition: ApplyPhase.CRDS,
   Namespace: ApplyPhase.NAMESPACES,
-  ClusterRole: ApplyPhase.RBAC, ClusterRoleBinding: ApplyPhase.RBAC, Role: ApplyPhase.RBAC, RoleBinding: ApplyPhase.RBAC,
-  ServiceAccount: ApplyPhase.CONFIG, ConfigMap: ApplyPhase.CONFIG, Secret: ApplyPhase.CONFIG, LimitRange: ApplyPhase.CONFIG,
-  ResourceQuota: ApplyPhase.CONFIG, PersistentVolumeClaim: ApplyPhase.CONFIG, PriorityClass: ApplyPhase.CONFIG,
-  StorageClass: ApplyPhase.CONFIG, NetworkPolicy: ApplyPhase.CONFIG,
-  ValidatingWebhookConfiguration: ApplyPhase.WEBHOOKS, MutatingWebhookConfiguration: ApplyPhase.WEBHOOKS, APIService: ApplyPhase.WEBHOOKS,
+  ClusterRole: ApplyPhase.RBAC,
+  ClusterRoleBinding: ApplyPhase.RBAC,
+  Role: ApplyPhase.RBAC,
+  RoleBinding: ApplyPhase.RBAC,
+  ServiceAccount: ApplyPhase.CONFIG,
+  ConfigMap: ApplyPhase.CONFIG,
+  Secret: ApplyPhase.CONFIG,
+  LimitRange: ApplyPhase.CONFIG,
+  ResourceQuota: ApplyPhase.CONFIG,
+  PersistentVolumeClaim: ApplyPhase.CONFIG,
+  PriorityClass: ApplyPhase.CONFIG,
+  StorageClass: ApplyPhase.CONFIG,
+  NetworkPolicy: ApplyPhase.CONFIG,
+  ValidatingWebhookConfiguration: ApplyPhase.WEBHOOKS,
+  MutatingWebhookConfiguration: ApplyPhase.WEBHOOKS,
+  APIService: ApplyPhase.WEBHOOKS,
 };
 
 /**

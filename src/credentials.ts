@@ -1,5 +1,5 @@
-import { fail } from './_util';
 import { PlaceholderSource } from './_placeholders';
+import { fail } from './_util';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 

@@ -29,7 +29,8 @@ describe('ClusterChart', () => {
   });
 
   test('component toggles map to ClusterConfiguration keys', () => {
-    expect(componentToggles({ alerting: true, metricsServer: false, edgeRuntime: true, serviceMesh: true, gatekeeper: false, events: true, auditing: false })).toEqual({
+    const toggles = { alerting: true, metricsServer: false, edgeRuntime: true, serviceMesh: true, gatekeeper: false, events: true, auditing: false };
+    expect(componentToggles(toggles)).toEqual({
       alerting: { enabled: true },
       auditing: { enabled: false },
       events: { enabled: true },

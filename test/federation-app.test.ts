@@ -43,10 +43,13 @@ describe('FederationApp', () => {
     const app = testApp();
     quickFleet(app);
     const objects = app.synthesizedObjects('host');
-    const order = [ApplyPhase.CRDS, ApplyPhase.NAMESPACES, ApplyPhase.RBAC, ApplyPhase.CONFIG, ApplyPhase.WORKLOADS, ApplyPhase.WEBHOOKS, ApplyPhase.CUSTOM_RESOURCES];
+    const order = [
+      ApplyPhase.CRDS, ApplyPhase.NAMESPACES, ApplyPhase.RBAC, ApplyPhase.CONFIG, ApplyPhase.WORKLOADS, ApplyPhase.WEBHOOKS, ApplyPhase.CUSTOM_RESOURCES,
+    ];
     const ranks = objects.map(o => order.indexOf(o.phase));
     expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
-    const kindsByPhase = (phase: ApplyPhase) => [...new Set(objects.filter(o => o.phase === phase).map(o => o.manifest.kind))].sort();
+    const kindsByPhase = (phase: ApplyPhase) =>
+      [...new Set(objects.filter(o => o.phase === phase).map(o => o.manifest.kind))].sort();
     expect(kindsByPhase(ApplyPhase.CRDS)).toEqual(['CustomResourceDefinition']);
     expect(kindsByPhase(ApplyPhase.NAMESPACES)).toEqual(['Namespace']);
     expect(kindsByPhase(ApplyPhase.RBAC)).toEqual(['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);

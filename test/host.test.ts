@@ -1,3 +1,4 @@
+import { App } from 'cdk8s';
 import { ComponentOwner, ComponentSize, Connection, FederationApp, Host, JwtSecret, Member, TowerServiceType, Versions, WebhookCertificate } from '../src';
 import { objectOf, objectsOf, testApp } from './util/fleet';
 
@@ -137,7 +138,6 @@ describe('Host', () => {
     });
 
     test('a host must live in a FederationApp', () => {
-      const { App } = require('cdk8s');
       expect(() => new Host(new App(), 'host', { name: 'host' })).toThrow(/\[host\] must be created in a FederationApp, not a plain cdk8s App/);
     });
 

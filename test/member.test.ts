@@ -19,7 +19,12 @@ describe('Member', () => {
   test('direct member: the Cluster object joins the federation with labels and no status', () => {
     const { app, host } = fleet();
     new Member(app, 'edge-1', {
-      host, name: 'edge-1', region: 'eu-west', group: 'production', visibility: ClusterVisibility.PUBLIC, labels: { tier: 'gold' },
+      host,
+      name: 'edge-1',
+      region: 'eu-west',
+      group: 'production',
+      visibility: ClusterVisibility.PUBLIC,
+      labels: { tier: 'gold' },
       connection: Connection.direct({ context: 'admin@edge-1', kubesphereApiEndpoint: 'http://ks.edge-1.example.com' }),
     });
     const cluster = objectOf(app, 'host', 'Cluster', 'edge-1');

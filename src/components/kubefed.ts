@@ -1,11 +1,11 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { ClusterChart } from '../cluster-chart';
-import { FederationApp } from '../federation-app';
 import { placeholderToken } from '../_placeholders';
 import { fail } from '../_util';
+import { ClusterChart } from '../cluster-chart';
 import { ComponentSize } from '../component-size';
 import { FEDERATED_TYPES, federatedCrd, federatedTypeConfig, kubefedCoreCrds } from '../crds';
+import { FederationApp } from '../federation-app';
 import { Versions } from '../versions';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './_security';
 

@@ -10,22 +10,22 @@
 
 /** A (subset of an) OpenAPI v3 schema node, as accepted by apiextensions.k8s.io/v1. */
 export interface JsonSchema {
-  type?: 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean';
-  format?: string;
-  description?: string;
-  enum?: unknown[];
-  pattern?: string;
-  minLength?: number;
-  maxLength?: number;
-  minimum?: number;
-  maximum?: number;
-  minItems?: number;
-  maxItems?: number;
-  nullable?: boolean;
-  properties?: Record<string, JsonSchema>;
-  required?: string[];
-  additionalProperties?: JsonSchema;
-  items?: JsonSchema;
+  'type'?: 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean';
+  'format'?: string;
+  'description'?: string;
+  'enum'?: unknown[];
+  'pattern'?: string;
+  'minLength'?: number;
+  'maxLength'?: number;
+  'minimum'?: number;
+  'maximum'?: number;
+  'minItems'?: number;
+  'maxItems'?: number;
+  'nullable'?: boolean;
+  'properties'?: Record<string, JsonSchema>;
+  'required'?: string[];
+  'additionalProperties'?: JsonSchema;
+  'items'?: JsonSchema;
   'x-kubernetes-preserve-unknown-fields'?: true;
   'x-kubernetes-int-or-string'?: true;
   'x-kubernetes-embedded-resource'?: true;
@@ -155,11 +155,11 @@ export function obj(props: Record<string, JsonSchema>, required: readonly string
     properties[k] = props[k];
   }
   return ordered({
-    type: 'object',
-    description: opts.description,
-    nullable: opts.nullable,
-    properties: Object.keys(properties).length > 0 ? properties : undefined,
-    required: required.length > 0 ? [...required] : undefined,
+    'type': 'object',
+    'description': opts.description,
+    'nullable': opts.nullable,
+    'properties': Object.keys(properties).length > 0 ? properties : undefined,
+    'required': required.length > 0 ? [...required] : undefined,
     'x-kubernetes-map-type': opts.mapType,
     'x-kubernetes-preserve-unknown-fields': opts.preserveUnknown ? true : undefined,
   });
@@ -193,11 +193,11 @@ export function arr(items: JsonSchema, opts: ArrayOptions = {}): JsonSchema {
     throw new Error('arr(): mapKeys is only valid with listType "map"');
   }
   return ordered({
-    type: 'array',
-    description: opts.description,
-    minItems: opts.minItems,
-    maxItems: opts.maxItems,
-    nullable: opts.nullable,
+    'type': 'array',
+    'description': opts.description,
+    'minItems': opts.minItems,
+    'maxItems': opts.maxItems,
+    'nullable': opts.nullable,
     items,
     'x-kubernetes-list-map-keys': opts.mapKeys ? [...opts.mapKeys] : undefined,
     'x-kubernetes-list-type': opts.listType,
@@ -216,17 +216,17 @@ export function map(values: JsonSchema, opts: { readonly description?: string } 
 
 /** An object whose content we deliberately do not model: anything is kept. */
 export function preserve(opts: { readonly description?: string } = {}): JsonSchema {
-  return ordered({ type: 'object', description: opts.description, 'x-kubernetes-preserve-unknown-fields': true });
+  return ordered({ 'type': 'object', 'description': opts.description, 'x-kubernetes-preserve-unknown-fields': true });
 }
 
 /** Any JSON value (scalar, list or object), kept as is. */
 export function anyValue(opts: { readonly description?: string } = {}): JsonSchema {
-  return ordered({ description: opts.description, 'x-kubernetes-preserve-unknown-fields': true });
+  return ordered({ 'description': opts.description, 'x-kubernetes-preserve-unknown-fields': true });
 }
 
 /** An integer or a string (`intstr.IntOrString`). */
 export function intOrString(opts: { readonly description?: string } = {}): JsonSchema {
-  return ordered({ description: opts.description, 'x-kubernetes-int-or-string': true });
+  return ordered({ 'description': opts.description, 'x-kubernetes-int-or-string': true });
 }
 
 /** Returns `s` with a description set (our own words, kept short). */

@@ -13,8 +13,8 @@ export interface TargetType {
 export interface RenderOptions {
   /**
    * The joined clusters with their labels, needed to evaluate `clusterSelector` and to drop
-   * placement entries that are not clusters.
-   * @default - only the cluster being rendered, without labels
+   * placement entries that are not clusters. Required with a scheduling preference.
+   * @default - renderForCluster: only the cluster being rendered, without labels; placedClusters and renderAll: none
    */
   readonly clusters?: readonly ClusterInfo[];
   /**

@@ -27,10 +27,7 @@ export function pruneUnknownFields(obj: JsonObject, schema: JsonObject | undefin
     for (const key of Object.keys(value)) {
       const child = path ? `${path}.${key}` : key;
       if ((root || embedded) && (key === 'apiVersion' || key === 'kind' || key === 'metadata')) continue;
-      if (isPlainObject(props[key])) walk(value[key], props[key], child, false);
-      else if (isPlainObject(additional)) walk(value[key], additional, child, false);
-      else if (additional === true || s[PRESERVE] === true) continue;
-      else {
+      if (isPlainObject(props[key])) {walk(value[key], props[key], child, false);} else if (isPlainObject(additional)) {walk(value[key], additional, child, false);} else if (additional === true || s[PRESERVE] === true) {continue;} else {
         delete value[key];
         pruned.push(child);
       }
@@ -82,7 +79,8 @@ export function validateAgainstSchema(obj: JsonObject, schema: JsonObject | unde
     }
     if (Array.isArray(s.enum) && !s.enum.some((e: unknown) => deepEqual(e, value))) {
       causes.push({
-        reason: 'FieldValueNotSupported', field: at,
+        reason: 'FieldValueNotSupported',
+        field: at,
         message: `Unsupported value: ${render(value)}: supported values: ${s.enum.map((e: unknown) => render(e)).join(', ')}`,
       });
     }

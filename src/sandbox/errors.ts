@@ -131,7 +131,10 @@ export function failureStatus(code: number, reason: string, message: string, det
 /** A `Status` object for a successful delete. */
 export function successStatus(resource: GroupResource, name: string, uid: string): JsonObject {
   return {
-    kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success',
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Success',
     details: { ...detailsOf(resource, name), uid },
   };
 }

@@ -297,8 +297,12 @@ export function readManagedFields(obj: JsonObject | undefined): ManagerEntry[] {
 export function writeManagedFields(entries: ManagerEntry[]): JsonObject[] {
   return entries.filter((e) => e.fields.size > 0).map((e) => {
     const out: JsonObject = {
-      manager: e.manager, operation: e.operation, apiVersion: e.apiVersion, time: e.time,
-      fieldsType: 'FieldsV1', fieldsV1: e.fields.toFieldsV1(),
+      manager: e.manager,
+      operation: e.operation,
+      apiVersion: e.apiVersion,
+      time: e.time,
+      fieldsType: 'FieldsV1',
+      fieldsV1: e.fields.toFieldsV1(),
     };
     if (e.subresource) out.subresource = e.subresource;
     return out;

@@ -95,12 +95,29 @@ const BUILTINS: BuiltinSpec[] = [
   { gv: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', plural: 'clusterrolebindings', namespaced: false },
   { gv: 'networking.k8s.io/v1', kind: 'Ingress', plural: 'ingresses', namespaced: true, short: ['ing'], status: true, generation: true },
   { gv: 'networking.k8s.io/v1', kind: 'NetworkPolicy', plural: 'networkpolicies', namespaced: true, short: ['netpol'], generation: true },
-  { gv: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', plural: 'customresourcedefinitions', namespaced: false,
-    short: ['crd', 'crds'], status: true, generation: true },
-  { gv: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', plural: 'validatingwebhookconfigurations',
-    namespaced: false, generation: true },
-  { gv: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', plural: 'mutatingwebhookconfigurations',
-    namespaced: false, generation: true },
+  {
+    gv: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    plural: 'customresourcedefinitions',
+    namespaced: false,
+    short: ['crd', 'crds'],
+    status: true,
+    generation: true,
+  },
+  {
+    gv: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingWebhookConfiguration',
+    plural: 'validatingwebhookconfigurations',
+    namespaced: false,
+    generation: true,
+  },
+  {
+    gv: 'admissionregistration.k8s.io/v1',
+    kind: 'MutatingWebhookConfiguration',
+    plural: 'mutatingwebhookconfigurations',
+    namespaced: false,
+    generation: true,
+  },
   { gv: 'coordination.k8s.io/v1', kind: 'Lease', plural: 'leases', namespaced: true },
 ];
 
@@ -109,9 +126,17 @@ export function builtinTypes(): ResourceType[] {
   return BUILTINS.map((b) => {
     const { group, version } = parseApiVersion(b.gv);
     return {
-      group, version, kind: b.kind, plural: b.plural, singular: b.kind.toLowerCase(), listKind: `${b.kind}List`,
-      namespaced: b.namespaced, shortNames: b.short ?? [], categories: b.all ? ['all'] : [],
-      statusSubresource: b.status ?? false, generation: b.generation ?? false,
+      group,
+      version,
+      kind: b.kind,
+      plural: b.plural,
+      singular: b.kind.toLowerCase(),
+      listKind: `${b.kind}List`,
+      namespaced: b.namespaced,
+      shortNames: b.short ?? [],
+      categories: b.all ? ['all'] : [],
+      statusSubresource: b.status ?? false,
+      generation: b.generation ?? false,
     };
   });
 }

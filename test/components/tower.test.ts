@@ -21,7 +21,9 @@ describe('Tower', () => {
   test('ClusterIP service has no externalTrafficPolicy; size is applied', () => {
     const app = testApp();
     new Host(app, 'host', {
-      name: 'host', towerServiceType: TowerServiceType.CLUSTER_IP, proxyPublishAddress: 'https://tower.example.com',
+      name: 'host',
+      towerServiceType: TowerServiceType.CLUSTER_IP,
+      proxyPublishAddress: 'https://tower.example.com',
       sizes: { tower: ComponentSize.of({ cpuRequest: '200m', cpuLimit: '1', memoryRequest: '256Mi', memoryLimit: '512Mi' }) },
     });
     const svc = objectOf(app, 'host', 'Service', 'tower');

@@ -227,7 +227,8 @@ describeWithUpstream('KubeSphere CRDs against upstream (kubesphere/ks-installer@
   });
 
   test('printer columns equal upstream where we declare them (facts §1, §5.1)', () => {
-    const cols = (c: any) => (c.spec.versions[0].additionalPrinterColumns ?? []).map((x: any) => ({ name: x.name, type: x.type, jsonPath: x.jsonPath }));
+    const cols = (c: any) => (c.spec.versions[0].additionalPrinterColumns ?? [])
+      .map((x: any) => ({ name: x.name, type: x.type, jsonPath: x.jsonPath }));
     expect(cols(clusterCrd())).toEqual(cols(loadUpstreamCrd('clusters.cluster.kubesphere.io.yaml')));
     expect(cols(workspaceRoleCrd())).toEqual(cols(loadUpstreamCrd('workspaceroles.iam.kubesphere.io.yaml')));
   });

@@ -126,8 +126,18 @@ describe('crd()', () => {
     const c = sampleCrd();
     const g = (spec: any) => ({ apiVersion: 'example.com/v1', kind: 'Gadget', metadata: { name: 'g', namespace: 'ns' }, spec });
     expect(validateAgainstCrd(c, g({
-      size: 2, name: 'abc', on: true, blob: 'YWJj', at: '2024-05-01T00:00:00Z', port: 'http', extra: { any: [1] }, value: 3,
-      selector: { matchLabels: { a: 'b' } }, members: [{ name: 'x', weight: 1 }], weights: { x: 1 }, tags: ['t'],
+      size: 2,
+      name: 'abc',
+      on: true,
+      blob: 'YWJj',
+      at: '2024-05-01T00:00:00Z',
+      port: 'http',
+      extra: { any: [1] },
+      value: 3,
+      selector: { matchLabels: { a: 'b' } },
+      members: [{ name: 'x', weight: 1 }],
+      weights: { x: 1 },
+      tags: ['t'],
     }))).toEqual([]);
     expect(validateAgainstCrd(c, g({ size: 0, name: 'ABC', members: [{ name: 'x' }, { name: 'x' }], weights: { x: 'one' } }))).toEqual([
       'spec.size: 0 is less than minimum 1',

@@ -63,7 +63,7 @@ function testCrd(scope: 'Namespaced' | 'Cluster' = 'Namespaced'): any {
                     free: { 'type': 'object', 'x-kubernetes-preserve-unknown-fields': true, 'properties': { known: { type: 'boolean' } } },
                     anything: { 'x-kubernetes-preserve-unknown-fields': true },
                     closed: { type: 'object' },
-                    either: { anyOf: [{ type: 'integer' }, { type: 'string' }], 'x-kubernetes-int-or-string': true },
+                    either: { 'anyOf': [{ type: 'integer' }, { type: 'string' }], 'x-kubernetes-int-or-string': true },
                     one: { type: 'string', oneOf: [{ pattern: '^a' }, { pattern: 'z$' }] },
                     embedded: {
                       'type': 'object',

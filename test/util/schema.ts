@@ -608,7 +608,7 @@ export function validateAgainstCrd(crd: any, obj: any, options: ValidateOptions 
   if (obj.kind !== spec.names?.kind) {
     push(ctx, 'kind', `${brief(obj.kind)} is not the CRD kind "${spec.names?.kind}"`);
   }
-  const schema: Schema = version.schema?.openAPIV3Schema ?? spec.validation?.openAPIV3Schema ?? { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
+  const schema: Schema = version.schema?.openAPIV3Schema ?? spec.validation?.openAPIV3Schema ?? { 'type': 'object', 'x-kubernetes-preserve-unknown-fields': true };
 
   if (obj.metadata === undefined) {
     push(ctx, 'metadata', 'Required value');

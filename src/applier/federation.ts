@@ -1,0 +1,244 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { loadAllYaml } from '@kubernetes/client-node';
+import { UsageError } from './errors';
+
+/** The name of the file `FederationApp.synth()` writes next to the cluster folders. */
+export const MANIFEST_FILE = 'federation.json';
+const MANIFEST_API_VERSION = 'ksfed.kubesphere-federation/v1';
+const PLACEHOLDER = /\{\{ksfed:([a-z0-9][a-z0-9./_-]*)\}\}/g;
+
+/** One object of a cluster's folder, as federation.json lists it, with its manifest loaded. */
+export interface FederationObject {
+  readonly cluster: string;
+  /** File name inside the cluster's folder. */
+  readonly file: string;
+  readonly phase: string;
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly namespace?: string;
+  readonly name: string;
+  /** `established` | `rollout` | undefined. */
+  readonly waitFor?: string;
+  readonly constructPath: string;
+  /** The object as client-node's typed model (`loadAllYaml`), with placeholders still in it. */
+  readonly manifest: any;
+  /** Ids of the placeholders the manifest holds. */
+  readonly placeholders: string[];
+}
+
+/** One cluster of the federation. */
+export interface FederationCluster {
+  readonly name: string;
+  readonly role: 'host' | 'member';
+  readonly folder: string;
+  /** The default kubeconfig context. */
+  readonly context: string;
+  /** `direct` | `proxy` for members. */
+  readonly connection?: string;
+  /** Clusters whose apply must finish first (their state fills this cluster's placeholders). */
+  readonly dependsOn: string[];
+  readonly host?: string;
+  readonly labels: { [key: string]: string };
+  readonly constructPath: string;
+  readonly phases: string[];
+  readonly objects: FederationObject[];
+}
+
+/** Where a placeholder's value comes from (federation.json `placeholders[].source`). */
+export interface PlaceholderSourceSpec {
+  readonly type: string;
+  readonly [key: string]: any;
+}
+
+/** One placeholder of federation.json. */
+export interface PlaceholderEntry {
+  readonly id: string;
+  readonly kind: string;
+  readonly description: string;
+  readonly encoding: 'raw' | 'base64';
+  readonly secret: boolean;
+  readonly source: PlaceholderSourceSpec;
+  readonly requires: string[];
+  readonly occurrences: { cluster: string; file: string; pointer: string }[];
+}
+
+/** A synthesized federation, loaded and checked. */
+export interface Federation {
+  /** The dist folder (absolute). */
+  readonly dir: string;
+  readonly host: string;
+  readonly kubesphereVersion?: string;
+  readonly phases: string[];
+  readonly clusters: FederationCluster[];
+  readonly placeholders: PlaceholderEntry[];
+}
+
+/**
+ * Reads `<dist>/federation.json` and every file it lists, and checks them. Throws a UsageError with one clear
+ * line on bad input: a missing or malformed folder, a file that is not the Kubernetes object federation.json
+ * says it is, a placeholder that federation.json does not declare.
+ */
+export function loadFederation(dist: string): Federation {
+  const dir = path.resolve(dist);
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+    throw new UsageError(`${dist}: no such folder. Fix: synthesize first (cdk8s synth or app.synth()) and pass the output folder`);
+  }
+  const manifestPath = path.join(dir, MANIFEST_FILE);
+  if (!fs.existsSync(manifestPath)) {
+    throw new UsageError(`${path.join(dist, MANIFEST_FILE)}: not found; ${dist} is not the output of a FederationApp. Fix: pass the folder that holds federation.json`);
+  }
+  let raw: any;
+  try {
+    raw = JSON.parse(fs.readFileSync(manifestPath, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`${path.join(dist, MANIFEST_FILE)}: not valid JSON (${(e as Error).message}). Fix: synthesize again`);
+  }
+  const where = path.join(dist, MANIFEST_FILE);
+  if (!raw || typeof raw !== 'object' || raw.apiVersion !== MANIFEST_API_VERSION || raw.kind !== 'Federation') {
+    throw new UsageError(`${where}: expected apiVersion "${MANIFEST_API_VERSION}" and kind "Federation", got ${JSON.stringify(raw?.apiVersion)} / ${JSON.stringify(raw?.kind)}. Fix: synthesize again with this version of cdk8s-kubesphere-federation`);
+  }
+  if (!Array.isArray(raw.clusters) || raw.clusters.length === 0) {
+    throw new UsageError(`${where}: "clusters" is missing or empty`);
+  }
+  if (typeof raw.host !== 'string' || !raw.clusters.some((c: any) => c?.name === raw.host)) {
+    throw new UsageError(`${where}: "host" ${JSON.stringify(raw.host)} is not one of the clusters`);
+  }
+
+  const placeholders: PlaceholderEntry[] = (Array.isArray(raw.placeholders) ? raw.placeholders : []).map((p: any, i: number) => checkPlaceholder(where, p, i));
+  const declared = new Set(placeholders.map(p => p.id));
+  const names = new Set<string>();
+  const clusters: FederationCluster[] = raw.clusters.map((c: any, i: number) => {
+    const cw = `${where}: clusters[${i}]`;
+    for (const key of ['name', 'role', 'folder', 'context']) {
+      if (typeof c?.[key] !== 'string' || c[key].length === 0) throw new UsageError(`${cw}: "${key}" is missing`);
+    }
+    if (names.has(c.name)) throw new UsageError(`${cw}: cluster "${c.name}" is listed twice`);
+    names.add(c.name);
+    if (c.folder.includes('/') || c.folder.includes('\\') || c.folder.startsWith('.')) {
+      throw new UsageError(`${cw}: folder ${JSON.stringify(c.folder)} is not a plain folder name`);
+    }
+    const folder = path.join(dir, c.folder);
+    if (!fs.existsSync(folder) || !fs.statSync(folder).isDirectory()) {
+      throw new UsageError(`${path.join(dist, c.folder)}: folder of cluster "${c.name}" is missing. Fix: synthesize again; do not edit the output by hand`);
+    }
+    if (!Array.isArray(c.objects)) throw new UsageError(`${cw}: "objects" is missing`);
+    const objects = c.objects.map((o: any) => loadObject(dist, c, o, declared));
+    return {
+      name: c.name,
+      role: c.role === 'host' ? 'host' : 'member',
+      folder: c.folder,
+      context: c.context,
+      connection: typeof c.connection === 'string' ? c.connection : undefined,
+      dependsOn: Array.isArray(c.dependsOn) ? c.dependsOn.filter((d: any) => typeof d === 'string') : [],
+      host: typeof c.host === 'string' ? c.host : undefined,
+      labels: c.labels && typeof c.labels === 'object' ? c.labels : {},
+      constructPath: typeof c.constructPath === 'string' ? c.constructPath : c.name,
+      phases: Array.isArray(c.phases) ? c.phases : [],
+      objects,
+    } as FederationCluster;
+  });
+  for (const c of clusters) {
+    for (const d of c.dependsOn) {
+      if (!names.has(d)) throw new UsageError(`${where}: cluster "${c.name}" depends on unknown cluster "${d}"`);
+    }
+  }
+  for (const p of placeholders) {
+    for (const r of p.requires) {
+      if (!names.has(r)) throw new UsageError(`${where}: placeholder "${p.id}" requires unknown cluster "${r}"`);
+    }
+  }
+  return {
+    dir,
+    host: raw.host,
+    kubesphereVersion: typeof raw.kubesphereVersion === 'string' ? raw.kubesphereVersion : undefined,
+    phases: Array.isArray(raw.phases) ? raw.phases : [],
+    clusters,
+    placeholders,
+  };
+}
+
+function checkPlaceholder(where: string, p: any, i: number): PlaceholderEntry {
+  if (!p || typeof p.id !== 'string' || !p.source || typeof p.source.type !== 'string') {
+    throw new UsageError(`${where}: placeholders[${i}] needs an "id" and a "source" with a "type"`);
+  }
+  return {
+    id: p.id,
+    kind: typeof p.kind === 'string' ? p.kind : p.id,
+    description: typeof p.description === 'string' ? p.description : p.id,
+    encoding: p.encoding === 'base64' ? 'base64' : 'raw',
+    secret: p.secret !== false,
+    source: p.source,
+    requires: Array.isArray(p.requires) ? p.requires : [],
+    occurrences: Array.isArray(p.occurrences) ? p.occurrences : [],
+  };
+}
+
+function loadObject(dist: string, cluster: any, o: any, declared: Set<string>): FederationObject {
+  const file = o?.file;
+  if (typeof file !== 'string' || file.includes('/') || file.includes('\\') || file.startsWith('.')) {
+    throw new UsageError(`${path.join(dist, MANIFEST_FILE)}: cluster "${cluster.name}" lists an object without a plain file name (${JSON.stringify(file)})`);
+  }
+  const rel = path.join(dist, cluster.folder, file);
+  let text: string;
+  try {
+    text = fs.readFileSync(rel, 'utf8');
+  } catch {
+    throw new UsageError(`${rel}: listed in federation.json but missing. Fix: synthesize again; do not edit the output by hand`);
+  }
+  let docs: any[];
+  try {
+    docs = loadAllYaml(text).filter(d => d !== null && d !== undefined);
+  } catch (e) {
+    const what = (e as Error).name === 'YAMLException' ? 'not valid YAML' : 'not a Kubernetes object';
+    throw new UsageError(`${rel}: ${what} (${firstLine((e as Error).message)})`);
+  }
+  if (docs.length !== 1) {
+    throw new UsageError(`${rel}: holds ${docs.length} YAML documents; each file must hold exactly one Kubernetes object`);
+  }
+  const manifest = docs[0];
+  if (!manifest || typeof manifest !== 'object' || typeof manifest.apiVersion !== 'string' || typeof manifest.kind !== 'string'
+    || !manifest.metadata || typeof manifest.metadata.name !== 'string' || manifest.metadata.name.length === 0) {
+    throw new UsageError(`${rel}: not a Kubernetes object (it needs apiVersion, kind and metadata.name)`);
+  }
+  const expected = `${o.apiVersion} ${o.kind} ${o.namespace ? o.namespace + '/' : ''}${o.name}`;
+  const actual = `${manifest.apiVersion} ${manifest.kind} ${manifest.metadata.namespace ? manifest.metadata.namespace + '/' : ''}${manifest.metadata.name}`;
+  if (expected !== actual) {
+    throw new UsageError(`${rel}: federation.json says it holds ${expected}, but it holds ${actual}. Fix: synthesize again`);
+  }
+  const placeholders = new Set<string>();
+  for (const id of text.matchAll(PLACEHOLDER)) {
+    if (!declared.has(id[1])) {
+      throw new UsageError(`${rel}: holds placeholder {{ksfed:${id[1]}}}, which federation.json does not declare. Fix: synthesize again`);
+    }
+    placeholders.add(id[1]);
+  }
+  return {
+    cluster: cluster.name,
+    file,
+    phase: typeof o.phase === 'string' ? o.phase : 'custom-resources',
+    apiVersion: manifest.apiVersion,
+    kind: manifest.kind,
+    namespace: manifest.metadata.namespace,
+    name: manifest.metadata.name,
+    waitFor: typeof o.waitFor === 'string' ? o.waitFor : undefined,
+    constructPath: typeof o.constructPath === 'string' ? o.constructPath : `${cluster.name}/${file}`,
+    manifest,
+    placeholders: [...placeholders].sort(),
+  };
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0];
+}
+
+/** `Kind namespace/name` for messages. */
+export function describeObject(o: { kind: string; namespace?: string; name: string }): string {
+  return `${o.kind} ${o.namespace ? o.namespace + '/' : ''}${o.name}`;
+}
+
+/** The API group of an apiVersion (`''` for the core group). */
+export function groupOf(apiVersion: string): string {
+  const i = apiVersion.indexOf('/');
+  return i < 0 ? '' : apiVersion.slice(0, i);
+}

@@ -1,0 +1,218 @@
+import { KubeConfig, KubernetesObjectApi, Observable, PatchStrategy } from '@kubernetes/client-node';
+import { KubeApiError, UsageError } from './errors';
+import { Limiter } from './ordering';
+import { Clock, DEFAULT_RETRY_POLICY, Random, REAL_CLOCK, RetryPolicy, withRetry } from './retry';
+
+/** The field manager of every server-side apply. */
+export const FIELD_MANAGER = 'ksfed';
+
+/** Names an object. */
+export interface ObjectRef {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly namespace?: string;
+  readonly name: string;
+}
+
+/**
+ * What the engine needs from a cluster's API. Objects are client-node's typed model (what `loadAllYaml` returns
+ * and client-node's `KubernetesObjectApi` sends and returns). Errors are KubeApiErrors; a kind the server does
+ * not serve (yet) is a KubeApiError with reason `NotServed`.
+ */
+export interface KubeClient {
+  /** The cluster's name in the federation. */
+  readonly cluster: string;
+  /** Server-side apply with field manager `ksfed`. */
+  apply(obj: any, options?: { dryRun?: boolean; force?: boolean }): Promise<any>;
+  /** The object, or undefined when it does not exist. */
+  get(ref: ObjectRef): Promise<any | undefined>;
+  /** Every object of a kind (in a namespace, or cluster-wide), optionally filtered by a label selector. */
+  list(apiVersion: string, kind: string, options?: { namespace?: string; labelSelector?: string }): Promise<any[]>;
+  /** Deletes the object; false when it was already gone. */
+  delete(ref: ObjectRef, options?: { dryRun?: boolean }): Promise<boolean>;
+}
+
+/** Options of a client-node backed KubeClient. */
+export interface KubeClientOptions {
+  readonly cluster: string;
+  /** The loaded kubeconfig. */
+  readonly kubeConfig: KubeConfig;
+  /** The context to use. */
+  readonly context: string;
+  readonly retry?: RetryPolicy;
+  readonly clock?: Clock;
+  readonly random?: Random;
+  /** Aborting stops between requests (a request in flight completes). */
+  readonly signal?: AbortSignal;
+  /** Bounds requests in flight over all clusters. */
+  readonly globalLimiter?: Limiter;
+  /** Bounds requests in flight to this cluster. */
+  readonly clusterLimiter?: Limiter;
+  /** Timeout of one HTTP request. */
+  readonly requestTimeoutMs?: number;
+  /** No retry starts after this epoch ms. */
+  readonly deadline?: number;
+  /** Called before each retry (for progress output). */
+  readonly onRetry?: (e: KubeApiError, retry: number, delayMs: number) => void;
+}
+
+/** The kubeconfig reduced to one current context, sharing the clusters and users of `kc`. */
+export function withContext(kc: KubeConfig, context: string): KubeConfig {
+  if (!kc.getContextObject(context)) throw new UsageError(`no context "${context}" in the kubeconfig`);
+  const out = new KubeConfig();
+  out.loadFromOptions({ clusters: kc.clusters, users: kc.users, contexts: kc.contexts, currentContext: context });
+  return out;
+}
+
+/**
+ * A KubeClient over client-node's `KubernetesObjectApi`: `patch(obj, undefined, dryRun ? 'All' : undefined,
+ * 'ksfed', force, PatchStrategy.ServerSideApply)`, `read`, `list`, `delete`, with its discovery cache (a kind
+ * missing from the cache is looked up again, so kinds become usable once their CRD is served). Every request
+ * is bounded by the limiters, timed out, and retried on 429/5xx/resets/timeouts.
+ */
+export class ClientNodeKubeClient implements KubeClient {
+  public readonly cluster: string;
+  private readonly api: KubernetesObjectApi;
+  private readonly options: KubeClientOptions;
+
+  constructor(options: KubeClientOptions) {
+    this.cluster = options.cluster;
+    this.options = options;
+    this.api = KubernetesObjectApi.makeApiClient(withContext(options.kubeConfig, options.context));
+    const timeoutMs = options.requestTimeoutMs ?? 30_000;
+    // Every request gets its own timeout signal: a hung connection fails (and is retried) instead of hanging.
+    (this.api as unknown as { configuration: { middleware: any[] } }).configuration.middleware.push({
+      pre: (ctx: any) => {
+        ctx.setSignal(AbortSignal.timeout(timeoutMs));
+        return new Observable(Promise.resolve(ctx));
+      },
+      post: (rsp: any) => new Observable(Promise.resolve(rsp)),
+    });
+  }
+
+  public async apply(obj: any, options: { dryRun?: boolean; force?: boolean } = {}): Promise<any> {
+    return this.call(() => this.api.patch(obj, undefined, options.dryRun ? 'All' : undefined, FIELD_MANAGER, options.force ?? false, PatchStrategy.ServerSideApply));
+  }
+
+  public async get(ref: ObjectRef): Promise<any | undefined> {
+    try {
+      return await this.call(() => this.api.read({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) } }));
+    } catch (e) {
+      if (e instanceof KubeApiError && e.code === 404 && !e.notServed) return undefined;
+      throw e;
+    }
+  }
+
+  public async list(apiVersion: string, kind: string, options: { namespace?: string; labelSelector?: string } = {}): Promise<any[]> {
+    const items: any[] = [];
+    let token: string | undefined;
+    do {
+      const page: any = await this.call(() => this.api.list(apiVersion, kind, options.namespace, undefined, undefined, undefined, undefined, options.labelSelector, 500, token));
+      items.push(...(page?.items ?? []));
+      token = page?.metadata?._continue ?? page?.metadata?.['continue'] ?? undefined;
+    } while (token);
+    // List items carry no apiVersion/kind on the wire; restore them so they can be named and deleted.
+    return items.map(i => ({ ...i, apiVersion: i.apiVersion ?? apiVersion, kind: i.kind ?? kind }));
+  }
+
+  public async delete(ref: ObjectRef, options: { dryRun?: boolean } = {}): Promise<boolean> {
+    try {
+      await this.call(() => this.api.delete({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) } },
+        undefined, options.dryRun ? 'All' : undefined, undefined, undefined, 'Background'));
+      return true;
+    } catch (e) {
+      if (e instanceof KubeApiError && e.code === 404 && !e.notServed) return false;
+      throw e;
+    }
+  }
+
+  private call<T>(fn: () => Promise<T>): Promise<T> {
+    const o = this.options;
+    const once = async (): Promise<T> => {
+      const run = () => fn().catch(e => {
+        throw toKubeApiError(e);
+      });
+      const inCluster = o.clusterLimiter ? () => o.clusterLimiter!.run(run) : run;
+      return o.globalLimiter ? o.globalLimiter.run(inCluster) : inCluster();
+    };
+    return withRetry(once, {
+      policy: o.retry ?? DEFAULT_RETRY_POLICY,
+      clock: o.clock ?? REAL_CLOCK,
+      random: o.random ?? Math.random,
+      signal: o.signal,
+      deadline: o.deadline,
+      onRetry: o.onRetry,
+    });
+  }
+}
+
+/** Turns whatever client-node threw into a KubeApiError (or a UsageError for a kubeconfig that cannot work). */
+export function toKubeApiError(e: unknown): Error {
+  if (e instanceof KubeApiError || e instanceof UsageError) return e;
+  const err = e as any;
+  const message: string = typeof err?.message === 'string' ? err.message : String(e);
+  if (message.includes('HTTP protocol is not allowed')) {
+    return new UsageError(`${message}. Fix: use https, or set insecure-skip-tls-verify: true on the cluster in the kubeconfig`);
+  }
+  if (message.startsWith('Unrecognized API version and kind')) {
+    return new KubeApiError(404, 'NotServed', message.replace('Unrecognized API version and kind', 'the server does not serve'));
+  }
+  if (typeof err?.code === 'number' && 'body' in err) {
+    let body: any = err.body;
+    if (typeof body === 'string') {
+      try {
+        body = JSON.parse(body);
+      } catch {
+        // keep the text
+      }
+    }
+    const headers: { [k: string]: string } = err.headers ?? {};
+    const retryAfterHeader = headers['retry-after'] ?? headers['Retry-After'];
+    const retryAfterSeconds = retryAfterHeader !== undefined && /^\d+$/.test(String(retryAfterHeader).trim())
+      ? Number(retryAfterHeader)
+      : body?.details?.retryAfterSeconds;
+    const status = typeof body === 'object' && body ? body : {};
+    const text = typeof status.message === 'string' ? status.message : typeof body === 'string' && body.length > 0 ? body.slice(0, 300) : `HTTP ${err.code}`;
+    const discovery = message.startsWith('Failed to fetch resource metadata');
+    if (discovery && err.code === 404) {
+      const what = /Failed to fetch resource metadata for ([^:]+):/.exec(message)?.[1] ?? 'this kind';
+      return new KubeApiError(404, 'NotServed', `the server does not serve ${what} (yet)`);
+    }
+    return new KubeApiError(err.code, typeof status.reason === 'string' ? status.reason : httpReason(err.code), text, {
+      retryAfterSeconds,
+      causes: Array.isArray(status.details?.causes) ? status.details.causes : [],
+    });
+  }
+  if (err?.name === 'AbortError' || err?.type === 'aborted' || err?.name === 'TimeoutError') {
+    return new KubeApiError(0, 'RequestTimeout', 'the request timed out');
+  }
+  if (typeof err?.code === 'string') {
+    return new KubeApiError(0, err.code, networkMessage(err.code, message));
+  }
+  return new KubeApiError(0, 'Error', message.split('\n')[0]);
+}
+
+function httpReason(code: number): string {
+  switch (code) {
+    case 401: return 'Unauthorized';
+    case 403: return 'Forbidden';
+    case 404: return 'NotFound';
+    case 409: return 'Conflict';
+    case 429: return 'TooManyRequests';
+    case 500: return 'InternalError';
+    case 503: return 'ServiceUnavailable';
+    case 504: return 'Timeout';
+    default: return `HTTP${code}`;
+  }
+}
+
+function networkMessage(code: string, message: string): string {
+  const reason = /reason: (.*)$/.exec(message.split('\n')[0])?.[1];
+  switch (code) {
+    case 'ECONNREFUSED': return 'connection refused (is the API server up and the address right?)';
+    case 'ECONNRESET': return `connection reset${reason ? ` (${reason})` : ''}`;
+    case 'ENOTFOUND': return 'host not found (check the server address in the kubeconfig)';
+    case 'ETIMEDOUT': return 'connection timed out';
+    default: return reason ? `${code}: ${reason}` : `${code}: ${message.split('\n')[0]}`;
+  }
+}

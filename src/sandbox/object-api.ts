@@ -1,0 +1,687 @@
+import { randomUUID } from 'crypto';
+import { applySchemaDefaults, pruneUnknownFields, validateAgainstSchema } from './crd-schema';
+import { ApiError, StatusCause, successStatus } from './errors';
+import { clone, deepEqual, dropNulls, isPlainObject, JsonObject, nowRfc3339 } from './json';
+import { listTypeResolver } from './list-types';
+import {
+  FieldSetOptions, ManagerEntry, readManagedFields, updateOwnership, WriteScope, writeManagedFields,
+} from './managed-fields';
+import { jsonPatch, mergePatch, strategicMergePatch } from './patches';
+import { groupVersion, parseApiVersion, ResourceType, ResourceTypes, storageKey } from './resource-types';
+import { FieldSelector, LabelSelector } from './selectors';
+import { serverSideApply } from './server-side-apply';
+import { ObjectStore } from './store';
+import { parseJsonOrYaml } from './yaml';
+
+/** Options of a write, from the request's query string and headers. */
+export interface WriteOptions {
+  /** `fieldManager`; required for apply. Other writes default to the User-Agent's product name, like the API server. */
+  readonly fieldManager?: string;
+  /** `dryRun=All`: everything is checked, nothing is stored. */
+  readonly dryRun?: boolean;
+  /** `force` (apply only): take ownership of conflicting fields. */
+  readonly force?: boolean;
+  /** `status` for writes to the status subresource. */
+  readonly subresource?: 'status';
+  /** `fieldValidation`: Ignore, Warn (default) or Strict; checked against CRD schemas (built-in kinds are not checked). */
+  readonly fieldValidation?: string;
+  readonly userAgent?: string;
+}
+
+/** Options of a delete (query string or DeleteOptions body). */
+export interface DeleteOptions {
+  readonly dryRun?: boolean;
+  readonly propagationPolicy?: string;
+  readonly preconditions?: { uid?: string; resourceVersion?: string };
+}
+
+/** Options of a list. */
+export interface ListOptions {
+  readonly labelSelector?: string;
+  readonly fieldSelector?: string;
+  readonly limit?: number;
+  readonly continueToken?: string;
+}
+
+/** The answer to a request that succeeded: HTTP code, body, warnings (sent as `Warning` headers). */
+export interface ApiResult {
+  readonly code: number;
+  readonly body: JsonObject;
+  readonly warnings: string[];
+}
+
+/** What an admission hook sees. */
+export interface AdmissionContext {
+  readonly type: ResourceType;
+  readonly operation: 'create' | 'update';
+  /** The object about to be stored; hooks may change it. */
+  readonly object: JsonObject;
+  readonly old?: JsonObject;
+  readonly subresource?: string;
+  readonly warnings: string[];
+}
+
+/** Per-resource behaviour: defaulting/validation before a write, and a hook after an object is gone. */
+export interface AdmissionHooks {
+  admit?(ctx: AdmissionContext): void;
+  removed?(type: ResourceType, obj: JsonObject): void;
+}
+
+const SYSTEM_METADATA = [
+  'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds',
+  'managedFields', 'selfLink',
+];
+
+const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * The REST semantics of one sandbox cluster over its store: create, get, list, replace, patch (merge, JSON,
+ * strategic, apply), delete, with namespaces, finalizers, owner-reference garbage collection, the status
+ * subresource, generation and resourceVersion bookkeeping and managedFields. Used by the HTTP server and,
+ * in-process, by the emulated controllers.
+ */
+export class ObjectApi {
+  private readonly hooks = new Map<string, AdmissionHooks[]>();
+  private readonly anyTypeHooks: AdmissionHooks[] = [];
+
+  constructor(
+    public readonly store: ObjectStore,
+    public readonly types: ResourceTypes,
+    private readonly nameSuffix: () => string,
+  ) {}
+
+  /** Registers hooks for one resource (`group/plural`), or for every resource when `resource` is `*`. */
+  public addHooks(resource: string, hooks: AdmissionHooks): void {
+    if (resource === '*') {
+      this.anyTypeHooks.push(hooks);
+      return;
+    }
+    if (!this.hooks.has(resource)) this.hooks.set(resource, []);
+    this.hooks.get(resource)!.push(hooks);
+  }
+
+  /** The type for an apiVersion/kind, or a 404. */
+  public typeOf(apiVersion: string, kind: string): ResourceType {
+    const t = this.types.byKind(apiVersion, kind);
+    if (!t) throw ApiError.noSuchResource();
+    return t;
+  }
+
+  /** The stored object as the client sees it at the type's version. */
+  public get(type: ResourceType, namespace: string | undefined, name: string): JsonObject {
+    const obj = this.raw(type, namespace, name);
+    if (!obj) throw ApiError.notFound(type, name);
+    return present(type, obj);
+  }
+
+  /** The stored object, or undefined. */
+  public find(type: ResourceType, namespace: string | undefined, name: string): JsonObject | undefined {
+    const obj = this.raw(type, namespace, name);
+    return obj ? present(type, obj) : undefined;
+  }
+
+  /** A list object (`<Kind>List`), filtered and paginated. Built-in list items carry no apiVersion/kind, as on the wire. */
+  public list(type: ResourceType, namespace: string | undefined, options: ListOptions = {}): JsonObject {
+    const labels = LabelSelector.parse(options.labelSelector);
+    const fields = FieldSelector.parse(options.fieldSelector);
+    let items = this.store.list(storageKey(type), type.namespaced ? namespace : undefined)
+      .filter((o) => labels.matches(o.metadata?.labels) && fields.matches(o));
+    if (options.continueToken) {
+      const after = decodeContinue(options.continueToken);
+      items = items.filter((o) => itemKey(o) > after);
+    }
+    const metadata: JsonObject = { resourceVersion: String(this.store.resourceVersion) };
+    if (options.limit && options.limit > 0 && items.length > options.limit) {
+      const remaining = items.length - options.limit;
+      items = items.slice(0, options.limit);
+      metadata.continue = Buffer.from(JSON.stringify({ k: itemKey(items[items.length - 1]) })).toString('base64url');
+      metadata.remainingItemCount = remaining;
+    }
+    return {
+      apiVersion: groupVersion(type.group, type.version),
+      kind: type.listKind,
+      metadata,
+      items: items.map((o) => {
+        const p = present(type, o);
+        if (!type.crd) {
+          delete p.apiVersion;
+          delete p.kind;
+        }
+        return p;
+      }),
+    };
+  }
+
+  /** POST: creates an object. */
+  public create(type: ResourceType, namespace: string | undefined, body: unknown, options: WriteOptions = {}): ApiResult {
+    const warnings: string[] = [];
+    const obj = this.incoming(type, body, namespace, undefined);
+    if (!obj.metadata.name) {
+      if (!obj.metadata.generateName) {
+        throw ApiError.invalid(type.kind, type.group, '', [{ field: 'metadata.name', reason: 'FieldValueRequired', message: 'Required value: name or generateName is required' }]);
+      }
+      obj.metadata.name = `${obj.metadata.generateName}${this.nameSuffix()}`;
+    }
+    if (this.raw(type, obj.metadata.namespace, obj.metadata.name)) throw ApiError.alreadyExists(type, obj.metadata.name);
+    this.checkCustomFields(type, obj, options, warnings);
+    return this.finishCreate(type, obj, options, warnings, undefined);
+  }
+
+  /** PUT: replaces an object (or its status). */
+  public replace(type: ResourceType, namespace: string | undefined, name: string, body: unknown, options: WriteOptions = {}): ApiResult {
+    const warnings: string[] = [];
+    const live = this.mustExist(type, namespace, name);
+    const obj = this.incoming(type, body, namespace, name);
+    this.checkResourceVersion(type, live, obj);
+    this.checkCustomFields(type, obj, options, warnings);
+    return this.commitUpdate(type, live, this.scoped(type, live, obj, options.subresource), options, warnings, undefined);
+  }
+
+  /** PATCH with any supported content type; `application/apply-patch+yaml` is server-side apply. */
+  public patch(
+    type: ResourceType, namespace: string | undefined, name: string, contentType: string, body: string, options: WriteOptions = {},
+  ): ApiResult {
+    const ct = contentType.split(';')[0].trim().toLowerCase();
+    if (ct === 'application/apply-patch+yaml') return this.apply(type, namespace, name, body, options);
+    if (options.force !== undefined) throw ApiError.badRequest('force may not be set for non-apply patch types');
+    let patch: unknown;
+    try {
+      patch = JSON.parse(body);
+    } catch (e) {
+      throw ApiError.badRequest(`error decoding patch: ${(e as Error).message}`);
+    }
+    const live = this.mustExist(type, namespace, name);
+    const current = present(type, live);
+    let patched: unknown;
+    switch (ct) {
+      case 'application/merge-patch+json':
+        patched = mergePatch(current, patch);
+        break;
+      case 'application/json-patch+json':
+        patched = jsonPatch(current, patch);
+        break;
+      case 'application/strategic-merge-patch+json':
+        if (type.crd) throw ApiError.unsupportedMediaType(ct);
+        patched = strategicMergePatch(current, patch);
+        break;
+      default:
+        throw ApiError.unsupportedMediaType(ct);
+    }
+    const warnings: string[] = [];
+    const obj = this.incoming(type, patched, namespace, name);
+    this.checkResourceVersion(type, live, obj);
+    this.checkCustomFields(type, obj, options, warnings);
+    return this.commitUpdate(type, live, this.scoped(type, live, obj, options.subresource), options, warnings, undefined);
+  }
+
+  /** Server-side apply (create-if-missing, ownership, conflicts). */
+  public apply(type: ResourceType, namespace: string | undefined, name: string, body: string, options: WriteOptions = {}): ApiResult {
+    if (!options.fieldManager) throw ApiError.badRequest('fieldManager is required for apply requests');
+    if (options.fieldManager.length > 128) throw ApiError.badRequest('fieldManager: Too long: must have at most 128 bytes');
+    let parsed: unknown;
+    try {
+      parsed = parseJsonOrYaml(body);
+    } catch (e) {
+      throw ApiError.badRequest(`error decoding YAML: ${(e as Error).message}`);
+    }
+    if (!isPlainObject(parsed)) throw ApiError.badRequest('the apply configuration must be an object');
+    const config = dropNulls(parsed) as JsonObject;
+    const gv = groupVersion(type.group, type.version);
+    if (config.apiVersion !== gv) {
+      throw ApiError.badRequest(`the API version in the data (${config.apiVersion ?? ''}) does not match the expected API version (${gv})`);
+    }
+    if (config.kind !== type.kind) {
+      throw ApiError.badRequest(`the kind in the data (${config.kind ?? ''}) does not match the expected kind (${type.kind})`);
+    }
+    const obj = this.incoming(type, config, namespace, name);
+    const warnings: string[] = [];
+    const live = this.raw(type, namespace, name);
+    if (live) this.checkResourceVersion(type, live, obj);
+    else if (options.subresource) throw ApiError.notFound(type, name);
+    for (const key of SYSTEM_METADATA) delete obj.metadata[key];
+    normalizeForType(type, obj);
+    this.checkCustomFields(type, obj, options, warnings);
+    if (type.statusSubresource) {
+      if (options.subresource === 'status') {
+        for (const key of Object.keys(obj)) if (!['apiVersion', 'kind', 'metadata', 'status'].includes(key)) delete obj[key];
+        obj.metadata = { name: obj.metadata.name, namespace: obj.metadata.namespace };
+      } else {
+        delete obj.status;
+      }
+    }
+    if (!live) {
+      this.checkName(type, name);
+      if (type.namespaced) this.ensureNamespaceWritable(type, namespace!, name);
+    }
+    const base: JsonObject = live ? clone(live) : { apiVersion: gv, kind: type.kind, metadata: identity(obj) };
+    base.apiVersion = gv;
+    const outcome = serverSideApply({
+      live,
+      base,
+      config: obj,
+      manager: options.fieldManager,
+      apiVersion: gv,
+      force: options.force === true,
+      subresource: options.subresource,
+      fieldSetOptions: this.fieldSetOptions(type, options.subresource),
+      entries: readManagedFields(live),
+    });
+    if (!live) return this.finishCreate(type, outcome.object, options, warnings, outcome.entries);
+    return this.commitUpdate(type, live, outcome.object, options, warnings, outcome.entries);
+  }
+
+  /** DELETE: removes an object, or marks it for deletion while finalizers remain. */
+  public delete(type: ResourceType, namespace: string | undefined, name: string, options: DeleteOptions = {}): ApiResult {
+    const live = this.mustExist(type, namespace, name);
+    const pre = options.preconditions ?? {};
+    if (pre.uid && pre.uid !== live.metadata.uid) {
+      throw ApiError.conflict(type, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${live.metadata.uid}`);
+    }
+    if (pre.resourceVersion && pre.resourceVersion !== live.metadata.resourceVersion) {
+      throw ApiError.conflict(type, name,
+        `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${live.metadata.resourceVersion}`);
+    }
+    if (options.dryRun) return { code: 200, body: present(type, live), warnings: [] };
+    if (type.group === '' && type.plural === 'namespaces') return { code: 200, body: this.deleteNamespace(type, live), warnings: [] };
+    const gone = this.deleteObject(type, live, options.propagationPolicy);
+    if (!gone) return { code: 200, body: present(type, this.raw(type, namespace, name)!), warnings: [] };
+    return { code: 200, body: type.crd ? present(type, gone) : successStatus(type, name, live.metadata.uid), warnings: [] };
+  }
+
+  /** DELETE on a collection: deletes every matching object. */
+  public deleteCollection(type: ResourceType, namespace: string | undefined, list: ListOptions, options: DeleteOptions = {}): ApiResult {
+    const items = this.list(type, namespace, { labelSelector: list.labelSelector, fieldSelector: list.fieldSelector }).items as JsonObject[];
+    for (const item of items) {
+      if (options.dryRun) continue;
+      const live = this.raw(type, item.metadata.namespace, item.metadata.name);
+      if (live) this.deleteObject(type, live, options.propagationPolicy);
+    }
+    return { code: 200, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success' }, warnings: [] };
+  }
+
+  /** Controller helper: replaces the status of an object with `manager` as the field manager (operation Update). */
+  public writeStatus(type: ResourceType, namespace: string | undefined, name: string, status: JsonObject, manager: string): JsonObject {
+    const live = this.mustExist(type, namespace, name);
+    const next = clone(live);
+    next.status = status;
+    const opts: WriteOptions = { fieldManager: manager, subresource: type.statusSubresource ? 'status' : undefined };
+    return this.commitUpdate(type, live, this.scoped(type, live, next, opts.subresource), opts, [], undefined).body;
+  }
+
+  /** Controller helper: JSON merge patch of the main resource with `manager` as the field manager. */
+  public mergePatch(type: ResourceType, namespace: string | undefined, name: string, patch: JsonObject, manager: string): JsonObject {
+    return this.patch(type, namespace, name, 'application/merge-patch+json', JSON.stringify(patch), { fieldManager: manager }).body;
+  }
+
+  /** Removes an object without finalizers or garbage collection (used when a CRD disappears). */
+  public purge(type: ResourceType, obj: JsonObject): void {
+    this.store.remove(storageKey(type), obj.metadata.namespace, obj.metadata.name);
+  }
+
+  private raw(type: ResourceType, namespace: string | undefined, name: string): JsonObject | undefined {
+    return this.store.get(storageKey(type), type.namespaced ? namespace : undefined, name);
+  }
+
+  private mustExist(type: ResourceType, namespace: string | undefined, name: string): JsonObject {
+    const live = this.raw(type, namespace, name);
+    if (!live) throw ApiError.notFound(type, name);
+    return live;
+  }
+
+  /** Checks a request body's identity against the URL and returns a normalized copy. */
+  private incoming(type: ResourceType, body: unknown, namespace: string | undefined, name: string | undefined): JsonObject {
+    if (!isPlainObject(body)) throw ApiError.badRequest('the request body must be a JSON object');
+    const obj = clone(body);
+    const gv = groupVersion(type.group, type.version);
+    if (obj.kind !== undefined && obj.kind !== type.kind) {
+      throw ApiError.badRequest(`the kind in the data (${obj.kind}) does not match the expected kind (${type.kind})`);
+    }
+    if (obj.apiVersion !== undefined && parseApiVersion(String(obj.apiVersion)).group !== type.group) {
+      throw ApiError.badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${gv})`);
+    }
+    obj.apiVersion = gv;
+    obj.kind = type.kind;
+    if (obj.metadata === undefined) obj.metadata = {};
+    if (!isPlainObject(obj.metadata)) throw ApiError.badRequest('metadata must be an object');
+    const meta = obj.metadata;
+    if (name !== undefined) {
+      if (meta.name !== undefined && meta.name !== name) {
+        throw ApiError.badRequest(`the name of the object (${meta.name}) does not match the name on the URL (${name})`);
+      }
+      meta.name = name;
+    }
+    if (type.namespaced) {
+      if (meta.namespace !== undefined && meta.namespace !== '' && meta.namespace !== namespace) {
+        throw ApiError.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      }
+      meta.namespace = namespace;
+    } else {
+      delete meta.namespace;
+    }
+    for (const field of ['labels', 'annotations']) {
+      const map = meta[field];
+      if (map === undefined || map === null) continue;
+      if (!isPlainObject(map) || Object.values(map).some((v) => typeof v !== 'string')) {
+        throw ApiError.badRequest(`json: cannot unmarshal into Go struct field ObjectMeta.metadata.${field} of type string`);
+      }
+    }
+    return obj;
+  }
+
+  private checkName(type: ResourceType, name: string): void {
+    let problem: string | undefined;
+    if (type.group === 'rbac.authorization.k8s.io') {
+      if (name === '.' || name === '..' || /[/%]/.test(name)) problem = 'may not contain \'/\' or \'%\' and may not be \'.\' or \'..\'';
+    } else if (type.group === '' && (type.plural === 'namespaces' || type.plural === 'services')) {
+      if (!LABEL.test(name) || name.length > 63) {
+        problem = 'a lowercase RFC 1123 label must consist of lower case alphanumeric characters or \'-\', and must start and end with an alphanumeric character';
+      }
+    } else if (!SUBDOMAIN.test(name) || name.length > 253) {
+      problem = 'a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, \'-\' or \'.\', and must start and end with an alphanumeric character';
+    }
+    if (problem) throw ApiError.invalid(type.kind, type.group, name, [{ field: 'metadata.name', message: `Invalid value: ${JSON.stringify(name)}: ${problem}` }]);
+  }
+
+  private ensureNamespaceWritable(type: ResourceType, namespace: string, name: string): void {
+    const ns = this.store.get('/namespaces', undefined, namespace);
+    if (!ns) throw ApiError.notFound({ group: '', plural: 'namespaces' }, namespace);
+    if (ns.metadata.deletionTimestamp) {
+      const what = type.group ? `${type.plural}.${type.group}` : type.plural;
+      throw ApiError.forbidden(
+        `${what} "${name}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`,
+        { name, group: type.group || undefined, kind: type.plural, causes: [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }] },
+      );
+    }
+  }
+
+  private checkResourceVersion(type: ResourceType, live: JsonObject, obj: JsonObject): void {
+    const rv = obj.metadata.resourceVersion;
+    if (rv !== undefined && rv !== '' && rv !== live.metadata.resourceVersion) {
+      throw ApiError.conflict(type, live.metadata.name, 'the object has been modified; please apply your changes to the latest version and try again');
+    }
+  }
+
+  /** Prunes fields unknown to a CRD schema, by `fieldValidation`: Strict rejects, Warn warns, Ignore drops silently. */
+  private checkCustomFields(type: ResourceType, obj: JsonObject, options: WriteOptions, warnings: string[]): void {
+    if (!type.schema) return;
+    const unknown = pruneUnknownFields(obj, type.schema);
+    if (unknown.length === 0) return;
+    const mode = options.fieldValidation ?? 'Warn';
+    if (mode === 'Strict') {
+      throw ApiError.badRequest(`strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
+    }
+    if (mode !== 'Ignore') warnings.push(...unknown.map((f) => `unknown field "${f}"`));
+  }
+
+  /** For kinds with a status subresource: a main write keeps the live status, a status write keeps everything else. */
+  private scoped(type: ResourceType, live: JsonObject, obj: JsonObject, subresource: string | undefined): JsonObject {
+    if (!type.statusSubresource) return obj;
+    if (subresource === 'status') {
+      const out = clone(live);
+      if (obj.status === undefined) delete out.status;
+      else out.status = obj.status;
+      out.apiVersion = obj.apiVersion;
+      return out;
+    }
+    if (live.status === undefined) delete obj.status;
+    else obj.status = clone(live.status);
+    return obj;
+  }
+
+  private fieldSetOptions(type: ResourceType, subresource: string | undefined): FieldSetOptions {
+    const scope: WriteScope = subresource === 'status' ? 'status' : 'main';
+    return { resolver: listTypeResolver(type), scope, statusSubresource: type.statusSubresource };
+  }
+
+  private admit(ctx: AdmissionContext): void {
+    for (const h of [...this.anyTypeHooks, ...(this.hooks.get(storageKey(ctx.type)) ?? [])]) h.admit?.(ctx);
+    if (ctx.type.schema) {
+      applySchemaDefaults(ctx.object, ctx.type.schema);
+      const causes: StatusCause[] = validateAgainstSchema(ctx.object, ctx.type.schema);
+      if (causes.length > 0) throw ApiError.invalid(ctx.type.kind, ctx.type.group, ctx.object.metadata.name, causes);
+    }
+  }
+
+  private finishCreate(
+    type: ResourceType, obj: JsonObject, options: WriteOptions, warnings: string[], entries: ManagerEntry[] | undefined,
+  ): ApiResult {
+    this.checkName(type, obj.metadata.name);
+    if (type.namespaced) this.ensureNamespaceWritable(type, obj.metadata.namespace, obj.metadata.name);
+    for (const key of SYSTEM_METADATA) delete obj.metadata[key];
+    if (type.statusSubresource) delete obj.status;
+    normalizeForType(type, obj);
+    this.admit({ type, operation: 'create', object: obj, warnings });
+    const manager = options.fieldManager ?? defaultManager(options.userAgent);
+    const owners = entries ?? updateOwnership([], undefined, obj, { manager, apiVersion: obj.apiVersion }, this.fieldSetOptions(type, undefined));
+    const meta = obj.metadata;
+    meta.uid = randomUUID();
+    meta.creationTimestamp = nowRfc3339();
+    if (type.generation) meta.generation = 1;
+    meta.managedFields = writeManagedFields(owners);
+    if (options.dryRun) return { code: 201, body: present(type, orderObject(obj)), warnings };
+    meta.resourceVersion = String(this.store.nextResourceVersion());
+    const stored = toStorage(type, orderObject(obj));
+    this.store.put(storageKey(type), stored, 'ADDED');
+    return { code: 201, body: present(type, stored), warnings };
+  }
+
+  private commitUpdate(
+    type: ResourceType, live: JsonObject, candidate: JsonObject, options: WriteOptions, warnings: string[],
+    entries: ManagerEntry[] | undefined,
+  ): ApiResult {
+    const meta = candidate.metadata;
+    for (const key of SYSTEM_METADATA) {
+      if (key === 'managedFields') continue;
+      if (live.metadata[key] === undefined) delete meta[key];
+      else meta[key] = live.metadata[key];
+    }
+    meta.name = live.metadata.name;
+    if (type.namespaced) meta.namespace = live.metadata.namespace;
+    normalizeForType(type, candidate);
+    this.admit({ type, operation: 'update', object: candidate, old: present(type, live), subresource: options.subresource, warnings });
+    const manager = options.fieldManager ?? defaultManager(options.userAgent);
+    const gv = groupVersion(type.group, type.version);
+    const owners = entries ?? updateOwnership(readManagedFields(live), present(type, live), candidate,
+      { manager, apiVersion: gv, subresource: options.subresource }, this.fieldSetOptions(type, options.subresource));
+    meta.managedFields = writeManagedFields(owners);
+    if (type.generation && specChanged(live, candidate)) meta.generation = (live.metadata.generation ?? 0) + 1;
+    const ordered = orderObject(candidate);
+    if (sameIgnoringTimes(type, live, ordered)) return { code: 200, body: present(type, live), warnings };
+    if (options.dryRun) return { code: 200, body: present(type, ordered), warnings };
+    meta.resourceVersion = String(this.store.nextResourceVersion());
+    const stored = toStorage(type, ordered);
+    this.store.put(storageKey(type), stored, 'MODIFIED');
+    if (stored.metadata.deletionTimestamp && !(stored.metadata.finalizers?.length > 0)) {
+      this.remove(type, stored, undefined);
+    }
+    return { code: 200, body: present(type, stored), warnings };
+  }
+
+  /** Deletes, or marks for deletion when finalizers remain. Returns the removed object, or undefined when only marked. */
+  private deleteObject(type: ResourceType, live: JsonObject, policy: string | undefined): JsonObject | undefined {
+    const finalizers: string[] = Array.isArray(live.metadata.finalizers) ? [...live.metadata.finalizers] : [];
+    if (policy === 'Orphan' && !finalizers.includes('orphan')) this.orphanDependents(live);
+    if (finalizers.length > 0) {
+      if (!live.metadata.deletionTimestamp) {
+        const next = clone(live);
+        next.metadata.deletionTimestamp = nowRfc3339();
+        next.metadata.deletionGracePeriodSeconds = 0;
+        next.metadata.resourceVersion = String(this.store.nextResourceVersion());
+        this.store.put(storageKey(type), next, 'MODIFIED');
+      }
+      return undefined;
+    }
+    return this.remove(type, live, policy);
+  }
+
+  private remove(type: ResourceType, live: JsonObject, policy: string | undefined): JsonObject | undefined {
+    const gone = this.store.remove(storageKey(type), live.metadata.namespace, live.metadata.name);
+    if (!gone) return undefined;
+    for (const h of this.hooks.get(storageKey(type)) ?? []) h.removed?.(type, gone);
+    if (policy !== 'Orphan') this.collectDependents(live.metadata.uid);
+    if (type.namespaced) this.finalizeNamespaceIfEmpty(live.metadata.namespace);
+    return gone;
+  }
+
+  /** Background garbage collection: deletes objects whose ownerReferences name the removed object. */
+  private collectDependents(uid: string): void {
+    for (const { type, obj } of this.dependentsOf(uid)) {
+      const current = this.raw(type, obj.metadata.namespace, obj.metadata.name);
+      if (!current) continue;
+      const remaining = (current.metadata.ownerReferences as JsonObject[]).filter((r) => r.uid !== uid);
+      if (remaining.length > 0) {
+        this.setOwnerReferences(type, current, remaining);
+      } else {
+        this.deleteObject(type, current, 'Background');
+      }
+    }
+  }
+
+  private orphanDependents(owner: JsonObject): void {
+    for (const { type, obj } of this.dependentsOf(owner.metadata.uid)) {
+      this.setOwnerReferences(type, obj, (obj.metadata.ownerReferences as JsonObject[]).filter((r) => r.uid !== owner.metadata.uid));
+    }
+  }
+
+  private setOwnerReferences(type: ResourceType, obj: JsonObject, refs: JsonObject[]): void {
+    const next = clone(obj);
+    if (refs.length > 0) next.metadata.ownerReferences = refs;
+    else delete next.metadata.ownerReferences;
+    next.metadata.resourceVersion = String(this.store.nextResourceVersion());
+    this.store.put(storageKey(type), next, 'MODIFIED');
+  }
+
+  private dependentsOf(uid: string): Array<{ type: ResourceType; obj: JsonObject }> {
+    const out: Array<{ type: ResourceType; obj: JsonObject }> = [];
+    for (const resource of this.store.resources()) {
+      const [group, plural] = splitStorageKey(resource);
+      const type = this.types.anyVersion(group, plural);
+      if (!type) continue;
+      for (const obj of this.store.list(resource)) {
+        if (Array.isArray(obj.metadata.ownerReferences) && obj.metadata.ownerReferences.some((r: JsonObject) => r?.uid === uid)) {
+          out.push({ type, obj });
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Namespace deletion: mark Terminating, delete the contents, and remove the namespace once it is empty. */
+  private deleteNamespace(type: ResourceType, live: JsonObject): JsonObject {
+    const name = live.metadata.name;
+    if (!live.metadata.deletionTimestamp) {
+      const next = clone(live);
+      next.metadata.deletionTimestamp = nowRfc3339();
+      next.status = { ...(next.status ?? {}), phase: 'Terminating' };
+      next.metadata.resourceVersion = String(this.store.nextResourceVersion());
+      this.store.put(storageKey(type), next, 'MODIFIED');
+    }
+    const terminating = present(type, this.raw(type, undefined, name)!);
+    for (const resource of this.store.resources()) {
+      const [group, plural] = splitStorageKey(resource);
+      const contentType = this.types.anyVersion(group, plural);
+      if (!contentType?.namespaced) continue;
+      for (const obj of this.store.list(resource, name)) {
+        const current = this.raw(contentType, name, obj.metadata.name);
+        if (current) this.deleteObject(contentType, current, 'Background');
+      }
+    }
+    this.finalizeNamespaceIfEmpty(name);
+    return terminating;
+  }
+
+  private finalizeNamespaceIfEmpty(namespace: string | undefined): void {
+    if (!namespace) return;
+    const ns = this.store.get('/namespaces', undefined, namespace);
+    if (!ns?.metadata.deletionTimestamp || ns.metadata.finalizers?.length > 0) return;
+    const occupied = this.store.resources().some((resource) => {
+      const [group, plural] = splitStorageKey(resource);
+      return this.types.anyVersion(group, plural)?.namespaced && this.store.list(resource, namespace).length > 0;
+    });
+    if (!occupied) this.store.remove('/namespaces', undefined, namespace);
+  }
+}
+
+/** Identity metadata of an object (name, namespace). */
+function identity(obj: JsonObject): JsonObject {
+  const out: JsonObject = { name: obj.metadata.name };
+  if (obj.metadata.namespace !== undefined) out.namespace = obj.metadata.namespace;
+  return out;
+}
+
+/** The field manager the API server derives from a User-Agent when none is given: the product name. */
+export function defaultManager(userAgent: string | undefined): string {
+  const product = (userAgent ?? '').split('/')[0].trim();
+  return product.length > 0 ? product.slice(0, 128) : 'unknown';
+}
+
+/** Kind-specific normalization that must happen before field ownership is computed (Secret `stringData`). */
+function normalizeForType(type: ResourceType, obj: JsonObject): void {
+  if (type.group === '' && type.plural === 'secrets' && isPlainObject(obj.stringData)) {
+    obj.data = { ...(isPlainObject(obj.data) ? obj.data : {}) };
+    for (const [k, v] of Object.entries(obj.stringData)) obj.data[k] = Buffer.from(String(v), 'utf8').toString('base64');
+    delete obj.stringData;
+  }
+}
+
+function specChanged(a: JsonObject, b: JsonObject): boolean {
+  const strip = (o: JsonObject) => {
+    const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = o;
+    return rest;
+  };
+  return !deepEqual(strip(a), strip(b));
+}
+
+function sameIgnoringTimes(type: ResourceType, live: JsonObject, candidate: JsonObject): boolean {
+  const norm = (o: JsonObject) => {
+    const c = clone(o);
+    c.apiVersion = groupVersion(type.group, type.version);
+    delete c.metadata.resourceVersion;
+    c.metadata.managedFields = (c.metadata.managedFields ?? []).map((e: JsonObject) => ({ ...e, time: undefined }));
+    return c;
+  };
+  return deepEqual(norm(live), norm(candidate));
+}
+
+/** The object as served at the type's version (no conversion: versions of a CRD share one schema-less storage). */
+function present(type: ResourceType, obj: JsonObject): JsonObject {
+  const out = clone(obj);
+  out.apiVersion = groupVersion(type.group, type.version);
+  out.kind = type.kind;
+  return out;
+}
+
+function toStorage(type: ResourceType, obj: JsonObject): JsonObject {
+  return { ...obj, apiVersion: groupVersion(type.group, type.storageVersion ?? type.version) };
+}
+
+/** apiVersion, kind, metadata first, then the rest in their order (how the API server serializes). */
+function orderObject(obj: JsonObject): JsonObject {
+  const { apiVersion, kind, metadata, ...rest } = obj;
+  const meta: JsonObject = {};
+  const order = ['name', 'generateName', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp',
+    'deletionTimestamp', 'deletionGracePeriodSeconds', 'labels', 'annotations', 'ownerReferences', 'finalizers', 'managedFields'];
+  for (const k of order) if (metadata[k] !== undefined) meta[k] = metadata[k];
+  for (const k of Object.keys(metadata)) if (!(k in meta) && metadata[k] !== undefined) meta[k] = metadata[k];
+  return { apiVersion, kind, metadata: meta, ...rest };
+}
+
+function itemKey(o: JsonObject): string {
+  return o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name;
+}
+
+function decodeContinue(token: string): string {
+  try {
+    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+    if (typeof parsed.k === 'string') return parsed.k;
+  } catch {
+    // fall through
+  }
+  throw ApiError.badRequest('continue key is not valid: illegal base64 data');
+}
+
+function splitStorageKey(key: string): [string, string] {
+  const i = key.lastIndexOf('/');
+  return [key.slice(0, i), key.slice(i + 1)];
+}
