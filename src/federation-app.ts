@@ -144,6 +144,11 @@ export class FederationApp extends App {
     if (!this.clusters.some(c => c.role === ClusterRole.HOST)) {
       throw new Error('[FederationApp] the federation has no Host. Fix: add `new Host(app, \'host\', { name: \'host\' })` before synthesizing');
     }
+    // Constructs whose output depends on what users add after construction (federated apps) produce it now, once.
+    for (const construct of this.node.findAll()) {
+      const prepare = (construct as any)._prepareFederation;
+      if (typeof prepare === 'function') prepare.call(construct);
+    }
     const errors: string[] = [];
     for (const construct of this.node.findAll()) {
       for (const message of construct.node.validate()) {

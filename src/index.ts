@@ -8,3 +8,7 @@ export * from './cluster-chart';
 export * from './components';
 export * from './host';
 export * from './member';
+export * from './placement';
+export * from './workspace';
+export * from './user';
+export * from './federated-app';

@@ -44,7 +44,8 @@ describe('FederationApp', () => {
     quickFleet(app);
     const objects = app.synthesizedObjects('host');
     const order = [
-      ApplyPhase.CRDS, ApplyPhase.NAMESPACES, ApplyPhase.RBAC, ApplyPhase.CONFIG, ApplyPhase.WORKLOADS, ApplyPhase.WEBHOOKS, ApplyPhase.CUSTOM_RESOURCES,
+      ApplyPhase.CRDS, ApplyPhase.NAMESPACES, ApplyPhase.RBAC, ApplyPhase.CONFIG,
+      ApplyPhase.WORKLOADS, ApplyPhase.WEBHOOKS, ApplyPhase.CUSTOM_RESOURCES,
     ];
     const ranks = objects.map(o => order.indexOf(o.phase));
     expect(ranks).toEqual([...ranks].sort((a, b) => a - b));

@@ -1,7 +1,7 @@
 // `npm run quickstart`: synthesize the quickstart fleet into examples/quickstart/dist and summarize each folder.
 import * as path from 'path';
-import { FederationApp } from '../../src';
 import { quickstart } from './main';
+import { FederationApp } from '../../src';
 
 const outdir = path.join(__dirname, 'dist');
 const app = new FederationApp({ outdir });

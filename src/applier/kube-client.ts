@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'async_hooks';
 import { KubeConfig, KubernetesObjectApi, Observable, PatchStrategy } from '@kubernetes/client-node';
 import { KubeApiError, UsageError } from './errors';
 import { Limiter } from './ordering';
@@ -22,10 +23,12 @@ export interface ObjectRef {
 export interface KubeClient {
   /** The cluster's name in the federation. */
   readonly cluster: string;
-  /** Server-side apply with field manager `ksfed`. */
-  apply(obj: any, options?: { dryRun?: boolean; force?: boolean }): Promise<any>;
-  /** The object, or undefined when it does not exist. */
-  get(ref: ObjectRef): Promise<any | undefined>;
+  /** Server-side apply with field manager `ksfed`; `created` tells a 201 from a 200. */
+  apply(obj: any, options?: { dryRun?: boolean; force?: boolean }): Promise<{ object: any; created: boolean }>;
+  /** The object, or undefined when it does not exist. `attempts: 1` sends the request once (no retry). */
+  get(ref: ObjectRef, options?: { attempts?: number }): Promise<any | undefined>;
+  /** Whether a kind is namespaced; undefined when the server does not serve it. */
+  namespaced(apiVersion: string, kind: string): Promise<boolean | undefined>;
   /** Every object of a kind (in a namespace, or cluster-wide), optionally filtered by a label selector. */
   list(apiVersion: string, kind: string, options?: { namespace?: string; labelSelector?: string }): Promise<any[]>;
   /** Deletes the object; false when it was already gone. */
@@ -72,33 +75,51 @@ export function withContext(kc: KubeConfig, context: string): KubeConfig {
  */
 export class ClientNodeKubeClient implements KubeClient {
   public readonly cluster: string;
-  private readonly api: KubernetesObjectApi;
+  private readonly api: ObjectApi;
   private readonly options: KubeClientOptions;
+  /** The HTTP status of the last response of a call (a middleware writes it into the call's async context). */
+  private readonly responses = new AsyncLocalStorage<{ status?: number }>();
 
   constructor(options: KubeClientOptions) {
     this.cluster = options.cluster;
     this.options = options;
-    this.api = KubernetesObjectApi.makeApiClient(withContext(options.kubeConfig, options.context));
+    this.api = ObjectApi.create(withContext(options.kubeConfig, options.context));
     const timeoutMs = options.requestTimeoutMs ?? 30_000;
     // Every request gets its own timeout signal: a hung connection fails (and is retried) instead of hanging.
-    (this.api as unknown as { configuration: { middleware: any[] } }).configuration.middleware.push({
+    this.api.addMiddleware({
       pre: (ctx: any) => {
         ctx.setSignal(AbortSignal.timeout(timeoutMs));
         return new Observable(Promise.resolve(ctx));
       },
-      post: (rsp: any) => new Observable(Promise.resolve(rsp)),
+      post: (rsp: any) => {
+        const store = this.responses.getStore();
+        if (store) store.status = rsp.httpStatusCode;
+        return new Observable(Promise.resolve(rsp));
+      },
     });
   }
 
-  public async apply(obj: any, options: { dryRun?: boolean; force?: boolean } = {}): Promise<any> {
-    return this.call(() => this.api.patch(obj, undefined, options.dryRun ? 'All' : undefined, FIELD_MANAGER, options.force ?? false, PatchStrategy.ServerSideApply));
+  public async apply(obj: any, options: { dryRun?: boolean; force?: boolean } = {}): Promise<{ object: any; created: boolean }> {
+    const store: { status?: number } = {};
+    const object = await this.responses.run(store, () => this.call(() => this.api.patch(obj, undefined, options.dryRun ? 'All' : undefined, FIELD_MANAGER, options.force ?? false, PatchStrategy.ServerSideApply)));
+    return { object, created: store.status === 201 };
   }
 
-  public async get(ref: ObjectRef): Promise<any | undefined> {
+  public async get(ref: ObjectRef, options: { attempts?: number } = {}): Promise<any | undefined> {
     try {
-      return await this.call(() => this.api.read({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) } }));
+      return await this.call(() => this.api.read({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) } }), options.attempts);
     } catch (e) {
       if (e instanceof KubeApiError && e.code === 404 && !e.notServed) return undefined;
+      throw e;
+    }
+  }
+
+  public async namespaced(apiVersion: string, kind: string): Promise<boolean | undefined> {
+    try {
+      const resource = await this.call(() => this.api.resourceOf(apiVersion, kind));
+      return resource ? resource.namespaced : undefined;
+    } catch (e) {
+      if (e instanceof KubeApiError && e.code === 404) return undefined;
       throw e;
     }
   }
@@ -109,7 +130,7 @@ export class ClientNodeKubeClient implements KubeClient {
     do {
       const page: any = await this.call(() => this.api.list(apiVersion, kind, options.namespace, undefined, undefined, undefined, undefined, options.labelSelector, 500, token));
       items.push(...(page?.items ?? []));
-      token = page?.metadata?._continue ?? page?.metadata?.['continue'] ?? undefined;
+      token = page?.metadata?._continue ?? page?.metadata?.continue ?? undefined;
     } while (token);
     // List items carry no apiVersion/kind on the wire; restore them so they can be named and deleted.
     return items.map(i => ({ ...i, apiVersion: i.apiVersion ?? apiVersion, kind: i.kind ?? kind }));
@@ -126,8 +147,9 @@ export class ClientNodeKubeClient implements KubeClient {
     }
   }
 
-  private call<T>(fn: () => Promise<T>): Promise<T> {
+  private call<T>(fn: () => Promise<T>, attempts?: number): Promise<T> {
     const o = this.options;
+    const policy = o.retry ?? DEFAULT_RETRY_POLICY;
     const once = async (): Promise<T> => {
       const run = () => fn().catch(e => {
         throw toKubeApiError(e);
@@ -136,13 +158,31 @@ export class ClientNodeKubeClient implements KubeClient {
       return o.globalLimiter ? o.globalLimiter.run(inCluster) : inCluster();
     };
     return withRetry(once, {
-      policy: o.retry ?? DEFAULT_RETRY_POLICY,
+      policy: attempts ? { ...policy, maxAttempts: attempts } : policy,
       clock: o.clock ?? REAL_CLOCK,
       random: o.random ?? Math.random,
       signal: o.signal,
       deadline: o.deadline,
       onRetry: o.onRetry,
     });
+  }
+}
+
+/** client-node's object API, with its discovery lookup and middleware list reachable. */
+class ObjectApi extends KubernetesObjectApi {
+  public static create(kc: KubeConfig): ObjectApi {
+    const api = kc.makeApiClient(ObjectApi);
+    api.setDefaultNamespace(kc);
+    return api;
+  }
+
+  /** The discovery entry of a kind (cached; looked up again on a miss). */
+  public resourceOf(apiVersion: string, kind: string): Promise<{ namespaced: boolean } | undefined> {
+    return this.resource(apiVersion, kind);
+  }
+
+  public addMiddleware(middleware: unknown): void {
+    (this.configuration as unknown as { middleware: unknown[] }).middleware.push(middleware);
   }
 }
 

@@ -23,7 +23,8 @@ export function versionInfo(): JsonObject {
 /** `GET /api`: the legacy core group's versions. */
 export function apiVersions(serverAddress: string): JsonObject {
   return {
-    kind: 'APIVersions', versions: ['v1'],
+    kind: 'APIVersions',
+    versions: ['v1'],
     serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }],
   };
 }

@@ -1,5 +1,6 @@
 import { JsonObject } from './json';
 import { ObjectApi } from './object-api';
+import { Scheduler } from './scheduler';
 import { StoreEvent } from './store';
 import { CONTROLLER_MANAGER } from './workloads';
 
@@ -7,13 +8,15 @@ import { CONTROLLER_MANAGER } from './workloads';
 const FAKE_CA = '-----BEGIN CERTIFICATE-----\nc2FuZGJveC1ub3QtYS1yZWFsLWNlcnRpZmljYXRl\n-----END CERTIFICATE-----\n';
 
 /**
- * What kube-controller-manager puts into every new namespace: the `default` ServiceAccount and the
- * `kube-root-ca.crt` ConfigMap. Appliers that prune must leave these alone, as on a real cluster.
+ * The namespace controllers of kube-controller-manager: every new namespace gets the `default` ServiceAccount and the
+ * `kube-root-ca.crt` ConfigMap (appliers that prune must leave these alone, as on a real cluster), and a namespace
+ * marked for deletion is emptied and removed `delayMs` later (it stays `Terminating` in between, as on a real
+ * cluster, so `kubectl delete -f` of a namespace and its contents still finds the contents).
  */
 export class NamespaceController {
   private unsubscribe?: () => void;
 
-  constructor(private readonly api: ObjectApi) {}
+  constructor(private readonly api: ObjectApi, private readonly scheduler: Scheduler, private readonly delayMs: number) {}
 
   /** Starts watching namespaces. */
   public start(): void {
@@ -26,8 +29,12 @@ export class NamespaceController {
   }
 
   private onEvent(e: StoreEvent): void {
-    if (e.resource !== '/namespaces' || e.type !== 'ADDED') return;
+    if (e.resource !== '/namespaces') return;
     const ns: string = e.object.metadata.name;
+    if (e.type === 'MODIFIED' && e.object.metadata.deletionTimestamp && !this.scheduler.pending(`ns/${ns}`)) {
+      this.scheduler.schedule(`ns/${ns}`, this.delayMs, () => this.api.emptyTerminatingNamespace(ns));
+    }
+    if (e.type !== 'ADDED') return;
     const sa = this.api.typeOf('v1', 'ServiceAccount');
     const cm = this.api.typeOf('v1', 'ConfigMap');
     const defaults: Array<[typeof sa, JsonObject]> = [

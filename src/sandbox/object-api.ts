@@ -489,7 +489,7 @@ export class ObjectApi {
     const ordered = orderObject(candidate);
     if (sameIgnoringTimes(type, live, ordered)) return { code: 200, body: present(type, live), warnings };
     if (options.dryRun) return { code: 200, body: present(type, ordered), warnings };
-    meta.resourceVersion = String(this.store.nextResourceVersion());
+    ordered.metadata.resourceVersion = String(this.store.nextResourceVersion());
     const stored = toStorage(type, ordered);
     this.store.put(storageKey(type), stored, 'MODIFIED');
     if (stored.metadata.deletionTimestamp && !(stored.metadata.finalizers?.length > 0)) {
@@ -567,9 +567,8 @@ export class ObjectApi {
     return out;
   }
 
-  /** Namespace deletion: mark Terminating, delete the contents, and remove the namespace once it is empty. */
+  /** Namespace deletion, first step: mark it Terminating (the namespace controller then empties and removes it). */
   private deleteNamespace(type: ResourceType, live: JsonObject): JsonObject {
-    const name = live.metadata.name;
     if (!live.metadata.deletionTimestamp) {
       const next = clone(live);
       next.metadata.deletionTimestamp = nowRfc3339();
@@ -577,7 +576,16 @@ export class ObjectApi {
       next.metadata.resourceVersion = String(this.store.nextResourceVersion());
       this.store.put(storageKey(type), next, 'MODIFIED');
     }
-    const terminating = present(type, this.raw(type, undefined, name)!);
+    return present(type, this.raw(type, undefined, live.metadata.name)!);
+  }
+
+  /**
+   * Namespace deletion, second step (the namespace controller's job): deletes everything in a terminating namespace
+   * (objects with finalizers wait for them) and removes the namespace once it is empty and has no finalizers.
+   */
+  public emptyTerminatingNamespace(name: string): void {
+    const ns = this.store.get('/namespaces', undefined, name);
+    if (!ns?.metadata.deletionTimestamp) return;
     for (const resource of this.store.resources()) {
       const [group, plural] = splitStorageKey(resource);
       const contentType = this.types.anyVersion(group, plural);
@@ -588,7 +596,6 @@ export class ObjectApi {
       }
     }
     this.finalizeNamespaceIfEmpty(name);
-    return terminating;
   }
 
   private finalizeNamespaceIfEmpty(namespace: string | undefined): void {
@@ -645,7 +652,7 @@ function sameIgnoringTimes(type: ResourceType, live: JsonObject, candidate: Json
 }
 
 /** The object as served at the type's version (no conversion: versions of a CRD share one schema-less storage). */
-function present(type: ResourceType, obj: JsonObject): JsonObject {
+export function present(type: ResourceType, obj: JsonObject): JsonObject {
   const out = clone(obj);
   out.apiVersion = groupVersion(type.group, type.version);
   out.kind = type.kind;

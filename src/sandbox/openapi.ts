@@ -29,25 +29,27 @@ export function openApiDocument(types: ResourceTypes, gv: string): JsonObject | 
   const paths: JsonObject = {};
   const schemas: JsonObject = {
     [OBJECT_META]: {
-      type: 'object',
-      properties: {
-        name: { type: 'string' }, namespace: { type: 'string' }, generateName: { type: 'string' },
+      'type': 'object',
+      'properties': {
+        name: { type: 'string' },
+        namespace: { type: 'string' },
+        generateName: { type: 'string' },
         labels: { type: 'object', additionalProperties: { type: 'string' } },
         annotations: { type: 'object', additionalProperties: { type: 'string' } },
         finalizers: { type: 'array', items: { type: 'string' } },
-        ownerReferences: { type: 'array', items: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+        ownerReferences: { type: 'array', items: { 'type': 'object', 'x-kubernetes-preserve-unknown-fields': true } },
       },
       'x-kubernetes-preserve-unknown-fields': true,
     },
-    [STATUS]: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+    [STATUS]: { 'type': 'object', 'x-kubernetes-preserve-unknown-fields': true },
     [PATCH]: { type: 'object' },
   };
   for (const t of served) {
     const name = schemaName(t);
     schemas[name] = kindSchema(t);
     schemas[`${name}List`] = {
-      type: 'object',
-      properties: { apiVersion: { type: 'string' }, kind: { type: 'string' }, items: { type: 'array', items: ref(name) } },
+      'type': 'object',
+      'properties': { apiVersion: { type: 'string' }, kind: { type: 'string' }, items: { type: 'array', items: ref(name) } },
       'x-kubernetes-group-version-kind': [{ group: t.group, version: t.version, kind: t.listKind }],
     };
     const base = t.group ? `/apis/${t.group}/${t.version}` : `/api/${t.version}`;
@@ -103,11 +105,11 @@ function kindSchema(t: ResourceType): JsonObject {
   if (t.schema) {
     const props: JsonObject = isPlainObject(t.schema.properties) ? { ...t.schema.properties } : {};
     props.metadata = ref(OBJECT_META);
-    return { ...t.schema, type: 'object', properties: props, 'x-kubernetes-group-version-kind': gvk };
+    return { ...t.schema, 'type': 'object', 'properties': props, 'x-kubernetes-group-version-kind': gvk };
   }
   return {
-    type: 'object',
-    properties: { apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: ref(OBJECT_META) },
+    'type': 'object',
+    'properties': { apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: ref(OBJECT_META) },
     'x-kubernetes-preserve-unknown-fields': true,
     'x-kubernetes-group-version-kind': gvk,
   };
@@ -115,9 +117,9 @@ function kindSchema(t: ResourceType): JsonObject {
 
 function op(t: ResourceType, action: string, responseSchema: string, query: string[], withBody = false): JsonObject {
   const o: JsonObject = {
-    operationId: `${action}${t.kind}`,
-    parameters: query.map((q) => param(q, 'query', q === 'limit' || q === 'timeoutSeconds' ? 'integer' : q === 'watch' ? 'boolean' : 'string')),
-    responses: { 200: { description: 'OK', content: { 'application/json': { schema: ref(responseSchema) } } } },
+    'operationId': `${action}${t.kind}`,
+    'parameters': query.map((q) => param(q, 'query', q === 'limit' || q === 'timeoutSeconds' ? 'integer' : q === 'watch' ? 'boolean' : 'string')),
+    'responses': { 200: { description: 'OK', content: { 'application/json': { schema: ref(responseSchema) } } } },
     'x-kubernetes-action': action,
     'x-kubernetes-group-version-kind': { group: t.group, version: t.version, kind: t.kind },
   };

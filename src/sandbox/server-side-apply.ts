@@ -46,7 +46,9 @@ export function serverSideApply(req: ApplyRequest): ApplyOutcome {
   const opts = req.fieldSetOptions;
   const applied = fieldSetOf(req.config, opts);
   const self = req.entries.find((e) => isEntryOf(e, req.manager, 'Apply', req.subresource));
-  const others = req.entries.filter((e) => e !== self).map((e) => ({ ...e, fields: e.fields.minus(new FieldSet()) }));
+  // Copies of the other managers' entries: a forced apply takes fields away from them.
+  const copies = req.entries.map((e) => (e === self ? e : { ...e, fields: e.fields.minus(new FieldSet()) }));
+  const others = copies.filter((e) => e !== self);
   const before = req.live ?? req.base;
 
   // Fields whose value this apply changes.
@@ -55,7 +57,7 @@ export function serverSideApply(req: ApplyRequest): ApplyOutcome {
   if (conflicts.length > 0 && !req.force) throw conflictError(conflicts);
   for (const c of conflicts) c.entry.fields.delete(c.path);
 
-  const merged = mergeInto(clone(req.base), req.config, opts.resolver);
+  const merged = mergeInto(clone(req.base), req.config, opts.resolver) as JsonObject;
 
   // Remove what this manager stopped applying, unless someone else still owns it.
   const othersOwn = others.reduce((acc, e) => acc.union(e.fields), new FieldSet());
@@ -67,15 +69,14 @@ export function serverSideApply(req: ApplyRequest): ApplyOutcome {
 
   const now = nowRfc3339();
   const entries: ManagerEntry[] = [];
-  for (const e of req.entries) {
+  req.entries.forEach((e, i) => {
     if (e === self) {
       const unchanged = e.fields.equals(applied) && e.apiVersion === req.apiVersion;
       entries.push({ ...e, apiVersion: req.apiVersion, time: unchanged ? e.time : now, fields: applied });
     } else {
-      const updated = others.find((o) => o.manager === e.manager && o.operation === e.operation && o.subresource === e.subresource)!;
-      entries.push(updated.fields.equals(e.fields) ? e : { ...updated, time: e.time });
+      entries.push(copies[i].fields.equals(e.fields) ? e : copies[i]);
     }
-  }
+  });
   if (!self) {
     entries.push({ manager: req.manager, operation: 'Apply', apiVersion: req.apiVersion, time: now, subresource: req.subresource, fields: applied });
   }

@@ -1,0 +1,346 @@
+import {
+  APPLYSET_PARENT, APPLYSET_PART_OF_LABEL, KSFED_APPLYSET_ID, memberKey, parentManifest, parentProblem, parseParent,
+  sameState, stateOf, unionOf,
+} from './applyset';
+import { changes, comparable, describeChange, toWire } from './diff';
+import { AbortedError, conflictsOf, KubeApiError, messageOf, TimeoutError, UsageError } from './errors';
+import { FederationCluster, FederationObject, groupOf } from './federation';
+import { KubeClient } from './kube-client';
+import { mapLimit, phaseGroups } from './ordering';
+import { pruneCandidates } from './prune';
+import { ClusterReport, ObjectResult, objectName } from './report';
+import { Session } from './session';
+import { clusterReadiness, readinessFor, waitUntilReady } from './waits';
+
+/** What a cluster run does. */
+export interface ClusterRunOptions {
+  /** `diff` compares the dry-run result with the live object. */
+  readonly mode: 'apply' | 'diff';
+  readonly dryRun: boolean;
+  readonly prune: boolean;
+  readonly forceConflicts: boolean;
+  readonly signal?: AbortSignal;
+}
+
+/** Thrown to end a cluster's run with a status. */
+class ClusterStop extends Error {
+  constructor(public readonly status: ClusterReport['status'], message: string) {
+    super(message);
+  }
+}
+
+/**
+ * Applies (or diffs) one cluster's folder: ApplySet bookkeeping, phases in order with server-side apply, waits,
+ * the member's handshake with the host, then prune. Never throws (except a UsageError): the outcome is in the
+ * returned report.
+ */
+export async function runCluster(session: Session, cluster: FederationCluster, options: ClusterRunOptions): Promise<ClusterReport> {
+  const started = session.clock.now();
+  const report: ClusterReport = { name: cluster.name, role: cluster.role, context: session.contexts.get(cluster.name), status: 'succeeded', durationMs: 0, objects: [] };
+  const run = new ClusterRun(session, cluster, options, report);
+  try {
+    await run.execute();
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    if (e instanceof ClusterStop) {
+      report.status = e.status;
+      report.error = session.redactor.redact(e.message);
+    } else if (e instanceof AbortedError || options.signal?.aborted) {
+      report.status = 'aborted';
+      report.error = 'aborted before it finished; run again to converge';
+    } else if (e instanceof TimeoutError) {
+      report.status = 'timed-out';
+      report.error = session.redactor.redact(e.message);
+    } else {
+      report.status = 'failed';
+      report.error = session.redactor.redact(describeError(e));
+    }
+  }
+  if (report.status !== 'succeeded' && report.prune === undefined && options.prune) report.prune = `skipped: the cluster ${report.status === 'aborted' ? 'run was aborted' : 'did not succeed'}`;
+  report.durationMs = session.clock.now() - started;
+  session.emit({ type: 'cluster-done', cluster: cluster.name, report });
+  return report;
+}
+
+class ClusterRun {
+  private readonly client: KubeClient;
+  /** Live members of the ApplySet before the apply, by member key. */
+  private live = new Map<string, any>();
+  private readonly results = new Map<FederationObject, number>();
+
+  constructor(private readonly session: Session, private readonly cluster: FederationCluster, private readonly options: ClusterRunOptions, private readonly report: ClusterReport) {
+    this.client = session.client(cluster.name);
+  }
+
+  public async execute(): Promise<void> {
+    const { session, cluster, options } = this;
+    session.emit({ type: 'cluster-start', cluster: cluster.name, objects: cluster.objects.length });
+    if (options.prune && cluster.objects.length === 0) {
+      throw new ClusterStop('failed', `refusing to prune: the folder of ${cluster.name} holds no objects, so pruning would delete everything ksfed applied there`);
+    }
+
+    // The ApplySet parent: read (the preflight already did), check who owns it.
+    const pre = session.preflight.get(cluster.name);
+    const parent = pre && !pre.error ? pre.parent : await this.client.get(APPLYSET_PARENT);
+    const problem = parentProblem(parent);
+    if (problem) throw new ClusterStop('failed', problem);
+
+    // Render every object in memory: placeholders filled, ApplySet label stamped.
+    const rendered = new Map<FederationObject, any>();
+    for (const o of cluster.objects) {
+      rendered.set(o, this.stamp(o, await session.resolver.render(o.manifest)));
+    }
+
+    const recorded = parseParent(parent);
+    const desired = stateOf(cluster.objects);
+    const superset = unionOf(recorded, desired);
+    await this.snapshot();
+
+    // Record the superset of old and new group-kinds and namespaces before applying: an interrupted run can
+    // then never leave objects the parent does not know about.
+    if (!options.dryRun && (!parent || !sameState(recorded, superset) || this.toolingOutdated(parent))) {
+      await this.client.apply(parentManifest(superset), { force: true });
+    }
+
+    for (const group of phaseGroups(cluster.objects, session.federation.phases)) {
+      this.checkTime();
+      session.emit({ type: 'phase', cluster: cluster.name, phase: group.phase, objects: group.objects.length });
+      await mapLimit(group.objects, session.perClusterConcurrency, o => this.applyObject(o, rendered.get(o)));
+      if (!options.dryRun) {
+        const waitable = group.objects.filter(o => readinessFor(o) && this.resultOf(o)?.result !== 'failed');
+        await mapLimit(waitable, session.perClusterConcurrency, o => this.waitObject(o));
+      }
+    }
+
+    const bad = this.report.objects.filter(o => o.result === 'failed' || o.result === 'timed-out' || o.result === 'skipped');
+    if (bad.length > 0) {
+      const timedOut = bad.every(o => o.result === 'timed-out' || o.result === 'skipped');
+      throw new ClusterStop(timedOut ? 'timed-out' : 'failed', `${bad.length} object${bad.length > 1 ? 's' : ''} ${timedOut ? 'timed out' : 'failed'}: ${bad.slice(0, 3).map(o => objectName(o)).join(', ')}${bad.length > 3 ? ', ...' : ''}`);
+    }
+
+    if (!options.dryRun && cluster.role === 'member') await this.handshake();
+
+    if (options.prune) {
+      await this.prune(superset, desired);
+    } else {
+      this.report.prune = 'not requested';
+    }
+  }
+
+  private stamp(o: FederationObject, manifest: any): any {
+    manifest.metadata = manifest.metadata ?? {};
+    const labels = { ...(manifest.metadata.labels ?? {}) };
+    if (labels[APPLYSET_PART_OF_LABEL] !== undefined && labels[APPLYSET_PART_OF_LABEL] !== KSFED_APPLYSET_ID) {
+      throw new ClusterStop('failed', `${o.file}: label ${APPLYSET_PART_OF_LABEL} is already set to another ApplySet (${labels[APPLYSET_PART_OF_LABEL]})`);
+    }
+    labels[APPLYSET_PART_OF_LABEL] = KSFED_APPLYSET_ID;
+    manifest.metadata.labels = labels;
+    return manifest;
+  }
+
+  private toolingOutdated(parent: any): boolean {
+    return parent?.metadata?.annotations?.['applyset.kubernetes.io/tooling'] !== parentManifest(parseParent(parent)).metadata.annotations['applyset.kubernetes.io/tooling'];
+  }
+
+  /** Lists the ApplySet's current members of the kinds and namespaces this folder holds. */
+  private async snapshot(): Promise<void> {
+    const scopes = new Map<string, { apiVersion: string; kind: string; namespace?: string }>();
+    for (const o of this.cluster.objects) scopes.set(`${o.apiVersion}/${o.kind}/${o.namespace ?? ''}`, { apiVersion: o.apiVersion, kind: o.kind, namespace: o.namespace });
+    await mapLimit([...scopes.values()], this.session.perClusterConcurrency, async s => {
+      try {
+        const items = await this.client.list(s.apiVersion, s.kind, { namespace: s.namespace, labelSelector: `${APPLYSET_PART_OF_LABEL}=${KSFED_APPLYSET_ID}` });
+        for (const item of items) this.live.set(memberKey({ apiVersion: s.apiVersion, kind: s.kind, namespace: item.metadata?.namespace || undefined, name: item.metadata?.name }), item);
+      } catch (e) {
+        if (e instanceof KubeApiError && e.code === 404) return; // kind not served yet, or namespace missing: nothing there
+        throw e;
+      }
+    });
+  }
+
+  private resultOf(o: FederationObject): ObjectResult | undefined {
+    const i = this.results.get(o);
+    return i === undefined ? undefined : this.report.objects[i];
+  }
+
+  private record(o: FederationObject, result: Omit<ObjectResult, 'cluster' | 'apiVersion' | 'kind' | 'namespace' | 'name' | 'file' | 'phase' | 'constructPath'>): void {
+    const full: ObjectResult = {
+      cluster: this.cluster.name,
+      apiVersion: o.apiVersion,
+      kind: o.kind,
+      ...(o.namespace ? { namespace: o.namespace } : {}),
+      name: o.name,
+      file: o.file,
+      phase: o.phase,
+      constructPath: o.constructPath,
+      ...result,
+      ...(result.message ? { message: this.session.redactor.redact(result.message) } : {}),
+    };
+    const i = this.results.get(o);
+    if (i === undefined) {
+      this.results.set(o, this.report.objects.length);
+      this.report.objects.push(full);
+    } else {
+      this.report.objects[i] = full;
+    }
+    this.session.emit({ type: 'object', cluster: this.cluster.name, result: full });
+  }
+
+  private checkTime(): void {
+    if (this.options.signal?.aborted) throw new AbortedError();
+    if (this.session.clock.now() > this.session.deadline) throw new ClusterStop('timed-out', 'the global timeout passed before the apply finished');
+  }
+
+  private async applyObject(o: FederationObject, manifest: any): Promise<void> {
+    const { session, options } = this;
+    const key = memberKey(o);
+    const started = session.clock.now();
+    let waiting = false;
+    for (;;) {
+      if (options.signal?.aborted) throw new AbortedError();
+      if (session.clock.now() > session.deadline) {
+        this.record(o, { result: 'skipped', message: 'the global timeout passed before it was applied' });
+        return;
+      }
+      try {
+        const { object, created } = await this.client.apply(manifest, { dryRun: options.dryRun, force: options.forceConflicts });
+        if (options.dryRun) {
+          await this.recordDryRun(o, object);
+        } else {
+          const before = this.live.get(key);
+          const result = created ? 'created' : before && before.metadata?.resourceVersion === object?.metadata?.resourceVersion ? 'unchanged' : 'configured';
+          this.record(o, { result });
+        }
+        return;
+      } catch (e) {
+        if (e instanceof AbortedError) throw e;
+        const err = e instanceof KubeApiError ? e : undefined;
+        const notYet = err && (err.notServed || /failed calling webhook|no endpoints available/i.test(err.message));
+        if (notYet && options.dryRun) {
+          const crdHere = this.cluster.objects.some(x => x.kind === 'CustomResourceDefinition' && x.name.endsWith(`.${groupOf(o.apiVersion)}`));
+          if (err.notServed && crdHere) {
+            this.record(o, { result: 'created', message: 'its kind is served once its CRD from this folder is established' });
+          } else {
+            this.record(o, { result: 'failed', message: err.message });
+          }
+          return;
+        }
+        if (notYet) {
+          const limit = Math.min(started + session.waitTimeoutMs, session.deadline);
+          if (session.clock.now() + session.pollIntervalMs > limit) {
+            this.record(o, { result: 'timed-out', message: `timed out after ${Math.round((session.clock.now() - started) / 1000)}s: ${err.message}` });
+            return;
+          }
+          if (!waiting) {
+            session.emit({ type: 'wait', cluster: this.cluster.name, object: objectName(o), message: err.message });
+            waiting = true;
+          }
+          await session.clock.sleep(session.pollIntervalMs, options.signal);
+          continue;
+        }
+        if (err && err.code === 404 && options.dryRun && o.namespace && this.cluster.objects.some(x => x.kind === 'Namespace' && x.name === o.namespace)) {
+          this.record(o, { result: 'created', message: 'its namespace is created by this apply' });
+          return;
+        }
+        if (err && err.code === 409) {
+          const conflicts = conflictsOf(err);
+          const who = conflicts.length > 0 ? conflicts.map(c => `${c.field} is owned by "${c.manager}"`).join('; ') : err.message;
+          this.record(o, { result: 'failed', conflicts, message: `conflict: ${who}. Fix: rerun with --force-conflicts to take ${conflicts.length > 1 ? 'them' : 'it'} over, or stop the other manager` });
+          return;
+        }
+        this.record(o, { result: 'failed', message: describeError(e) });
+        return;
+      }
+    }
+  }
+
+  /** A dry run: created, unchanged or configured (with the changed paths), against the live object. */
+  private async recordDryRun(o: FederationObject, result: any): Promise<void> {
+    let live = this.live.get(memberKey(o));
+    if (!live) live = await this.client.get(o);
+    if (!live) {
+      this.record(o, { result: 'created' });
+      return;
+    }
+    const found = changes(comparable(toWire(live)), comparable(toWire(result)));
+    if (found.length === 0) {
+      this.record(o, { result: 'unchanged' });
+    } else {
+      this.record(o, { result: 'configured', changes: found.map(c => this.session.redactor.redact(describeChange(o.kind, c))) });
+    }
+  }
+
+  private async waitObject(o: FederationObject): Promise<void> {
+    const check = readinessFor(o)!;
+    try {
+      await waitUntilReady(this.client, o, check, {
+        timeoutMs: this.session.waitTimeoutMs,
+        pollIntervalMs: this.session.pollIntervalMs,
+        clock: this.session.clock,
+        signal: this.options.signal,
+        deadline: this.session.deadline,
+        onProgress: message => this.session.emit({ type: 'wait', cluster: this.cluster.name, object: objectName(o), message }),
+      });
+    } catch (e) {
+      if (e instanceof AbortedError) throw e;
+      const previous = this.resultOf(o);
+      this.record(o, { result: e instanceof TimeoutError ? 'timed-out' : 'failed', message: `${previous ? `${previous.result}, but ` : ''}${messageOf(e)}` });
+    }
+  }
+
+  /** A member is joined when its `Cluster` on the host is Ready (and, for an agent member, AgentAvailable). */
+  private async handshake(): Promise<void> {
+    const host = this.session.federation.clusters.find(c => c.name === this.session.federation.host);
+    const clusterObject = host?.objects.find(o => o.kind === 'Cluster' && groupOf(o.apiVersion) === 'cluster.kubesphere.io' && o.name === this.cluster.name);
+    if (!host || !clusterObject) return;
+    const what = `Cluster ${this.cluster.name} on ${host.name}`;
+    try {
+      await waitUntilReady(this.session.client(host.name), clusterObject, clusterReadiness, {
+        timeoutMs: this.session.waitTimeoutMs,
+        pollIntervalMs: this.session.pollIntervalMs,
+        clock: this.session.clock,
+        signal: this.options.signal,
+        deadline: this.session.deadline,
+        onProgress: message => this.session.emit({ type: 'wait', cluster: this.cluster.name, object: what, message }),
+      });
+      this.session.emit({ type: 'info', cluster: this.cluster.name, message: `joined: ${what} is ${this.cluster.connection === 'proxy' ? 'AgentAvailable and ' : ''}Ready` });
+    } catch (e) {
+      if (e instanceof AbortedError) throw e;
+      throw new ClusterStop(e instanceof TimeoutError ? 'timed-out' : 'failed', `not joined: ${what}: ${messageOf(e)}`);
+    }
+  }
+
+  private async prune(superset: ReturnType<typeof unionOf>, desired: ReturnType<typeof stateOf>): Promise<void> {
+    const { session, options, cluster } = this;
+    const keep = new Set(cluster.objects.map(o => memberKey(o)));
+    const found = await pruneCandidates(this.client, superset, keep);
+    for (const gk of found.unknown) session.emit({ type: 'info', cluster: cluster.name, message: `cannot prune ${gk}: the ApplySet parent does not record its apiVersion` });
+    for (const p of found.protected) session.emit({ type: 'info', cluster: cluster.name, message: `kept ${objectName(p)}: annotated ksfed.kubesphere-federation/prune=never` });
+    let pruned = 0;
+    for (const c of found.candidates) {
+      // Stop between deletions when aborted: the parent still records the superset, so a re-run finishes.
+      if (options.signal?.aborted) {
+        this.report.prune = `interrupted after ${pruned} of ${found.candidates.length}; run again to finish`;
+        throw new AbortedError();
+      }
+      if (!options.dryRun) await this.client.delete(c);
+      pruned++;
+      const result: ObjectResult = { cluster: cluster.name, apiVersion: c.apiVersion, kind: c.kind, ...(c.namespace ? { namespace: c.namespace } : {}), name: c.name, result: 'pruned' };
+      this.report.objects.push(result);
+      session.emit({ type: 'object', cluster: cluster.name, result });
+    }
+    // Shrink the parent to the new set once every stale object is gone.
+    if (!options.dryRun && found.unknown.length === 0 && !sameState(superset, desired)) {
+      await this.client.apply(parentManifest(desired), { force: true });
+    }
+    this.report.prune = `${options.dryRun ? 'would prune' : 'pruned'} ${pruned}${found.protected.length ? `, kept ${found.protected.length} (prune: never)` : ''}`;
+  }
+}
+
+/** One line for an error, without a stack. */
+export function describeError(e: unknown): string {
+  if (e instanceof KubeApiError) {
+    if (e.code === 0) return e.message;
+    return `${e.code} ${e.reason}: ${e.message}`;
+  }
+  return messageOf(e).split('\n')[0];
+}

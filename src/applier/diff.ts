@@ -1,0 +1,82 @@
+import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js';
+
+/** Metadata the server owns; never part of a diff. */
+const IGNORED_METADATA = ['managedFields', 'resourceVersion', 'generation', 'uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'selfLink'];
+const IGNORED_ANNOTATIONS = ['kubectl.kubernetes.io/last-applied-configuration', 'deployment.kubernetes.io/revision'];
+
+/**
+ * The wire (JSON) form of an object of client-node's typed model: field names as the API spells them
+ * (`x-kubernetes-preserve-unknown-fields`, not `x_kubernetes_preserve_unknown_fields`), dates as strings.
+ */
+export function toWire(obj: any): any {
+  if (obj === undefined || obj === null) return obj;
+  const version = String(obj.apiVersion ?? '').split('/').pop() ?? '';
+  const type = obj.apiVersion && obj.kind ? `${version.charAt(0).toUpperCase()}${version.slice(1)}${obj.kind}` : 'KubernetesObject';
+  return JSON.parse(JSON.stringify(ObjectSerializer.serialize(obj, type)));
+}
+
+/** The part of an object (wire form) a diff compares: no server-owned metadata, no status. */
+export function comparable(wire: any): any {
+  if (!wire || typeof wire !== 'object') return wire;
+  const out: any = { ...wire };
+  delete out.status;
+  if (out.metadata) {
+    const metadata: any = { ...out.metadata };
+    for (const key of IGNORED_METADATA) delete metadata[key];
+    if (metadata.annotations) {
+      const annotations = { ...metadata.annotations };
+      for (const key of IGNORED_ANNOTATIONS) delete annotations[key];
+      if (Object.keys(annotations).length === 0) delete metadata.annotations;
+      else metadata.annotations = annotations;
+    }
+    out.metadata = metadata;
+  }
+  return out;
+}
+
+/** One difference between the live object and what an apply would make of it. */
+export interface Change {
+  /** JSON pointer. */
+  readonly path: string;
+  readonly before?: unknown;
+  readonly after?: unknown;
+}
+
+/** The JSON-pointer paths where two JSON values differ (arrays of different length differ as a whole). */
+export function changes(before: any, after: any, path = ''): Change[] {
+  if (deepEqual(before, after)) return [];
+  const isObj = (v: any) => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (isObj(before) && isObj(after)) {
+    const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+    return keys.flatMap(k => changes(before[k], after[k], `${path}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`));
+  }
+  if (Array.isArray(before) && Array.isArray(after) && before.length === after.length) {
+    return before.flatMap((b, i) => changes(b, after[i], `${path}/${i}`));
+  }
+  return [{ path: path || '/', before, after }];
+}
+
+/** Structural equality of JSON values. */
+export function deepEqual(a: any, b: any): boolean {
+  if (a === b) return true;
+  if (typeof a !== typeof b || a === null || b === null || typeof a !== 'object') return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) return a.length === b.length && a.every((v, i) => deepEqual(v, b[i]));
+  const ka = Object.keys(a).filter(k => a[k] !== undefined);
+  const kb = Object.keys(b).filter(k => b[k] !== undefined);
+  return ka.length === kb.length && ka.every(k => deepEqual(a[k], b[k]));
+}
+
+/** Whether the values at a path may be printed: never for Secrets' data, never for objects or long text. */
+export function printable(kind: string, change: Change): boolean {
+  if (kind === 'Secret' && /^\/(data|stringData)(\/|$)/.test(change.path)) return false;
+  const scalar = (v: unknown) => v === undefined || v === null || typeof v === 'number' || typeof v === 'boolean' || (typeof v === 'string' && v.length <= 80 && !v.includes('\n'));
+  return scalar(change.before) && scalar(change.after);
+}
+
+/** `/spec/replicas: 1 -> 2`, or just the path when the values must not or cannot be shown. */
+export function describeChange(kind: string, change: Change): string {
+  if (!printable(kind, change)) return change.path;
+  const show = (v: unknown) => v === undefined ? '(none)' : JSON.stringify(v);
+  return `${change.path}: ${show(change.before)} -> ${show(change.after)}`;
+}

@@ -1,0 +1,328 @@
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import { KubeConfig } from '@kubernetes/client-node';
+import { TimeoutError, UsageError } from './errors';
+import { Federation, PlaceholderEntry } from './federation';
+import { KubeClient } from './kube-client';
+import { reduceKubeconfig } from './kubeconfig';
+import { Redactor } from './redact';
+import { Clock, REAL_CLOCK } from './retry';
+import { certificateProblem, selfSignedCertificate } from './x509';
+
+const TOKEN = /\{\{ksfed:([a-z0-9][a-z0-9./_-]*)\}\}/g;
+
+/** What placeholder resolution needs from the run. */
+export interface PlaceholderEnvironment {
+  readonly federation: Federation;
+  /** The API client of a cluster, for values read from cluster state. */
+  client(cluster: string): KubeClient;
+  /** The kubeconfig `ksfed` runs with (for `context` sources). */
+  readonly kubeConfig?: KubeConfig;
+  /** `--context CLUSTER=CONTEXT` overrides. */
+  readonly contextOverrides?: { [cluster: string]: string };
+  /** Environment variables (default: process.env). */
+  readonly env?: { [key: string]: string | undefined };
+  /** Server dry-run: values that only exist after an apply become stand-ins instead of being waited for. */
+  readonly dryRun?: boolean;
+  readonly clock?: Clock;
+  readonly signal?: AbortSignal;
+  /** How long to wait for a value another component writes (a token, an address). */
+  readonly waitTimeoutMs?: number;
+  readonly pollIntervalMs?: number;
+  /** Random bytes (injectable for tests). */
+  readonly randomBytes?: (n: number) => Buffer;
+  readonly now?: () => Date;
+  /** Every resolved value is registered here. */
+  readonly redactor: Redactor;
+  /** Told when resolution starts waiting for cluster state. */
+  readonly onWait?: (message: string) => void;
+}
+
+/** Why a placeholder could not be resolved. */
+export class PlaceholderError extends Error {
+  constructor(public readonly id: string, message: string) {
+    super(`placeholder ${id}: ${message}`);
+    this.name = 'PlaceholderError';
+  }
+}
+
+/** The value a dry run uses for something that only exists after a real apply. */
+export function pendingValue(id: string): string {
+  return `ksfed-pending-${id.replace(/[^a-z0-9]+/g, '-')}`;
+}
+
+/** Reads a JSON pointer (`/spec/connection/token`) out of an object. */
+export function readPointer(obj: any, pointer: string): unknown {
+  if (pointer === '') return obj;
+  let cur = obj;
+  for (const raw of pointer.replace(/^\//, '').split('/')) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (cur === null || cur === undefined || typeof cur !== 'object') return undefined;
+    cur = cur[key];
+  }
+  return cur;
+}
+
+/**
+ * Resolves the placeholders of federation.json in memory, once each (every cluster that holds one gets the same
+ * value), and renders manifests with them. Values are never written anywhere; each one is registered with the
+ * redactor as soon as it is known.
+ */
+export class PlaceholderResolver {
+  private readonly entries: Map<string, PlaceholderEntry>;
+  private readonly values = new Map<string, Promise<string>>();
+  private readonly certificates = new Map<string, Promise<{ ca: string; cert: string; key: string }>>();
+
+  constructor(private readonly environment: PlaceholderEnvironment) {
+    this.entries = new Map(environment.federation.placeholders.map(p => [p.id, p]));
+  }
+
+  /** The declared placeholder. */
+  public entry(id: string): PlaceholderEntry {
+    const e = this.entries.get(id);
+    if (!e) throw new PlaceholderError(id, 'not declared in federation.json');
+    return e;
+  }
+
+  /**
+   * Checks, before any cluster is touched, the sources that need nothing from a cluster (environment variables,
+   * files, kubeconfig contexts): a missing one is bad input. Throws a UsageError.
+   */
+  public preflight(ids: Iterable<string>): void {
+    for (const id of ids) {
+      const e = this.entry(id);
+      const s = e.source;
+      if (s.type === 'env' && !this.env()[s.name]) {
+        throw new UsageError(`placeholder ${id}: environment variable ${s.name} is not set (${e.description}). Fix: export ${s.name}=...`);
+      }
+      if (s.type === 'file' && !fs.existsSync(String(s.path))) {
+        throw new UsageError(`placeholder ${id}: file ${s.path} does not exist (${e.description})`);
+      }
+      if (s.type === 'context') this.contextValue(e);
+      if (!['env', 'file', 'context', 'host-secret', 'generate', 'read-object', 'service-address', 'webhook-certificate'].includes(s.type)) {
+        throw new UsageError(`placeholder ${id}: unknown source type "${s.type}". Fix: use the ksfed that matches the library version that synthesized the output`);
+      }
+    }
+  }
+
+  /** The raw value of a placeholder (resolved once). */
+  public value(id: string): Promise<string> {
+    let p = this.values.get(id);
+    if (!p) {
+      p = this.compute(this.entry(id)).then(v => {
+        this.environment.redactor.add(v, `{{ksfed:${id}}}`);
+        if (this.entry(id).encoding === 'base64') this.environment.redactor.add(encode(v, 'base64'), `{{ksfed:${id}}}`);
+        return v;
+      });
+      p.catch(() => undefined);
+      this.values.set(id, p);
+    }
+    return p;
+  }
+
+  /** The value as written into manifests (base64 when the placeholder says so). */
+  public async encoded(id: string): Promise<string> {
+    return encode(await this.value(id), this.entry(id).encoding);
+  }
+
+  /** A copy of `manifest` with every placeholder replaced by its encoded value. */
+  public async render(manifest: any): Promise<any> {
+    const ids = new Set<string>();
+    collect(manifest, ids);
+    const values = new Map<string, string>();
+    for (const id of ids) values.set(id, await this.encoded(id));
+    return substitute(manifest, values);
+  }
+
+  private env(): { [key: string]: string | undefined } {
+    return this.environment.env ?? process.env;
+  }
+
+  private async compute(e: PlaceholderEntry): Promise<string> {
+    const s = e.source;
+    switch (s.type) {
+      case 'env': {
+        const v = this.env()[s.name];
+        if (!v) throw new PlaceholderError(e.id, `environment variable ${s.name} is not set`);
+        return e.kind === 'kubeconfig' ? this.kubeconfigText(e, decodeMaybeBase64(v)) : v;
+      }
+      case 'file': {
+        let text: string;
+        try {
+          text = fs.readFileSync(String(s.path), 'utf8');
+        } catch {
+          throw new PlaceholderError(e.id, `cannot read file ${s.path}`);
+        }
+        if (e.kind === 'kubeconfig') {
+          const kc = new KubeConfig();
+          try {
+            kc.loadFromString(text);
+          } catch {
+            throw new PlaceholderError(e.id, `file ${s.path} is not a kubeconfig`);
+          }
+          return reduceKubeconfig(kc, typeof s.context === 'string' ? s.context : kc.getCurrentContext(), `placeholder ${e.id} (file ${s.path})`);
+        }
+        return text.replace(/(\r?\n)+$/, '');
+      }
+      case 'context':
+        return this.contextValue(e);
+      case 'host-secret': {
+        const cluster = String(s.cluster ?? this.environment.federation.host);
+        const where = `Secret ${s.namespace}/${s.name} on ${cluster}`;
+        const v = await this.poll(e, where, async () => {
+          const secret = await this.environment.client(cluster).get({ apiVersion: 'v1', kind: 'Secret', namespace: s.namespace, name: s.name });
+          const data = secret?.data?.[s.key];
+          if (typeof data === 'string' && data.length > 0) return Buffer.from(data, 'base64').toString('utf8');
+          const text = secret?.stringData?.[s.key];
+          return typeof text === 'string' && text.length > 0 ? text : undefined;
+        });
+        return v;
+      }
+      case 'generate': {
+        if (s.reuse) {
+          const r = s.reuse;
+          const existing = await this.environment.client(String(r.cluster ?? this.environment.federation.host))
+            .get({ apiVersion: r.apiVersion, kind: r.kind, namespace: r.namespace, name: r.name });
+          const v = readPointer(existing, r.pointer);
+          if (typeof v === 'string' && v.length > 0 && !v.includes('{{ksfed:')) return v;
+        }
+        const bytes = (this.environment.randomBytes ?? crypto.randomBytes)(Number(s.bytes ?? 32));
+        return s.format === 'base64' ? bytes.toString('base64') : bytes.toString('hex');
+      }
+      case 'read-object': {
+        const cluster = String(s.cluster ?? this.environment.federation.host);
+        const where = `${s.pointer} of ${s.kind} ${s.namespace ? s.namespace + '/' : ''}${s.name} on ${cluster}`;
+        return this.poll(e, where, async () => {
+          const obj = await this.environment.client(cluster).get({ apiVersion: s.apiVersion, kind: s.kind, namespace: s.namespace, name: s.name });
+          const v = readPointer(obj, s.pointer);
+          return typeof v === 'string' && v.length > 0 ? v : undefined;
+        });
+      }
+      case 'service-address': {
+        const cluster = String(s.cluster ?? this.environment.federation.host);
+        const where = `the load balancer address of Service ${s.namespace}/${s.name} on ${cluster}`;
+        return this.poll(e, where, async () => {
+          const svc = await this.environment.client(cluster).get({ apiVersion: 'v1', kind: 'Service', namespace: s.namespace, name: s.name });
+          const ingress = svc?.status?.loadBalancer?.ingress?.[0];
+          const addr = ingress?.ip || ingress?.hostname;
+          return addr ? `${s.scheme ?? 'http'}://${addr}:${s.port}` : undefined;
+        });
+      }
+      case 'webhook-certificate': {
+        const pair = await this.certificate(e);
+        return s.part === 'key' ? pair.key : s.part === 'ca' ? pair.ca : pair.cert;
+      }
+      default:
+        throw new PlaceholderError(e.id, `unknown source type "${s.type}"`);
+    }
+  }
+
+  private contextValue(e: PlaceholderEntry): string {
+    const s = e.source;
+    const kc = this.environment.kubeConfig;
+    if (!kc) throw new UsageError(`placeholder ${e.id}: needs a kubeconfig to read context ${s.context}`);
+    const member = typeof s.member === 'string' ? this.environment.federation.clusters.find(c => c.name === s.member) : undefined;
+    let context = String(s.context ?? member?.context);
+    // The member's default context follows --context MEMBER=CONTEXT.
+    if (member && context === member.context && this.environment.contextOverrides?.[member.name]) context = this.environment.contextOverrides[member.name];
+    const text = reduceKubeconfig(kc, context, `placeholder ${e.id}`);
+    this.environment.redactor.add(text, `{{ksfed:${e.id}}}`);
+    return text;
+  }
+
+  private kubeconfigText(e: PlaceholderEntry, text: string): string {
+    if (!/\bclusters\s*:/.test(text)) throw new PlaceholderError(e.id, 'the value is not a kubeconfig (no "clusters:")');
+    return text;
+  }
+
+  private certificate(e: PlaceholderEntry): Promise<{ ca: string; cert: string; key: string }> {
+    const s = e.source;
+    const cluster = String(s.cluster ?? this.environment.federation.host);
+    const key = `${cluster}/${s.namespace}/${s.secret}`;
+    let p = this.certificates.get(key);
+    if (!p) {
+      p = (async () => {
+        const dnsNames: string[] = Array.isArray(s.dnsNames) ? s.dnsNames : [];
+        const existing = await this.environment.client(cluster).get({ apiVersion: 'v1', kind: 'Secret', namespace: s.namespace, name: s.secret });
+        const data = existing?.data ?? {};
+        const decode = (k: string) => typeof data[k] === 'string' ? Buffer.from(data[k], 'base64').toString('utf8') : '';
+        const cert = decode('tls.crt');
+        const privateKey = decode('tls.key');
+        const ca = decode('ca.crt') || cert;
+        const now = (this.environment.now ?? (() => new Date()))();
+        if (cert && privateKey && certificateProblem(cert, privateKey, dnsNames, Number(s.renewBeforeDays ?? 30), now) === undefined) {
+          return { ca, cert, key: privateKey };
+        }
+        const generated = selfSignedCertificate({ dnsNames, validDays: Number(s.validDays ?? 365), now });
+        return { ca: generated.certPem, cert: generated.certPem, key: generated.keyPem };
+      })();
+      p.catch(() => undefined);
+      this.certificates.set(key, p);
+    }
+    return p;
+  }
+
+  /** Polls `read` until it yields a value; a dry run takes a stand-in instead of waiting. */
+  private async poll(e: PlaceholderEntry, where: string, read: () => Promise<string | undefined>): Promise<string> {
+    const clock = this.environment.clock ?? REAL_CLOCK;
+    const timeout = this.environment.waitTimeoutMs ?? 300_000;
+    const interval = this.environment.pollIntervalMs ?? 1_000;
+    const deadline = clock.now() + timeout;
+    let told = false;
+    for (;;) {
+      const v = await read();
+      if (v !== undefined) return v;
+      if (this.environment.dryRun) return pendingValue(e.id);
+      if (clock.now() + interval > deadline) {
+        throw new TimeoutError(`placeholder ${e.id}: timed out after ${Math.round(timeout / 1000)}s waiting for ${where}`);
+      }
+      if (!told) {
+        this.environment.onWait?.(`waiting for ${where} (${e.kind})`);
+        told = true;
+      }
+      await clock.sleep(interval, this.environment.signal);
+    }
+  }
+}
+
+function encode(value: string, encoding: 'raw' | 'base64'): string {
+  return encoding === 'base64' ? Buffer.from(value, 'utf8').toString('base64') : value;
+}
+
+function decodeMaybeBase64(v: string): string {
+  const trimmed = v.trim();
+  if (/^[A-Za-z0-9+/=\s]+$/.test(trimmed) && !trimmed.includes(':')) {
+    const decoded = Buffer.from(trimmed, 'base64').toString('utf8');
+    if (/\bclusters\s*:/.test(decoded)) return decoded;
+  }
+  return v;
+}
+
+function collect(value: any, ids: Set<string>): void {
+  if (typeof value === 'string') {
+    for (const m of value.matchAll(TOKEN)) ids.add(m[1]);
+  } else if (Array.isArray(value)) {
+    for (const v of value) collect(v, ids);
+  } else if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+    for (const v of Object.values(value)) collect(v, ids);
+  }
+}
+
+/** A copy of a (typed or plain) object with placeholder tokens replaced; the prototype of each object is kept. */
+export function substitute(value: any, values: Map<string, string>): any {
+  if (typeof value === 'string') return value.replace(TOKEN, (m, id) => values.get(id) ?? m);
+  if (Array.isArray(value)) return value.map(v => substitute(v, values));
+  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+    const out = Object.create(Object.getPrototypeOf(value));
+    for (const [k, v] of Object.entries(value)) out[k] = substitute(v, values);
+    return out;
+  }
+  return value;
+}
+
+/** The placeholder ids a string or object holds. */
+export function placeholderIdsIn(value: any): string[] {
+  const ids = new Set<string>();
+  collect(value, ids);
+  return [...ids].sort();
+}

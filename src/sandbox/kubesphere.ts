@@ -1,0 +1,434 @@
+import { CrdController } from './crds';
+import { clone, isPlainObject, JsonObject, nowRfc3339 } from './json';
+import { ObjectApi } from './object-api';
+import { Random } from './random';
+import { ResourceType } from './resource-types';
+import { Scheduler } from './scheduler';
+import { StoreEvent } from './store';
+import { toYaml } from './yaml';
+import { kubesphereCrds } from '../crds/kubesphere';
+
+/** The namespace KubeSphere's own components live in. */
+export const KUBESPHERE_SYSTEM = 'kubesphere-system';
+/** Field manager of the emulated tower proxy. */
+export const TOWER = 'tower';
+/** Field manager of the emulated ks-controller-manager (cluster controller). */
+export const KS_CONTROLLER_MANAGER = 'ks-controller-manager';
+/** Field manager of the emulated ks-installer. */
+export const KS_INSTALLER = 'ks-installer';
+
+const HOST_LABEL = 'cluster-role.kubesphere.io/host';
+const MANAGED_LABEL = 'kubesphere.io/managed';
+const KUBESPHERE_VERSION = 'v3.4.1';
+const CLUSTER_API = 'cluster.kubesphere.io/v1alpha1';
+
+/** What the KubeSphere emulation needs of a sandbox cluster. */
+export interface KubeSphereCluster {
+  readonly name: string;
+  readonly url: string;
+  readonly token: string;
+  readonly api: ObjectApi;
+  readonly crds: CrdController;
+  readonly kubernetesVersion: string;
+}
+
+/**
+ * What a KubeSphere v3.4 installation leaves on every cluster before anything is applied: its CRDs (from the
+ * library's own definitions, established at once), namespaces `kubesphere-system` and `kubesphere-controls-system`,
+ * and ServiceAccount `kubesphere` in `kubesphere-system`, all written by `ks-installer`.
+ */
+export function preinstallKubeSphere(cluster: KubeSphereCluster): void {
+  for (const crd of kubesphereCrds()) cluster.crds.install(crd, KS_INSTALLER);
+  const nsType = cluster.api.typeOf('v1', 'Namespace');
+  for (const ns of [KUBESPHERE_SYSTEM, 'kubesphere-controls-system']) {
+    cluster.api.create(nsType, undefined, {
+      apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'kubesphere.io/workspace': 'system-workspace' } },
+    }, { fieldManager: KS_INSTALLER });
+  }
+  cluster.api.create(cluster.api.typeOf('v1', 'ServiceAccount'), KUBESPHERE_SYSTEM, {
+    apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'kubesphere', namespace: KUBESPHERE_SYSTEM },
+  }, { fieldManager: KS_INSTALLER });
+}
+
+/**
+ * KubeSphere's controllers, as far as a federation applier depends on them. Every reaction comes `delayMs` after the
+ * change that triggers it, and is written with the field manager of the component that owns it in KubeSphere.
+ *
+ * On the host cluster:
+ * - tower, for each `Cluster` with `connection.type: proxy` and `joinFederation: true`: generates a 64-hex token when
+ *   `connection.token` is empty, allocates ports (6000-7000, +10000), creates Service `mc-<cluster>` in
+ *   kubesphere-system and sets the endpoints to its ClusterIP, and condition `Initialized`; deletes `mc-<cluster>`
+ *   when the Cluster goes away or stops being a joined proxy cluster;
+ * - tower, agent handshake: when a member cluster runs an available Deployment `cluster-agent` in kubesphere-system
+ *   whose container command/args hold `--name=<cluster>` and `--token=<T>` (T literal or `$(VAR)` from the
+ *   container's env: `value`, or `valueFrom.secretKeyRef`/`configMapKeyRef` in the same namespace), and the host
+ *   `Cluster` has that token: `connection.kubeconfig` (a fake kubeconfig, base64), `AgentAvailable`; a wrong token
+ *   sets `AgentAvailable` False with the reason in its message; an agent that goes away sets it False again;
+ * - ks-controller-manager: `Federated` and `Ready` True, `kubernetesVersion`, `kubeSphereVersion`, `nodeCount`, `uid`
+ *   for connected proxy clusters and for direct clusters with `joinFederation: true` and a base64 kubeconfig (when
+ *   that kubeconfig points at a sandbox cluster, its token must be that cluster's, else `Ready` is False with
+ *   `Unauthorized`); a Cluster labelled host and `kubesphere.io/managed: "true"` gets an in-cluster kubeconfig.
+ * On every cluster:
+ * - ks-installer: a ClusterConfiguration `ks-installer` in kubesphere-system gets `status.core.status: enabled`, and
+ *   `status.multicluster.status: enabled` when `spec.multicluster.clusterRole` is `host`.
+ *
+ * Conditions live in `status` (the Cluster CRD has no status subresource in v3.4.1).
+ */
+export class KubeSphereEmulator {
+  private readonly unsubscribe: Array<() => void> = [];
+  private readonly random: Random;
+
+  constructor(
+    private readonly host: KubeSphereCluster,
+    private readonly clusters: KubeSphereCluster[],
+    private readonly scheduler: Scheduler,
+    private readonly delayMs: number,
+  ) {
+    this.random = new Random(Random.seedOf(`kubesphere/${host.name}`));
+  }
+
+  /** Starts reacting to changes in every cluster. */
+  public start(): void {
+    for (const c of this.clusters) {
+      this.unsubscribe.push(c.api.store.subscribe((e) => {
+        if (this.relevant(c, e)) this.scheduler.schedule('kubesphere', this.delayMs, () => this.reconcile());
+      }));
+    }
+  }
+
+  /** Stops reacting. */
+  public stop(): void {
+    for (const u of this.unsubscribe.splice(0)) u();
+  }
+
+  private relevant(c: KubeSphereCluster, e: StoreEvent): boolean {
+    if (e.resource === 'installer.kubesphere.io/clusterconfigurations') return true;
+    if (c === this.host && e.resource === 'cluster.kubesphere.io/clusters') return true;
+    const ns = e.object.metadata?.namespace;
+    return ns === KUBESPHERE_SYSTEM && ['apps/deployments', '/secrets', '/configmaps', '/services'].includes(e.resource);
+  }
+
+  /** One pass over everything; each write triggers another pass, which finds nothing left to do. */
+  private reconcile(): void {
+    for (const c of this.clusters) this.attempt(() => this.reconcileInstaller(c));
+    const clusterType = this.host.api.types.byKind(CLUSTER_API, 'Cluster');
+    if (!clusterType) return;
+    for (const cluster of this.host.api.list(clusterType, undefined).items as JsonObject[]) {
+      this.attempt(() => this.reconcileCluster(clusterType, cluster.metadata.name));
+    }
+    this.attempt(() => this.cleanupProxyServices(clusterType));
+  }
+
+  private attempt(fn: () => void): void {
+    try {
+      fn();
+    } catch {
+      // The object changed or vanished under us, or its namespace is gone: the next event retries.
+    }
+  }
+
+  private reconcileInstaller(c: KubeSphereCluster): void {
+    const type = c.api.types.byKind('installer.kubesphere.io/v1alpha1', 'ClusterConfiguration');
+    const cc = type && c.api.find(type, KUBESPHERE_SYSTEM, 'ks-installer');
+    if (!type || !cc) return;
+    const status: JsonObject = isPlainObject(cc.status) ? clone(cc.status) : {};
+    const now = nowRfc3339();
+    let changed = false;
+    if (status.core?.status !== 'enabled') {
+      status.core = { status: 'enabled', enabledTime: now };
+      changed = true;
+    }
+    if (cc.spec?.multicluster?.clusterRole === 'host' && status.multicluster?.status !== 'enabled') {
+      status.multicluster = { status: 'enabled', enabledTime: now };
+      changed = true;
+    }
+    if (changed) writeStatus(c.api, type, KUBESPHERE_SYSTEM, 'ks-installer', status, KS_INSTALLER);
+  }
+
+  private reconcileCluster(type: ResourceType, name: string): void {
+    const cluster = this.host.api.find(type, undefined, name);
+    if (!cluster || cluster.metadata.deletionTimestamp) return;
+    const spec = cluster.spec ?? {};
+    const connection = spec.connection ?? {};
+    if (spec.joinFederation !== true) return;
+    if (connection.type === 'proxy') {
+      this.initializeProxy(type, cluster);
+      this.handshake(type, name);
+    } else if (cluster.metadata.labels?.[HOST_LABEL] === '' && cluster.metadata.labels?.[MANAGED_LABEL] === 'true' && !connection.kubeconfig) {
+      this.host.api.mergePatch(type, undefined, name, {
+        spec: { connection: { kubeconfig: fakeKubeconfig(name, 'https://10.96.0.1:443', this.random) } },
+      }, KS_CONTROLLER_MANAGER);
+      this.reconcileDirect(type, name);
+    } else if (connection.type === 'direct' || connection.type === undefined) {
+      this.reconcileDirect(type, name);
+    }
+  }
+
+  /** tower's addCluster: token, ports, mc-<cluster> Service, endpoints, Initialized. */
+  private initializeProxy(type: ResourceType, cluster: JsonObject): void {
+    const name = cluster.metadata.name;
+    const connection = cluster.spec.connection;
+    const svcType = this.host.api.typeOf('v1', 'Service');
+    const svcName = `mc-${name}`;
+    let port: number = connection.kubernetesAPIServerPort;
+    if (typeof port !== 'number' || port < 6000 || port >= 7000) port = this.allocatePort(type);
+    let svc = this.host.api.find(svcType, KUBESPHERE_SYSTEM, svcName);
+    if (!svc) {
+      svc = this.host.api.create(svcType, KUBESPHERE_SYSTEM, {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: svcName, namespace: KUBESPHERE_SYSTEM, labels: { 'app': svcName, 'app.kubernetes.io/name': svcName } },
+        spec: {
+          type: 'ClusterIP',
+          selector: { 'app': 'tower', 'app.kubernetes.io/name': 'tower' },
+          ports: [
+            { name: 'kubernetes', protocol: 'TCP', port: 6443, targetPort: port },
+            { name: 'kubesphere', protocol: 'TCP', port: 80, targetPort: port + 10000 },
+          ],
+        },
+      }, { fieldManager: TOWER }).body;
+    }
+    const ip = svc.spec.clusterIP;
+    const patch: JsonObject = {};
+    if (!connection.token) patch.token = this.random.hex(64);
+    const wanted: JsonObject = {
+      kubernetesAPIEndpoint: `https://${ip}:6443`,
+      kubesphereAPIEndpoint: `http://${ip}:80`,
+      kubernetesAPIServerPort: port,
+      kubesphereAPIServerPort: port + 10000,
+    };
+    for (const [k, v] of Object.entries(wanted)) if (connection[k] !== v) patch[k] = v;
+    const conditions = setCondition(cluster.status?.conditions, {
+      type: 'Initialized', status: 'True', reason: '', message: 'Cluster has been initialized',
+    });
+    if (Object.keys(patch).length === 0 && !conditions) return;
+    const body: JsonObject = {};
+    if (Object.keys(patch).length > 0) body.spec = { connection: patch };
+    if (conditions) body.status = { conditions };
+    this.host.api.mergePatch(type, undefined, name, body, TOWER);
+  }
+
+  private allocatePort(type: ResourceType): number {
+    const used = new Set((this.host.api.list(type, undefined).items as JsonObject[])
+      .map((c) => c.spec?.connection?.kubernetesAPIServerPort).filter((p) => typeof p === 'number'));
+    for (;;) {
+      const p = 6000 + this.random.int(1000);
+      if (!used.has(p)) return p;
+    }
+  }
+
+  /** tower's agent handshake for one proxy Cluster, then the cluster controller's Federated/Ready. */
+  private handshake(type: ResourceType, name: string): void {
+    const cluster = this.host.api.find(type, undefined, name);
+    if (!cluster?.spec?.connection?.token) return;
+    const expected = cluster.spec.connection.token;
+    const agents = this.clusters.filter((c) => c !== this.host).map((c) => ({ cluster: c, agent: readAgent(c) }))
+      .filter((a) => a.agent?.name === name);
+    const running = agents.filter((a) => a.agent!.available && a.agent!.token !== undefined);
+    const good = running.find((a) => a.agent!.token === expected);
+    const conditions = cluster.status?.conditions;
+    if (good) {
+      const patchSpec: JsonObject = {};
+      if (!cluster.spec.connection.kubeconfig) {
+        patchSpec.connection = { kubeconfig: fakeKubeconfig(name, cluster.spec.connection.kubernetesAPIEndpoint, this.random) };
+      }
+      const next = setCondition(conditions, { type: 'AgentAvailable', status: 'True', reason: '', message: 'Cluster agent is available now.' });
+      if (next || patchSpec.connection) {
+        this.host.api.mergePatch(type, undefined, name, { ...(patchSpec.connection ? { spec: patchSpec } : {}), ...(next ? { status: { conditions: next } } : {}) }, TOWER);
+      }
+      this.markReady(type, name, good.cluster);
+      return;
+    }
+    const wrong = running[0];
+    const misconfigured = agents.find((a) => a.agent!.available && a.agent!.token === undefined);
+    let problem: { reason: string; message: string } | undefined;
+    if (wrong) {
+      problem = {
+        reason: 'TokenMismatch',
+        message: `agent on cluster ${JSON.stringify(wrong.cluster.name)} presented a token that does not match spec.connection.token`,
+      };
+    } else if (misconfigured) {
+      problem = { reason: 'AgentConfigError', message: misconfigured.agent!.problem ?? 'agent has no --token' };
+    }
+    const wasAvailable = (conditions ?? []).some((c: JsonObject) => c.type === 'AgentAvailable' && c.status === 'True');
+    if (!problem && !wasAvailable) return;
+    const next = setCondition(conditions, {
+      type: 'AgentAvailable',
+      status: 'False',
+      reason: problem?.reason ?? 'Disconnected',
+      message: problem?.message ?? 'Cluster agent is not connected',
+    });
+    if (next) this.host.api.mergePatch(type, undefined, name, { status: { conditions: next } }, TOWER);
+    if (wasAvailable) this.markNotReady(type, name, 'Cluster agent is not connected');
+  }
+
+  /** The cluster controller on a direct Cluster: join when the kubeconfig is there, then Ready. */
+  private reconcileDirect(type: ResourceType, name: string): void {
+    const cluster = this.host.api.find(type, undefined, name);
+    const kubeconfig: unknown = cluster?.spec?.connection?.kubeconfig;
+    if (!cluster || typeof kubeconfig !== 'string' || !isBase64(kubeconfig)) return;
+    const text = Buffer.from(kubeconfig, 'base64').toString('utf8');
+    const server = /server"?\s*:\s*"?([^\s"',}]+)/.exec(text)?.[1];
+    const target = this.clusters.find((c) => server !== undefined && sameUrl(c.url, server));
+    if (target && !text.includes(target.token)) {
+      this.markNotReady(type, name, `Unauthorized: the kubeconfig's credentials are not accepted by ${server}`);
+      return;
+    }
+    if (server && !cluster.spec.connection.kubernetesAPIEndpoint) {
+      this.host.api.mergePatch(type, undefined, name, { spec: { connection: { kubernetesAPIEndpoint: server } } }, KS_CONTROLLER_MANAGER);
+    }
+    this.markReady(type, name, target);
+  }
+
+  private markReady(type: ResourceType, name: string, member: KubeSphereCluster | undefined): void {
+    const cluster = this.host.api.find(type, undefined, name)!;
+    let conditions = cluster.status?.conditions;
+    let changed = false;
+    for (const c of [
+      { type: 'Federated', status: 'True', reason: '', message: 'Cluster has joined federation control plane successfully' },
+      { type: 'Ready', status: 'True', reason: '', message: 'Cluster is available now' },
+    ]) {
+      const next = setCondition(conditions, c);
+      if (next) {
+        conditions = next;
+        changed = true;
+      }
+    }
+    const status: JsonObject = { kubernetesVersion: member?.kubernetesVersion ?? this.host.kubernetesVersion, kubeSphereVersion: KUBESPHERE_VERSION, nodeCount: 1 };
+    const kubeSystem = member?.api.find(member.api.typeOf('v1', 'Namespace'), undefined, 'kube-system');
+    if (kubeSystem) status.uid = kubeSystem.metadata.uid;
+    for (const [k, v] of Object.entries(status)) if (cluster.status?.[k] !== v) changed = true;
+    if (!changed) return;
+    this.host.api.mergePatch(type, undefined, name, { status: { ...status, conditions } }, KS_CONTROLLER_MANAGER);
+  }
+
+  private markNotReady(type: ResourceType, name: string, message: string): void {
+    const cluster = this.host.api.find(type, undefined, name)!;
+    const next = setCondition(cluster.status?.conditions, { type: 'Ready', status: 'False', reason: 'NotReady', message });
+    if (next) this.host.api.mergePatch(type, undefined, name, { status: { conditions: next } }, KS_CONTROLLER_MANAGER);
+  }
+
+  /** tower deletes `mc-<cluster>` when its Cluster is gone or no longer a joined proxy cluster. */
+  private cleanupProxyServices(type: ResourceType): void {
+    const svcType = this.host.api.typeOf('v1', 'Service');
+    for (const svc of this.host.api.list(svcType, KUBESPHERE_SYSTEM).items as JsonObject[]) {
+      const name: string = svc.metadata.name;
+      if (!name.startsWith('mc-') || svc.metadata.labels?.app !== name) continue;
+      const cluster = this.host.api.find(type, undefined, name.slice(3));
+      if (!cluster || cluster.spec?.connection?.type !== 'proxy' || cluster.spec?.joinFederation !== true) {
+        this.host.api.delete(svcType, KUBESPHERE_SYSTEM, name);
+      }
+    }
+  }
+}
+
+interface AgentInfo {
+  readonly name?: string;
+  readonly token?: string;
+  readonly available: boolean;
+  readonly problem?: string;
+}
+
+/** Reads the `cluster-agent` Deployment of a member: its `--name`/`--token` flags, resolved, and whether it is available. */
+export function readAgent(c: KubeSphereCluster): AgentInfo | undefined {
+  const deployType = c.api.types.byKind('apps/v1', 'Deployment');
+  const deploy = deployType && c.api.find(deployType, KUBESPHERE_SYSTEM, 'cluster-agent');
+  if (!deploy) return undefined;
+  const status = deploy.status ?? {};
+  const available = (status.availableReplicas ?? 0) >= 1 && status.observedGeneration === deploy.metadata.generation;
+  for (const container of (deploy.spec?.template?.spec?.containers ?? []) as JsonObject[]) {
+    const argv: string[] = [...(container.command ?? []), ...(container.args ?? [])].map(String);
+    const name = flag(argv, 'name');
+    if (name === undefined) continue;
+    const raw = flag(argv, 'token');
+    if (raw === undefined) return { name, available, problem: 'agent has no --token flag' };
+    const resolved = expandEnv(c, raw, container);
+    return typeof resolved === 'string' ? { name, token: resolved, available } : { name, available, problem: resolved.problem };
+  }
+  return undefined;
+}
+
+function flag(argv: string[], name: string): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i].startsWith(`--${name}=`)) return argv[i].slice(name.length + 3);
+    if (argv[i] === `--${name}` && i + 1 < argv.length) return argv[i + 1];
+  }
+  return undefined;
+}
+
+/** Expands `$(VAR)` the way the kubelet does, from the container's env (value, secretKeyRef, configMapKeyRef). */
+function expandEnv(c: KubeSphereCluster, text: string, container: JsonObject): string | { problem: string } {
+  let problem: string | undefined;
+  const out = text.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (whole, varName: string) => {
+    const env = ((container.env ?? []) as JsonObject[]).find((e) => e.name === varName);
+    if (!env) return whole;
+    if (typeof env.value === 'string') return env.value;
+    const secretRef = env.valueFrom?.secretKeyRef;
+    const cmRef = env.valueFrom?.configMapKeyRef;
+    if (secretRef) {
+      const secret = c.api.find(c.api.typeOf('v1', 'Secret'), KUBESPHERE_SYSTEM, secretRef.name);
+      const data = secret?.data?.[secretRef.key];
+      if (typeof data === 'string') return Buffer.from(data, 'base64').toString('utf8');
+      problem = `secret ${JSON.stringify(secretRef.name)} (key ${JSON.stringify(secretRef.key)}) not found in ${KUBESPHERE_SYSTEM}`;
+      return whole;
+    }
+    if (cmRef) {
+      const cm = c.api.find(c.api.typeOf('v1', 'ConfigMap'), KUBESPHERE_SYSTEM, cmRef.name);
+      const data = cm?.data?.[cmRef.key];
+      if (typeof data === 'string') return data;
+      problem = `configmap ${JSON.stringify(cmRef.name)} (key ${JSON.stringify(cmRef.key)}) not found in ${KUBESPHERE_SYSTEM}`;
+      return whole;
+    }
+    return '';
+  });
+  return problem ? { problem } : out;
+}
+
+interface Condition {
+  readonly type: string;
+  readonly status: string;
+  readonly reason: string;
+  readonly message: string;
+}
+
+/** Upserts a condition; returns the new list, or undefined when nothing changes (timestamps kept when unchanged). */
+export function setCondition(current: unknown, c: Condition): JsonObject[] | undefined {
+  const list: JsonObject[] = Array.isArray(current) ? clone(current) : [];
+  const now = nowRfc3339();
+  const i = list.findIndex((x) => x.type === c.type);
+  if (i >= 0) {
+    const old = list[i];
+    if (old.status === c.status && (old.reason ?? '') === c.reason && (old.message ?? '') === c.message) return undefined;
+    list[i] = { ...c, lastUpdateTime: now, lastTransitionTime: old.status === c.status ? old.lastTransitionTime ?? now : now };
+  } else {
+    list.push({ ...c, lastUpdateTime: now, lastTransitionTime: now });
+  }
+  return list;
+}
+
+function writeStatus(api: ObjectApi, type: ResourceType, namespace: string | undefined, name: string, status: JsonObject, manager: string): void {
+  if (type.statusSubresource) api.writeStatus(type, namespace, name, status, manager);
+  else api.mergePatch(type, namespace, name, { status }, manager);
+}
+
+/** A placeholder kubeconfig as tower issues one (base64): it names the endpoint but holds no usable credential. */
+function fakeKubeconfig(cluster: string, server: string, random: Random): string {
+  const text = toYaml({
+    'apiVersion': 'v1',
+    'kind': 'Config',
+    'clusters': [{ name: cluster, cluster: { 'server': server, 'insecure-skip-tls-verify': true } }],
+    'contexts': [{ name: `kubernetes-admin@${cluster}`, context: { cluster, user: 'kubernetes-admin' } }],
+    'current-context': `kubernetes-admin@${cluster}`,
+    'users': [{ name: 'kubernetes-admin', user: { token: `sandbox-placeholder-${random.hex(16)}` } }],
+  });
+  return Buffer.from(text, 'utf8').toString('base64');
+}
+
+function isBase64(s: string): boolean {
+  return s.length > 0 && s.length % 4 === 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(s);
+}
+
+function sameUrl(a: string, b: string): boolean {
+  const norm = (u: string) => u.replace(/\/+$/, '').replace('://localhost', '://127.0.0.1');
+  return norm(a) === norm(b);
+}

@@ -1,0 +1,410 @@
+import { ApiObject } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import {
+  Connection, FederatedApp, FederationApp, FederationMode, Host, Member, OverrideOperation, Placement, Project, SelectorOperator, Workspace,
+} from '../src';
+import { renderForCluster } from '../src/engine';
+import { objectOf, objectsOf, testApp } from './util/fleet';
+import { describeWithUpstream, loadUpstreamCrd, validateAgainstCrd } from './util/schema';
+
+interface Fleet { app: FederationApp; host: Host; a: Member; b: Member; c: Member; project: Project; ws: Workspace }
+
+function fleet(): Fleet {
+  const app = testApp();
+  const host = new Host(app, 'host', { name: 'host' });
+  const a = new Member(app, 'a', { host, name: 'a', region: 'eu', group: 'production', connection: Connection.direct() });
+  const b = new Member(app, 'b', { host, name: 'b', region: 'eu', group: 'production', connection: Connection.agent() });
+  const c = new Member(app, 'c', { host, name: 'c', region: 'us', group: 'testing', connection: Connection.direct() });
+  const ws = new Workspace(host, 'shop', { name: 'shop', placement: Placement.members() });
+  const project = ws.addProject('shop-prod', { placement: Placement.clusters(a, b, c) });
+  return { app, host, a, b, c, project, ws };
+}
+
+/** A web tier: ConfigMap + Deployment (3 replicas) + Service. */
+function webTier(web: FederatedApp) {
+  const config = new kplus.ConfigMap(web.template, 'config', { data: { MODE: 'prod' } });
+  const deployment = new kplus.Deployment(web.template, 'web', {
+    replicas: 3,
+    containers: [{ name: 'web', image: 'nginx:1.25', portNumber: 8080, envVariables: { LOG: kplus.EnvValue.fromValue('info') } }, { name: 'sidecar', image: 'busybox:1.36' }],
+  });
+  const service = deployment.exposeViaService({ name: 'web', ports: [{ port: 80, targetPort: 8080 }] });
+  return { config, deployment, service };
+}
+
+const withoutManagedLabel = (o: any) => {
+  const copy = JSON.parse(JSON.stringify(o));
+  if (!copy.metadata.labels) return copy;
+  delete copy.metadata.labels['kubefed.io/managed'];
+  if (Object.keys(copy.metadata.labels).length === 0) delete copy.metadata.labels;
+  return copy;
+};
+
+describe('FederatedApp', () => {
+  test('federated mode: one Federated<Kind> per resource in the host folder (snapshot)', () => {
+    const { app, project, a, b } = fleet();
+    const web = new FederatedApp(project, 'web', { placement: Placement.clusters(a, b) });
+    const { deployment } = webTier(web);
+    web.override(b, deployment, { image: 'mirror.local/nginx:1.25', replicas: 1 });
+    const federated = app.manifests('host').filter(o => o.apiVersion === 'types.kubefed.io/v1beta1' && o.kind !== 'FederatedNamespace');
+    expect(federated).toMatchSnapshot();
+    expect(federated.map(o => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)).toEqual([
+      'FederatedConfigMap/shop-prod/config', 'FederatedDeployment/shop-prod/web', 'FederatedService/shop-prod/web',
+    ]);
+    const fd = federated[1];
+    expect(fd.spec.placement).toEqual({ clusters: [{ name: 'a' }, { name: 'b' }] });
+    expect(fd.spec.template.apiVersion).toBeUndefined();
+    expect(fd.spec.template.metadata).toBeUndefined();
+    expect(fd.spec.overrides).toEqual([{
+      clusterName: 'b',
+      clusterOverrides: [
+        { op: 'replace', path: '/spec/replicas', value: 1 },
+        { op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'mirror.local/nginx:1.25' },
+      ],
+    }]);
+    // nothing reaches the members' folders in federated mode
+    expect(objectsOf(app, 'a', 'Deployment')).toEqual([]);
+  });
+
+  test('template objects are named after their construct ids, never hashed', () => {
+    const { app, project } = fleet();
+    const web = new FederatedApp(project, 'web');
+    new ApiObject(web.template, 'SettingsMap', { apiVersion: 'v1', kind: 'ConfigMap', data: { a: '1' } });
+    new ApiObject(web.template, 'explicit', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'given-name' } });
+    expect(objectsOf(app, 'host', 'FederatedConfigMap').map(o => o.metadata.name)).toEqual(['settings-map', 'given-name']);
+  });
+
+  test('rendered mode: what each member receives, written to its folder (snapshot)', () => {
+    const { app, project, a, b, c } = fleet();
+    const web = new FederatedApp(project, 'web', { mode: FederationMode.RENDERED });
+    const { deployment } = webTier(web);
+    web.override(c, deployment, { image: 'mirror.us/nginx:1.25', env: { REGION: 'us', LOG: 'debug' } });
+    web.scheduleReplicas({
+      totalReplicas: 10,
+      clusters: [{ cluster: a, weight: 3 }, { cluster: b, weight: 2 }, { cluster: c, weight: 1, minReplicas: 1 }],
+    });
+    expect(app.manifests('c')).toMatchSnapshot();
+    expect(objectsOf(app, 'host', 'FederatedDeployment')).toEqual([]);
+    expect(objectsOf(app, 'host', 'ReplicaSchedulingPreference')).toEqual([]);
+    const replicas = (cluster: string) => objectOf(app, cluster, 'Deployment', 'web').spec.replicas;
+    expect([replicas('a'), replicas('b'), replicas('c')]).toEqual([5, 3, 2]);
+    const container = (cluster: string) => objectOf(app, cluster, 'Deployment', 'web').spec.template.spec.containers[0];
+    expect(container('a').image).toBe('nginx:1.25');
+    expect(container('c').image).toBe('mirror.us/nginx:1.25');
+    expect(container('c').env).toEqual([{ name: 'LOG', value: 'debug' }, { name: 'REGION', value: 'us' }]);
+    // no KubeFed in the path: no managed label; the namespace comes along
+    expect(objectOf(app, 'a', 'Deployment', 'web').metadata.labels?.['kubefed.io/managed']).toBeUndefined();
+    expect(objectOf(app, 'a', 'Namespace', 'shop-prod').metadata.labels).toEqual({ 'kubesphere.io/workspace': 'shop' });
+  });
+
+  test('single-cluster project: rendered by default, into that member only', () => {
+    const { app, ws, a } = fleet();
+    const dev = ws.addProject('shop-dev', { placement: Placement.clusters(a) });
+    const app1 = new FederatedApp(dev, 'web');
+    expect(app1.mode).toBe(FederationMode.RENDERED);
+    new kplus.ConfigMap(app1.template, 'config', { data: { x: '1' } });
+    expect(objectOf(app, 'a', 'ConfigMap', 'config').metadata.namespace).toBe('shop-dev');
+    expect(objectsOf(app, 'a', 'Namespace').map(n => n.metadata.name)).toEqual(['shop-dev']);
+    expect(objectsOf(app, 'b', 'ConfigMap')).toEqual([]);
+  });
+
+  test('preview: what a cluster receives in either mode', () => {
+    const federated = fleet();
+    const web = new FederatedApp(federated.project, 'web');
+    const { deployment } = webTier(web);
+    web.override(federated.b, deployment, { replicas: 7 });
+    const preview = FederatedApp.previewCluster(federated.b);
+    expect(preview.map(o => `${o.kind}/${o.metadata.name}`)).toEqual(['ConfigMap/config', 'Deployment/web', 'Service/web']);
+    expect(preview[1].spec.replicas).toBe(7);
+    expect(preview[1].metadata.labels['kubefed.io/managed']).toBe('true');
+    expect(web.preview(federated.host)).toEqual([]);
+
+    const rendered = fleet();
+    const web2 = new FederatedApp(rendered.project, 'web', { mode: FederationMode.RENDERED });
+    const tier = webTier(web2);
+    web2.override(rendered.b, tier.deployment, { replicas: 7 });
+    const folder = rendered.app.manifests('b').filter(o => o.metadata.namespace === 'shop-prod');
+    expect(FederatedApp.previewCluster(rendered.b)).toEqual(folder);
+    expect(FederatedApp.previewCluster(rendered.b).map(withoutManagedLabel)).toEqual(preview.map(withoutManagedLabel));
+  });
+
+  /**
+   * The same program in both modes: what the rendered folders hold must equal what the federated objects in the
+   * host folder propagate (computed from the synthesized Federated<Kind> + RSP as KubeFed would), and match a
+   * hand-computed expectation.
+   */
+  describe('rendered equals what the federated objects propagate', () => {
+    interface Case {
+      readonly name: string;
+      readonly build: (f: Fleet, web: FederatedApp, tier: ReturnType<typeof webTier>) => void;
+      readonly placement?: (f: Fleet) => Placement;
+      readonly expect: (get: (cluster: string) => any | undefined) => void;
+    }
+    const cases: Case[] = [
+      {
+        name: 'image and env overrides (replace, add to an existing list)',
+        build: (f, web, t) => web.override(f.b, t.deployment, { image: 'mirror/nginx:1', env: { LOG: 'warn', NEW: 'x' }, container: 'web' }),
+        expect: get => {
+          expect(get('b').spec.template.spec.containers[0].image).toBe('mirror/nginx:1');
+          expect(get('b').spec.template.spec.containers[0].env).toEqual([{ name: 'LOG', value: 'warn' }, { name: 'NEW', value: 'x' }]);
+          expect(get('a').spec.template.spec.containers[0].env).toEqual([{ name: 'LOG', value: 'info' }]);
+        },
+      },
+      {
+        name: 'sidecar image by container name, labels and annotations',
+        build: (f, web, t) => web.override(f.c, t.deployment, { image: 'busybox:1.37', container: 'sidecar', labels: { tier: 'canary' }, annotations: { note: 'c only' } }),
+        expect: get => {
+          expect(get('c').spec.template.spec.containers[1].image).toBe('busybox:1.37');
+          expect(get('c').metadata.labels.tier).toBe('canary');
+          expect(get('c').metadata.annotations).toEqual({ note: 'c only' });
+          expect(get('a').metadata.annotations).toBeUndefined();
+        },
+      },
+      {
+        name: 'raw ops: add into arrays by index and "-", remove, replace nested',
+        build: (f, web, t) => {
+          web.addOverride(f.a, t.deployment, OverrideOperation.add('/spec/template/spec/containers/0/args', ['--verbose']));
+          web.addOverride(f.a, t.deployment, OverrideOperation.add('/spec/template/spec/containers/0/ports/0', { containerPort: 9090, name: 'metrics' }));
+          web.addOverride(f.a, t.deployment, OverrideOperation.add('/spec/template/spec/tolerations', []));
+          web.addOverride(f.a, t.deployment, OverrideOperation.add('/spec/template/spec/tolerations/-', { key: 'edge', operator: 'Exists' }));
+          web.addOverride(f.b, t.deployment, OverrideOperation.remove('/spec/template/spec/containers/1'));
+          web.addOverride(f.b, t.deployment, OverrideOperation.replace('/spec/strategy/rollingUpdate/maxSurge', 1));
+          web.addOverride(f.c, t.service, OverrideOperation.replace('/spec/type', 'NodePort'));
+          web.addOverride(f.c, t.config, OverrideOperation.add('/data/a~1b', 'escaped'));
+        },
+        expect: get => {
+          const a = get('a').spec.template.spec;
+          expect(a.containers[0].args).toEqual(['--verbose']);
+          expect(a.containers[0].ports).toEqual([{ containerPort: 9090, name: 'metrics' }, { containerPort: 8080 }]);
+          expect(a.tolerations).toEqual([{ key: 'edge', operator: 'Exists' }]);
+          expect(get('b').spec.template.spec.containers.map((c: any) => c.name)).toEqual(['web']);
+          expect(get('b').spec.strategy.rollingUpdate.maxSurge).toBe(1);
+        },
+      },
+      {
+        name: 'selector placement: only the production clusters',
+        placement: () => Placement.selector({ matchLabels: { 'cluster.kubesphere.io/group': 'production' } }),
+        build: () => undefined,
+        expect: get => {
+          expect(get('a')).toBeDefined();
+          expect(get('b')).toBeDefined();
+          expect(get('c')).toBeUndefined();
+        },
+      },
+      {
+        name: 'selector with expressions: region NotIn eu (also matches the label-less host, which the project excludes)',
+        placement: () => Placement.selector({ matchExpressions: [{ key: 'cluster.kubesphere.io/region', operator: SelectorOperator.NOT_IN, values: ['eu'] }] }),
+        build: () => undefined,
+        expect: get => {
+          expect(get('a')).toBeUndefined();
+          expect(get('c')).toBeDefined();
+        },
+      },
+      {
+        name: 'weights with rounding: 7 over 1:1:1 (KubeFed rounds up greedily in hash order: 3, 3, 1)',
+        build: (f, web) => web.scheduleReplicas({
+          totalReplicas: 7,
+          clusters: [{ cluster: f.a, weight: 1 }, { cluster: f.b, weight: 1 }, { cluster: f.c, weight: 1 }],
+        }),
+        expect: get => {
+          const r = ['a', 'b', 'c'].map(c => get(c).spec.replicas);
+          expect(r.reduce((x, y) => x + y, 0)).toBe(7);
+          expect([...r].sort()).toEqual([1, 3, 3]);
+        },
+      },
+      {
+        name: 'weights with min and max: 10 over a(w1,max 2) b(w1) c(w0,min 3)',
+        build: (f, web) => web.scheduleReplicas({
+          totalReplicas: 10,
+          clusters: [{ cluster: f.a, weight: 1, maxReplicas: 2 }, { cluster: f.b, weight: 1 }, { cluster: f.c, weight: 0, minReplicas: 3 }],
+        }),
+        expect: get => expect(['a', 'b', 'c'].map(c => get(c).spec.replicas)).toEqual([2, 5, 3]),
+      },
+      {
+        name: 'replicas override without scheduling, on one cluster',
+        build: (f, web, t) => web.override(f.a, t.deployment, { replicas: 0 }),
+        expect: get => expect(['a', 'b', 'c'].map(c => get(c).spec.replicas)).toEqual([0, 3, 3]),
+      },
+    ];
+
+    test.each(cases.map(c => [c.name, c] as [string, Case]))('%s', (_name, testCase) => {
+      const build = (mode: FederationMode) => {
+        const f = fleet();
+        const web = new FederatedApp(f.project, 'web', { mode, placement: testCase.placement?.(f) });
+        testCase.build(f, web, webTier(web));
+        return f;
+      };
+      const federated = build(FederationMode.FEDERATED);
+      const rendered = build(FederationMode.RENDERED);
+      const host = federated.app.manifests('host');
+      const rsps = host.filter(o => o.kind === 'ReplicaSchedulingPreference');
+      const clusters = ['host', 'a', 'b', 'c'].map(name => ({ name, labels: name === 'host' ? { 'cluster-role.kubesphere.io/host': '' } : (federated.app.node.findChild(name) as Member).clusterLabels }));
+      const nsPlacement = objectOf(federated.app, 'host', 'FederatedNamespace', 'shop-prod').spec.placement;
+      for (const cluster of ['a', 'b', 'c']) {
+        const inFolder = rendered.app.manifests(cluster).filter(o => o.metadata.namespace === 'shop-prod');
+        const propagated = host.filter(o => o.apiVersion === 'types.kubefed.io/v1beta1' && o.kind !== 'FederatedNamespace').map(fed => {
+          const targetKind = fed.kind.replace(/^Federated/, '');
+          const rsp = rsps.find(r => r.metadata.name === fed.metadata.name && r.spec.targetKind === fed.kind);
+          return renderForCluster(fed, { apiVersion: targetKind === 'Deployment' ? 'apps/v1' : 'v1', kind: targetKind }, cluster, {
+            clusters, namespacePlacement: nsPlacement, schedulingPreference: rsp?.spec,
+          });
+        }).filter(o => o !== undefined).map(withoutManagedLabel);
+        expect(inFolder).toEqual(propagated);
+      }
+      testCase.expect(cluster => rendered.app.manifests(cluster).find(o => o.kind === 'Deployment' && o.metadata.name === 'web'));
+    });
+  });
+
+  test('allowHost lets an app onto the host', () => {
+    const app = testApp();
+    const host = new Host(app, 'host', { name: 'host' });
+    const m = new Member(app, 'm', { host, name: 'm', connection: Connection.direct() });
+    const ws = new Workspace(host, 'ops', { name: 'ops', placement: Placement.all() });
+    const project = ws.addProject('ops-tools', { placement: Placement.clusters(host, m) });
+    const tools = new FederatedApp(project, 'tools', { allowHost: true, mode: FederationMode.RENDERED });
+    new kplus.ConfigMap(tools.template, 'cfg', { data: { a: 'b' } });
+    expect(objectOf(app, 'host', 'ConfigMap', 'cfg').metadata.namespace).toBe('ops-tools');
+    expect(objectOf(app, 'm', 'ConfigMap', 'cfg')).toBeDefined();
+  });
+
+  describe('validation', () => {
+    test('a kind KubeFed cannot federate names the alternatives', () => {
+      const { app, project } = fleet();
+      const web = new FederatedApp(project, 'web');
+      new ApiObject(web.template, 'agent', { apiVersion: 'apps/v1', kind: 'DaemonSet', spec: {} });
+      expect(() => app.synth()).toThrow(
+        /\[host\/shop\/Project-shop-prod\/web\/template\/agent\] kind "apps\/v1 DaemonSet": KubeFed \(as KubeSphere v3.4 configures it\) cannot federate DaemonSet; it federates .*Deployment.*. Fix: use a Deployment with pod anti-affinity, or create the DaemonSet per member with the Member as its scope/);
+      const other = fleet();
+      const web2 = new FederatedApp(other.project, 'web');
+      new ApiObject(web2.template, 'job', { apiVersion: 'batch/v1', kind: 'CronJob', spec: {} });
+      expect(() => other.app.synth()).toThrow(/cannot federate CronJob.*Fix: create the CronJob per member/);
+    });
+
+    test('app placement outside its project\'s, and onto the host without opt-in', () => {
+      const f = fleet();
+      const p2 = f.ws.addProject('small', { placement: Placement.clusters(f.a, f.b) });
+      const web = new FederatedApp(p2, 'web', { placement: Placement.clusters(f.a, f.c) });
+      new kplus.ConfigMap(web.template, 'cfg');
+      expect(() => f.app.synth()).toThrow(/\[host\/shop\/Project-small\/web\] placement "clusters a, c": clusters c are outside project "small"'s placement \(a, b\)/);
+
+      const g = testApp();
+      const host = new Host(g, 'host', { name: 'host' });
+      const m = new Member(g, 'm', { host, name: 'm', connection: Connection.direct() });
+      const ws = new Workspace(host, 'ops', { name: 'ops', placement: Placement.all() });
+      const project = ws.addProject('ops-tools', { placement: Placement.all() });
+      new FederatedApp(project, 'tools');
+      void m;
+      expect(() => g.synth()).toThrow(/\[host\/ops\/Project-ops-tools\/tools\] placement "every cluster": it places the app on the host cluster "host", which KubeSphere advises to keep free of workloads. Fix: place it on members only/);
+    });
+
+    test('override for a cluster outside the placement', () => {
+      const { app, project, a, c } = fleet();
+      const web = new FederatedApp(project, 'web', { placement: Placement.clusters(a) });
+      const t = webTier(web);
+      web.override(c, t.deployment, { replicas: 2 });
+      expect(() => app.synth()).toThrow(/\[host\/shop\/Project-shop-prod\/web\] override cluster "c": the app is not placed on it \(placement: a\). Fix: override only clusters the app is placed on/);
+    });
+
+    test('forbidden and malformed override paths', () => {
+      expect(() => OverrideOperation.replace('/metadata/name', 'x')).toThrow(/\[OverrideOperation.replace\] path "\/metadata\/name": .*KubeFed/);
+      expect(() => OverrideOperation.replace('/kind', 'x')).toThrow(/path "\/kind"/);
+      expect(() => OverrideOperation.add('/metadata/namespace', 'x')).toThrow(/path "\/metadata\/namespace"/);
+      expect(() => OverrideOperation.remove('/metadata/generateName')).toThrow(/path "\/metadata\/generateName"/);
+      expect(() => OverrideOperation.replace('spec/replicas', 1)).toThrow(/\[OverrideOperation.replace\] path "spec\/replicas": .*Fix: write a JSON pointer/);
+    });
+
+    test('duplicate override path per cluster', () => {
+      const { app, project, a } = fleet();
+      const web = new FederatedApp(project, 'web');
+      const t = webTier(web);
+      web.override(a, t.deployment, { replicas: 2 });
+      web.addOverride(a, t.deployment, OverrideOperation.replace('/spec/replicas', 4));
+      expect(() => app.synth()).toThrow(/\[host\/shop\/Project-shop-prod\/web\/template\/web\/Resource\] overrides "Deployment \\"web\\"": .*\/spec\/replicas.*/);
+    });
+
+    test('an override KubeFed cannot apply', () => {
+      const { app, project, a } = fleet();
+      const web = new FederatedApp(project, 'web');
+      const t = webTier(web);
+      web.addOverride(a, t.deployment, OverrideOperation.replace('/spec/nope/deeper', 1));
+      expect(() => app.manifests('host') && web.preview(a)).toThrow(/override of Deployment "web" for cluster a "\/spec\/nope\/deeper": KubeFed cannot apply it/);
+    });
+
+    test('weights, minimums and maximums that cannot be satisfied', () => {
+      const f = fleet();
+      const web = new FederatedApp(f.project, 'web');
+      webTier(web);
+      web.scheduleReplicas({
+        totalReplicas: 3,
+        clusters: [{ cluster: f.a, weight: 1, minReplicas: 2 }, { cluster: f.b, weight: 1, minReplicas: 2 }],
+      });
+      expect(() => f.app.synth()).toThrow(/scheduleReplicas "3 replicas of Deployment \\"web\\"": minReplicas add up to 4, more than totalReplicas 3/);
+      const g = fleet();
+      const web2 = new FederatedApp(g.project, 'web');
+      webTier(web2);
+      web2.scheduleReplicas({
+        totalReplicas: 10,
+        clusters: [{ cluster: g.a, weight: 1, maxReplicas: 2 }, { cluster: g.b, weight: 1, maxReplicas: 3 }],
+      });
+      expect(() => g.app.synth()).toThrow(/at most 5 of 10 replicas can be placed/);
+    });
+
+    test('replicas override with scheduled replicas, and scheduling the wrong resource', () => {
+      const f = fleet();
+      const web = new FederatedApp(f.project, 'web');
+      const t = webTier(web);
+      web.scheduleReplicas({ totalReplicas: 4 });
+      web.override(f.a, t.deployment, { replicas: 1 });
+      expect(() => f.app.synth()).toThrow(/override replicas "a": the replicas of Deployment "web" are scheduled by scheduleReplicas, whose scheduler owns \/spec\/replicas/);
+      expect(() => web.scheduleReplicas({ totalReplicas: 4, resource: t.service })).toThrow(/scheduleReplicas resource "Service web": KubeFed schedules replicas of Deployments and ReplicaSets only/);
+      const g = fleet();
+      const two = new FederatedApp(g.project, 'two');
+      new kplus.Deployment(two.template, 'x', { containers: [{ image: 'a:1' }] });
+      new kplus.Deployment(two.template, 'y', { containers: [{ image: 'a:1' }] });
+      expect(() => two.scheduleReplicas({ totalReplicas: 2 })).toThrow(/scheduleReplicas resource \(unset\): the app has 2 Deployments\/ReplicaSets. Fix: name the one to scale/);
+    });
+
+    test('federated mode in a single-cluster project', () => {
+      const { ws, a } = fleet();
+      const dev = ws.addProject('dev', { placement: Placement.clusters(a) });
+      expect(() => new FederatedApp(dev, 'web', { mode: FederationMode.FEDERATED })).toThrow(
+        /\[host\/shop\/Project-dev\/web\] mode "federated": project "dev" is a single-cluster project \(a plain Namespace on a\).*Fix: use FederationMode.RENDERED/);
+    });
+
+    test('template annotations KubeFed would drop', () => {
+      const { app, project } = fleet();
+      const web = new FederatedApp(project, 'web');
+      new ApiObject(web.template, 'cfg', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { annotations: { a: 'b' } } });
+      expect(() => app.synth()).toThrow(/annotations are dropped by KubeFed/);
+    });
+
+    test('a resource outside the template, and changes after synth', () => {
+      const { app, project, a } = fleet();
+      const web = new FederatedApp(project, 'web');
+      const other = new FederatedApp(project, 'other');
+      const cfg = new kplus.ConfigMap(other.template, 'cfg');
+      expect(() => web.override(a, cfg, { labels: { x: 'y' } })).toThrow(/\[host\/shop\/Project-shop-prod\/web\] override resource ".*other\/template\/cfg": it is not a resource of this app's template/);
+      const t = webTier(web);
+      app.synth();
+      expect(() => web.override(a, t.deployment, { replicas: 1 })).toThrow(/override \(unset\): the app was already synthesized or previewed/);
+    });
+  });
+});
+
+describeWithUpstream('FederatedApp output against the upstream CRDs', () => {
+  test('FederatedDeployment, FederatedService, FederatedConfigMap and the RSP are accepted', () => {
+    const f = fleet();
+    const web = new FederatedApp(f.project, 'web');
+    const t = webTier(web);
+    web.override(f.b, t.deployment, { image: 'mirror/nginx:1', labels: { x: 'y' } });
+    web.scheduleReplicas({ totalReplicas: 6, clusters: [{ cluster: f.a, weight: 1 }, { cluster: f.b, weight: 2 }] });
+    const check = (file: string, kind: string) => {
+      const objects = objectsOf(f.app, 'host', kind);
+      expect(objects.length).toBe(1);
+      expect(validateAgainstCrd(loadUpstreamCrd(file), objects[0])).toEqual([]);
+    };
+    check('federateddeployments.types.kubefed.io.yaml', 'FederatedDeployment');
+    check('federatedservices.types.kubefed.io.yaml', 'FederatedService');
+    check('federatedconfigmaps.types.kubefed.io.yaml', 'FederatedConfigMap');
+    check('replicaschedulingpreferences.scheduling.kubefed.io.yaml', 'ReplicaSchedulingPreference');
+  });
+});
