@@ -118,6 +118,17 @@ export interface ClusterOptions {
 
 const CLUSTER_CHART = Symbol.for('cdk8s-kubesphere-federation.ClusterChart');
 
+/** The cluster charts of each federation (keyed by the app), in creation order: no tree walks on hot paths. */
+const CLUSTERS = new WeakMap<IConstruct, ClusterChart[]>();
+
+/**
+ * The Host and Member charts of the federation `scope` belongs to, in creation order.
+ * @internal
+ */
+export function clusterChartsOf(scope: IConstruct): ClusterChart[] {
+  return [...(CLUSTERS.get(scope.node.root) ?? [])];
+}
+
 /** One component's share of a capacity check. */
 interface ComponentDemand {
   readonly name: string;
@@ -162,6 +173,8 @@ export abstract class ClusterChart extends Chart {
   protected constructor(scope: Construct, id: string, role: ClusterRole, options: ClusterOptions) {
     super(scope, id);
     Object.defineProperty(this, CLUSTER_CHART, { value: true });
+    const registered = CLUSTERS.get(this.node.root) ?? [];
+    CLUSTERS.set(this.node.root, registered);
     const problem = dnsLabelProblem(options.name, 60);
     if (problem) {
       fail(this, 'name', options.name, `${problem} (at most 60, since tower names a Service "mc-<name>")`, `use a name like "${suggestDnsLabel(options.name)}"`);
@@ -185,6 +198,7 @@ export abstract class ClusterChart extends Chart {
     if (this.visibility === ClusterVisibility.PUBLIC) labels['cluster.kubesphere.io/visibility'] = 'public';
     this._clusterLabels = labels;
     this.checkCapacityShape();
+    registered.push(this);
   }
 
   /** The labels of this cluster's `Cluster` object (which placement selectors match). Returns a copy. */

@@ -1,7 +1,7 @@
 import { ApiObject, Chart } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { checkLabels, cloneJson, dnsLabelProblem, fail, suggestDnsLabel } from './_util';
-import { ClusterChart } from './cluster-chart';
+import { ClusterChart, clusterChartsOf } from './cluster-chart';
 import { FEDERATED_TYPES, FederatedTypeInfo, federatedApiVersion, federatedTypeForTarget, targetApiVersion } from './crds';
 import {
   ClusterInfo, ClusterOverride, ClusterOverrides, MANAGED_LABEL_KEY, OverrideError, overrideProblem, PlacementSpec, renderForCluster,
@@ -346,7 +346,7 @@ export class FederatedApp extends Construct {
       }
       return;
     }
-    const charts = new Map(this.node.root.node.findAll().filter(ClusterChart.isClusterChart).map(c => [c.clusterName, c]));
+    const charts = new Map(clusterChartsOf(this).map(c => [c.clusterName, c]));
     for (const clusterName of computed.placed) {
       const chart = charts.get(clusterName)!;
       if (clusterName === host.clusterName && !this.allowHost) continue;

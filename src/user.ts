@@ -6,6 +6,9 @@ import { Host } from './host';
 const BCRYPT = /^\$2[aby]\$(0[4-9]|[12][0-9]|3[01])\$[./A-Za-z0-9]{53}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
+/** The users declared on each host. */
+const USERS = new WeakMap<Host, User[]>();
+
 /** Props of a KubeSphere user. */
 export interface UserProps {
   /** The user name (a DNS-1123 label). */
@@ -57,11 +60,11 @@ export class User extends Construct {
       fail(this, 'passwordHash', '(hidden)', 'it is not a bcrypt hash, and a plain password must never be written to the output',
         'hash it with bcrypt (cost 4-31), e.g. `htpasswd -nbBC 10 "" \'<password>\' | cut -d: -f2`, and pass the $2a$/$2b$/$2y$ hash');
     }
-    for (const other of host.node.findAll()) {
-      if (other instanceof User && other !== this) {
-        if (other.userName === props.name) fail(this, 'name', props.name, `user name already used by ${other.node.path}`, 'give every user their own name');
-        if (other._email === props.email) fail(this, 'email', props.email, `e-mail already used by ${other.node.path}; KubeSphere keeps e-mails unique`, 'give every user their own address');
-      }
+    const users = USERS.get(host) ?? [];
+    USERS.set(host, users);
+    for (const other of users) {
+      if (other.userName === props.name) fail(this, 'name', props.name, `user name already used by ${other.node.path}`, 'give every user their own name');
+      if (other._email === props.email) fail(this, 'email', props.email, `e-mail already used by ${other.node.path}; KubeSphere keeps e-mails unique`, 'give every user their own address');
     }
     this.userName = props.name;
     this._email = props.email;
@@ -83,6 +86,7 @@ export class User extends Construct {
         ...(props.description ? { description: props.description } : {}),
       },
     });
+    users.push(this);
   }
 
 }

@@ -1,7 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { checkLabels, dnsLabelProblem, fail, suggestDnsLabel } from './_util';
-import { ClusterChart } from './cluster-chart';
+import { ClusterChart, clusterChartsOf } from './cluster-chart';
 import { ClusterInfo } from './engine';
 import { Host } from './host';
 import { Member } from './member';
@@ -12,15 +12,24 @@ const KUBEFED_MANAGED = 'kubefed.io/managed';
 const ORPHAN_FINALIZER = 'orphan.finalizers.kubesphere.io';
 const HOST_LABEL = 'cluster-role.kubesphere.io/host';
 
+/** Names in use, per federation (projects are namespaces) and per host (workspaces). */
+const PROJECTS = new WeakMap<IConstruct, Map<string, Project>>();
+const WORKSPACES = new WeakMap<IConstruct, Map<string, Workspace>>();
+const CLUSTER_INFOS = new WeakMap<IConstruct, ClusterInfo[]>();
+
 /**
  * The clusters of the federation `scope` belongs to, with the labels KubeFed's placement selectors see
  * (the host's include its role label).
  * @internal
  */
 export function federationClusters(scope: IConstruct): ClusterInfo[] {
-  return scope.node.root.node.findAll()
-    .filter(ClusterChart.isClusterChart)
-    .map(c => ({ name: c.clusterName, labels: Host.isHost(c) ? { ...c.clusterLabels, [HOST_LABEL]: '', 'kubesphere.io/managed': 'true' } : c.clusterLabels }));
+  const charts = clusterChartsOf(scope);
+  const cached = CLUSTER_INFOS.get(scope.node.root);
+  // Clusters are only ever added and their labels are fixed at construction, so the count tells freshness.
+  if (cached && cached.length === charts.length) return cached;
+  const infos = charts.map(c => ({ name: c.clusterName, labels: Host.isHost(c) ? { ...c.clusterLabels, [HOST_LABEL]: '', 'kubesphere.io/managed': 'true' } : c.clusterLabels }));
+  CLUSTER_INFOS.set(scope.node.root, infos);
+  return infos;
 }
 
 /**
@@ -333,8 +342,11 @@ export class Workspace extends Construct {
     if (!Host.isHost(host)) fail(this, 'scope', String(host), 'a workspace is declared on the host', 'create it with the Host as scope: new Workspace(host, ...)');
     const problem = dnsLabelProblem(props.name);
     if (problem) fail(this, 'name', props.name, problem, `use a name like "${suggestDnsLabel(props.name)}"`);
-    const existing = host.node.findAll().find(c => c instanceof Workspace && c !== this && c.workspaceName === props.name) as Workspace | undefined;
+    const workspaces = WORKSPACES.get(host) ?? new Map<string, Workspace>();
+    WORKSPACES.set(host, workspaces);
+    const existing = workspaces.get(props.name);
     if (existing) fail(this, 'name', props.name, `workspace name already used by ${existing.node.path}`, 'give every workspace its own name');
+    workspaces.set(props.name, this);
     if (props.manager !== undefined) {
       const managerProblem = dnsLabelProblem(props.manager);
       if (managerProblem) fail(this, 'manager', props.manager, `not a KubeSphere user name: ${managerProblem}`, 'give the user name, e.g. "alice"');
@@ -373,12 +385,15 @@ export class Workspace extends Construct {
    * @param name the namespace name, unique in the federation
    */
   public addProject(name: string, options: ProjectOptions = {}): Project {
-    const clash = this.node.root.node.findAll().find(c => c instanceof Project && c.namespace === name) as Project | undefined;
+    const projects = PROJECTS.get(this.node.root) ?? new Map<string, Project>();
+    PROJECTS.set(this.node.root, projects);
+    const clash = projects.get(name);
     if (clash) {
       fail(this, 'addProject name', name, `project name already used by ${clash.node.path}`, 'give every project of the federation its own namespace name');
     }
     const project = new Project(this, name, options);
     this.projects.set(name, project);
+    projects.set(name, project);
     return project;
   }
 

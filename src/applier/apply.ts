@@ -5,8 +5,6 @@ import { ConnectOptions, openSession, Session } from './session';
 
 /** Options of `apply`. */
 export interface ApplyOptions extends ConnectOptions {
-  /** Server dry-run (`dryRun=All`): nothing is changed. */
-  readonly dryRun?: boolean;
   /** Delete objects applied before that the folders no longer hold (kubectl-compatible ApplySet). */
   readonly prune?: boolean;
   /** Take over fields another field manager owns. */

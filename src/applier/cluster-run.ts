@@ -88,7 +88,7 @@ class ClusterRun {
     // Render every object in memory: placeholders filled, ApplySet label stamped.
     const rendered = new Map<FederationObject, any>();
     for (const o of cluster.objects) {
-      rendered.set(o, this.stamp(o, await session.resolver.render(o.manifest)));
+      rendered.set(o, this.stamp(o, await session.resolver.render(o.manifest, cluster.name)));
     }
 
     const recorded = parseParent(parent);

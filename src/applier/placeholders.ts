@@ -34,8 +34,8 @@ export interface PlaceholderEnvironment {
   readonly now?: () => Date;
   /** Every resolved value is registered here. */
   readonly redactor: Redactor;
-  /** Told when resolution starts waiting for cluster state. */
-  readonly onWait?: (message: string) => void;
+  /** Told when resolution starts waiting for cluster state (`cluster`: the cluster whose objects need it). */
+  readonly onWait?: (cluster: string, message: string) => void;
 }
 
 /** Why a placeholder could not be resolved. */
@@ -105,11 +105,11 @@ export class PlaceholderResolver {
     }
   }
 
-  /** The raw value of a placeholder (resolved once). */
-  public value(id: string): Promise<string> {
+  /** The raw value of a placeholder (resolved once); `requester` is the cluster that needs it (for progress). */
+  public value(id: string, requester?: string): Promise<string> {
     let p = this.values.get(id);
     if (!p) {
-      p = this.compute(this.entry(id)).then(v => {
+      p = this.compute(this.entry(id), requester).then(v => {
         this.environment.redactor.add(v, `{{ksfed:${id}}}`);
         if (this.entry(id).encoding === 'base64') this.environment.redactor.add(encode(v, 'base64'), `{{ksfed:${id}}}`);
         return v;
@@ -121,16 +121,16 @@ export class PlaceholderResolver {
   }
 
   /** The value as written into manifests (base64 when the placeholder says so). */
-  public async encoded(id: string): Promise<string> {
-    return encode(await this.value(id), this.entry(id).encoding);
+  public async encoded(id: string, requester?: string): Promise<string> {
+    return encode(await this.value(id, requester), this.entry(id).encoding);
   }
 
   /** A copy of `manifest` with every placeholder replaced by its encoded value. */
-  public async render(manifest: any): Promise<any> {
+  public async render(manifest: any, requester?: string): Promise<any> {
     const ids = new Set<string>();
     collect(manifest, ids);
     const values = new Map<string, string>();
-    for (const id of ids) values.set(id, await this.encoded(id));
+    for (const id of ids) values.set(id, await this.encoded(id, requester));
     return substitute(manifest, values);
   }
 
@@ -138,7 +138,7 @@ export class PlaceholderResolver {
     return this.environment.env ?? process.env;
   }
 
-  private async compute(e: PlaceholderEntry): Promise<string> {
+  private async compute(e: PlaceholderEntry, requester?: string): Promise<string> {
     const s = e.source;
     switch (s.type) {
       case 'env': {
@@ -169,7 +169,7 @@ export class PlaceholderResolver {
       case 'host-secret': {
         const cluster = String(s.cluster ?? this.environment.federation.host);
         const where = `Secret ${s.namespace}/${s.name} on ${cluster}`;
-        const v = await this.poll(e, where, async () => {
+        const v = await this.poll(e, where, requester, async () => {
           const secret = await this.environment.client(cluster).get({ apiVersion: 'v1', kind: 'Secret', namespace: s.namespace, name: s.name });
           const data = secret?.data?.[s.key];
           if (typeof data === 'string' && data.length > 0) return Buffer.from(data, 'base64').toString('utf8');
@@ -192,7 +192,7 @@ export class PlaceholderResolver {
       case 'read-object': {
         const cluster = String(s.cluster ?? this.environment.federation.host);
         const where = `${s.pointer} of ${s.kind} ${s.namespace ? s.namespace + '/' : ''}${s.name} on ${cluster}`;
-        return this.poll(e, where, async () => {
+        return this.poll(e, where, requester, async () => {
           const obj = await this.environment.client(cluster).get({ apiVersion: s.apiVersion, kind: s.kind, namespace: s.namespace, name: s.name });
           const v = readPointer(obj, s.pointer);
           return typeof v === 'string' && v.length > 0 ? v : undefined;
@@ -201,7 +201,7 @@ export class PlaceholderResolver {
       case 'service-address': {
         const cluster = String(s.cluster ?? this.environment.federation.host);
         const where = `the load balancer address of Service ${s.namespace}/${s.name} on ${cluster}`;
-        return this.poll(e, where, async () => {
+        return this.poll(e, where, requester, async () => {
           const svc = await this.environment.client(cluster).get({ apiVersion: 'v1', kind: 'Service', namespace: s.namespace, name: s.name });
           const ingress = svc?.status?.loadBalancer?.ingress?.[0];
           const addr = ingress?.ip || ingress?.hostname;
@@ -263,7 +263,7 @@ export class PlaceholderResolver {
   }
 
   /** Polls `read` until it yields a value; a dry run takes a stand-in instead of waiting. */
-  private async poll(e: PlaceholderEntry, where: string, read: () => Promise<string | undefined>): Promise<string> {
+  private async poll(e: PlaceholderEntry, where: string, requester: string | undefined, read: () => Promise<string | undefined>): Promise<string> {
     const clock = this.environment.clock ?? REAL_CLOCK;
     const timeout = this.environment.waitTimeoutMs ?? 300_000;
     const interval = this.environment.pollIntervalMs ?? 1_000;
@@ -277,7 +277,7 @@ export class PlaceholderResolver {
         throw new TimeoutError(`placeholder ${e.id}: timed out after ${Math.round(timeout / 1000)}s waiting for ${where}`);
       }
       if (!told) {
-        this.environment.onWait?.(`waiting for ${where} (${e.kind})`);
+        this.environment.onWait?.(requester ?? this.environment.federation.host, `waiting for ${where} ({{ksfed:${e.id}}})`);
         told = true;
       }
       await clock.sleep(interval, this.environment.signal);

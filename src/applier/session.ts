@@ -46,6 +46,8 @@ export interface ConnectOptions {
   readonly output?: (event: ApplyEvent) => void;
   /** Cancels the run: it stops between requests and never leaves a prune's bookkeeping half done. */
   readonly signal?: AbortSignal;
+  /** Server dry-run: placeholders that only exist after an apply become stand-ins instead of being waited for. */
+  readonly dryRun?: boolean;
   /** Makes the API client of a cluster (tests). */
   readonly clientFactory?: (cluster: string, context: string) => KubeClient;
 }
@@ -165,6 +167,8 @@ export async function openSession(dist: string, options: ConnectOptions, use: { 
     kubeConfig,
     contextOverrides: options.contexts,
     env: options.env,
+    dryRun: options.dryRun,
+    onWait: (cluster, message) => emit({ type: 'wait', cluster, object: 'placeholder', message }),
     clock,
     signal: options.signal,
     waitTimeoutMs,

@@ -1,0 +1,10 @@
+import { parseDuration } from '../../src/applier/duration';
+import { UsageError } from '../../src/applier/errors';
+
+test.each([['90s', 90_000], ['5m', 300_000], ['1h30m', 5_400_000], ['500ms', 500], ['2', 2_000], ['1.5s', 1_500]])('%s', (text, ms) => {
+  expect(parseDuration(text as string)).toBe(ms);
+});
+
+test.each(['', 'soon', '5 minutes', '-1s', '0s', '5x'])('rejects %j', text => {
+  expect(() => parseDuration(text, '--timeout')).toThrow(UsageError);
+});

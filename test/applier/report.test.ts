@@ -1,0 +1,62 @@
+import { ApplyReport, countsOf, formatDiff, formatEvent, formatObjectLine, formatSummary, TerminalProgress } from '../../src/applier/report';
+
+const report: ApplyReport = {
+  command: 'apply', dist: 'dist', dryRun: false, prune: true, success: false, durationMs: 2500,
+  clusters: [
+    {
+      name: 'host', role: 'host', status: 'succeeded', durationMs: 1500, prune: 'pruned 1',
+      objects: [
+        { cluster: 'host', apiVersion: 'v1', kind: 'Namespace', name: 'a', result: 'created' },
+        { cluster: 'host', apiVersion: 'v1', kind: 'ConfigMap', namespace: 'a', name: 'b', result: 'unchanged' },
+        { cluster: 'host', apiVersion: 'v1', kind: 'ConfigMap', namespace: 'a', name: 'old', result: 'pruned' },
+      ],
+    },
+    {
+      name: 'edge-1', role: 'member', status: 'failed', durationMs: 900, error: '1 object failed: Deployment x/y',
+      objects: [{ cluster: 'edge-1', apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'x', name: 'y', result: 'failed', constructPath: 'edge-1/App', message: 'conflict: .spec.replicas is owned by "kubectl-edit"' }],
+    },
+  ],
+};
+
+test('counts', () => {
+  expect(countsOf(report.clusters[0].objects)).toMatchObject({ created: 1, unchanged: 1, pruned: 1, failed: 0 });
+});
+
+test('summary table names every cluster with its counts and errors', () => {
+  const text = formatSummary(report);
+  expect(text.split('\n')[0]).toMatch(/^CLUSTER\s+STATUS\s+CREATED\s+CONFIGURED\s+UNCHANGED\s+PRUNED\s+FAILED\s+TIME$/);
+  expect(text).toMatch(/host\s+succeeded\s+1\s+0\s+1\s+1\s+0\s+1.5s/);
+  expect(text).toMatch(/edge-1\s+failed\s+0\s+0\s+0\s+0\s+1\s+0.9s/);
+  expect(text).toContain('edge-1: 1 object failed: Deployment x/y');
+  expect(text).toContain('apply: 1/2 clusters succeeded in 2.5s');
+});
+
+test('a failed object line carries its construct path and reason', () => {
+  expect(formatObjectLine(report.clusters[1].objects[0], 8)).toBe('edge-1    failed      Deployment x/y [edge-1/App]: conflict: .spec.replicas is owned by "kubectl-edit"');
+});
+
+test('diff view', () => {
+  const d: ApplyReport = { ...report, command: 'diff', dryRun: true, clusters: [{ ...report.clusters[0], objects: [
+    { cluster: 'host', apiVersion: 'v1', kind: 'ConfigMap', namespace: 'a', name: 'b', result: 'configured', changes: ['/data/x: "1" -> "2"'] },
+    { cluster: 'host', apiVersion: 'v1', kind: 'ConfigMap', namespace: 'a', name: 'c', result: 'unchanged' },
+    { cluster: 'host', apiVersion: 'v1', kind: 'ConfigMap', namespace: 'a', name: 'old', result: 'pruned' },
+  ] }] };
+  expect(formatDiff(d)).toBe(['host: 0 to create, 1 to change, 1 unchanged, 1 to prune', '  ~ ConfigMap a/b', '      /data/x: "1" -> "2"', '  - ConfigMap a/old'].join('\n'));
+});
+
+test('plain event lines', () => {
+  expect(formatEvent({ type: 'cluster-waiting', cluster: 'edge-1', on: ['host'] }, 8, false)).toBe('edge-1    waiting for host');
+  expect(formatEvent({ type: 'object', cluster: 'host', result: report.clusters[0].objects[0] }, 4, true)).toBe('host  created (dry run)     Namespace a');
+});
+
+test('terminal progress rewrites one line per cluster', () => {
+  const out: string[] = [];
+  const p = new TerminalProgress(['host', 'edge-1'], t => out.push(t));
+  p.event({ type: 'cluster-start', cluster: 'host', objects: 2 });
+  p.event({ type: 'object', cluster: 'host', result: { ...report.clusters[0].objects[0], phase: 'namespaces' } });
+  p.finish();
+  expect(out[0]).toContain('host    starting (2 objects)');
+  expect(out[1].startsWith('\x1b[2A')).toBe(true);
+  expect(out[1]).toContain('host    namespaces 1/2 created Namespace a');
+  expect(out[1]).toContain('edge-1  pending');
+});
