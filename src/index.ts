@@ -12,3 +12,4 @@ export * from './placement';
 export * from './workspace';
 export * from './user';
 export * from './federated-app';
+export * from './gitops';

@@ -121,7 +121,7 @@ function ignoreRules(prefix: string): string | undefined {
   if (prefix === '') return undefined;
   const lines = ['/*'];
   const parts = prefix.split('/');
-  parts.forEach((part, i) => {
+  parts.forEach((_part, i) => {
     const dir = `/${parts.slice(0, i + 1).join('/')}/`;
     lines.push(`!${dir}`);
     if (i < parts.length - 1) lines.push(`${dir}*`);
