@@ -3,6 +3,7 @@ import { Construct, IConstruct } from 'constructs';
 import { ClusterRole } from './_output';
 import { checkLabels, dnsLabelProblem, fail, formatMebibytes, formatMillicores, labelValueProblem, parseQuantity, suggestDnsLabel } from './_util';
 import { ComponentSize } from './component-size';
+import { Versions } from './versions';
 
 /** Whether a cluster is visible to every workspace (`cluster.kubesphere.io/visibility`). */
 export enum ClusterVisibility {
@@ -217,6 +218,20 @@ export abstract class ClusterChart extends Chart {
       kind: 'Cluster',
       metadata: { name: this.clusterName, labels: { ...this._clusterLabels, ...labels }, ...(annotations ? { annotations } : {}) },
       spec,
+    });
+  }
+
+  /**
+   * Creates this cluster's ClusterConfiguration, the `ks-installer` object ks-installer reads (facts §2).
+   * @internal
+   */
+  protected _clusterConfiguration(components: KubeSphereComponents | undefined, spec: any, status?: any): ApiObject {
+    return new ApiObject(this, 'ClusterConfiguration', {
+      apiVersion: 'installer.kubesphere.io/v1alpha1',
+      kind: 'ClusterConfiguration',
+      metadata: { name: 'ks-installer', namespace: 'kubesphere-system', labels: { version: Versions.KUBESPHERE } },
+      spec: { ...componentToggles(components), ...spec },
+      ...(status ? { status } : {}),
     });
   }
 

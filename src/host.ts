@@ -3,14 +3,13 @@ import { Construct } from 'constructs';
 import { ClusterRole } from './_output';
 import { placeholderToken } from './_placeholders';
 import { fail } from './_util';
-import { ClusterChart, ClusterOptions, componentToggles } from './cluster-chart';
+import { ClusterChart, ClusterOptions } from './cluster-chart';
 import { ComponentSize } from './component-size';
 import { KubeFedControlPlane, WebhookCertificate } from './components/kubefed';
 import { KUBESPHERE_NAMESPACE, Tower, TowerServiceType } from './components/tower';
 import { checkUrl } from './connection';
 import { JwtSecret } from './credentials';
 import { FederationApp } from './federation-app';
-import { Versions } from './versions';
 
 const HOST = Symbol.for('cdk8s-kubesphere-federation.Host');
 
@@ -169,23 +168,17 @@ export class Host extends ClusterChart {
     const webhookSize = sizes.kubefedAdmissionWebhook ?? ComponentSize.KUBEFED_ADMISSION_WEBHOOK;
     const towerSize = sizes.tower ?? ComponentSize.TOWER;
 
-    this.clusterConfiguration = new ApiObject(this, 'ClusterConfiguration', {
-      apiVersion: 'installer.kubesphere.io/v1alpha1',
-      kind: 'ClusterConfiguration',
-      metadata: { name: 'ks-installer', namespace: KUBESPHERE_NAMESPACE, labels: { version: Versions.KUBESPHERE } },
-      spec: {
-        ...componentToggles(props.components),
-        ...(this.jwtSecret.fromHost ? {} : { authentication: { jwtSecret: this._jwtSecretValue(this.clusterName) } }),
-        ...(this.imageRegistry ? { local_registry: this.imageRegistry } : {}),
-        multicluster: {
-          clusterRole: 'host',
-          hostClusterName: this.clusterName,
-          ...(this.proxyPublishAddress ? { proxyPublishAddress: this.proxyPublishAddress } : {}),
-        },
-        ...(this.appStore ? { openpitrix: { store: { enabled: true } } } : {}),
+    this.clusterConfiguration = this._clusterConfiguration(props.components, {
+      ...(this.jwtSecret.fromHost ? {} : { authentication: { jwtSecret: this._jwtSecretValue(this.clusterName) } }),
+      ...(this.imageRegistry ? { local_registry: this.imageRegistry } : {}),
+      multicluster: {
+        clusterRole: 'host',
+        hostClusterName: this.clusterName,
+        ...(this.proxyPublishAddress ? { proxyPublishAddress: this.proxyPublishAddress } : {}),
       },
-      ...(this.componentOwner === ComponentOwner.LIBRARY ? { status: { multicluster: { status: 'enabled' } } } : {}),
-    });
+      ...(this.appStore ? { openpitrix: { store: { enabled: true } } } : {}),
+    },
+    this.componentOwner === ComponentOwner.LIBRARY ? { multicluster: { status: 'enabled' } } : undefined);
 
     this.clusterObject = this._clusterObject(this, 'Cluster', props, {
       'cluster-role.kubesphere.io/host': '',

@@ -3,15 +3,13 @@ import { Construct } from 'constructs';
 import { ClusterRole } from './_output';
 import { placeholderToken } from './_placeholders';
 import { fail } from './_util';
-import { ClusterChart, ClusterOptions, componentToggles } from './cluster-chart';
+import { ClusterChart, ClusterOptions } from './cluster-chart';
 import { ComponentSize } from './component-size';
 import { ClusterAgent } from './components/cluster-agent';
-import { KUBESPHERE_NAMESPACE } from './components/tower';
 import { Connection, ConnectionType } from './connection';
 import { JwtSecret } from './credentials';
 import { FederationApp } from './federation-app';
 import { Host } from './host';
-import { Versions } from './versions';
 
 const MEMBER = Symbol.for('cdk8s-kubesphere-federation.Member');
 
@@ -97,21 +95,15 @@ export class Member extends ClusterChart {
       details: () => ({ host: host.clusterName, labels: this.clusterLabels, ...(this.capacity ? { capacity: this.capacity } : {}) }),
     });
 
-    this.clusterConfiguration = new ApiObject(this, 'ClusterConfiguration', {
-      apiVersion: 'installer.kubesphere.io/v1alpha1',
-      kind: 'ClusterConfiguration',
-      metadata: { name: 'ks-installer', namespace: KUBESPHERE_NAMESPACE, labels: { version: Versions.KUBESPHERE } },
-      spec: {
-        ...componentToggles(props.components),
-        authentication: {
-          jwtSecret: host._jwtSecretValue(this.clusterName),
-          // Members must not issue tokens that outlive the host's (facts §6).
-          oauthOptions: { accessTokenMaxAge: 0 },
-        },
-        ...(host.imageRegistry ? { local_registry: host.imageRegistry } : {}),
-        multicluster: { clusterRole: 'member' },
-        ...(props.appStore ? { openpitrix: { store: { enabled: true } } } : {}),
+    this.clusterConfiguration = this._clusterConfiguration(props.components, {
+      authentication: {
+        jwtSecret: host._jwtSecretValue(this.clusterName),
+        // Members must not issue tokens that outlive the host's (facts §6).
+        oauthOptions: { accessTokenMaxAge: 0 },
       },
+      ...(host.imageRegistry ? { local_registry: host.imageRegistry } : {}),
+      multicluster: { clusterRole: 'member' },
+      ...(props.appStore ? { openpitrix: { store: { enabled: true } } } : {}),
     });
 
     const agentSize = props.agentSize ?? ComponentSize.CLUSTER_AGENT;

@@ -189,15 +189,15 @@ function syncPolicyJson(policy: ArgoCdSyncPolicy): any {
 function envsubstPluginYaml(name: string): string {
   const awk = [
     '{',
-    '  out = ""; line = $0',
-    '  while (match(line, /\\$\\{KSFED_[A-Za-z0-9_]+\\}/)) {',
-    '    name = substr(line, RSTART + 2, RLENGTH - 3)',
-    '    if (!(name in ENVIRON)) { printf "ksfed-envsubst: %s is not set: add it to the Secret mounted into this plugin\\n", name > "/dev/stderr"; exit 1 }',
-    '    out = out substr(line, 1, RSTART - 1) ENVIRON[name]',
-    '    line = substr(line, RSTART + RLENGTH)',
+    '    out = ""; line = $0',
+    '    while (match(line, /\\$\\{KSFED_[A-Za-z0-9_]+\\}/)) {',
+    '      name = substr(line, RSTART + 2, RLENGTH - 3)',
+    '      if (!(name in ENVIRON)) { printf "ksfed-envsubst: %s is not set: add it to the Secret mounted into this plugin\\n", name > "/dev/stderr"; exit 1 }',
+    '      out = out substr(line, 1, RSTART - 1) ENVIRON[name]',
+    '      line = substr(line, RSTART + RLENGTH)',
+    '    }',
+    '    print out line',
     '  }',
-    '  print out line',
-    '}',
   ].join('\n');
   const script = [
     'set -e',
