@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 import * as fs from 'fs';
 import * as path from 'path';
-import { apply, diff, formatDiff, formatEvent, formatPlan, formatStatus, formatSummary, parseDuration, plan, status, TerminalProgress, UsageError } from './applier';
-import { ApplyEvent, ApplyReport } from './applier/report';
+import { apply, ApplyEvent, ApplyReport, ConnectOptions, diff, formatDiff, formatEvent, formatPlan, formatStatus, formatSummary, parseDuration, plan, status, TerminalProgress, UsageError } from './applier';
 import { Sandbox } from './sandbox';
 
 const HELP = `ksfed: apply a synthesized KubeSphere federation (the output of FederationApp.synth()) to its clusters.
@@ -43,6 +42,8 @@ export interface CliIo {
   readonly signal?: AbortSignal;
   /** Resolves when the sandbox command should stop (default: SIGINT/SIGTERM). */
   readonly untilStopped?: () => Promise<void>;
+  /** Engine options that win over the command line's (tests: fast retries and polls). */
+  readonly overrides?: Partial<ConnectOptions>;
 }
 
 interface Parsed {
@@ -229,6 +230,7 @@ async function runApply(parsed: Parsed, io: CliIo): Promise<number> {
     env: io.env,
     signal: io.signal,
     output,
+    ...io.overrides,
   };
   const report: ApplyReport = parsed.command === 'diff' ? await diff(folder, options) : await apply(folder, { ...options, dryRun: parsed.dryRun });
   progress?.finish();

@@ -296,6 +296,13 @@ describe('FederatedApp', () => {
       expect(() => g.synth()).toThrow(/\[host\/ops\/Project-ops-tools\/tools\] placement "every cluster": it places the app on the host cluster "host", which KubeSphere advises to keep free of workloads. Fix: place it on members only/);
     });
 
+    test('placement naming a member of another host', () => {
+      const f = fleet();
+      const other = fleet();
+      expect(() => new FederatedApp(f.project, 'web', { placement: Placement.clusters(other.a) })).toThrow(
+        /\[host\/shop\/Project-shop-prod\/web\] placement "a": a is not a member of host host. Fix: place only onto members of this federation's host/);
+    });
+
     test('override for a cluster outside the placement', () => {
       const { app, project, a, c } = fleet();
       const web = new FederatedApp(project, 'web', { placement: Placement.clusters(a) });

@@ -6,7 +6,7 @@ import { changes, comparable, describeChange, toWire } from './diff';
 import { AbortedError, conflictsOf, KubeApiError, messageOf, TimeoutError, UsageError } from './errors';
 import { FederationCluster, FederationObject, groupOf } from './federation';
 import { KubeClient } from './kube-client';
-import { mapLimit, phaseGroups } from './ordering';
+import { mapLimit, phaseGroups, pollDelay } from './ordering';
 import { pruneCandidates } from './prune';
 import { ClusterReport, ObjectResult, objectName } from './report';
 import { Session } from './session';
@@ -68,7 +68,12 @@ class ClusterRun {
   private live = new Map<string, any>();
   private readonly results = new Map<FederationObject, number>();
 
-  constructor(private readonly session: Session, private readonly cluster: FederationCluster, private readonly options: ClusterRunOptions, private readonly report: ClusterReport) {
+  constructor(
+    private readonly session: Session,
+    private readonly cluster: FederationCluster,
+    private readonly options: ClusterRunOptions,
+    private readonly report: ClusterReport,
+  ) {
     this.client = session.client(cluster.name);
   }
 
@@ -94,7 +99,8 @@ class ClusterRun {
     const recorded = parseParent(parent);
     const desired = stateOf(cluster.objects);
     const superset = unionOf(recorded, desired);
-    await this.snapshot();
+    // Without a parent nothing carries the ApplySet label yet: there is nothing to list.
+    if (parent) await this.snapshot();
 
     // Record the superset of old and new group-kinds and namespaces before applying: an interrupted run can
     // then never leave objects the parent does not know about.
@@ -149,7 +155,11 @@ class ClusterRun {
     await mapLimit([...scopes.values()], this.session.perClusterConcurrency, async s => {
       try {
         const items = await this.client.list(s.apiVersion, s.kind, { namespace: s.namespace, labelSelector: `${APPLYSET_PART_OF_LABEL}=${KSFED_APPLYSET_ID}` });
-        for (const item of items) this.live.set(memberKey({ apiVersion: s.apiVersion, kind: s.kind, namespace: item.metadata?.namespace || undefined, name: item.metadata?.name }), item);
+        for (const item of items) {
+          const namespace = item.metadata?.namespace || undefined;
+          const key = memberKey({ apiVersion: s.apiVersion, kind: s.kind, namespace, name: item.metadata?.name });
+          this.live.set(key, item);
+        }
       } catch (e) {
         if (e instanceof KubeApiError && e.code === 404) return; // kind not served yet, or namespace missing: nothing there
         throw e;
@@ -195,7 +205,7 @@ class ClusterRun {
     const key = memberKey(o);
     const started = session.clock.now();
     let waiting = false;
-    for (;;) {
+    for (let poll = 0; ; poll++) {
       if (options.signal?.aborted) throw new AbortedError();
       if (session.clock.now() > session.deadline) {
         this.record(o, { result: 'skipped', message: 'the global timeout passed before it was applied' });
@@ -226,7 +236,8 @@ class ClusterRun {
         }
         if (notYet) {
           const limit = Math.min(started + session.waitTimeoutMs, session.deadline);
-          if (session.clock.now() + session.pollIntervalMs > limit) {
+          const delay = pollDelay(poll, session.pollIntervalMs);
+          if (session.clock.now() + delay > limit) {
             this.record(o, { result: 'timed-out', message: `timed out after ${Math.round((session.clock.now() - started) / 1000)}s: ${err.message}` });
             return;
           }
@@ -234,7 +245,7 @@ class ClusterRun {
             session.emit({ type: 'wait', cluster: this.cluster.name, object: objectName(o), message: err.message });
             waiting = true;
           }
-          await session.clock.sleep(session.pollIntervalMs, options.signal);
+          await session.clock.sleep(delay, options.signal);
           continue;
         }
         if (err && err.code === 404 && options.dryRun && o.namespace && this.cluster.objects.some(x => x.kind === 'Namespace' && x.name === o.namespace)) {

@@ -25,6 +25,13 @@ export class TimeoutError extends Error {
   }
 }
 
+/** A `Status.details.causes` entry. */
+export interface StatusCause {
+  readonly type?: string;
+  readonly message?: string;
+  readonly field?: string;
+}
+
 /**
  * A failed Kubernetes API request, with what the server said (a `Status` object) or the network error.
  */
@@ -36,9 +43,9 @@ export class KubeApiError extends Error {
   /** Seconds the server asked us to wait (`Retry-After`), if any. */
   public readonly retryAfterSeconds?: number;
   /** The `Status.details.causes`, if any. */
-  public readonly causes: { type?: string; message?: string; field?: string }[];
+  public readonly causes: StatusCause[];
 
-  constructor(code: number, reason: string, message: string, options: { retryAfterSeconds?: number; causes?: { type?: string; message?: string; field?: string }[] } = {}) {
+  constructor(code: number, reason: string, message: string, options: { retryAfterSeconds?: number; causes?: StatusCause[] } = {}) {
     super(message);
     this.name = 'KubeApiError';
     this.code = code;

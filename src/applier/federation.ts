@@ -105,7 +105,8 @@ export function loadFederation(dist: string): Federation {
     throw new UsageError(`${where}: "host" ${JSON.stringify(raw.host)} is not one of the clusters`);
   }
 
-  const placeholders: PlaceholderEntry[] = (Array.isArray(raw.placeholders) ? raw.placeholders : []).map((p: any, i: number) => checkPlaceholder(where, p, i));
+  const rawPlaceholders: any[] = Array.isArray(raw.placeholders) ? raw.placeholders : [];
+  const placeholders = rawPlaceholders.map((p, i) => checkPlaceholder(where, p, i));
   const declared = new Set(placeholders.map(p => p.id));
   const names = new Set<string>();
   const clusters: FederationCluster[] = raw.clusters.map((c: any, i: number) => {

@@ -1,12 +1,18 @@
 // The ksfed engine: apply, diff, status and plan of a synthesized federation.
 // Internal module: not exported from src/index.ts (client-node types must not reach the jsii API).
-export { apply, diff, ApplyOptions } from './apply';
-export { status, formatStatus, StatusReport, ClusterHealth } from './status';
-export { plan, formatPlan, PlanReport, PlannedCluster } from './plan';
-export { ConnectOptions } from './session';
-export { ApplyReport, ApplyEvent, ClusterReport, ObjectResult, ObjectOutcome, ClusterStatus, formatSummary, formatDiff, formatEvent, TerminalProgress } from './report';
+export { apply, diff } from './apply';
+export type { ApplyOptions } from './apply';
+export { status, formatStatus } from './status';
+export type { StatusReport, ClusterHealth } from './status';
+export { plan, formatPlan } from './plan';
+export type { PlanReport, PlannedCluster } from './plan';
+export type { ConnectOptions } from './session';
+export { formatSummary, formatDiff, formatEvent, TerminalProgress } from './report';
+export type { ApplyReport, ApplyEvent, ClusterReport, ObjectResult, ObjectOutcome, ClusterStatus } from './report';
 export { UsageError, KubeApiError, AbortedError, TimeoutError } from './errors';
 export { applySetId, KSFED_APPLYSET_ID, APPLYSET_PARENT } from './applyset';
-export { KubeClient, ObjectRef, FIELD_MANAGER } from './kube-client';
-export { RetryPolicy, Clock, DEFAULT_RETRY_POLICY } from './retry';
+export { FIELD_MANAGER } from './kube-client';
+export type { KubeClient, ObjectRef } from './kube-client';
+export { DEFAULT_RETRY_POLICY } from './retry';
+export type { RetryPolicy, Clock } from './retry';
 export { parseDuration } from './duration';

@@ -107,7 +107,7 @@ export class ClientNodeKubeClient implements KubeClient {
 
   public async get(ref: ObjectRef, options: { attempts?: number } = {}): Promise<any | undefined> {
     try {
-      return await this.call(() => this.api.read({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) } }), options.attempts);
+      return await this.call(() => this.api.read(header(ref)), options.attempts);
     } catch (e) {
       if (e instanceof KubeApiError && e.code === 404 && !e.notServed) return undefined;
       throw e;
@@ -128,7 +128,8 @@ export class ClientNodeKubeClient implements KubeClient {
     const items: any[] = [];
     let token: string | undefined;
     do {
-      const page: any = await this.call(() => this.api.list(apiVersion, kind, options.namespace, undefined, undefined, undefined, undefined, options.labelSelector, 500, token));
+      const page: any = await this.call(() => this.api.list(apiVersion, kind, options.namespace,
+        undefined, undefined, undefined, undefined, options.labelSelector, 500, token));
       items.push(...(page?.items ?? []));
       token = page?.metadata?._continue ?? page?.metadata?.continue ?? undefined;
     } while (token);
@@ -138,7 +139,7 @@ export class ClientNodeKubeClient implements KubeClient {
 
   public async delete(ref: ObjectRef, options: { dryRun?: boolean } = {}): Promise<boolean> {
     try {
-      await this.call(() => this.api.delete({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) } },
+      await this.call(() => this.api.delete(header(ref),
         undefined, options.dryRun ? 'All' : undefined, undefined, undefined, 'Background'));
       return true;
     } catch (e) {
@@ -166,6 +167,11 @@ export class ClientNodeKubeClient implements KubeClient {
       onRetry: o.onRetry,
     });
   }
+}
+
+/** The object header client-node's read/delete take. */
+function header(ref: ObjectRef): { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } } {
+  return { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) } };
 }
 
 /** client-node's object API, with its discovery lookup and middleware list reachable. */

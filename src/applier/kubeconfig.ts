@@ -56,7 +56,11 @@ export function loadKubeConfig(file?: string, env: { [key: string]: string | und
  * (the cluster's own name by default). Throws a UsageError naming the contexts the kubeconfig has when one is
  * missing.
  */
-export function resolveContexts(kc: KubeConfig, clusters: { name: string; context: string }[], overrides: { [cluster: string]: string } = {}): Map<string, string> {
+export function resolveContexts(
+  kc: KubeConfig,
+  clusters: { name: string; context: string }[],
+  overrides: { [cluster: string]: string } = {},
+): Map<string, string> {
   const out = new Map<string, string>();
   const available = kc.getContexts().map(c => c.name);
   for (const c of clusters) {

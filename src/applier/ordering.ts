@@ -101,16 +101,30 @@ export class Limiter {
   }
 }
 
-/** Runs `fn` on every item with at most `limit` running at once; resolves when all settled, in input order. */
+/**
+ * Runs `fn` on every item with at most `limit` running at once; resolves with the results in input order. When
+ * one fails, no further item starts, the running ones finish, and the first error is thrown.
+ */
 export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
+  let failure: { error: unknown } | undefined;
   const worker = async (): Promise<void> => {
-    while (next < items.length) {
+    while (next < items.length && !failure) {
       const index = next++;
-      results[index] = await fn(items[index], index);
+      try {
+        results[index] = await fn(items[index], index);
+      } catch (error) {
+        failure ??= { error };
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (failure) throw failure.error;
   return results;
+}
+
+/** The delay before poll number `n` (0-based): quick at first, doubling from 25 ms up to `interval`. */
+export function pollDelay(n: number, interval: number): number {
+  return Math.min(interval, 25 * 2 ** Math.min(n, 16));
 }

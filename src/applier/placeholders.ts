@@ -5,6 +5,7 @@ import { TimeoutError, UsageError } from './errors';
 import { Federation, PlaceholderEntry } from './federation';
 import { KubeClient } from './kube-client';
 import { reduceKubeconfig } from './kubeconfig';
+import { pollDelay } from './ordering';
 import { Redactor } from './redact';
 import { Clock, REAL_CLOCK } from './retry';
 import { certificateProblem, selfSignedCertificate } from './x509';
@@ -15,7 +16,7 @@ const TOKEN = /\{\{ksfed:([a-z0-9][a-z0-9./_-]*)\}\}/g;
 export interface PlaceholderEnvironment {
   readonly federation: Federation;
   /** The API client of a cluster, for values read from cluster state. */
-  client(cluster: string): KubeClient;
+  readonly client: (cluster: string) => KubeClient;
   /** The kubeconfig `ksfed` runs with (for `context` sources). */
   readonly kubeConfig?: KubeConfig;
   /** `--context CLUSTER=CONTEXT` overrides. */
@@ -224,7 +225,8 @@ export class PlaceholderResolver {
     const member = typeof s.member === 'string' ? this.environment.federation.clusters.find(c => c.name === s.member) : undefined;
     let context = String(s.context ?? member?.context);
     // The member's default context follows --context MEMBER=CONTEXT.
-    if (member && context === member.context && this.environment.contextOverrides?.[member.name]) context = this.environment.contextOverrides[member.name];
+    const override = member ? this.environment.contextOverrides?.[member.name] : undefined;
+    if (member && override && context === member.context) context = override;
     const text = reduceKubeconfig(kc, context, `placeholder ${e.id}`);
     this.environment.redactor.add(text, `{{ksfed:${e.id}}}`);
     return text;
@@ -269,18 +271,19 @@ export class PlaceholderResolver {
     const interval = this.environment.pollIntervalMs ?? 1_000;
     const deadline = clock.now() + timeout;
     let told = false;
-    for (;;) {
+    for (let poll = 0; ; poll++) {
       const v = await read();
       if (v !== undefined) return v;
       if (this.environment.dryRun) return pendingValue(e.id);
-      if (clock.now() + interval > deadline) {
+      const delay = pollDelay(poll, interval);
+      if (clock.now() + delay > deadline) {
         throw new TimeoutError(`placeholder ${e.id}: timed out after ${Math.round(timeout / 1000)}s waiting for ${where}`);
       }
       if (!told) {
         this.environment.onWait?.(requester ?? this.environment.federation.host, `waiting for ${where} ({{ksfed:${e.id}}})`);
         told = true;
       }
-      await clock.sleep(interval, this.environment.signal);
+      await clock.sleep(delay, this.environment.signal);
     }
   }
 }

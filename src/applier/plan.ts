@@ -4,6 +4,18 @@ import { clusterLayers, clusterOrder, phaseGroups } from './ordering';
 import { objectName } from './report';
 import { readinessFor } from './waits';
 
+/** One object in a plan. */
+export interface PlannedObject {
+  readonly file: string;
+  readonly kind: string;
+  readonly namespace?: string;
+  readonly name: string;
+  readonly constructPath: string;
+  /** `established` or `rollout`. */
+  readonly waitFor?: string;
+  readonly placeholders: string[];
+}
+
 /** One cluster in a plan. */
 export interface PlannedCluster {
   readonly name: string;
@@ -14,7 +26,7 @@ export interface PlannedCluster {
   readonly waitsFor: string[];
   readonly phases: {
     readonly phase: string;
-    readonly objects: { file: string; kind: string; namespace?: string; name: string; constructPath: string; waitFor?: string; placeholders: string[] }[];
+    readonly objects: PlannedObject[];
   }[];
   /** Placeholders this cluster's objects hold, with where their values come from (never the values). */
   readonly placeholders: { id: string; kind: string; source: string; secret: boolean }[];
@@ -63,7 +75,8 @@ export function plan(dist: string, options: { only?: string[]; contexts?: { [clu
           placeholders: o.placeholders,
         })),
       })),
-      placeholders: federation.placeholders.filter(p => ids.has(p.id)).map(p => ({ id: p.id, kind: p.kind, source: describeSource(p.source), secret: p.secret })),
+      placeholders: federation.placeholders.filter(p => ids.has(p.id))
+        .map(p => ({ id: p.id, kind: p.kind, source: describeSource(p.source), secret: p.secret })),
       ...(c.role === 'member' && hostCluster ? { joins: `Cluster ${c.name} on ${federation.host} ${c.connection === 'proxy' ? 'AgentAvailable and Ready' : 'Ready'}` } : {}),
     } as PlannedCluster;
   });

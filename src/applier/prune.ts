@@ -9,12 +9,22 @@ export interface PruneCandidate {
   readonly name: string;
 }
 
+/** What a prune would delete. */
+export interface PruneScan {
+  /** Members to delete, in deletion order. */
+  readonly candidates: PruneCandidate[];
+  /** Members annotated `prune: never`. */
+  readonly protected: PruneCandidate[];
+  /** Group-kinds the parent records without an apiVersion (cannot be listed). */
+  readonly unknown: string[];
+}
+
 /**
  * Lists the members of the ApplySet (label `applyset.kubernetes.io/part-of=<id>`) for every group-kind and
  * namespace the parent records, and returns those not in `keep` (member keys), in deletion order. Objects
  * annotated `ksfed.kubesphere-federation/prune: never` are returned in `protected` instead.
  */
-export async function pruneCandidates(client: KubeClient, recorded: ApplySetState, keep: Set<string>): Promise<{ candidates: PruneCandidate[]; protected: PruneCandidate[]; unknown: string[] }> {
+export async function pruneCandidates(client: KubeClient, recorded: ApplySetState, keep: Set<string>): Promise<PruneScan> {
   const candidates: PruneCandidate[] = [];
   const kept: PruneCandidate[] = [];
   const unknown: string[] = [];

@@ -69,11 +69,19 @@ export interface Session {
   readonly pollIntervalMs: number;
   readonly perClusterConcurrency: number;
   /** The client of a cluster the run talks to. */
-  client(cluster: string): KubeClient;
+  readonly client: (cluster: string) => KubeClient;
   /** Emits a progress event, redacted. */
-  emit(event: ApplyEvent): void;
+  readonly emit: (event: ApplyEvent) => void;
   /** The ApplySet parent read by the preflight, or the error it got (clusters that could not be reached). */
   readonly preflight: Map<string, { parent?: any; error?: KubeApiError }>;
+}
+
+/** What a command needs of a session. */
+export interface SessionUse {
+  /** Talk to clusters (contexts, credentials check). */
+  readonly contact: boolean;
+  /** Check the placeholder sources of the selected clusters. */
+  readonly placeholders: boolean;
 }
 
 /** The placeholder ids the selected clusters' objects hold. */
@@ -89,7 +97,7 @@ export function placeholdersOf(clusters: FederationCluster[]): Set<string> {
  * and (for commands that contact clusters) each cluster's credentials with one request. Bad input throws a
  * UsageError.
  */
-export async function openSession(dist: string, options: ConnectOptions, use: { contact: boolean; placeholders: boolean } = { contact: true, placeholders: true }): Promise<Session> {
+export async function openSession(dist: string, options: ConnectOptions, use: SessionUse = { contact: true, placeholders: true }): Promise<Session> {
   const contact = use.contact;
   const federation = loadFederation(dist);
   const names = federation.clusters.map(c => c.name);
@@ -122,7 +130,9 @@ export async function openSession(dist: string, options: ConnectOptions, use: { 
     kubeConfig = options.kubeConfig;
   }
   if (contact) {
-    contexts = kubeConfig ? resolveContexts(kubeConfig, talkTo, options.contexts) : new Map(talkTo.map(c => [c.name, options.contexts?.[c.name] ?? c.context]));
+    contexts = kubeConfig
+      ? resolveContexts(kubeConfig, talkTo, options.contexts)
+      : new Map(talkTo.map(c => [c.name, options.contexts?.[c.name] ?? c.context]));
   }
   if (kubeConfig) {
     for (const credential of credentialsOf(kubeConfig, [...contexts.values()])) redactor.add(credential, '<redacted:credential>');

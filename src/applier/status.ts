@@ -102,7 +102,12 @@ async function getOrUndefined<T>(fn: () => Promise<T>): Promise<T | undefined> {
 }
 
 function view(c: any): ConditionView {
-  return { type: String(c.type), status: String(c.status), ...(c.reason ? { reason: String(c.reason) } : {}), ...(c.message ? { message: String(c.message) } : {}) };
+  return {
+    type: String(c.type),
+    status: String(c.status),
+    ...(c.reason ? { reason: String(c.reason) } : {}),
+    ...(c.message ? { message: String(c.message) } : {}),
+  };
 }
 
 /** The status as one table, then a line per problem. */

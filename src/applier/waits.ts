@@ -1,6 +1,7 @@
 import { AbortedError, KubeApiError, TimeoutError } from './errors';
 import { groupOf } from './federation';
 import { KubeClient, ObjectRef } from './kube-client';
+import { pollDelay } from './ordering';
 import { Clock, REAL_CLOCK } from './retry';
 
 /** Where an object stands on its way to ready. */
@@ -87,7 +88,7 @@ export async function waitUntilReady(client: KubeClient, ref: ObjectRef, check: 
   const clock = options.clock ?? REAL_CLOCK;
   const deadline = Math.min(clock.now() + options.timeoutMs, options.deadline ?? Infinity);
   let last = '';
-  for (;;) {
+  for (let poll = 0; ; poll++) {
     if (options.signal?.aborted) throw new AbortedError();
     let state: Readiness;
     try {
@@ -102,9 +103,10 @@ export async function waitUntilReady(client: KubeClient, ref: ObjectRef, check: 
       options.onProgress?.(state.message);
       last = state.message;
     }
-    if (clock.now() + options.pollIntervalMs > deadline) {
+    const delay = pollDelay(poll, options.pollIntervalMs);
+    if (clock.now() + delay > deadline) {
       throw new TimeoutError(`timed out after ${Math.round(Math.max(0, options.timeoutMs) / 1000)}s: ${state.message}`);
     }
-    await clock.sleep(options.pollIntervalMs, options.signal);
+    await clock.sleep(delay, options.signal);
   }
 }

@@ -1,3 +1,4 @@
+/* eslint-disable no-bitwise */ // DER encoding is bit twiddling.
 import * as crypto from 'crypto';
 
 /**
@@ -133,7 +134,13 @@ function toPem(label: string, body: Buffer): string {
  * Whether an existing certificate/key pair can be kept: both parse, the key matches, every DNS name is covered,
  * it is already valid and stays valid for more than `renewBeforeDays`. Returns the reason when it cannot.
  */
-export function certificateProblem(certPem: string, keyPem: string, dnsNames: string[], renewBeforeDays: number, now = new Date()): string | undefined {
+export function certificateProblem(
+  certPem: string,
+  keyPem: string,
+  dnsNames: string[],
+  renewBeforeDays: number,
+  now = new Date(),
+): string | undefined {
   let cert: crypto.X509Certificate;
   try {
     cert = new crypto.X509Certificate(certPem);

@@ -53,7 +53,7 @@ export interface DeliveryContext {
  * Formats a duration the way Kubernetes `metav1.Duration` and Argo CD expect it: `1h30m`, `10m`, `45s`, `500ms`.
  */
 export function goDuration(where: string, prop: string, duration: Duration): string {
-  const ms = duration?.toMilliseconds?.();
+  const ms = duration?.toMilliseconds?.({ integral: false });
   if (typeof ms !== 'number' || !Number.isInteger(ms) || ms <= 0) {
     fail(where, prop, ms, 'it must be a positive whole number of milliseconds', 'use Duration.seconds(30), Duration.minutes(5)...');
   }

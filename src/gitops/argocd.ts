@@ -32,8 +32,8 @@ export class ArgoCdDestination {
   }
 
   /** A cluster registered in Argo CD, by its API server URL, e.g. `https://10.0.0.10:6443`. */
-  public static server(url: string): ArgoCdDestination {
-    checkUrl('ArgoCdDestination.server', 'url', url, 'https://10.0.0.10:6443');
+  public static serverUrl(url: string): ArgoCdDestination {
+    checkUrl('ArgoCdDestination.serverUrl', 'url', url, 'https://10.0.0.10:6443');
     return new ArgoCdDestination(undefined, url);
   }
 
@@ -151,7 +151,7 @@ export function checkArgoCdOptions(options: ArgoCdOptions): void {
   }
   for (const [cluster, destination] of Object.entries(options.destinations ?? {})) {
     if (!(destination instanceof ArgoCdDestination)) {
-      fail(where, `destinations["${cluster}"]`, String(destination), 'it is not an ArgoCdDestination', 'use ArgoCdDestination.clusterName(name), .server(url) or .inCluster()');
+      fail(where, `destinations["${cluster}"]`, String(destination), 'it is not an ArgoCdDestination', 'use ArgoCdDestination.clusterName(name), .serverUrl(url) or .inCluster()');
     }
   }
   const sync = options.syncPolicy ?? {};
@@ -234,7 +234,8 @@ export function buildArgoCd(ctx: DeliveryContext, options: ArgoCdOptions): ApiOb
   const credentials = ctx.credentials;
   const plugin = credentials && credentials.mode !== GitOpsCredentialsMode.KEEP ? credentials.pluginName : undefined;
   const syncPolicy = syncPolicyJson(options.syncPolicy ?? {});
-  const destinationOf = (c: DeliveredCluster) => options.destinations?.[c.name] ?? (c.management ? ArgoCdDestination.inCluster() : ArgoCdDestination.clusterName(c.name));
+  const destinationOf = (c: DeliveredCluster) => options.destinations?.[c.name]
+    ?? (c.management ? ArgoCdDestination.inCluster() : ArgoCdDestination.clusterName(c.name));
   const source = (path: string) => ({
     repoURL: ctx.repoUrl,
     targetRevision: ctx.revision.value,
@@ -252,7 +253,7 @@ export function buildArgoCd(ctx: DeliveryContext, options: ArgoCdOptions): ApiOb
         namespace,
         labels: { 'app.kubernetes.io/part-of': 'argocd' },
         annotations: {
-          'kubesphere-federation/usage': `mount as /home/argocd/cmp-server/config/plugin.yaml in an argocd-repo-server sidecar whose environment comes from the Secret "${credentials.source}"`,
+          'ksfed.kubesphere-federation/usage': `mount as /home/argocd/cmp-server/config/plugin.yaml in an argocd-repo-server sidecar whose environment comes from the Secret "${credentials.source}"`,
           'argocd.argoproj.io/sync-options': PROTECT,
         },
       },
@@ -274,7 +275,7 @@ export function buildArgoCd(ctx: DeliveryContext, options: ArgoCdOptions): ApiOb
           annotations: {
             [ARGO_SYNC_WAVE]: applicationWave(c),
             'argocd.argoproj.io/sync-options': PROTECT,
-            [ANNOTATION_SECRET_KEYS]: Lazy.any({ produce: () => ctx.secretKeysOf(c.name).join(',') }) as any,
+            [ANNOTATION_SECRET_KEYS]: Lazy.any({ produce: () => ctx.secretKeysOf(c.name).join(',') || undefined }) as any,
           },
         },
         spec: {

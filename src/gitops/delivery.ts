@@ -188,6 +188,8 @@ export class GitOpsDelivery extends Construct {
     // The clusters and their charts, host first.
     const charts = new Map<string, ClusterChart>();
     for (const c of app.node.findAll()) if (ClusterChart.isClusterChart(c)) charts.set(c.clusterName, c);
+    const host = [...charts.values()].find(c => Host.isHost(c));
+    if (!host) fail(this, 'GitOpsDelivery', id, 'the federation has no Host yet', 'create the Host and the Members before the GitOpsDelivery');
     const known = app.clusterNames;
     const unknown = (name: string) => !charts.has(name);
     const knownList = known.join(', ') || '(none)';
@@ -203,8 +205,6 @@ export class GitOpsDelivery extends Construct {
       fail(this, 'clusters', wanted, 'a cluster is listed twice', 'list each cluster once');
     }
     if (wanted.length === 0) fail(this, 'clusters', wanted, 'no cluster to deliver', 'list at least one cluster, or omit clusters to deliver them all');
-    const host = [...charts.values()].find(c => Host.isHost(c));
-    if (!host) fail(this, 'GitOpsDelivery', id, 'the federation has no Host yet', 'create the Host and the Members before the GitOpsDelivery');
     if (perCluster && props.managementCluster !== undefined) {
       fail(this, 'managementCluster', props.managementCluster, 'with FluxTopology.PER_CLUSTER every cluster runs its own Flux and gets its own GitRepository and Kustomization',
         'drop managementCluster, or use FluxTopology.HUB');
@@ -441,7 +441,8 @@ export class GitOpsDelivery extends Construct {
         if (metadata.annotations?.[SUBSTITUTE_DISABLED] === 'disabled' || metadata.labels?.[SUBSTITUTE_DISABLED] === 'disabled') continue;
         walkStrings(json, '', (text, pointer) => {
           const foreign = FOREIGN_VARIABLE.exec(text);
-          if (foreign) strings.push({ cluster: cluster.name, path: node.node.path, kind: json.kind, name: json.metadata?.name, pointer, text: foreign[0] });
+          if (!foreign) return;
+          strings.push({ cluster: cluster.name, path: node.node.path, kind: json.kind, name: json.metadata?.name, pointer, text: foreign[0] });
         });
       }
     }
@@ -483,15 +484,6 @@ export class GitOpsDelivery extends Construct {
         `keep the values in a Secret you manage (External Secrets, SOPS) and name it: credentials: GitOpsCredentials.fromSecret({ secretName: "ksfed-credentials" }) with the keys ${keys}`
         + `${this.engine.kind === GitOpsEngineKind.ARGO_CD ? ', or GitOpsCredentials.argoCdVaultPlugin({ path: "secret/data/ksfed" })' : ''}`
         + '; or remove the placeholders (WebhookCertificate.certManager, Host proxyPublishAddress); GitOpsCredentials.keepPlaceholders() opts out (see docs/push-to-pull.md)'));
-    }
-    const byKey = new Map<string, string>();
-    for (const id of scan.placeholders.keys()) {
-      const key = secretKeyOf(id);
-      const clash = byKey.get(key);
-      if (clash) {
-        errors.push(problemMessage(this, 'credentials', key, `placeholders "${clash}" and "${id}" map to the same Secret key`, 'rename one of the clusters involved'));
-      }
-      byKey.set(key, id);
     }
     for (const s of scan.foreign) {
       errors.push(problemMessage(s.path, 'manifest', s.text,

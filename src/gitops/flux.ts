@@ -141,7 +141,9 @@ export function buildFlux(ctx: DeliveryContext, options: FluxOptions): ApiObject
   const where = 'GitOpsEngine.flux';
   const substitute = ctx.credentials?.mode === GitOpsCredentialsMode.SECRET ? ctx.credentials.source : undefined;
   const revision = ctx.revision;
-  const ref = revision.type === GitRevisionType.BRANCH ? { branch: revision.value } : revision.type === GitRevisionType.TAG ? { tag: revision.value } : { commit: revision.value };
+  const ref = revision.type === GitRevisionType.BRANCH ? { branch: revision.value }
+    : revision.type === GitRevisionType.TAG ? { tag: revision.value }
+      : { commit: revision.value };
   const ignore = ignoreRules(ctx.pathPrefix);
   // Never pruned by the Kustomization that applies them: removing a cluster from the program orphans its
   // Kustomization instead of garbage-collecting everything in that cluster.

@@ -24,6 +24,8 @@ export interface ClusterSettings {
   readonly faults: FaultOptions;
   /** Accept requests without credentials (see `SandboxOptions.anonymous`). */
   readonly anonymous?: boolean;
+  /** How many changes watches can resume from (default 2000); older resourceVersions get 410 Expired. */
+  readonly historyLimit?: number;
 }
 
 /**
@@ -52,7 +54,7 @@ export class SandboxCluster {
     this.name = settings.name;
     this.token = randomBytes(24).toString('hex');
     const names = new Random(Random.seedOf(`names/${settings.name}`));
-    this.api = new ObjectApi(new ObjectStore(), new ResourceTypes(), () => names.nameSuffix(5));
+    this.api = new ObjectApi(new ObjectStore(settings.historyLimit), new ResourceTypes(), () => names.nameSuffix(5));
     let serviceIp = 10;
     installBuiltinAdmission(this.api, () => {
       const n = serviceIp++;

@@ -72,9 +72,12 @@ export function validateAgainstSchema(obj: JsonObject, schema: JsonObject | unde
       return;
     }
     if (s['x-kubernetes-int-or-string'] === true) {
-      if (!(typeof value === 'string' || Number.isInteger(value))) invalid(at, value, `${at} in body must be of type integer,string: ${render(typeName(value))}`);
+      if (!(typeof value === 'string' || Number.isInteger(value))) {
+        invalid(at, typeName(value), `${at} in body must be of type integer,string: ${render(typeName(value))}`);
+      }
     } else if (typeof s.type === 'string' && !hasType(value, s.type)) {
-      invalid(at, value, `${at} in body must be of type ${s.type}: ${render(typeName(value))}`);
+      // As the API server does, a type error shows the type of the value, not the value.
+      invalid(at, typeName(value), `${at} in body must be of type ${s.type}: ${render(typeName(value))}`);
       return;
     }
     if (Array.isArray(s.enum) && !s.enum.some((e: unknown) => deepEqual(e, value))) {

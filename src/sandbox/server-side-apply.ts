@@ -51,13 +51,13 @@ export function serverSideApply(req: ApplyRequest): ApplyOutcome {
   const others = copies.filter((e) => e !== self);
   const before = req.live ?? req.base;
 
-  // Fields whose value this apply changes.
-  const changed = applied.paths().filter((p) => !sameAt(before, req.config, p));
+  // Fields whose value the merge changes (compared live against merged, as structured-merge-diff does: merging
+  // an empty map into a full one changes nothing).
+  const merged = mergeInto(clone(req.base), req.config, opts.resolver) as JsonObject;
+  const changed = fieldSetOf(merged, opts).union(fieldSetOf(before, opts)).paths().filter((p) => !sameAt(before, merged, p));
   const conflicts = findConflicts(others, changed);
   if (conflicts.length > 0 && !req.force) throw conflictError(conflicts);
   for (const c of conflicts) c.entry.fields.delete(c.path);
-
-  const merged = mergeInto(clone(req.base), req.config, opts.resolver) as JsonObject;
 
   // Remove what this manager stopped applying, unless someone else still owns it.
   const othersOwn = others.reduce((acc, e) => acc.union(e.fields), new FieldSet());
@@ -83,19 +83,14 @@ export function serverSideApply(req: ApplyRequest): ApplyOutcome {
   return { object: merged, entries: entries.filter((e) => e.fields.size > 0) };
 }
 
+/** Fields other managers own whose value the apply changes (exact paths: ownership is per leaf and per list item). */
 function findConflicts(others: ManagerEntry[], changed: FieldPath[]): Conflict[] {
+  const changedSet = new FieldSet(changed);
   const out: Conflict[] = [];
   for (const entry of others) {
-    for (const owned of entry.fields.paths()) {
-      const hit = changed.some((p) => isPrefix(p, owned) || isPrefix(owned, p));
-      if (hit) out.push({ entry, path: owned });
-    }
+    for (const owned of entry.fields.paths()) if (changedSet.has(owned)) out.push({ entry, path: owned });
   }
   return out;
-}
-
-function isPrefix(prefix: FieldPath, path: FieldPath): boolean {
-  return prefix.length <= path.length && prefix.every((el, i) => el === path[i]);
 }
 
 function printManager(e: ManagerEntry): string {

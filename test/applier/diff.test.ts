@@ -36,9 +36,11 @@ spec:
 describe('comparable', () => {
   test('drops server-owned metadata and status', () => {
     const live = {
-      apiVersion: 'v1', kind: 'ConfigMap',
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
       metadata: { name: 'a', uid: 'u', resourceVersion: '7', generation: 2, creationTimestamp: 't', managedFields: [{}], annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}' } },
-      data: { a: '1' }, status: { x: 1 },
+      data: { a: '1' },
+      status: { x: 1 },
     };
     expect(comparable(live)).toEqual({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' }, data: { a: '1' } });
   });

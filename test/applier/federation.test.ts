@@ -1,8 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { synth, tmpdir } from './fixtures';
 import { UsageError } from '../../src/applier/errors';
 import { describeObject, groupOf, loadFederation } from '../../src/applier/federation';
-import { synth, tmpdir } from './fixtures';
 
 const dist = synth();
 

@@ -41,13 +41,22 @@ export interface Fleet {
   stop(): Promise<void>;
 }
 
+/** How to start a test fleet. */
+export interface FleetOptions {
+  readonly faults?: any;
+  readonly clusters?: string[];
+  /** The host's ks-installer jwt Secret; null: none. */
+  readonly jwtSecret?: string | null;
+  readonly rolloutDelayMs?: number;
+}
+
 /** Starts the quickstart clusters in a sandbox with short controller delays. */
-export async function startFleet(options: { faults?: any; clusters?: string[]; jwtSecret?: string | null } = {}): Promise<Fleet> {
+export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
   const sandbox = await Sandbox.start({
     clusters: options.clusters ?? ['host', 'edge-1', 'branch-7'],
     kubesphere: true,
     establishDelayMs: 5,
-    rolloutDelayMs: 5,
+    rolloutDelayMs: options.rolloutDelayMs ?? 5,
     kubesphereDelayMs: 5,
     faults: options.faults,
   });
@@ -62,7 +71,8 @@ export async function startFleet(options: { faults?: any; clusters?: string[]; j
 export function seedJwtSecret(sandbox: Sandbox, value: string): void {
   const host = sandbox.cluster(sandbox.host);
   host.api.create(host.api.typeOf('v1', 'Secret'), 'kubesphere-system', {
-    apiVersion: 'v1', kind: 'Secret',
+    apiVersion: 'v1',
+    kind: 'Secret',
     metadata: { name: 'kubesphere-secret', namespace: 'kubesphere-system' },
     data: { secret: Buffer.from(value).toString('base64') },
   }, { fieldManager: 'ks-installer' });

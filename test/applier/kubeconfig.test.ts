@@ -2,9 +2,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Yaml } from 'cdk8s';
+import { tmpdir } from './fixtures';
 import { UsageError } from '../../src/applier/errors';
 import { credentialsOf, loadKubeConfig, reduceKubeconfig, resolveContexts } from '../../src/applier/kubeconfig';
-import { tmpdir } from './fixtures';
 
 const TOKEN = 'eyJhbGciOiJSUzI1NiIsImtpZCI6ImZha2UifQ.fake-edge-token';
 

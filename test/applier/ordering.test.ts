@@ -1,6 +1,6 @@
 import { UsageError } from '../../src/applier/errors';
 import { FederationCluster, FederationObject } from '../../src/applier/federation';
-import { clusterLayers, clusterOrder, Limiter, mapLimit, phaseGroups } from '../../src/applier/ordering';
+import { clusterLayers, clusterOrder, Limiter, mapLimit, phaseGroups, pollDelay } from '../../src/applier/ordering';
 
 function cluster(name: string, dependsOn: string[] = []): FederationCluster {
   return { name, role: name === 'host' ? 'host' : 'member', folder: name, context: name, dependsOn, labels: {}, constructPath: name, phases: [], objects: [] };
@@ -94,4 +94,24 @@ test('mapLimit keeps input order and bounds concurrency', async () => {
   expect(out).toEqual([0, 1, 2, 3]);
   expect(peak).toBe(2);
   expect(await mapLimit([], 3, async () => 1)).toEqual([]);
+});
+
+test('mapLimit stops starting items after a failure and rethrows it once the running ones finish', async () => {
+  const started: number[] = [];
+  const finished: number[] = [];
+  await expect(mapLimit([1, 2, 3, 4, 5], 2, async i => {
+    started.push(i);
+    await new Promise(r => setTimeout(r, i === 1 ? 1 : 20));
+    if (i === 1) throw new Error('first failed');
+    finished.push(i);
+    return i;
+  })).rejects.toThrow('first failed');
+  expect(started).toEqual([1, 2]);
+  expect(finished).toEqual([2]);
+});
+
+test('polls start quick and back off to the interval', () => {
+  expect([0, 1, 2, 3, 4, 5, 6, 7].map(n => pollDelay(n, 1000))).toEqual([25, 50, 100, 200, 400, 800, 1000, 1000]);
+  expect(pollDelay(0, 10)).toBe(10);
+  expect(pollDelay(100, 1000)).toBe(1000);
 });

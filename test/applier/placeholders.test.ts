@@ -2,13 +2,13 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { KubeConfig } from '@kubernetes/client-node';
+import { FakeClient, tmpdir } from './fixtures';
 import { TimeoutError, UsageError } from '../../src/applier/errors';
 import { Federation, PlaceholderEntry } from '../../src/applier/federation';
 import { pendingValue, PlaceholderEnvironment, PlaceholderResolver, placeholderIdsIn, readPointer, substitute } from '../../src/applier/placeholders';
 import { Redactor } from '../../src/applier/redact';
 import { Clock } from '../../src/applier/retry';
 import { selfSignedCertificate } from '../../src/applier/x509';
-import { FakeClient, tmpdir } from './fixtures';
 
 const DNS = ['kubefed-admission-webhook', 'kubefed-admission-webhook.kube-federation-system.svc'];
 
@@ -29,7 +29,10 @@ const ENTRIES: PlaceholderEntry[] = [
 
 function federation(entries = ENTRIES): Federation {
   return {
-    dir: '/dist', host: 'host', phases: [], placeholders: entries,
+    dir: '/dist',
+    host: 'host',
+    phases: [],
+    placeholders: entries,
     clusters: [
       { name: 'host', role: 'host', folder: 'host', context: 'host', dependsOn: [], labels: {}, constructPath: 'host', phases: [], objects: [] },
       { name: 'edge-1', role: 'member', folder: 'edge-1', context: 'edge-1', dependsOn: [], labels: {}, constructPath: 'edge-1', phases: [], objects: [] },
@@ -57,8 +60,16 @@ function resolver(overrides: Partial<PlaceholderEnvironment> = {}, host = new Fa
   const redactor = new Redactor();
   const clock = fakeClock();
   const r = new PlaceholderResolver({
-    federation: federation(), client: () => host, kubeConfig: kubeConfig(), env: {}, clock, waitTimeoutMs: 1_000, pollIntervalMs: 100,
-    randomBytes: n => Buffer.alloc(n, 0xab), redactor, ...overrides,
+    federation: federation(),
+    client: () => host,
+    kubeConfig: kubeConfig(),
+    env: {},
+    clock,
+    waitTimeoutMs: 1_000,
+    pollIntervalMs: 100,
+    randomBytes: n => Buffer.alloc(n, 0xab),
+    redactor,
+    ...overrides,
   });
   return { r, host, redactor, clock };
 }
@@ -90,7 +101,7 @@ describe('sources', () => {
     // THEN
     await expect(r.value('host-jwt')).resolves.toBe('host-jwt-value');
     expect(polls).toBe(3);
-    expect(clock.t).toBe(200);
+    expect(clock.t).toBe(25 + 50); // quick polls first, doubling
   });
 
   test('generate: reuses the value on the object, else generates once', async () => {

@@ -1,9 +1,16 @@
+import { FakeClient } from './fixtures';
 import { APPLYSET_PART_OF_LABEL, KSFED_APPLYSET_ID, memberKey, PRUNE_ANNOTATION, stateOf } from '../../src/applier/applyset';
 import { pruneCandidates } from '../../src/applier/prune';
-import { FakeClient } from './fixtures';
 
 const member = (apiVersion: string, kind: string, name: string, namespace?: string, annotations?: any) => ({
-  apiVersion, kind, metadata: { name, ...(namespace ? { namespace } : {}), labels: { [APPLYSET_PART_OF_LABEL]: KSFED_APPLYSET_ID }, ...(annotations ? { annotations } : {}) },
+  apiVersion,
+  kind,
+  metadata: {
+    name,
+    ...(namespace ? { namespace } : {}),
+    labels: { [APPLYSET_PART_OF_LABEL]: KSFED_APPLYSET_ID },
+    ...(annotations ? { annotations } : {}),
+  },
 });
 
 describe('pruneCandidates', () => {

@@ -1,10 +1,19 @@
 import { ApplyReport, countsOf, formatDiff, formatEvent, formatObjectLine, formatSummary, TerminalProgress } from '../../src/applier/report';
 
 const report: ApplyReport = {
-  command: 'apply', dist: 'dist', dryRun: false, prune: true, success: false, durationMs: 2500,
+  command: 'apply',
+  dist: 'dist',
+  dryRun: false,
+  prune: true,
+  success: false,
+  durationMs: 2500,
   clusters: [
     {
-      name: 'host', role: 'host', status: 'succeeded', durationMs: 1500, prune: 'pruned 1',
+      name: 'host',
+      role: 'host',
+      status: 'succeeded',
+      durationMs: 1500,
+      prune: 'pruned 1',
       objects: [
         { cluster: 'host', apiVersion: 'v1', kind: 'Namespace', name: 'a', result: 'created' },
         { cluster: 'host', apiVersion: 'v1', kind: 'ConfigMap', namespace: 'a', name: 'b', result: 'unchanged' },
@@ -12,7 +21,11 @@ const report: ApplyReport = {
       ],
     },
     {
-      name: 'edge-1', role: 'member', status: 'failed', durationMs: 900, error: '1 object failed: Deployment x/y',
+      name: 'edge-1',
+      role: 'member',
+      status: 'failed',
+      durationMs: 900,
+      error: '1 object failed: Deployment x/y',
       objects: [{ cluster: 'edge-1', apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'x', name: 'y', result: 'failed', constructPath: 'edge-1/App', message: 'conflict: .spec.replicas is owned by "kubectl-edit"' }],
     },
   ],
@@ -36,11 +49,19 @@ test('a failed object line carries its construct path and reason', () => {
 });
 
 test('diff view', () => {
-  const d: ApplyReport = { ...report, command: 'diff', dryRun: true, clusters: [{ ...report.clusters[0], objects: [
-    { cluster: 'host', apiVersion: 'v1', kind: 'ConfigMap', namespace: 'a', name: 'b', result: 'configured', changes: ['/data/x: "1" -> "2"'] },
-    { cluster: 'host', apiVersion: 'v1', kind: 'ConfigMap', namespace: 'a', name: 'c', result: 'unchanged' },
-    { cluster: 'host', apiVersion: 'v1', kind: 'ConfigMap', namespace: 'a', name: 'old', result: 'pruned' },
-  ] }] };
+  const d: ApplyReport = {
+    ...report,
+    command: 'diff',
+    dryRun: true,
+    clusters: [{
+      ...report.clusters[0],
+      objects: [
+        { cluster: 'host', apiVersion: 'v1', kind: 'ConfigMap', namespace: 'a', name: 'b', result: 'configured', changes: ['/data/x: "1" -> "2"'] },
+        { cluster: 'host', apiVersion: 'v1', kind: 'ConfigMap', namespace: 'a', name: 'c', result: 'unchanged' },
+        { cluster: 'host', apiVersion: 'v1', kind: 'ConfigMap', namespace: 'a', name: 'old', result: 'pruned' },
+      ],
+    }],
+  };
   expect(formatDiff(d)).toBe(['host: 0 to create, 1 to change, 1 unchanged, 1 to prune', '  ~ ConfigMap a/b', '      /data/x: "1" -> "2"', '  - ConfigMap a/old'].join('\n'));
 });
 

@@ -1,6 +1,6 @@
+import { FakeClient } from './fixtures';
 import { TimeoutError } from '../../src/applier/errors';
 import { clusterReadiness, conditionOf, crdReadiness, readinessFor, rolloutReadiness, waitUntilReady } from '../../src/applier/waits';
-import { FakeClient } from './fixtures';
 
 const cond = (type: string, status: string, extra: any = {}) => ({ type, status, ...extra });
 
@@ -58,7 +58,8 @@ describe('waitUntilReady', () => {
       return undefined;
     };
     const seen: string[] = [];
-    const r = await waitUntilReady(client, ref, rolloutReadiness, { timeoutMs: 1_000, pollIntervalMs: 100, clock: clock(), onProgress: m => seen.push(m) });
+    const options = { timeoutMs: 1_000, pollIntervalMs: 100, clock: clock(), onProgress: (m: string) => seen.push(m) };
+    const r = await waitUntilReady(client, ref, rolloutReadiness, options);
     expect(r.ready).toBe(true);
     expect(polls).toBe(3);
     expect(seen).toEqual(['0/1 available, 0/1 updated']);

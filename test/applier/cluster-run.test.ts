@@ -1,0 +1,151 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { ApiObject, Chart } from 'cdk8s';
+import { FAST, Fleet, mutations, startFleet, synth, tmpdir } from './fixtures';
+import { quickstart } from '../../examples/quickstart/main';
+import { FederationApp } from '../../src';
+import { apply } from '../../src/applier/apply';
+import { APPLYSET_GROUP_KINDS_ANNOTATION, APPLYSET_TOOLING_ANNOTATION } from '../../src/applier/applyset';
+import { describeError } from '../../src/applier/cluster-run';
+import { KubeApiError } from '../../src/applier/errors';
+import { ApplyEvent } from '../../src/applier/report';
+
+jest.setTimeout(60_000);
+
+/** The quickstart plus host ConfigMap `ksfed-keep`, and optionally `ksfed-extra` and LimitRange `ksfed-limits`. */
+function withExtras(extras: boolean): (app: FederationApp) => void {
+  return app => {
+    quickstart(app);
+    const host = app.node.findChild('host') as Chart;
+    const ns = 'kube-federation-system';
+    new ApiObject(host, 'Keep', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ksfed-keep', namespace: ns }, data: { a: '1' } });
+    if (extras) {
+      new ApiObject(host, 'Extra', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ksfed-extra', namespace: ns }, data: { b: '1' } });
+      new ApiObject(host, 'Limits', { apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'ksfed-limits', namespace: ns }, spec: { limits: [{ type: 'Container', max: { cpu: '2' } }] } });
+    }
+  };
+}
+
+const opts = (fleet: Fleet, extra: object = {}) => ({ kubeconfig: fleet.kubeconfig, ...FAST, ...extra });
+
+let fleet: Fleet;
+beforeEach(async () => {
+  fleet = await startFleet();
+});
+afterEach(() => fleet.stop());
+
+test('an interrupted prune leaves the superset on the parent; the next run finishes and shrinks it', async () => {
+  // GIVEN
+  const a = synth(withExtras(true));
+  const b = synth(withExtras(false));
+  expect((await apply(a, opts(fleet))).success).toBe(true);
+  const parent = () => fleet.sandbox.cluster('host').get('v1', 'Secret', 'ksfed-applyset', 'kube-system').metadata.annotations[APPLYSET_GROUP_KINDS_ANNOTATION];
+  expect(parent()).toContain('LimitRange');
+  // WHEN Ctrl-C arrives right after the first deletion
+  const controller = new AbortController();
+  const interrupted = await apply(b, opts(fleet, {
+    prune: true,
+    signal: controller.signal,
+    output: (e: ApplyEvent) => {
+      if (e.type === 'object' && e.result.result === 'pruned') controller.abort();
+    },
+  }));
+  // THEN one object is gone, the other is still there and still recorded
+  const host = interrupted.clusters.find(c => c.name === 'host')!;
+  expect(host.status).toBe('aborted');
+  expect(host.prune).toBe('interrupted after 1 of 2; run again to finish');
+  expect(fleet.sandbox.cluster('host').get('v1', 'ConfigMap', 'ksfed-extra', 'kube-federation-system')).toBeUndefined();
+  expect(fleet.sandbox.cluster('host').get('v1', 'LimitRange', 'ksfed-limits', 'kube-federation-system')).toBeDefined();
+  expect(parent()).toContain('LimitRange');
+  // WHEN run again
+  const again = await apply(b, opts(fleet, { prune: true }));
+  expect(again.success).toBe(true);
+  expect(again.clusters[0].prune).toBe('pruned 1');
+  expect(fleet.sandbox.cluster('host').get('v1', 'LimitRange', 'ksfed-limits', 'kube-federation-system')).toBeUndefined();
+  expect(parent()).not.toContain('LimitRange');
+});
+
+test('prune refuses an empty set', async () => {
+  // GIVEN a federation.json whose edge-1 folder holds nothing
+  const dist = synth();
+  const manifest = JSON.parse(fs.readFileSync(path.join(dist, 'federation.json'), 'utf8'));
+  manifest.clusters.find((c: any) => c.name === 'edge-1').objects = [];
+  fs.writeFileSync(path.join(dist, 'federation.json'), JSON.stringify(manifest));
+  // WHEN
+  const report = await apply(dist, opts(fleet, { prune: true }));
+  // THEN
+  const edge = report.clusters.find(c => c.name === 'edge-1')!;
+  expect(edge.status).toBe('failed');
+  expect(edge.error).toMatch(/refusing to prune: the folder of edge-1 holds no objects/);
+  expect(mutations(fleet.sandbox, 'edge-1')).toEqual([]);
+});
+
+test('a parent owned by other tooling is refused, and nothing is applied there', async () => {
+  const edge = fleet.sandbox.cluster('edge-1');
+  edge.api.create(edge.api.typeOf('v1', 'Secret'), 'kube-system', {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'ksfed-applyset', namespace: 'kube-system', annotations: { [APPLYSET_TOOLING_ANNOTATION]: 'kubectl/v1.29' } },
+  }, { fieldManager: 'kubectl' });
+  const report = await apply(synth(), opts(fleet));
+  const r = report.clusters.find(c => c.name === 'edge-1')!;
+  expect(r.status).toBe('failed');
+  expect(r.error).toMatch(/managed by "kubectl\/v1.29", not ksfed; refusing/);
+  expect(mutations(fleet.sandbox, 'edge-1')).toEqual([]);
+  expect(report.clusters.find(c => c.name === 'branch-7')!.status).toBe('succeeded');
+});
+
+test('a kind that is never served times out, named with its construct path', async () => {
+  const dist = synth(app => {
+    quickstart(app);
+    new ApiObject(app.node.findChild('edge-1') as Chart, 'Widget', { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'default' } });
+  });
+  const report = await apply(dist, opts(fleet, { waitTimeoutMs: 300 }));
+  const edge = report.clusters.find(c => c.name === 'edge-1')!;
+  expect(edge.status).toBe('timed-out');
+  expect(edge.error).toBe('1 object timed out: Widget default/w');
+  expect(edge.objects.find(o => o.kind === 'Widget')).toMatchObject({ result: 'timed-out', constructPath: 'edge-1/Widget', message: expect.stringMatching(/does not serve example.com\/v1\/Widget/) });
+  expect(report.success).toBe(false);
+});
+
+test('a dry run of a kind nobody will serve fails; one whose CRD is in the folder would be created', async () => {
+  const dist = synth(app => {
+    quickstart(app);
+    new ApiObject(app.node.findChild('edge-1') as Chart, 'Widget', { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'default' } });
+  });
+  const report = await apply(dist, opts(fleet, { dryRun: true }));
+  expect(report.clusters.find(c => c.name === 'edge-1')!.objects.find(o => o.kind === 'Widget')).toMatchObject({ result: 'failed' });
+  expect(report.clusters.find(c => c.name === 'host')!.objects.find(o => o.kind === 'KubeFedConfig')).toMatchObject({ result: 'created', message: expect.stringMatching(/CRD from this folder/) });
+});
+
+describe('waits', () => {
+  test('a rollout that does not finish times out; dependents are skipped', async () => {
+    await fleet.stop();
+    fleet = await startFleet({ rolloutDelayMs: 60_000 });
+    const report = await apply(synth(), opts(fleet, { waitTimeoutMs: 300 }));
+    const host = report.clusters[0];
+    expect(host.status).toBe('timed-out');
+    expect(host.objects.filter(o => o.result === 'timed-out').map(o => o.name)).toEqual(['kubefed-controller-manager', 'kubefed-admission-webhook', 'tower']);
+    expect(host.objects.find(o => o.kind === 'Deployment' && o.name === 'tower')!.message).toMatch(/^created, but timed out after 0s: /);
+    expect(report.clusters.slice(1).map(c => [c.status, c.error])).toEqual([
+      ['skipped', 'not applied: it needs host (timed-out) to succeed first'],
+      ['skipped', 'not applied: it needs host (timed-out) to succeed first'],
+    ]);
+  });
+
+  test('the global timeout ends the run', async () => {
+    await fleet.stop();
+    fleet = await startFleet({ rolloutDelayMs: 60_000 });
+    const started = Date.now();
+    const report = await apply(synth(), opts(fleet, { waitTimeoutMs: 60_000, timeoutMs: 400 }));
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(report.clusters[0].status).toBe('timed-out');
+  });
+});
+
+test('describeError gives one line', () => {
+  expect(describeError(new KubeApiError(403, 'Forbidden', 'secrets is forbidden'))).toBe('403 Forbidden: secrets is forbidden');
+  expect(describeError(new KubeApiError(0, 'ECONNRESET', 'connection reset'))).toBe('connection reset');
+  expect(describeError(new Error('a\n    at stack'))).toBe('a');
+  expect(tmpdir()).toBeTruthy();
+});

@@ -1,0 +1,151 @@
+import { KubeConfig, loadAllYaml } from '@kubernetes/client-node';
+import { KubeApiError, UsageError } from '../../src/applier/errors';
+import { ClientNodeKubeClient, toKubeApiError, withContext } from '../../src/applier/kube-client';
+import { Limiter } from '../../src/applier/ordering';
+import { Sandbox } from '../../src/sandbox';
+
+jest.setTimeout(30_000);
+
+describe('toKubeApiError', () => {
+  test('an API Status: code, reason, message, causes, Retry-After', () => {
+    const e = toKubeApiError({
+      code: 409,
+      body: JSON.stringify({ kind: 'Status', reason: 'Conflict', message: 'Apply failed with 1 conflict', details: { causes: [{ type: 'FieldManagerConflict', field: '.data.a', message: 'conflict with "x"' }] } }),
+      headers: {},
+    }) as KubeApiError;
+    expect(e).toBeInstanceOf(KubeApiError);
+    expect([e.code, e.reason, e.message, e.causes[0].field]).toEqual([409, 'Conflict', 'Apply failed with 1 conflict', '.data.a']);
+    const throttled = toKubeApiError({ code: 429, body: { reason: 'TooManyRequests', message: 'slow' }, headers: { 'retry-after': '2' } }) as KubeApiError;
+    expect(throttled.retryAfterSeconds).toBe(2);
+    expect((toKubeApiError({ code: 503, body: 'upstream down', headers: {} }) as KubeApiError).message).toBe('upstream down');
+  });
+
+  test('a kind the server does not serve (yet)', () => {
+    const discovery = Object.assign(new Error('Failed to fetch resource metadata for example.com/v1/Widget: HTTP-Code: 404'), { code: 404, body: '', headers: {} });
+    expect((toKubeApiError(discovery) as KubeApiError).notServed).toBe(true);
+    expect((toKubeApiError(new Error('Unrecognized API version and kind: example.com/v1 Widget')) as KubeApiError).notServed).toBe(true);
+    const discovery503 = Object.assign(new Error('Failed to fetch resource metadata for x: HTTP-Code: 503'), { code: 503, body: '', headers: {} });
+    expect((toKubeApiError(discovery503) as KubeApiError).code).toBe(503);
+  });
+
+  test('network errors and timeouts', () => {
+    const reset = toKubeApiError(Object.assign(new Error('request to http://x failed, reason: socket hang up'), { code: 'ECONNRESET', type: 'system' })) as KubeApiError;
+    expect([reset.code, reset.reason, reset.message]).toEqual([0, 'ECONNRESET', 'connection reset (socket hang up)']);
+    expect((toKubeApiError(Object.assign(new Error('The operation was aborted.'), { name: 'AbortError', type: 'aborted' })) as KubeApiError).reason).toBe('RequestTimeout');
+    expect((toKubeApiError(Object.assign(new Error('x'), { code: 'ECONNREFUSED' })) as KubeApiError).message).toMatch(/connection refused/);
+  });
+
+  test('a plain-HTTP server without skip-TLS-verify is a kubeconfig problem', () => {
+    expect(toKubeApiError(new Error('HTTP protocol is not allowed when skipTLSVerify is not set or false'))).toBeInstanceOf(UsageError);
+  });
+});
+
+describe('ClientNodeKubeClient against a sandbox', () => {
+  let sandbox: Sandbox;
+  let kc: KubeConfig;
+  const client = (extra: object = {}) => new ClientNodeKubeClient({
+    cluster: 'c', kubeConfig: kc, context: 'c', retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 5 }, requestTimeoutMs: 2_000, ...extra,
+  });
+  const cm = (name: string, data: any) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default', labels: { app: 'x' } }, data });
+
+  beforeAll(async () => {
+    sandbox = await Sandbox.start({ clusters: ['c'], kubesphere: false });
+    kc = new KubeConfig();
+    kc.loadFromString(sandbox.kubeconfigYaml());
+  });
+  afterAll(() => sandbox.stop());
+  beforeEach(() => sandbox.cluster('c').setFaults({}));
+
+  test('server-side apply as ksfed: 201 created, then 200', async () => {
+    const c = client();
+    expect((await c.apply(cm('a', { k: '1' }))).created).toBe(true);
+    const second = await c.apply(cm('a', { k: '2' }));
+    expect(second.created).toBe(false);
+    expect(second.object.data).toEqual({ k: '2' });
+    const patch = sandbox.cluster('c').requests.filter(r => r.method === 'PATCH').pop()!;
+    expect(patch).toMatchObject({ fieldManager: 'ksfed', contentType: 'application/apply-patch+yaml', dryRun: false });
+    expect(patch.query.force).toBe('false');
+    await c.apply(cm('a', { k: '3' }), { dryRun: true, force: true });
+    const dry = sandbox.cluster('c').requests.filter(r => r.method === 'PATCH').pop()!;
+    expect([dry.dryRun, dry.query.force]).toEqual([true, 'true']);
+    expect(sandbox.cluster('c').get('v1', 'ConfigMap', 'a', 'default').data).toEqual({ k: '2' });
+  });
+
+  test('get, list by label, namespaced, delete', async () => {
+    const c = client();
+    await c.apply(cm('b', { k: '1' }));
+    expect(await c.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'missing' })).toBeUndefined();
+    expect((await c.list('v1', 'ConfigMap', { namespace: 'default', labelSelector: 'app=x' })).map(i => [i.kind, i.metadata.name]).sort()).toEqual([['ConfigMap', 'a'], ['ConfigMap', 'b']]);
+    expect(await c.namespaced('v1', 'ConfigMap')).toBe(true);
+    expect(await c.namespaced('v1', 'Namespace')).toBe(false);
+    expect(await c.namespaced('example.com/v1', 'Widget')).toBeUndefined();
+    expect(await c.delete({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'b' })).toBe(true);
+    expect(await c.delete({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'b' })).toBe(false);
+  });
+
+  test('a kind that is not served is NotServed', async () => {
+    await expect(client().get({ apiVersion: 'example.com/v1', kind: 'Widget', name: 'w' })).rejects.toMatchObject({ reason: 'NotServed' });
+    await expect(client().apply({ apiVersion: 'v1', kind: 'Gizmo', metadata: { name: 'g' } })).rejects.toMatchObject({ reason: 'NotServed' });
+  });
+
+  test('CRDs reach the server field for field through the typed model', async () => {
+    const crd = loadAllYaml(`apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: { name: widgets.example.com }
+spec:
+  group: example.com
+  names: { kind: Widget, plural: widgets, singular: widget, listKind: WidgetList }
+  scope: Namespaced
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec: { type: object, x-kubernetes-preserve-unknown-fields: true }
+`)[0];
+    await client().apply(crd);
+    const stored = sandbox.cluster('c').get('apiextensions.k8s.io/v1', 'CustomResourceDefinition', 'widgets.example.com');
+    expect(stored.spec.versions[0].schema.openAPIV3Schema.properties.spec['x-kubernetes-preserve-unknown-fields']).toBe(true);
+  });
+
+  test('retries 429/5xx and resets, then gives up with the last error', async () => {
+    sandbox.cluster('c').setFaults({ rate5xx: 1, seed: 3 });
+    const retries: number[] = [];
+    await expect(client({ onRetry: (_e: unknown, n: number) => retries.push(n) }).get({ apiVersion: 'v1', kind: 'Namespace', name: 'default' })).rejects.toMatchObject({ code: expect.any(Number) });
+    expect(retries).toEqual([1, 2]);
+    sandbox.cluster('c').setFaults({ rate429: 0.3, retryAfterSeconds: 0, rateReset: 0.1, seed: 7 });
+    const c = client({ retry: { maxAttempts: 10, baseDelayMs: 1, maxDelayMs: 2, maxRetryAfterMs: 2 } });
+    for (let i = 0; i < 10; i++) expect((await c.get({ apiVersion: 'v1', kind: 'Namespace', name: 'default' })).metadata.name).toBe('default');
+  });
+
+  test('a hung request times out and is retried', async () => {
+    sandbox.cluster('c').setFaults({ latencyMs: 400 });
+    const retries: string[] = [];
+    await expect(client({ requestTimeoutMs: 50, onRetry: (e: KubeApiError) => retries.push(e.reason) }).get({ apiVersion: 'v1', kind: 'Namespace', name: 'default' }))
+      .rejects.toMatchObject({ reason: 'RequestTimeout' });
+    expect(retries).toEqual(['RequestTimeout', 'RequestTimeout']);
+  });
+
+  test('limiters bound requests in flight', async () => {
+    sandbox.cluster('c').setFaults({ latencyMs: 40 });
+    const limiter = new Limiter(2);
+    let peak = 0;
+    const spy = new Limiter(100);
+    const c = client({ clusterLimiter: limiter, globalLimiter: spy });
+    const timer = setInterval(() => {
+      peak = Math.max(peak, limiter.inFlight);
+    }, 5);
+    const started = Date.now();
+    await Promise.all(Array.from({ length: 6 }, () => c.get({ apiVersion: 'v1', kind: 'Namespace', name: 'default' })));
+    clearInterval(timer);
+    expect(peak).toBeLessThanOrEqual(2);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(3 * 40 - 5);
+  });
+
+  test('a context that is not in the kubeconfig', () => {
+    expect(() => withContext(kc, 'nope')).toThrow(UsageError);
+  });
+});

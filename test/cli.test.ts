@@ -1,0 +1,227 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Connection, Host, JwtSecret, Member } from '../src';
+import { main, parseArgs } from '../src/cli';
+import { FAST, FAKE_JWT_SECRET, Fleet, startFleet, synth, tmpdir } from './applier/fixtures';
+
+jest.setTimeout(60_000);
+
+interface Output {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the CLI in-process and captures its output. */
+async function run(args: string[], env: { [k: string]: string | undefined } = {}, isTTY = false): Promise<Output> {
+  let stdout = '';
+  let stderr = '';
+  const io = {
+    stdout: (t: string) => {
+      stdout += t;
+    },
+    stderr: (t: string) => {
+      stderr += t;
+    },
+    isTTY,
+    env: { HOME: tmpdir(), ...env },
+    overrides: FAST_CLI,
+  };
+  const code = await main(args, io);
+  return { code, stdout, stderr };
+}
+
+const DIST = synth();
+const FAST_CLI = { ...FAST, timeoutMs: undefined, retry: { ...FAST.retry, maxAttempts: 3 } };
+
+describe('argument parsing', () => {
+  test('flags, repeatable and comma lists, --flag=value', () => {
+    const p = parseArgs(['apply', 'dist', '--context', 'edge-1=kind-edge', '--context=host=kind-host', '--only', 'a,b', '--only', 'c', '--dry-run', '--prune', '--force-conflicts', '--concurrency', '8', '--timeout', '5m', '--output=json']);
+    expect(p).toMatchObject({ command: 'apply', positional: ['dist'], contexts: { 'edge-1': 'kind-edge', 'host': 'kind-host' }, only: ['a', 'b', 'c'], dryRun: true, prune: true, forceConflicts: true, concurrency: 8, timeoutMs: 300_000, output: 'json' });
+  });
+
+  test.each([
+    [['apply', 'd', '--bogus'], /unknown option --bogus/],
+    [['apply', 'd', '--context', 'nope'], /write it as CLUSTER=CONTEXT/],
+    [['apply', 'd', '--concurrency', '0'], /--concurrency 0/],
+    [['apply', 'd', '--timeout', 'soon'], /not a duration/],
+    [['apply', 'd', '--output', 'yaml'], /use text or json/],
+    [['apply', 'd', '--only'], /--only needs a value/],
+    [['apply', 'd', '--prune=yes'], /takes no value/],
+  ])('%j is bad input', async (args, message) => {
+    const r = await run(args as string[]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message as RegExp);
+    expect(r.stderr.split('\n').filter(l => l)).toHaveLength(1);
+  });
+
+  test('help and version', async () => {
+    const help = await run(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('ksfed apply  <dist>');
+    expect(help.stdout).toContain('--force-conflicts');
+    expect((await run([])).code).toBe(0);
+    expect((await run(['--version'])).stdout).toMatch(/^\d+\.\d+\.\d+/);
+    const unknown = await run(['explode']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown command "explode"/);
+  });
+});
+
+describe('bad input: one line, exit 2, no stack trace', () => {
+  test.each([
+    [['apply', '/nonexistent/dist'], /no such folder/],
+    [['apply'], /needs exactly one folder/],
+    [['plan', DIST, '--only', 'nope'], /unknown cluster "nope"/],
+    [['apply', DIST, '--kubeconfig', '/nonexistent/kc'], /--kubeconfig \/nonexistent\/kc: no such file/],
+    [['status', DIST, '--prune'], /--prune does not apply to ksfed status/],
+    [['diff', DIST, '--dry-run'], /--dry-run does not apply to ksfed diff/],
+  ])('%j', async (args, message) => {
+    const r = await run(args as string[]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message as RegExp);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  test('a missing context names the contexts there are', async () => {
+    const fleet = await startFleet();
+    try {
+      const r = await run(['apply', DIST, '--kubeconfig', fleet.kubeconfig, '--context', 'edge-1=prod-edge']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe('ksfed: no context "prod-edge" in the kubeconfig (--context edge-1=prod-edge); it has: host, edge-1, branch-7. Fix: pass --context edge-1=<context>\n');
+    } finally {
+      await fleet.stop();
+    }
+  });
+});
+
+test('plan needs no cluster', async () => {
+  const r = await run(['plan', DIST]);
+  expect(r.code).toBe(0);
+  expect(r.stdout.split('\n')[0]).toBe('Order: host -> edge-1 + branch-7');
+  expect(r.stdout).toContain('then wait: Cluster branch-7 on host AgentAvailable and Ready');
+  const json = JSON.parse((await run(['plan', DIST, '--output', 'json'])).stdout);
+  expect(json.layers).toEqual([['host'], ['edge-1', 'branch-7']]);
+});
+
+describe('against a sandbox', () => {
+  let fleet: Fleet;
+  beforeAll(async () => {
+    fleet = await startFleet();
+  });
+  afterAll(() => fleet.stop());
+
+  test('apply prints plain lines and a summary off a terminal; exit 0; then status and diff', async () => {
+    const r = await run(['apply', DIST, '--kubeconfig', fleet.kubeconfig, '--wait-timeout', '4s', '--prune']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^host {6}created {5}CustomResourceDefinition kubefedclusters.core.kubefed.io$/m);
+    expect(r.stdout).toMatch(/^branch-7  joined: Cluster branch-7 on host is AgentAvailable and Ready$/m);
+    expect(r.stdout).toMatch(/^host\s+succeeded\s+95\s+0\s+0\s+0\s+0\s+\d+\.\ds$/m);
+    expect(r.stdout).toMatch(/apply: 3\/3 clusters succeeded/);
+
+    const s = await run(['status', DIST, '--kubeconfig', fleet.kubeconfig]);
+    expect(s.code).toBe(0);
+    expect(s.stdout).toMatch(/^branch-7\s+member\s+yes\s+Initialized=True AgentAvailable=True Federated=True Ready=True\s+1\/1 ready\s+-\s+yes$/m);
+    expect(s.stdout).toMatch(/^host\s+host\s+yes\s+Federated=True Ready=True\s+3\/3 ready/m);
+
+    const d = await run(['diff', DIST, '--kubeconfig', fleet.kubeconfig]);
+    expect(d.code).toBe(0);
+    expect(d.stdout).toContain('host: 0 to create, 0 to change, 95 unchanged');
+  });
+
+  test('a TTY gets live progress lines', async () => {
+    const r = await run(['apply', DIST, '--kubeconfig', fleet.kubeconfig, '--only', 'host'], {}, true);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('\x1b[2K');
+    expect(r.stdout).toMatch(/host {2}succeeded \(\d+\.\ds\)/);
+  });
+
+  test('--output json is one JSON report; a down cluster gives exit 1', async () => {
+    fleet.sandbox.cluster('edge-1').setDown(true);
+    try {
+      const r = await run(['apply', DIST, '--kubeconfig', fleet.kubeconfig, '--output', 'json', '--only', 'host,edge-1', '--timeout', '20s']);
+      expect(r.code).toBe(1);
+      const report = JSON.parse(r.stdout);
+      expect(report.clusters.map((c: any) => [c.name, c.status])).toEqual([['host', 'succeeded'], ['edge-1', 'failed']]);
+    } finally {
+      fleet.sandbox.cluster('edge-1').setDown(false);
+    }
+  });
+});
+
+test('secrets never reach any output', async () => {
+  // GIVEN a fleet whose jwtSecret comes from the environment, realistic fake credentials, every command's output
+  const dist = synth(app => {
+    const host = new Host(app, 'host', { name: 'host', jwtSecret: JwtSecret.fromEnv('KS_JWT_SECRET') });
+    new Member(app, 'edge-1', { host, name: 'edge-1', connection: Connection.direct() });
+    new Member(app, 'branch-7', { host, name: 'branch-7', connection: Connection.agent() });
+  });
+  const jwt = 'Hq3v9TzL0x8WkPbR2sYdN6cJ4uMfA7eG';
+  const fleet = await startFleet({ jwtSecret: FAKE_JWT_SECRET });
+  const outputs: string[] = [];
+  try {
+    const env = { KS_JWT_SECRET: jwt };
+    const kc = ['--kubeconfig', fleet.kubeconfig];
+    for (const args of [
+      ['diff', dist, ...kc], ['apply', dist, ...kc, '--dry-run'], ['apply', dist, ...kc, '--prune'], ['apply', dist, ...kc, '--output', 'json'],
+      ['diff', dist, ...kc, '--output', 'json'], ['status', dist, ...kc], ['status', dist, ...kc, '--output', 'json'], ['plan', dist, '--output', 'json'],
+    ]) {
+      const r = await run(args, env);
+      outputs.push(r.stdout, r.stderr);
+      expect({ args: args[0], code: r.code }).toEqual({ args: args[0], code: 0 });
+    }
+    // a failing apply with the secret in an error path
+    fleet.sandbox.cluster('edge-1').setDown(true);
+    const failing = await run(['apply', dist, ...kc, '--only', 'edge-1'], env);
+    outputs.push(failing.stdout, failing.stderr);
+    fleet.sandbox.cluster('edge-1').setDown(false);
+
+    // THEN none of the credentials appears, in clear or base64
+    const host = fleet.sandbox.cluster('host');
+    const agentToken = host.get('cluster.kubesphere.io/v1alpha1', 'Cluster', 'branch-7').spec.connection.token;
+    const kubeconfig = host.get('cluster.kubesphere.io/v1alpha1', 'Cluster', 'edge-1').spec.connection.kubeconfig;
+    const tlsKey = Buffer.from(host.get('v1', 'Secret', 'kubefed-admission-webhook-serving-cert', 'kube-federation-system').data['tls.key'], 'base64').toString();
+    expect(fleet.sandbox.cluster('edge-1').get('installer.kubesphere.io/v1alpha1', 'ClusterConfiguration', 'ks-installer', 'kubesphere-system').spec.authentication.jwtSecret).toBe(jwt);
+    const secrets = [jwt, agentToken, kubeconfig, tlsKey.split('\n')[1], ...fleet.sandbox.clusters.map(c => c.token)];
+    const all = outputs.join('\n');
+    expect(all.length).toBeGreaterThan(1000);
+    for (const secret of secrets) {
+      expect(secret.length).toBeGreaterThan(20);
+      expect(all.includes(secret)).toBe(false);
+      expect(all.includes(Buffer.from(secret).toString('base64'))).toBe(false);
+    }
+    // and nothing was written into dist/
+    const files = fs.readdirSync(dist, { recursive: true }).map(f => path.join(dist, String(f))).filter(f => fs.statSync(f).isFile());
+    for (const f of files) for (const secret of secrets) expect(fs.readFileSync(f, 'utf8').includes(secret)).toBe(false);
+  } finally {
+    await fleet.stop();
+  }
+});
+
+test('sandbox command writes a kubeconfig, prints contexts, stops on request', async () => {
+  const out = path.join(tmpdir(), 'sb.kubeconfig');
+  let stop!: () => void;
+  const stopped = new Promise<void>(resolve => { stop = resolve; });
+  let stdout = '';
+  const running = main(['sandbox', '--clusters', 'host,edge-1', '--kubeconfig-out', out], {
+    stdout: t => {
+      stdout += t;
+      if (t.includes('Ctrl-C')) stop();
+    },
+    stderr: () => undefined,
+    isTTY: false,
+    env: {},
+    untilStopped: () => stopped,
+  });
+  expect(await running).toBe(0);
+  expect(stdout).toMatch(/context host\s+http:\/\/127\.0\.0\.1:\d+ {2}\(KubeSphere host\)/);
+  expect(stdout).toMatch(/context edge-1\s+http:\/\/127\.0\.0\.1:\d+/);
+  expect(stdout).toContain('Sandbox stopped.');
+  const kc = fs.readFileSync(out, 'utf8');
+  expect(kc).toContain('current-context: host');
+  // the tokens are in the kubeconfig file only, never printed
+  const token = /token: (\S+)/.exec(kc)![1];
+  expect(stdout).not.toContain(token);
+});

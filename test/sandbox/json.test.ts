@@ -1,0 +1,31 @@
+import { clone, deepEqual, dropNulls, isPlainObject, nowRfc3339, stableStringify } from '../../src/sandbox/json';
+
+describe('json helpers', () => {
+  test('deepEqual ignores key order and undefined members, not array order', () => {
+    expect(deepEqual({ a: 1, b: [1, { c: 2 }] }, { b: [1, { c: 2 }], a: 1 })).toBe(true);
+    expect(deepEqual({ a: 1, x: undefined }, { a: 1 })).toBe(true);
+    expect(deepEqual([1, 2], [2, 1])).toBe(false);
+    expect(deepEqual({ a: 1 }, { a: '1' })).toBe(false);
+    expect(deepEqual(null, {})).toBe(false);
+  });
+
+  test('stableStringify sorts keys', () => {
+    expect(stableStringify({ b: 1, a: { d: 1, c: [2, 1] } })).toBe('{"a":{"c":[2,1],"d":1},"b":1}');
+  });
+
+  test('clone is deep and JSON-shaped; dropNulls removes nulls recursively', () => {
+    const src = { a: { b: [1] }, u: undefined };
+    const c = clone(src);
+    c.a.b.push(2);
+    expect(src.a.b).toEqual([1]);
+    expect('u' in c).toBe(false);
+    expect(dropNulls({ a: null, b: { c: null, d: 1 }, e: [null, { f: null }] })).toEqual({ b: { d: 1 }, e: [null, {}] });
+  });
+
+  test('isPlainObject and RFC 3339 times at second precision', () => {
+    expect(isPlainObject({})).toBe(true);
+    expect(isPlainObject([])).toBe(false);
+    expect(isPlainObject(null)).toBe(false);
+    expect(nowRfc3339()).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+  });
+});

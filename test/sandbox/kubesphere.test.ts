@@ -1,0 +1,188 @@
+import { Sandbox } from '../../src/sandbox';
+import { readAgent, setCondition } from '../../src/sandbox/kubesphere';
+import { apply, clientFor, eventually } from './helpers';
+
+const CLUSTER = 'cluster.kubesphere.io/v1alpha1';
+
+function cluster(name: string, connection: any, labels?: Record<string, string>): any {
+  return { apiVersion: CLUSTER, kind: 'Cluster', metadata: { name, ...(labels ? { labels } : {}) }, spec: { joinFederation: true, connection } };
+}
+
+function agent(clusterName: string, token: string, env?: any[]): any {
+  return {
+    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'cluster-agent', namespace: 'kubesphere-system' },
+    spec: {
+      selector: { matchLabels: { app: 'agent' } },
+      template: {
+        metadata: { labels: { app: 'agent' } },
+        spec: {
+          serviceAccountName: 'kubesphere',
+          containers: [{
+            name: 'agent', image: 'kubesphere/tower:v0.2.1',
+            command: ['/agent', `--name=${clusterName}`, `--token=${token}`, '--proxy-server=http://172.31.0.10:8080', '--keepalive=10s'],
+            ...(env ? { env } : {}),
+          }],
+        },
+      },
+    },
+  };
+}
+
+const condition = (obj: any, type: string) => obj?.status?.conditions?.find((c: any) => c.type === type);
+
+describe('KubeSphere emulation', () => {
+  let sandbox: Sandbox;
+  beforeAll(async () => {
+    sandbox = await Sandbox.start({ clusters: ['host', 'edge-1', 'branch-7', 'branch-8'], rolloutDelayMs: 10, kubesphereDelayMs: 10 });
+  });
+  afterAll(async () => {
+    await sandbox.stop();
+  });
+  const host = () => sandbox.cluster('host');
+  const hostCluster = (name: string) => host().get(CLUSTER, 'Cluster', name);
+
+  test('every cluster starts with KubeSphere\'s CRDs (established), namespaces and the kubesphere ServiceAccount', () => {
+    for (const c of sandbox.clusters) {
+      for (const crd of ['clusters.cluster.kubesphere.io', 'clusterconfigurations.installer.kubesphere.io', 'workspacetemplates.tenant.kubesphere.io',
+        'workspaces.tenant.kubesphere.io', 'workspaceroles.iam.kubesphere.io', 'workspacerolebindings.iam.kubesphere.io', 'users.iam.kubesphere.io']) {
+        const obj = c.get('apiextensions.k8s.io/v1', 'CustomResourceDefinition', crd);
+        expect(condition(obj, 'Established')?.status).toBe('True');
+      }
+      expect(c.get('v1', 'Namespace', 'kubesphere-system')).toBeDefined();
+      expect(c.get('v1', 'Namespace', 'kubesphere-controls-system')).toBeDefined();
+      expect(c.get('v1', 'ServiceAccount', 'kubesphere', 'kubesphere-system')).toBeDefined();
+    }
+  });
+
+  test('tower initializes a proxy Cluster: token, endpoints, ports, Initialized, mc- Service; owned by tower', async () => {
+    await apply(clientFor(sandbox, 'host'), cluster('branch-7', { type: 'proxy' }));
+    const c = await eventually(() => condition(hostCluster('branch-7'), 'Initialized')?.status === 'True' && hostCluster('branch-7'));
+    const conn = c.spec.connection;
+    expect(conn.token).toMatch(/^[0-9a-f]{64}$/);
+    expect(conn.kubernetesAPIServerPort).toBeGreaterThanOrEqual(6000);
+    expect(conn.kubernetesAPIServerPort).toBeLessThan(7000);
+    expect(conn.kubesphereAPIServerPort).toBe(conn.kubernetesAPIServerPort + 10000);
+    const svc = host().get('v1', 'Service', 'mc-branch-7', 'kubesphere-system');
+    expect(svc.spec.ports.map((p: any) => [p.name, p.port, p.targetPort])).toEqual([
+      ['kubernetes', 6443, conn.kubernetesAPIServerPort], ['kubesphere', 80, conn.kubesphereAPIServerPort],
+    ]);
+    expect(conn.kubernetesAPIEndpoint).toBe(`https://${svc.spec.clusterIP}:6443`);
+    expect(conn.kubesphereAPIEndpoint).toBe(`http://${svc.spec.clusterIP}:80`);
+    const tower = c.metadata.managedFields.find((e: any) => e.manager === 'tower');
+    expect(Object.keys(tower.fieldsV1['f:spec']['f:connection'])).toEqual(expect.arrayContaining(['f:token', 'f:kubernetesAPIEndpoint']));
+
+    // The applier re-applies its Cluster (no token): tower's fields stay, nothing conflicts, nothing changes.
+    const rv = hostCluster('branch-7').metadata.resourceVersion;
+    await apply(clientFor(sandbox, 'host'), cluster('branch-7', { type: 'proxy' }));
+    expect(hostCluster('branch-7').metadata.resourceVersion).toBe(rv);
+    expect(hostCluster('branch-7').spec.connection.token).toBe(conn.token);
+  });
+
+  test('a pre-set token is kept and stays owned by the applier', async () => {
+    const token = 'a'.repeat(64);
+    await apply(clientFor(sandbox, 'host'), cluster('branch-8', { type: 'proxy', token }));
+    const c = await eventually(() => condition(hostCluster('branch-8'), 'Initialized') && hostCluster('branch-8'));
+    expect(c.spec.connection.token).toBe(token);
+    const tower = c.metadata.managedFields.find((e: any) => e.manager === 'tower');
+    expect(tower.fieldsV1['f:spec']['f:connection']['f:token']).toBeUndefined();
+  });
+
+  test('the tower LoadBalancer Service gets an ingress IP', async () => {
+    await apply(clientFor(sandbox, 'host'), {
+      apiVersion: 'v1', kind: 'Service', metadata: { name: 'tower', namespace: 'kubesphere-system' },
+      spec: { type: 'LoadBalancer', selector: { app: 'tower' }, ports: [{ name: 'http', port: 8080, targetPort: 8080 }] },
+    });
+    const svc = await eventually(() => host().get('v1', 'Service', 'tower', 'kubesphere-system').status?.loadBalancer?.ingress?.[0]?.ip);
+    expect(svc).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+  });
+
+  test('agent handshake with a Secret-referenced token: kubeconfig, AgentAvailable, Federated, Ready', async () => {
+    const token = hostCluster('branch-7').spec.connection.token;
+    const member = clientFor(sandbox, 'branch-7');
+    await apply(member, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'agent-token', namespace: 'kubesphere-system' }, stringData: { token } });
+    await apply(member, agent('branch-7', '$(AGENT_TOKEN)', [{ name: 'AGENT_TOKEN', valueFrom: { secretKeyRef: { name: 'agent-token', key: 'token' } } }]));
+    const c = await eventually(() => condition(hostCluster('branch-7'), 'Ready')?.status === 'True' && hostCluster('branch-7'));
+    expect(condition(c, 'AgentAvailable').status).toBe('True');
+    expect(condition(c, 'Federated').status).toBe('True');
+    const kubeconfig = Buffer.from(c.spec.connection.kubeconfig, 'base64').toString();
+    expect(kubeconfig).toContain(c.spec.connection.kubernetesAPIEndpoint);
+    expect(kubeconfig).not.toContain(sandbox.cluster('branch-7').token);
+    expect(c.status).toMatchObject({ kubernetesVersion: 'v1.26.15', kubeSphereVersion: 'v3.4.1', nodeCount: 1 });
+    expect(c.status.uid).toBe(sandbox.cluster('branch-7').get('v1', 'Namespace', 'kube-system').metadata.uid);
+    expect(c.metadata.managedFields.map((e: any) => e.manager)).toEqual(expect.arrayContaining(['ksfed', 'tower', 'ks-controller-manager']));
+    expect(readAgent({ ...sandbox.cluster('branch-7'), url: '' } as any)).toMatchObject({ name: 'branch-7', token, available: true });
+  });
+
+  test('a wrong token: AgentAvailable False with the reason, no kubeconfig', async () => {
+    await apply(clientFor(sandbox, 'branch-8'), agent('branch-8', 'f'.repeat(64)));
+    const c = await eventually(() => condition(hostCluster('branch-8'), 'AgentAvailable') && hostCluster('branch-8'));
+    expect(condition(c, 'AgentAvailable')).toMatchObject({ status: 'False', reason: 'TokenMismatch' });
+    expect(condition(c, 'AgentAvailable').message).toContain('does not match spec.connection.token');
+    expect(c.spec.connection.kubeconfig).toBeUndefined();
+    expect(condition(c, 'Ready')).toBeUndefined();
+  });
+
+  test('an agent that goes away: AgentAvailable and Ready turn False', async () => {
+    await clientFor(sandbox, 'branch-7').delete(agent('branch-7', ''));
+    const c = await eventually(() => condition(hostCluster('branch-7'), 'AgentAvailable')?.status === 'False' && hostCluster('branch-7'));
+    expect(condition(c, 'Ready').status).toBe('False');
+  });
+
+  test('direct Clusters: Ready with a kubeconfig that works, Unauthorized with a stale token, nothing without kubeconfig', async () => {
+    const kc = (token: string) => Buffer.from(JSON.stringify({
+      apiVersion: 'v1', kind: 'Config', clusters: [{ name: 'edge-1', cluster: { server: sandbox.cluster('edge-1').url } }],
+      users: [{ name: 'u', user: { token } }], contexts: [{ name: 'edge-1', context: { cluster: 'edge-1', user: 'u' } }], 'current-context': 'edge-1',
+    })).toString('base64');
+    await apply(clientFor(sandbox, 'host'), cluster('edge-1', { type: 'direct', kubeconfig: kc(sandbox.cluster('edge-1').token) }));
+    const c = await eventually(() => condition(hostCluster('edge-1'), 'Ready')?.status === 'True' && hostCluster('edge-1'));
+    expect(condition(c, 'Federated').status).toBe('True');
+    expect(c.spec.connection.kubernetesAPIEndpoint).toBe(sandbox.cluster('edge-1').url);
+    expect(c.status.uid).toBe(sandbox.cluster('edge-1').get('v1', 'Namespace', 'kube-system').metadata.uid);
+
+    await apply(clientFor(sandbox, 'host'), cluster('edge-1', { type: 'direct', kubeconfig: kc('expired') }));
+    const stale = await eventually(() => condition(hostCluster('edge-1'), 'Ready')?.status === 'False' && hostCluster('edge-1'));
+    expect(condition(stale, 'Ready').message).toContain('Unauthorized');
+
+    await apply(clientFor(sandbox, 'host'), cluster('no-kubeconfig', { type: 'direct' }));
+    await new Promise((r) => setTimeout(r, 60));
+    expect(hostCluster('no-kubeconfig').status).toBeUndefined();
+  });
+
+  test('a host-labelled, KubeSphere-managed Cluster gets an in-cluster kubeconfig and becomes Ready', async () => {
+    await apply(clientFor(sandbox, 'host'), cluster('host', { type: 'direct' }, { 'cluster-role.kubesphere.io/host': '', 'kubesphere.io/managed': 'true' }));
+    const c = await eventually(() => condition(hostCluster('host'), 'Ready')?.status === 'True' && hostCluster('host'));
+    expect(c.spec.connection.kubeconfig).toMatch(/^[A-Za-z0-9+/]+=*$/);
+  });
+
+  test('ks-installer marks ClusterConfiguration ks-installer enabled (multicluster on hosts)', async () => {
+    const cc = (role: string) => ({
+      apiVersion: 'installer.kubesphere.io/v1alpha1', kind: 'ClusterConfiguration', metadata: { name: 'ks-installer', namespace: 'kubesphere-system' },
+      spec: { multicluster: { clusterRole: role } },
+    });
+    await apply(clientFor(sandbox, 'host'), cc('host'));
+    await apply(clientFor(sandbox, 'edge-1'), cc('member'));
+    const hostCc = await eventually(() => host().get('installer.kubesphere.io/v1alpha1', 'ClusterConfiguration', 'ks-installer', 'kubesphere-system').status?.multicluster);
+    expect(hostCc.status).toBe('enabled');
+    const memberCc = await eventually(() => sandbox.cluster('edge-1').get('installer.kubesphere.io/v1alpha1', 'ClusterConfiguration', 'ks-installer', 'kubesphere-system').status?.core);
+    expect(memberCc.status).toBe('enabled');
+    expect(sandbox.cluster('edge-1').get('installer.kubesphere.io/v1alpha1', 'ClusterConfiguration', 'ks-installer', 'kubesphere-system').status.multicluster).toBeUndefined();
+  });
+
+  test('deleting a proxy Cluster deletes its mc- Service', async () => {
+    await clientFor(sandbox, 'host').delete(cluster('branch-8', {}));
+    await eventually(() => host().get('v1', 'Service', 'mc-branch-8', 'kubesphere-system') === undefined);
+    expect(host().get('v1', 'Service', 'mc-branch-7', 'kubesphere-system')).toBeDefined();
+  });
+});
+
+describe('setCondition', () => {
+  test('adds, keeps timestamps when unchanged, moves lastTransitionTime only on a status flip', () => {
+    const first = setCondition(undefined, { type: 'Ready', status: 'False', reason: 'x', message: 'm' })!;
+    expect(first).toHaveLength(1);
+    expect(setCondition(first, { type: 'Ready', status: 'False', reason: 'x', message: 'm' })).toBeUndefined();
+    const sameStatus = setCondition([{ ...first[0], lastTransitionTime: 'T0' }], { type: 'Ready', status: 'False', reason: 'y', message: 'm' })!;
+    expect(sameStatus[0].lastTransitionTime).toBe('T0');
+    const flipped = setCondition([{ ...first[0], lastTransitionTime: 'T0' }], { type: 'Ready', status: 'True', reason: '', message: '' })!;
+    expect(flipped[0].lastTransitionTime).not.toBe('T0');
+  });
+});

@@ -1,0 +1,225 @@
+import { PatchStrategy } from '@kubernetes/client-node';
+import { Sandbox } from '../../src/sandbox';
+import { apply, clientFor, configMap, deployment, eventually, failure, http } from './helpers';
+
+describe('ObjectApi over the wire', () => {
+  let sandbox: Sandbox;
+  beforeAll(async () => {
+    sandbox = await Sandbox.start({ clusters: ['c'], kubesphere: false, rolloutDelayMs: 20 });
+  });
+  afterAll(async () => {
+    await sandbox.stop();
+  });
+  const client = () => clientFor(sandbox, 'c');
+  const cluster = () => sandbox.cluster('c');
+  const ns = async (name: string) => apply(client(), { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+
+  test('built-in namespaces exist at start; resourceVersion is a cluster-wide string counter', async () => {
+    for (const n of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) expect(cluster().get('v1', 'Namespace', n)).toBeDefined();
+    const a = await apply(client(), configMap('rv-a', {}));
+    const b = await apply(client(), deployment('rv-b'));
+    expect(typeof a.metadata.resourceVersion).toBe('string');
+    expect(Number(b.metadata.resourceVersion)).toBeGreaterThan(Number(a.metadata.resourceVersion));
+    expect(b.metadata.generation).toBe(1);
+    expect(cluster().get('v1', 'Namespace', 'default').metadata.labels).toEqual({ 'kubernetes.io/metadata.name': 'default' });
+  });
+
+  test('404s: missing object, missing namespace on create, unknown kind', async () => {
+    const missing = await failure(client().read(configMap('nope', {})));
+    expect(missing).toMatchObject({ code: 404, body: { kind: 'Status', reason: 'NotFound', message: 'configmaps "nope" not found', details: { name: 'nope', kind: 'configmaps' } } });
+    const noNs = await failure(apply(client(), configMap('x', {}, 'no-such-ns')));
+    expect(noNs).toMatchObject({ code: 404, body: { reason: 'NotFound', message: 'namespaces "no-such-ns" not found' } });
+    const noNsPost = await failure(client().create(configMap('x', {}, 'no-such-ns')));
+    expect(noNsPost.code).toBe(404);
+    const grouped = await failure(client().read(deployment('nope')));
+    expect(grouped.body.message).toBe('deployments.apps "nope" not found');
+    const unknown = await http(sandbox, 'c', '/apis/apps/v1/namespaces/default/widgets');
+    expect(unknown.status).toBe(404);
+    expect(unknown.body).toMatchObject({ kind: 'Status', reason: 'NotFound' });
+  });
+
+  test('POST create, 409 AlreadyExists, generateName, invalid names', async () => {
+    const created = await client().create(configMap('posted', { a: '1' }));
+    expect(created.metadata?.managedFields?.[0]).toMatchObject({ manager: expect.any(String), operation: 'Update' });
+    const dup = await failure(client().create(configMap('posted', {})));
+    expect(dup).toMatchObject({ code: 409, body: { reason: 'AlreadyExists', message: 'configmaps "posted" already exists' } });
+    const gen: any = await client().create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'gen-', namespace: 'default' } });
+    expect(gen.metadata.name).toMatch(/^gen-[a-z0-9]{5}$/);
+    const bad = await failure(client().create(configMap('Bad_Name', {})));
+    expect(bad).toMatchObject({ code: 422, body: { reason: 'Invalid', details: { causes: [{ field: 'metadata.name' }] } } });
+  });
+
+  test('PUT replace with resourceVersion precondition', async () => {
+    const cm: any = await apply(client(), configMap('put', { a: '1' }));
+    const replaced: any = await client().replace({ ...configMap('put', { a: '2' }), metadata: { ...cm.metadata } });
+    expect(replaced.data).toEqual({ a: '2' });
+    const stale = await failure(client().replace({ ...configMap('put', { a: '3' }), metadata: { ...cm.metadata } }));
+    expect(stale).toMatchObject({ code: 409, body: { reason: 'Conflict' } });
+    expect(stale.body.message).toContain('the object has been modified');
+  });
+
+  test('merge patch, JSON patch and strategic merge patch', async () => {
+    await apply(client(), deployment('patched'));
+    const base = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'patched', namespace: 'default' } };
+    await client().patch({ ...base, spec: { replicas: 3 } } as any, undefined, undefined, 'scaler', undefined, PatchStrategy.MergePatch);
+    const scaled = cluster().get('apps/v1', 'Deployment', 'patched', 'default');
+    expect(scaled.spec.replicas).toBe(3);
+    expect(scaled.metadata.managedFields.find((e: any) => e.manager === 'scaler')).toMatchObject({
+      operation: 'Update', fieldsV1: { 'f:spec': { 'f:replicas': {} } },
+    });
+    const jp = await http(sandbox, 'c', '/apis/apps/v1/namespaces/default/deployments/patched', {
+      method: 'PATCH', headers: { 'content-type': 'application/json-patch+json' },
+      body: JSON.stringify([{ op: 'replace', path: '/spec/replicas', value: 4 }, { op: 'add', path: '/metadata/labels', value: { x: 'y' } }]),
+    });
+    expect(jp.status).toBe(200);
+    expect(jp.body.spec.replicas).toBe(4);
+    await client().patch({ ...base, spec: { template: { spec: { containers: [{ name: 'side', image: 'busybox' }] } } } } as any);
+    const live = cluster().get('apps/v1', 'Deployment', 'patched', 'default');
+    expect(live.spec.template.spec.containers.map((c: any) => c.name)).toEqual(['main', 'side']);
+    expect(live.metadata.generation).toBe(4);
+    // The JSON patch (no fieldManager: the User-Agent's product name) took spec.replicas from the scaler.
+    expect(live.metadata.managedFields.map((e: any) => e.manager)).not.toContain('scaler');
+    expect(live.metadata.managedFields.find((e: any) => e.manager === 'node')?.fieldsV1['f:spec']).toEqual({ 'f:replicas': {} });
+    const badTest = await http(sandbox, 'c', '/apis/apps/v1/namespaces/default/deployments/patched', {
+      method: 'PATCH', headers: { 'content-type': 'application/json-patch+json' }, body: JSON.stringify([{ op: 'test', path: '/spec/replicas', value: 1 }]),
+    });
+    expect(badTest.status).toBe(422);
+    const unknownType = await http(sandbox, 'c', '/apis/apps/v1/namespaces/default/deployments/patched', {
+      method: 'PATCH', headers: { 'content-type': 'text/plain' }, body: '{}',
+    });
+    expect(unknownType.status).toBe(415);
+  });
+
+  test('LIST with label selectors (full syntax) and field selectors', async () => {
+    await ns('sel');
+    const mk = (name: string, labels: Record<string, string>) => apply(client(), configMap(name, {}, 'sel', labels));
+    await mk('a', { tier: 'web', env: 'prod' });
+    await mk('b', { tier: 'db', env: 'prod' });
+    await mk('c', { tier: 'web' });
+    const names = async (labelSelector?: string, fieldSelector?: string) => {
+      const l: any = await client().list('v1', 'ConfigMap', 'sel', undefined, undefined, undefined, fieldSelector, labelSelector);
+      return l.items.map((i: any) => i.metadata.name).filter((n: string) => n !== 'kube-root-ca.crt');
+    };
+    expect(await names('tier=web')).toEqual(['a', 'c']);
+    expect(await names('tier==web,env=prod')).toEqual(['a']);
+    expect(await names('tier!=web')).toEqual(['b']);
+    expect(await names('tier in (db, web),env')).toEqual(['a', 'b']);
+    expect(await names('tier notin (web)')).toEqual(['b']);
+    expect(await names('!env')).toEqual(['c']);
+    expect(await names(undefined, 'metadata.name=b')).toEqual(['b']);
+    expect(await names(undefined, 'metadata.name!=b,metadata.namespace=sel')).toEqual(['a', 'c']);
+    const bad = await failure(client().list('v1', 'ConfigMap', 'sel', undefined, undefined, undefined, 'spec.x=1'));
+    expect(bad).toMatchObject({ code: 400, body: { message: 'field label not supported: spec.x' } });
+    const badLabel = await failure(client().list('v1', 'ConfigMap', 'sel', undefined, undefined, undefined, undefined, 'a in b'));
+    expect(badLabel.code).toBe(400);
+  });
+
+  test('lists: kind/apiVersion only on the list for built-ins, pagination with continue, all namespaces', async () => {
+    const page1 = await http(sandbox, 'c', '/api/v1/namespaces/sel/configmaps?limit=2');
+    expect(page1.body).toMatchObject({ kind: 'ConfigMapList', apiVersion: 'v1', metadata: { remainingItemCount: 2 } });
+    expect(page1.body.items[0].kind).toBeUndefined();
+    const page2 = await http(sandbox, 'c', `/api/v1/namespaces/sel/configmaps?limit=2&continue=${page1.body.metadata.continue}`);
+    expect([...page1.body.items, ...page2.body.items].map((i: any) => i.metadata.name)).toEqual(['a', 'b', 'c', 'kube-root-ca.crt']);
+    expect(page2.body.metadata.continue).toBeUndefined();
+    const all = await http(sandbox, 'c', '/api/v1/configmaps');
+    expect(new Set(all.body.items.map((i: any) => i.metadata.namespace))).toEqual(new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease', 'sel']));
+    const missingNs = await http(sandbox, 'c', '/api/v1/namespaces/ghost/configmaps');
+    expect(missingNs.status).toBe(200);
+    expect(missingNs.body.items).toEqual([]);
+  });
+
+  test('DELETE: immediate, or deletionTimestamp while finalizers remain, gone once they are cleared', async () => {
+    await apply(client(), configMap('plain', {}));
+    const del: any = await client().delete(configMap('plain', {}));
+    expect(del.status).toBe('Success');
+    expect(cluster().get('v1', 'ConfigMap', 'plain', 'default')).toBeUndefined();
+
+    await apply(client(), { ...configMap('fin', {}), metadata: { name: 'fin', namespace: 'default', finalizers: ['example.com/hold'] } });
+    await client().delete(configMap('fin', {}));
+    const terminating = cluster().get('v1', 'ConfigMap', 'fin', 'default');
+    expect(terminating.metadata.deletionTimestamp).toBeDefined();
+    await apply(client(), { ...configMap('fin', {}), metadata: { name: 'fin', namespace: 'default', finalizers: [] } });
+    expect(cluster().get('v1', 'ConfigMap', 'fin', 'default')).toBeUndefined();
+  });
+
+  test('DELETE propagation: Background collects dependents, Orphan keeps them', async () => {
+    const owner: any = await apply(client(), configMap('owner', {}));
+    const ref = { apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: owner.metadata.uid };
+    await apply(client(), { ...configMap('dep', {}), metadata: { name: 'dep', namespace: 'default', ownerReferences: [ref] } });
+    await client().delete(configMap('owner', {}), undefined, undefined, undefined, undefined, 'Background');
+    expect(cluster().get('v1', 'ConfigMap', 'dep', 'default')).toBeUndefined();
+
+    const owner2: any = await apply(client(), configMap('owner2', {}));
+    await apply(client(), { ...configMap('dep2', {}), metadata: { name: 'dep2', namespace: 'default', ownerReferences: [{ ...ref, name: 'owner2', uid: owner2.metadata.uid }] } });
+    await client().delete(configMap('owner2', {}), undefined, undefined, undefined, undefined, 'Orphan');
+    expect(cluster().get('v1', 'ConfigMap', 'dep2', 'default').metadata.ownerReferences).toBeUndefined();
+  });
+
+  test('deleting a namespace: Terminating, then its contents and itself are removed', async () => {
+    await ns('doomed');
+    await apply(client(), configMap('inside', {}, 'doomed'));
+    await client().delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'doomed' } });
+    expect(cluster().get('v1', 'Namespace', 'doomed')?.status.phase).toBe('Terminating');
+    const refused = await failure(apply(client(), configMap('late', {}, 'doomed')));
+    expect(refused).toMatchObject({ code: 403, body: { reason: 'Forbidden' } });
+    expect(refused.body.message).toContain('because it is being terminated');
+    await eventually(() => cluster().get('v1', 'Namespace', 'doomed') === undefined);
+    expect(cluster().list('v1', 'ConfigMap', 'doomed')).toEqual([]);
+  });
+
+  test('DELETE dryRun and preconditions', async () => {
+    const cm: any = await apply(client(), configMap('keep', {}));
+    await client().delete(configMap('keep', {}), undefined, 'All');
+    expect(cluster().get('v1', 'ConfigMap', 'keep', 'default')).toBeDefined();
+    const res = await http(sandbox, 'c', '/api/v1/namespaces/default/configmaps/keep', {
+      method: 'DELETE', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ preconditions: { uid: 'other' } }),
+    });
+    expect(res.status).toBe(409);
+    expect(cm.metadata.uid).toBe(cluster().get('v1', 'ConfigMap', 'keep', 'default').metadata.uid);
+  });
+
+  test('generation bumps on spec changes only; metadata changes keep it', async () => {
+    await apply(client(), deployment('gen'));
+    await apply(client(), { ...deployment('gen'), metadata: { name: 'gen', namespace: 'default', labels: { a: 'b' } } });
+    expect(cluster().get('apps/v1', 'Deployment', 'gen', 'default').metadata.generation).toBe(1);
+    await apply(client(), deployment('gen', 'default', { image: 'nginx:2' }));
+    expect(cluster().get('apps/v1', 'Deployment', 'gen', 'default').metadata.generation).toBe(2);
+  });
+
+  test('the status subresource: /status writes change only status, with their own manager', async () => {
+    await apply(client(), deployment('st'));
+    const res = await http(sandbox, 'c', '/apis/apps/v1/namespaces/default/deployments/st/status?fieldManager=tester', {
+      method: 'PATCH', headers: { 'content-type': 'application/merge-patch+json' },
+      body: JSON.stringify({ spec: { replicas: 7 }, status: { observedGeneration: 42 } }),
+    });
+    expect(res.status).toBe(200);
+    const live = cluster().get('apps/v1', 'Deployment', 'st', 'default');
+    expect(live.status.observedGeneration).toBe(42);
+    expect(live.spec.replicas).toBe(1);
+    expect(live.metadata.managedFields.find((e: any) => e.manager === 'tester')).toMatchObject({ subresource: 'status', operation: 'Update' });
+    const noStatus = await http(sandbox, 'c', '/api/v1/namespaces/default/configmaps/keep/status');
+    expect(noStatus.status).toBe(404);
+  });
+
+  test('Secrets: stringData is folded into base64 data; bad base64 is refused', async () => {
+    await apply(client(), { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'default' }, stringData: { token: 'hello' } });
+    const s = cluster().get('v1', 'Secret', 's', 'default');
+    expect(s.data).toEqual({ token: Buffer.from('hello').toString('base64') });
+    expect(s.stringData).toBeUndefined();
+    expect(s.type).toBe('Opaque');
+    const rv = s.metadata.resourceVersion;
+    await apply(client(), { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'default' }, stringData: { token: 'hello' } });
+    expect(cluster().get('v1', 'Secret', 's', 'default').metadata.resourceVersion).toBe(rv);
+    const bad = await failure(apply(client(), { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's2', namespace: 'default' }, data: { x: 'not base64!' } }));
+    expect(bad.code).toBe(400);
+  });
+
+  test('deletecollection with a label selector', async () => {
+    await ns('coll');
+    await apply(client(), configMap('x1', {}, 'coll', { drop: 'yes' }));
+    await apply(client(), configMap('x2', {}, 'coll', { drop: 'no' }));
+    const res = await http(sandbox, 'c', '/api/v1/namespaces/coll/configmaps?labelSelector=drop%3Dyes', { method: 'DELETE' });
+    expect(res.status).toBe(200);
+    expect(cluster().list('v1', 'ConfigMap', 'coll').map((o) => o.metadata.name).sort()).toEqual(['kube-root-ca.crt', 'x2']);
+  });
+});
