@@ -60,4 +60,10 @@ project.addTask('bench:synth', {
   exec: 'TS_NODE_PROJECT=examples/tsconfig.json node -r ts-node/register/transpile-only benchmarks/synth.ts',
 });
 
+project.addTask('bench:apply', {
+  description: 'Apply benchmark: ksfed vs kubectl --server-side on a 10-member sandbox fleet (see benchmarks/README.md)',
+  exec: 'TS_NODE_PROJECT=examples/tsconfig.json node -r ts-node/register/transpile-only benchmarks/apply.ts',
+  receiveArgs: true,
+});
+
 project.synth();

@@ -213,8 +213,9 @@ async function runApply(parsed: Parsed, io: CliIo): Promise<number> {
       if (!progress) progress = new TerminalProgress(clusterNames(folder, parsed.only), text => io.stdout(text));
       progress.event(e);
     } else {
-      const line = formatEvent(e, 8, parsed.dryRun || parsed.command === 'diff');
-      if (line && (e.type !== 'object' || parsed.command === 'apply')) io.stdout(`${line}\n`);
+      // A diff prints its result at the end; apply tells as it goes.
+      const line = parsed.command === 'diff' ? undefined : formatEvent(e, 8, parsed.dryRun);
+      if (line) io.stdout(`${line}\n`);
     }
     events.push(e);
   };
@@ -293,7 +294,8 @@ async function runSandbox(parsed: Parsed, io: CliIo): Promise<number> {
   const clusters = parsed.clusters ?? ['host', 'edge-1', 'branch-7'];
   let sandbox: Sandbox;
   try {
-    sandbox = await Sandbox.start({ clusters, port: parsed.port, kubesphere: true });
+    // anonymous: kubectl (client-go) never sends a bearer token over plain HTTP; a wrong token is still refused.
+    sandbox = await Sandbox.start({ clusters, port: parsed.port, kubesphere: true, anonymous: true });
   } catch (e) {
     throw new UsageError(`cannot start the sandbox: ${(e as Error).message}`);
   }

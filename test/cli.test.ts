@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import { Connection, Host, JwtSecret, Member } from '../src';
 import { main, parseArgs } from '../src/cli';
 import { FAST, FAKE_JWT_SECRET, Fleet, startFleet, synth, tmpdir } from './applier/fixtures';
@@ -202,18 +203,23 @@ test('secrets never reach any output', async () => {
 
 test('sandbox command writes a kubeconfig, prints contexts, stops on request', async () => {
   const out = path.join(tmpdir(), 'sb.kubeconfig');
-  let stop!: () => void;
-  const stopped = new Promise<void>(resolve => { stop = resolve; });
   let stdout = '';
+  let jwt = '';
   const running = main(['sandbox', '--clusters', 'host,edge-1', '--kubeconfig-out', out], {
     stdout: t => {
       stdout += t;
-      if (t.includes('Ctrl-C')) stop();
     },
     stderr: () => undefined,
     isTTY: false,
     env: {},
-    untilStopped: () => stopped,
+    // while it runs: the kubeconfig works, and ks-installer's jwt Secret is there for JwtSecret.fromHostCluster()
+    untilStopped: async () => {
+      const kc = new KubeConfig();
+      kc.loadFromFile(out);
+      kc.setCurrentContext('host');
+      const secret: any = await KubernetesObjectApi.makeApiClient(kc).read({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'kubesphere-secret', namespace: 'kubesphere-system' } });
+      jwt = Buffer.from(secret.data.secret, 'base64').toString();
+    },
   });
   expect(await running).toBe(0);
   expect(stdout).toMatch(/context host\s+http:\/\/127\.0\.0\.1:\d+ {2}\(KubeSphere host\)/);
@@ -221,7 +227,9 @@ test('sandbox command writes a kubeconfig, prints contexts, stops on request', a
   expect(stdout).toContain('Sandbox stopped.');
   const kc = fs.readFileSync(out, 'utf8');
   expect(kc).toContain('current-context: host');
+  expect(jwt).toHaveLength(32);
   // the tokens are in the kubeconfig file only, never printed
   const token = /token: (\S+)/.exec(kc)![1];
   expect(stdout).not.toContain(token);
+  expect(stdout).not.toContain(jwt);
 });

@@ -1,8 +1,9 @@
 import {
-  APPLYSET_PARENT, APPLYSET_PART_OF_LABEL, KSFED_APPLYSET_ID, memberKey, parentManifest, parentProblem, parseParent,
-  sameState, stateOf, unionOf,
+  APPLYSET_PARENT, APPLYSET_PART_OF_LABEL, APPLYSET_TOOLING_ANNOTATION, KSFED_APPLYSET_ID, memberKey, parentManifest, parentProblem, parseParent,
+  sameState, stateOf, TOOLING_NAME, toolingVersion, unionOf,
 } from './applyset';
 import { changes, comparable, describeChange, toWire } from './diff';
+import { formatDuration } from './duration';
 import { AbortedError, conflictsOf, KubeApiError, messageOf, TimeoutError, UsageError } from './errors';
 import { FederationCluster, FederationObject, groupOf } from './federation';
 import { KubeClient } from './kube-client';
@@ -56,6 +57,8 @@ export async function runCluster(session: Session, cluster: FederationCluster, o
       report.error = session.redactor.redact(describeError(e));
     }
   }
+  // Results in file order (objects of a phase finish in any order), pruned objects last.
+  report.objects.sort((a, b) => (a.file === undefined ? 1 : 0) - (b.file === undefined ? 1 : 0) || (a.file ?? '').localeCompare(b.file ?? ''));
   if (report.status !== 'succeeded' && report.prune === undefined && options.prune) report.prune = `skipped: the cluster ${report.status === 'aborted' ? 'run was aborted' : 'did not succeed'}`;
   report.durationMs = session.clock.now() - started;
   session.emit({ type: 'cluster-done', cluster: cluster.name, report });
@@ -145,7 +148,7 @@ class ClusterRun {
   }
 
   private toolingOutdated(parent: any): boolean {
-    return parent?.metadata?.annotations?.['applyset.kubernetes.io/tooling'] !== parentManifest(parseParent(parent)).metadata.annotations['applyset.kubernetes.io/tooling'];
+    return parent?.metadata?.annotations?.[APPLYSET_TOOLING_ANNOTATION] !== `${TOOLING_NAME}/${toolingVersion()}`;
   }
 
   /** Lists the ApplySet's current members of the kinds and namespaces this folder holds. */
@@ -238,7 +241,7 @@ class ClusterRun {
           const limit = Math.min(started + session.waitTimeoutMs, session.deadline);
           const delay = pollDelay(poll, session.pollIntervalMs);
           if (session.clock.now() + delay > limit) {
-            this.record(o, { result: 'timed-out', message: `timed out after ${Math.round((session.clock.now() - started) / 1000)}s: ${err.message}` });
+            this.record(o, { result: 'timed-out', message: `timed out after ${formatDuration(session.clock.now() - started)}: ${err.message}` });
             return;
           }
           if (!waiting) {

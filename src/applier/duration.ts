@@ -1,5 +1,13 @@
 import { UsageError } from './errors';
 
+/** A duration for messages: `0.5s`, `12s`, `5m`, `1h5m`. */
+export function formatDuration(ms: number): string {
+  if (ms < 10_000) return `${Math.max(0, ms / 1000).toFixed(1).replace(/\.0$/, '')}s`;
+  if (ms < 120_000) return `${Math.round(ms / 1000)}s`;
+  const minutes = Math.round(ms / 60_000);
+  return minutes < 60 ? `${minutes}m` : `${Math.floor(minutes / 60)}h${minutes % 60 ? `${minutes % 60}m` : ''}`;
+}
+
 const UNITS: { [unit: string]: number } = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** Parses `90s`, `5m`, `1h30m`, `500ms` or a plain number of seconds into milliseconds. */

@@ -1,6 +1,7 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import { KubeConfig } from '@kubernetes/client-node';
+import { formatDuration } from './duration';
 import { TimeoutError, UsageError } from './errors';
 import { Federation, PlaceholderEntry } from './federation';
 import { KubeClient } from './kube-client';
@@ -277,7 +278,7 @@ export class PlaceholderResolver {
       if (this.environment.dryRun) return pendingValue(e.id);
       const delay = pollDelay(poll, interval);
       if (clock.now() + delay > deadline) {
-        throw new TimeoutError(`placeholder ${e.id}: timed out after ${Math.round(timeout / 1000)}s waiting for ${where}`);
+        throw new TimeoutError(`placeholder ${e.id}: timed out after ${formatDuration(timeout)} waiting for ${where}`);
       }
       if (!told) {
         this.environment.onWait?.(requester ?? this.environment.federation.host, `waiting for ${where} ({{ksfed:${e.id}}})`);

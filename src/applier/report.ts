@@ -97,6 +97,7 @@ export function formatSummary(report: ApplyReport): string {
   const lines = [header, ...rows].map(r => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd());
   for (const c of report.clusters) {
     if (c.error) lines.push(`${c.name}: ${c.error}`);
+    if (c.prune && /^(skipped|interrupted)|kept/.test(c.prune) && c.status !== 'skipped') lines.push(`${c.name}: prune ${c.prune}`);
   }
   const ok = report.clusters.filter(c => c.status === 'succeeded').length;
   const what = report.command === 'diff' ? 'diff' : report.dryRun ? 'dry run' : 'apply';

@@ -1,3 +1,4 @@
+import { formatDuration } from './duration';
 import { AbortedError, KubeApiError, TimeoutError } from './errors';
 import { groupOf } from './federation';
 import { KubeClient, ObjectRef } from './kube-client';
@@ -56,9 +57,15 @@ export function clusterReadiness(obj: any): Readiness {
   if (!obj) return { ready: false, message: 'the Cluster object does not exist' };
   const proxy = obj?.spec?.connection?.type === 'proxy';
   const missing: string[] = [];
-  if (proxy && conditionOf(obj, 'AgentAvailable')?.status !== 'True') missing.push('AgentAvailable');
-  if (conditionOf(obj, 'Ready')?.status !== 'True') missing.push('Ready');
-  return missing.length === 0 ? { ready: true, message: proxy ? 'agent connected, Ready' : 'Ready' } : { ready: false, message: `waiting for condition${missing.length > 1 ? 's' : ''} ${missing.join(', ')}` };
+  const why: string[] = [];
+  for (const type of proxy ? ['AgentAvailable', 'Ready'] : ['Ready']) {
+    const c = conditionOf(obj, type);
+    if (c?.status === 'True') continue;
+    missing.push(type);
+    if (c?.status === 'False' && c.message) why.push(`${type}=False: ${c.message}`);
+  }
+  if (missing.length === 0) return { ready: true, message: proxy ? 'agent connected, Ready' : 'Ready' };
+  return { ready: false, message: `waiting for condition${missing.length > 1 ? 's' : ''} ${missing.join(', ')}${why.length ? ` (${why.join('; ')})` : ''}` };
 }
 
 /** The readiness check of an object's `waitFor` (from federation.json), if it has one. */
@@ -105,7 +112,7 @@ export async function waitUntilReady(client: KubeClient, ref: ObjectRef, check: 
     }
     const delay = pollDelay(poll, options.pollIntervalMs);
     if (clock.now() + delay > deadline) {
-      throw new TimeoutError(`timed out after ${Math.round(Math.max(0, options.timeoutMs) / 1000)}s: ${state.message}`);
+      throw new TimeoutError(`timed out after ${formatDuration(options.timeoutMs)}: ${state.message}`);
     }
     await clock.sleep(delay, options.signal);
   }

@@ -45,7 +45,9 @@ export function installBuiltinAdmission(api: ObjectApi, serviceIps: () => string
       if (!spec.type) spec.type = 'ClusterIP';
       const oldIp = ctx.old?.spec?.clusterIP;
       if (spec.type !== 'ExternalName') {
-        if (spec.clusterIP === undefined || spec.clusterIP === '') {spec.clusterIP = oldIp ?? serviceIps();} else if (oldIp !== undefined && spec.clusterIP !== oldIp) {
+        if (spec.clusterIP === undefined || spec.clusterIP === '') {
+          spec.clusterIP = oldIp ?? serviceIps();
+        } else if (oldIp !== undefined && spec.clusterIP !== oldIp) {
           throw invalid(ctx, 'spec.clusterIP', `Invalid value: ${JSON.stringify(spec.clusterIP)}: field is immutable`);
         }
         spec.clusterIPs = [spec.clusterIP];

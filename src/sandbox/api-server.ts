@@ -283,7 +283,9 @@ export class ApiServer {
   }
 
   /** A watch stream: newline-delimited `{type, object}` events until the client leaves, timeoutSeconds, or close(). */
-  private watch(type: ResourceType, namespace: string | undefined, query: Record<string, string>, req: http.IncomingMessage, res: http.ServerResponse): void {
+  private watch(
+    type: ResourceType, namespace: string | undefined, query: Record<string, string>, req: http.IncomingMessage, res: http.ServerResponse,
+  ): void {
     const labels = LabelSelector.parse(query.labelSelector);
     const fields = FieldSelector.parse(query.fieldSelector);
     const resource = storageKey(type);
@@ -297,6 +299,8 @@ export class ApiServer {
       backlog = store.eventsSince(Number(rv));
     }
     res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+    // Headers go out at once, as from the API server: client-go blocks in the watch call until they arrive.
+    res.flushHeaders();
     const send = (type_: string, object: JsonObject) => res.write(`${JSON.stringify({ type: type_, object })}\n`);
     if (backlog === undefined) {
       send('ERROR', ApiError.expired(`too old resource version: ${rv} (${store.resourceVersion})`).toStatus());

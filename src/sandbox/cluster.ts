@@ -58,7 +58,7 @@ export class SandboxCluster {
     let serviceIp = 10;
     installBuiltinAdmission(this.api, () => {
       const n = serviceIp++;
-      return `10.96.${n >> 8}.${n & 255}`;
+      return `10.96.${Math.floor(n / 256)}.${n % 256}`;
     });
     let lbIp = 10;
     this.crds = new CrdController(this.api, this.scheduler, settings.establishDelayMs);

@@ -27,7 +27,11 @@ export function pruneUnknownFields(obj: JsonObject, schema: JsonObject | undefin
     for (const key of Object.keys(value)) {
       const child = path ? `${path}.${key}` : key;
       if ((root || embedded) && (key === 'apiVersion' || key === 'kind' || key === 'metadata')) continue;
-      if (isPlainObject(props[key])) {walk(value[key], props[key], child, false);} else if (isPlainObject(additional)) {walk(value[key], additional, child, false);} else if (additional === true || s[PRESERVE] === true) {continue;} else {
+      if (isPlainObject(props[key])) {
+        walk(value[key], props[key], child, false);
+      } else if (isPlainObject(additional)) {
+        walk(value[key], additional, child, false);
+      } else if (additional !== true && s[PRESERVE] !== true) {
         delete value[key];
         pruned.push(child);
       }

@@ -122,11 +122,18 @@ function validateCrd(crd: JsonObject, old: JsonObject | undefined): void {
   const req = (field: string) => causes.push({ reason: 'FieldValueRequired', field, message: 'Required value' });
   const spec = isPlainObject(crd.spec) ? crd.spec : {};
   const names = isPlainObject(spec.names) ? spec.names : {};
-  if (!spec.group) {req('spec.group');} else if (!String(spec.group).includes('.')) {
+  if (!spec.group) {
+    req('spec.group');
+  } else if (!String(spec.group).includes('.')) {
     causes.push({ field: 'spec.group', message: `Invalid value: ${JSON.stringify(spec.group)}: should be a domain with at least one dot` });
   }
-  if (!names.plural) {req('spec.names.plural');} else if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(names.plural)) {
-    causes.push({ field: 'spec.names.plural', message: `Invalid value: ${JSON.stringify(names.plural)}: a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-'` });
+  if (!names.plural) {
+    req('spec.names.plural');
+  } else if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(names.plural)) {
+    causes.push({
+      field: 'spec.names.plural',
+      message: `Invalid value: ${JSON.stringify(names.plural)}: a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-'`,
+    });
   }
   if (!names.kind) req('spec.names.kind');
   if (spec.scope !== 'Namespaced' && spec.scope !== 'Cluster') {

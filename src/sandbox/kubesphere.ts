@@ -1,3 +1,4 @@
+import { randomBytes } from 'crypto';
 import { CrdController } from './crds';
 import { clone, isPlainObject, JsonObject, nowRfc3339 } from './json';
 import { ObjectApi } from './object-api';
@@ -35,7 +36,9 @@ export interface KubeSphereCluster {
 /**
  * What a KubeSphere v3.4 installation leaves on every cluster before anything is applied: its CRDs (from the
  * library's own definitions, established at once), namespaces `kubesphere-system` and `kubesphere-controls-system`,
- * and ServiceAccount `kubesphere` in `kubesphere-system`, all written by `ks-installer`.
+ * ServiceAccount `kubesphere` in `kubesphere-system`, and the Secret `kubesphere-secret` in `kubesphere-system` holding
+ * the cluster's random JWT secret (key `secret`: what ks-installer generates when the ClusterConfiguration leaves
+ * `authentication.jwtSecret` empty, and what `JwtSecret.fromHostCluster()` reads), all written by `ks-installer`.
  */
 export function preinstallKubeSphere(cluster: KubeSphereCluster): void {
   for (const crd of kubesphereCrds()) cluster.crds.install(crd, KS_INSTALLER);
@@ -47,6 +50,13 @@ export function preinstallKubeSphere(cluster: KubeSphereCluster): void {
   }
   cluster.api.create(cluster.api.typeOf('v1', 'ServiceAccount'), KUBESPHERE_SYSTEM, {
     apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'kubesphere', namespace: KUBESPHERE_SYSTEM },
+  }, { fieldManager: KS_INSTALLER });
+  cluster.api.create(cluster.api.typeOf('v1', 'Secret'), KUBESPHERE_SYSTEM, {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'Opaque',
+    metadata: { name: 'kubesphere-secret', namespace: KUBESPHERE_SYSTEM },
+    data: { secret: Buffer.from(randomBytes(24).toString('base64url')).toString('base64') },
   }, { fieldManager: KS_INSTALLER });
 }
 
@@ -234,7 +244,10 @@ export class KubeSphereEmulator {
       }
       const next = setCondition(conditions, { type: 'AgentAvailable', status: 'True', reason: '', message: 'Cluster agent is available now.' });
       if (next || patchSpec.connection) {
-        this.host.api.mergePatch(type, undefined, name, { ...(patchSpec.connection ? { spec: patchSpec } : {}), ...(next ? { status: { conditions: next } } : {}) }, TOWER);
+        const body: JsonObject = {};
+        if (patchSpec.connection) body.spec = patchSpec;
+        if (next) body.status = { conditions: next };
+        this.host.api.mergePatch(type, undefined, name, body, TOWER);
       }
       this.markReady(type, name, good.cluster);
       return;
@@ -294,7 +307,9 @@ export class KubeSphereEmulator {
         changed = true;
       }
     }
-    const status: JsonObject = { kubernetesVersion: member?.kubernetesVersion ?? this.host.kubernetesVersion, kubeSphereVersion: KUBESPHERE_VERSION, nodeCount: 1 };
+    const status: JsonObject = {
+      kubernetesVersion: member?.kubernetesVersion ?? this.host.kubernetesVersion, kubeSphereVersion: KUBESPHERE_VERSION, nodeCount: 1,
+    };
     const kubeSystem = member?.api.find(member.api.typeOf('v1', 'Namespace'), undefined, 'kube-system');
     if (kubeSystem) status.uid = kubeSystem.metadata.uid;
     for (const [k, v] of Object.entries(status)) if (cluster.status?.[k] !== v) changed = true;

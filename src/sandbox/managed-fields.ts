@@ -70,6 +70,13 @@ export class FieldSet {
     return [...this.keys].map((k) => k.split(SEP));
   }
 
+  /** An independent copy. */
+  public copy(): FieldSet {
+    const out = new FieldSet();
+    for (const k of this.keys) out.keys.add(k);
+    return out;
+  }
+
   /** Members of this set that are not in `other`. */
   public minus(other: FieldSet): FieldSet {
     const out = new FieldSet();

@@ -83,7 +83,6 @@ const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
  */
 export class ObjectApi {
   private readonly hooks = new Map<string, AdmissionHooks[]>();
-  private readonly anyTypeHooks: AdmissionHooks[] = [];
 
   constructor(
     public readonly store: ObjectStore,
@@ -91,12 +90,8 @@ export class ObjectApi {
     private readonly nameSuffix: () => string,
   ) {}
 
-  /** Registers hooks for one resource (`group/plural`), or for every resource when `resource` is `*`. */
+  /** Registers hooks for one resource (`group/plural`). */
   public addHooks(resource: string, hooks: AdmissionHooks): void {
-    if (resource === '*') {
-      this.anyTypeHooks.push(hooks);
-      return;
-    }
     if (!this.hooks.has(resource)) this.hooks.set(resource, []);
     this.hooks.get(resource)!.push(hooks);
   }
@@ -435,7 +430,7 @@ export class ObjectApi {
   }
 
   private admit(ctx: AdmissionContext): void {
-    for (const h of [...this.anyTypeHooks, ...(this.hooks.get(storageKey(ctx.type)) ?? [])]) h.admit?.(ctx);
+    for (const h of this.hooks.get(storageKey(ctx.type)) ?? []) h.admit?.(ctx);
     if (ctx.type.schema) {
       applySchemaDefaults(ctx.object, ctx.type.schema);
       const causes: StatusCause[] = validateAgainstSchema(ctx.object, ctx.type.schema);

@@ -1,3 +1,4 @@
+/* eslint-disable no-bitwise */ // a PRNG and a string hash are bit arithmetic by nature
 /** A small seeded PRNG (mulberry32): the same seed gives the same sequence on every machine. */
 export class Random {
   /** A 32-bit seed derived from a string, for per-cluster streams. */

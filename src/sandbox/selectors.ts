@@ -207,9 +207,4 @@ export class FieldSelector {
       return r.operator === '=' ? actual === r.value : actual !== r.value;
     });
   }
-
-  /** The name this selector pins with `metadata.name=`, if any. */
-  public get name(): string | undefined {
-    return this.requirements.find((r) => r.field === 'metadata.name' && r.operator === '=')?.value;
-  }
 }

@@ -47,7 +47,7 @@ export function serverSideApply(req: ApplyRequest): ApplyOutcome {
   const applied = fieldSetOf(req.config, opts);
   const self = req.entries.find((e) => isEntryOf(e, req.manager, 'Apply', req.subresource));
   // Copies of the other managers' entries: a forced apply takes fields away from them.
-  const copies = req.entries.map((e) => (e === self ? e : { ...e, fields: e.fields.minus(new FieldSet()) }));
+  const copies = req.entries.map((e) => (e === self ? e : { ...e, fields: e.fields.copy() }));
   const others = copies.filter((e) => e !== self);
   const before = req.live ?? req.base;
 

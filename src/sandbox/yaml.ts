@@ -20,6 +20,8 @@ function yamlModule(): YamlModule | undefined {
   ];
   for (const attempt of attempts) {
     try {
+      // A lazy require: `yaml` is optional at run time (see above).
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
       cached = require(attempt()) as YamlModule;
       break;
     } catch {

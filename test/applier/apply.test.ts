@@ -270,7 +270,7 @@ describe('faults', () => {
     } finally {
       await clean.stop();
     }
-    const seeds = Number(process.env.KSFED_FAULT_SEEDS ?? 8);
+    const seeds = Number(process.env.KSFED_FAULT_SEEDS ?? 10);
     for (let seed = 1; seed <= seeds; seed++) {
       const injected = { rate429: 0.05, retryAfterSeconds: 0, rate5xx: 0.05, rateReset: 0.04, resetAfterCommitRate: 0.04, seed };
       const fleet = await startFleet({ faults: injected });

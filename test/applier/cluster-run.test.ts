@@ -1,9 +1,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { KubeConfig } from '@kubernetes/client-node';
 import { ApiObject, Chart } from 'cdk8s';
-import { FAST, Fleet, mutations, startFleet, synth, tmpdir } from './fixtures';
+import { FakeClient, FAST, Fleet, mutations, startFleet, synth, tmpdir } from './fixtures';
 import { quickstart } from '../../examples/quickstart/main';
-import { FederationApp } from '../../src';
+import { ComponentOwner, Connection, FederationApp, Host, JwtSecret, Kubeconfig, Member } from '../../src';
 import { apply } from '../../src/applier/apply';
 import { APPLYSET_GROUP_KINDS_ANNOTATION, APPLYSET_TOOLING_ANNOTATION } from '../../src/applier/applyset';
 import { describeError } from '../../src/applier/cluster-run';
@@ -28,118 +29,181 @@ function withExtras(extras: boolean): (app: FederationApp) => void {
 
 const opts = (fleet: Fleet, extra: object = {}) => ({ kubeconfig: fleet.kubeconfig, ...FAST, ...extra });
 
-let fleet: Fleet;
-beforeEach(async () => {
-  fleet = await startFleet();
-});
-afterEach(() => fleet.stop());
+describe('against a sandbox', () => {
+  let fleet: Fleet;
+  beforeEach(async () => {
+    fleet = await startFleet();
+  });
+  afterEach(() => fleet.stop());
 
-test('an interrupted prune leaves the superset on the parent; the next run finishes and shrinks it', async () => {
+  test('an interrupted prune leaves the superset on the parent; the next run finishes and shrinks it', async () => {
   // GIVEN
-  const a = synth(withExtras(true));
-  const b = synth(withExtras(false));
-  expect((await apply(a, opts(fleet))).success).toBe(true);
-  const parent = () => fleet.sandbox.cluster('host').get('v1', 'Secret', 'ksfed-applyset', 'kube-system').metadata.annotations[APPLYSET_GROUP_KINDS_ANNOTATION];
-  expect(parent()).toContain('LimitRange');
-  // WHEN Ctrl-C arrives right after the first deletion
-  const controller = new AbortController();
-  const interrupted = await apply(b, opts(fleet, {
-    prune: true,
-    signal: controller.signal,
-    output: (e: ApplyEvent) => {
-      if (e.type === 'object' && e.result.result === 'pruned') controller.abort();
-    },
-  }));
-  // THEN one object is gone, the other is still there and still recorded
-  const host = interrupted.clusters.find(c => c.name === 'host')!;
-  expect(host.status).toBe('aborted');
-  expect(host.prune).toBe('interrupted after 1 of 2; run again to finish');
-  expect(fleet.sandbox.cluster('host').get('v1', 'ConfigMap', 'ksfed-extra', 'kube-federation-system')).toBeUndefined();
-  expect(fleet.sandbox.cluster('host').get('v1', 'LimitRange', 'ksfed-limits', 'kube-federation-system')).toBeDefined();
-  expect(parent()).toContain('LimitRange');
-  // WHEN run again
-  const again = await apply(b, opts(fleet, { prune: true }));
-  expect(again.success).toBe(true);
-  expect(again.clusters[0].prune).toBe('pruned 1');
-  expect(fleet.sandbox.cluster('host').get('v1', 'LimitRange', 'ksfed-limits', 'kube-federation-system')).toBeUndefined();
-  expect(parent()).not.toContain('LimitRange');
-});
+    const a = synth(withExtras(true));
+    const b = synth(withExtras(false));
+    expect((await apply(a, opts(fleet))).success).toBe(true);
+    const parent = () => fleet.sandbox.cluster('host').get('v1', 'Secret', 'ksfed-applyset', 'kube-system').metadata.annotations[APPLYSET_GROUP_KINDS_ANNOTATION];
+    expect(parent()).toContain('LimitRange');
+    // WHEN Ctrl-C arrives right after the first deletion
+    const controller = new AbortController();
+    const interrupted = await apply(b, opts(fleet, {
+      prune: true,
+      signal: controller.signal,
+      output: (e: ApplyEvent) => {
+        if (e.type === 'object' && e.result.result === 'pruned') controller.abort();
+      },
+    }));
+    // THEN one object is gone, the other is still there and still recorded
+    const host = interrupted.clusters.find(c => c.name === 'host')!;
+    expect(host.status).toBe('aborted');
+    expect(host.prune).toBe('interrupted after 1 of 2; run again to finish');
+    expect(fleet.sandbox.cluster('host').get('v1', 'ConfigMap', 'ksfed-extra', 'kube-federation-system')).toBeUndefined();
+    expect(fleet.sandbox.cluster('host').get('v1', 'LimitRange', 'ksfed-limits', 'kube-federation-system')).toBeDefined();
+    expect(parent()).toContain('LimitRange');
+    // WHEN run again
+    const again = await apply(b, opts(fleet, { prune: true }));
+    expect(again.success).toBe(true);
+    expect(again.clusters[0].prune).toBe('pruned 1');
+    expect(fleet.sandbox.cluster('host').get('v1', 'LimitRange', 'ksfed-limits', 'kube-federation-system')).toBeUndefined();
+    expect(parent()).not.toContain('LimitRange');
+  });
 
-test('prune refuses an empty set', async () => {
+  test('prune refuses an empty set', async () => {
   // GIVEN a federation.json whose edge-1 folder holds nothing
-  const dist = synth();
-  const manifest = JSON.parse(fs.readFileSync(path.join(dist, 'federation.json'), 'utf8'));
-  manifest.clusters.find((c: any) => c.name === 'edge-1').objects = [];
-  fs.writeFileSync(path.join(dist, 'federation.json'), JSON.stringify(manifest));
-  // WHEN
-  const report = await apply(dist, opts(fleet, { prune: true }));
-  // THEN
-  const edge = report.clusters.find(c => c.name === 'edge-1')!;
-  expect(edge.status).toBe('failed');
-  expect(edge.error).toMatch(/refusing to prune: the folder of edge-1 holds no objects/);
-  expect(mutations(fleet.sandbox, 'edge-1')).toEqual([]);
+    const dist = synth();
+    const manifest = JSON.parse(fs.readFileSync(path.join(dist, 'federation.json'), 'utf8'));
+    manifest.clusters.find((c: any) => c.name === 'edge-1').objects = [];
+    fs.writeFileSync(path.join(dist, 'federation.json'), JSON.stringify(manifest));
+    // WHEN
+    const report = await apply(dist, opts(fleet, { prune: true }));
+    // THEN
+    const edge = report.clusters.find(c => c.name === 'edge-1')!;
+    expect(edge.status).toBe('failed');
+    expect(edge.error).toMatch(/refusing to prune: the folder of edge-1 holds no objects/);
+    expect(mutations(fleet.sandbox, 'edge-1')).toEqual([]);
+  });
+
+  test('a parent owned by other tooling is refused, and nothing is applied there', async () => {
+    const edge = fleet.sandbox.cluster('edge-1');
+    edge.api.create(edge.api.typeOf('v1', 'Secret'), 'kube-system', {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'ksfed-applyset', namespace: 'kube-system', annotations: { [APPLYSET_TOOLING_ANNOTATION]: 'kubectl/v1.29' } },
+    }, { fieldManager: 'kubectl' });
+    const report = await apply(synth(), opts(fleet));
+    const r = report.clusters.find(c => c.name === 'edge-1')!;
+    expect(r.status).toBe('failed');
+    expect(r.error).toMatch(/managed by "kubectl\/v1.29", not ksfed; refusing/);
+    expect(mutations(fleet.sandbox, 'edge-1')).toEqual([]);
+    expect(report.clusters.find(c => c.name === 'branch-7')!.status).toBe('succeeded');
+  });
+
+  test('a kind that is never served times out, named with its construct path', async () => {
+    const dist = synth(app => {
+      quickstart(app);
+      new ApiObject(app.node.findChild('edge-1') as Chart, 'Widget', { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'default' } });
+    });
+    const report = await apply(dist, opts(fleet, { waitTimeoutMs: 300 }));
+    const edge = report.clusters.find(c => c.name === 'edge-1')!;
+    expect(edge.status).toBe('timed-out');
+    expect(edge.error).toBe('1 object timed out: Widget default/w');
+    expect(edge.objects.find(o => o.kind === 'Widget')).toMatchObject({ result: 'timed-out', constructPath: 'edge-1/Widget', message: expect.stringMatching(/does not serve example.com\/v1\/Widget/) });
+    expect(report.success).toBe(false);
+  });
+
+  test('a dry run of a kind nobody will serve fails; one whose CRD is in the folder would be created', async () => {
+    const dist = synth(app => {
+      quickstart(app);
+      new ApiObject(app.node.findChild('edge-1') as Chart, 'Widget', { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'default' } });
+    });
+    const report = await apply(dist, opts(fleet, { dryRun: true }));
+    expect(report.clusters.find(c => c.name === 'edge-1')!.objects.find(o => o.kind === 'Widget')).toMatchObject({ result: 'failed' });
+    expect(report.clusters.find(c => c.name === 'host')!.objects.find(o => o.kind === 'KubeFedConfig')).toMatchObject({ result: 'created', message: expect.stringMatching(/CRD from this folder/) });
+  });
+
+  test('a member the host cannot reach is not joined: the report says why', async () => {
+  // GIVEN edge-1's Cluster gets a kubeconfig file whose token edge-1 refuses
+    const file = path.join(tmpdir(), 'edge-1.kubeconfig');
+    fs.writeFileSync(file, fs.readFileSync(fleet.kubeconfig, 'utf8').replace(fleet.sandbox.cluster('edge-1').token, 'f'.repeat(48)).replace('current-context: host', 'current-context: edge-1'));
+    const dist = synth(app => {
+      const host = new Host(app, 'host', { name: 'host' });
+      new Member(app, 'edge-1', { host, name: 'edge-1', connection: Connection.direct({ kubeconfig: Kubeconfig.fromFile(file) }) });
+    });
+    // WHEN
+    const report = await apply(dist, opts(fleet, { waitTimeoutMs: 500 }));
+    // THEN
+    const edge = report.clusters.find(c => c.name === 'edge-1')!;
+    expect(edge.status).toBe('timed-out');
+    expect(edge.error).toMatch(/^not joined: Cluster edge-1 on host: timed out after 0.5s: waiting for condition Ready \(Ready=False: Unauthorized: /);
+    expect(edge.error).not.toContain('f'.repeat(48));
+  });
+
+  describe('waits', () => {
+    test('a rollout that does not finish times out; dependents are skipped', async () => {
+      await fleet.stop();
+      fleet = await startFleet({ rolloutDelayMs: 60_000 });
+      const report = await apply(synth(), opts(fleet, { waitTimeoutMs: 300 }));
+      const host = report.clusters[0];
+      expect(host.status).toBe('timed-out');
+      expect(host.objects.filter(o => o.result === 'timed-out').map(o => o.name)).toEqual(['kubefed-controller-manager', 'kubefed-admission-webhook', 'tower']);
+      expect(host.objects.find(o => o.kind === 'Deployment' && o.name === 'tower')!.message).toMatch(/^created, but timed out after 0.3s: /);
+      expect(report.clusters.slice(1).map(c => [c.status, c.error])).toEqual([
+        ['skipped', 'not applied: it needs host (timed-out) to succeed first'],
+        ['skipped', 'not applied: it needs host (timed-out) to succeed first'],
+      ]);
+    });
+
+    test('the global timeout ends the run', async () => {
+      await fleet.stop();
+      fleet = await startFleet({ rolloutDelayMs: 60_000 });
+      const started = Date.now();
+      const report = await apply(synth(), opts(fleet, { waitTimeoutMs: 60_000, timeoutMs: 400 }));
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(report.clusters[0].status).toBe('timed-out');
+    });
+  });
+
 });
 
-test('a parent owned by other tooling is refused, and nothing is applied there', async () => {
-  const edge = fleet.sandbox.cluster('edge-1');
-  edge.api.create(edge.api.typeOf('v1', 'Secret'), 'kube-system', {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: 'ksfed-applyset', namespace: 'kube-system', annotations: { [APPLYSET_TOOLING_ANNOTATION]: 'kubectl/v1.29' } },
-  }, { fieldManager: 'kubectl' });
-  const report = await apply(synth(), opts(fleet));
-  const r = report.clusters.find(c => c.name === 'edge-1')!;
-  expect(r.status).toBe('failed');
-  expect(r.error).toMatch(/managed by "kubectl\/v1.29", not ksfed; refusing/);
-  expect(mutations(fleet.sandbox, 'edge-1')).toEqual([]);
-  expect(report.clusters.find(c => c.name === 'branch-7')!.status).toBe('succeeded');
-});
-
-test('a kind that is never served times out, named with its construct path', async () => {
+describe('with a scripted client', () => {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromOptions({
+    clusters: [{ name: 'e', server: 'https://198.51.100.9:6443', skipTLSVerify: false }],
+    users: [{ name: 'u', token: 'edge-token-for-tests' }],
+    contexts: [{ name: 'edge-1', cluster: 'e', user: 'u' }, { name: 'host', cluster: 'e', user: 'u' }],
+    currentContext: 'host',
+  });
   const dist = synth(app => {
-    quickstart(app);
-    new ApiObject(app.node.findChild('edge-1') as Chart, 'Widget', { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'default' } });
-  });
-  const report = await apply(dist, opts(fleet, { waitTimeoutMs: 300 }));
-  const edge = report.clusters.find(c => c.name === 'edge-1')!;
-  expect(edge.status).toBe('timed-out');
-  expect(edge.error).toBe('1 object timed out: Widget default/w');
-  expect(edge.objects.find(o => o.kind === 'Widget')).toMatchObject({ result: 'timed-out', constructPath: 'edge-1/Widget', message: expect.stringMatching(/does not serve example.com\/v1\/Widget/) });
-  expect(report.success).toBe(false);
-});
-
-test('a dry run of a kind nobody will serve fails; one whose CRD is in the folder would be created', async () => {
-  const dist = synth(app => {
-    quickstart(app);
-    new ApiObject(app.node.findChild('edge-1') as Chart, 'Widget', { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'default' } });
-  });
-  const report = await apply(dist, opts(fleet, { dryRun: true }));
-  expect(report.clusters.find(c => c.name === 'edge-1')!.objects.find(o => o.kind === 'Widget')).toMatchObject({ result: 'failed' });
-  expect(report.clusters.find(c => c.name === 'host')!.objects.find(o => o.kind === 'KubeFedConfig')).toMatchObject({ result: 'created', message: expect.stringMatching(/CRD from this folder/) });
-});
-
-describe('waits', () => {
-  test('a rollout that does not finish times out; dependents are skipped', async () => {
-    await fleet.stop();
-    fleet = await startFleet({ rolloutDelayMs: 60_000 });
-    const report = await apply(synth(), opts(fleet, { waitTimeoutMs: 300 }));
-    const host = report.clusters[0];
-    expect(host.status).toBe('timed-out');
-    expect(host.objects.filter(o => o.result === 'timed-out').map(o => o.name)).toEqual(['kubefed-controller-manager', 'kubefed-admission-webhook', 'tower']);
-    expect(host.objects.find(o => o.kind === 'Deployment' && o.name === 'tower')!.message).toMatch(/^created, but timed out after 0s: /);
-    expect(report.clusters.slice(1).map(c => [c.status, c.error])).toEqual([
-      ['skipped', 'not applied: it needs host (timed-out) to succeed first'],
-      ['skipped', 'not applied: it needs host (timed-out) to succeed first'],
-    ]);
+    const host = new Host(app, 'host', { name: 'host', componentOwner: ComponentOwner.INSTALLER, jwtSecret: JwtSecret.fromEnv('KS_JWT_SECRET') });
+    new Member(app, 'edge-1', { host, name: 'edge-1', connection: Connection.direct() });
   });
 
-  test('the global timeout ends the run', async () => {
-    await fleet.stop();
-    fleet = await startFleet({ rolloutDelayMs: 60_000 });
-    const started = Date.now();
-    const report = await apply(synth(), opts(fleet, { waitTimeoutMs: 60_000, timeoutMs: 400 }));
-    expect(Date.now() - started).toBeLessThan(5_000);
-    expect(report.clusters[0].status).toBe('timed-out');
+  test('an admission webhook that is not serving yet is retried until it is', async () => {
+    // GIVEN the webhook fails the first two applies of the ClusterConfiguration
+    const client = new FakeClient('host');
+    let failures = 0;
+    client.failWith = call => call.startsWith('apply ClusterConfiguration') && failures++ < 2
+      ? new KubeApiError(500, 'InternalError', 'Internal error occurred: failed calling webhook "validations.example.io": no endpoints available')
+      : undefined;
+    const events: ApplyEvent[] = [];
+    // WHEN
+    const report = await apply(dist, { kubeConfig, clientFactory: () => client, only: ['host'], env: { KS_JWT_SECRET: 'x'.repeat(32) }, ...FAST, output: e => events.push(e) });
+    // THEN
+    expect(report.success).toBe(true);
+    expect(failures).toBe(3);
+    expect(report.clusters[0].objects.map(o => `${o.kind} ${o.name} ${o.result}`).sort()).toEqual(['Cluster edge-1 created', 'Cluster host created', 'ClusterConfiguration ks-installer created']);
+    expect(events.some(e => e.type === 'wait' && /failed calling webhook/.test(e.message))).toBe(true);
+    // the member's kubeconfig went into its Cluster, base64, reduced to one context
+    const cluster = client.objects.get('cluster.kubesphere.io/v1alpha1/Cluster//edge-1');
+    expect(Buffer.from(cluster.spec.connection.kubeconfig, 'base64').toString()).toContain('edge-token-for-tests');
+  });
+
+  test('any other failure of one object fails the cluster, the rest is still applied', async () => {
+    const client = new FakeClient('host');
+    client.failWith = call => call === 'apply Cluster host' ? new KubeApiError(422, 'Invalid', 'Cluster.cluster.kubesphere.io "host" is invalid: spec.provider: Invalid value') : undefined;
+    const report = await apply(dist, { kubeConfig, clientFactory: () => client, only: ['host'], env: { KS_JWT_SECRET: 'x'.repeat(32) }, ...FAST });
+    expect(report.clusters[0].status).toBe('failed');
+    expect(report.clusters[0].objects.map(o => `${o.name} ${o.result}`).sort()).toEqual(['edge-1 created', 'host failed', 'ks-installer created']);
+    expect(report.clusters[0].objects.find(o => o.result === 'failed')!.message).toBe('422 Invalid: Cluster.cluster.kubesphere.io "host" is invalid: spec.provider: Invalid value');
   });
 });
 

@@ -62,20 +62,23 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
   });
   const kubeconfig = path.join(tmpdir('ksfed-kc-'), 'sandbox.kubeconfig');
   fs.writeFileSync(kubeconfig, sandbox.kubeconfigYaml());
-  // ks-installer's generated jwt Secret, which JwtSecret.fromHostCluster() reads (the sandbox does not create it).
-  if (options.jwtSecret !== null) seedJwtSecret(sandbox, options.jwtSecret ?? FAKE_JWT_SECRET);
+  // The sandbox's ks-installer writes a random jwt Secret; tests pin a known value (to search outputs for it),
+  // or remove it (null) to test a host without one.
+  if (options.jwtSecret === null) removeJwtSecret(sandbox);
+  else seedJwtSecret(sandbox, options.jwtSecret ?? FAKE_JWT_SECRET);
   return { sandbox, kubeconfig, stop: () => sandbox.stop() };
 }
 
-/** Writes `kubesphere-system/kubesphere-secret` on the host, as ks-installer would. */
+/** Sets the value of `kubesphere-system/kubesphere-secret` on the host (which the sandbox's ks-installer creates). */
 export function seedJwtSecret(sandbox: Sandbox, value: string): void {
   const host = sandbox.cluster(sandbox.host);
-  host.api.create(host.api.typeOf('v1', 'Secret'), 'kubesphere-system', {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: 'kubesphere-secret', namespace: 'kubesphere-system' },
-    data: { secret: Buffer.from(value).toString('base64') },
-  }, { fieldManager: 'ks-installer' });
+  host.api.mergePatch(host.api.typeOf('v1', 'Secret'), 'kubesphere-system', 'kubesphere-secret', { data: { secret: Buffer.from(value).toString('base64') } }, 'ks-installer');
+}
+
+/** Deletes `kubesphere-system/kubesphere-secret` on the host. */
+export function removeJwtSecret(sandbox: Sandbox): void {
+  const host = sandbox.cluster(sandbox.host);
+  host.api.delete(host.api.typeOf('v1', 'Secret'), 'kubesphere-system', 'kubesphere-secret');
 }
 
 /** Mutating requests (PATCH, POST, PUT, DELETE) recorded by a sandbox cluster. */

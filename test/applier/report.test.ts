@@ -81,3 +81,8 @@ test('terminal progress rewrites one line per cluster', () => {
   expect(out[1]).toContain('host    namespaces 1/2 created Namespace a');
   expect(out[1]).toContain('edge-1  pending');
 });
+
+test('the summary tells when a prune was skipped', () => {
+  const r: ApplyReport = { ...report, clusters: [{ ...report.clusters[1], prune: 'skipped: the cluster did not succeed' }] };
+  expect(formatSummary(r)).toContain('edge-1: prune skipped: the cluster did not succeed');
+});

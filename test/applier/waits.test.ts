@@ -31,7 +31,9 @@ describe('readiness', () => {
     expect(clusterReadiness({ spec: { connection: { type: 'direct' } }, status: { conditions: [cond('Ready', 'True')] } }).ready).toBe(true);
     const proxy = { spec: { connection: { type: 'proxy' } }, status: { conditions: [cond('Ready', 'True')] } };
     expect(clusterReadiness(proxy)).toMatchObject({ ready: false, message: 'waiting for condition AgentAvailable' });
-    proxy.status.conditions.push(cond('AgentAvailable', 'True'));
+    proxy.status.conditions.push(cond('AgentAvailable', 'False', { message: 'agent presented a token that does not match' }));
+    expect(clusterReadiness(proxy).message).toBe('waiting for condition AgentAvailable (AgentAvailable=False: agent presented a token that does not match)');
+    proxy.status.conditions[1] = cond('AgentAvailable', 'True');
     expect(clusterReadiness(proxy).ready).toBe(true);
   });
 

@@ -1,5 +1,5 @@
-import { Sandbox } from '../../src/sandbox';
 import { apply, clientFor, deployment, failure } from './helpers';
+import { Sandbox } from '../../src/sandbox';
 
 describe('built-in admission (defaulting and validation)', () => {
   let sandbox: Sandbox;
@@ -47,7 +47,9 @@ describe('built-in admission (defaulting and validation)', () => {
 
   test('StatefulSet: only the allowed spec fields may change', async () => {
     const sts = (serviceName: string, image: string) => ({
-      apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'db', namespace: 'default' },
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'db', namespace: 'default' },
       spec: { serviceName, selector: { matchLabels: { app: 'db' } }, template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'db', image }] } } },
     });
     await apply(client(), sts('db', 'pg:15'));
@@ -59,7 +61,9 @@ describe('built-in admission (defaulting and validation)', () => {
 
   test('Job template is immutable; ConfigMap with immutable: true refuses data changes', async () => {
     const job = (image: string) => ({
-      apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'once', namespace: 'default' },
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'once', namespace: 'default' },
       spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'j', image }] } } },
     });
     await apply(client(), job('a'));

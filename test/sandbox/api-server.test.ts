@@ -1,6 +1,6 @@
 import * as http_ from 'http';
-import { Sandbox, SandboxCluster } from '../../src/sandbox';
 import { apply, clientFor, configMap, failure, http } from './helpers';
+import { Sandbox, SandboxCluster } from '../../src/sandbox';
 
 /** Reads a watch stream until `count` events arrived (or the stream ends). */
 function watchEvents(url: string, token: string | undefined, count: number): Promise<any[]> {
@@ -92,8 +92,12 @@ describe('ApiServer', () => {
     await apply(clientFor(sandbox, 'b'), configMap('rec', { a: '1' }), 'recorder');
     const patch = c.requests.find((r) => r.method === 'PATCH')!;
     expect(patch).toMatchObject({
-      path: '/api/v1/namespaces/default/configmaps/rec', status: 201, fieldManager: 'recorder', dryRun: false,
-      contentType: 'application/apply-patch+yaml', query: { fieldManager: 'recorder', force: 'false' },
+      path: '/api/v1/namespaces/default/configmaps/rec',
+      status: 201,
+      fieldManager: 'recorder',
+      dryRun: false,
+      contentType: 'application/apply-patch+yaml',
+      query: { fieldManager: 'recorder', force: 'false' },
     });
     expect(c.requests.find((r) => r.method === 'GET')!.path).toBe('/api/v1');
   });
@@ -123,6 +127,19 @@ describe('ApiServer', () => {
     const now = (await http(sandbox, 'a', '/api/v1/namespaces/kube-public/configmaps')).body.metadata.resourceVersion;
     const timedOut = await watchEvents(`${c.url}/api/v1/namespaces/kube-public/configmaps?watch=true&resourceVersion=${now}&timeoutSeconds=0`, c.token, 99);
     expect(timedOut).toEqual([]);
+  });
+
+  test('a watch answers its headers at once, before any event (client-go blocks until it gets them)', async () => {
+    const c = sandbox.cluster('a');
+    const abort = new AbortController();
+    const now = (await http(sandbox, 'a', '/api/v1/namespaces/kube-public/configmaps')).body.metadata.resourceVersion;
+    const res = await Promise.race([
+      fetch(`${c.url}/api/v1/namespaces/kube-public/configmaps?watch=true&resourceVersion=${now}`, { headers: { authorization: `Bearer ${c.token}` }, signal: abort.signal }),
+      new Promise<undefined>((r) => setTimeout(() => r(undefined), 1000)),
+    ]);
+    expect(res?.status).toBe(200);
+    expect(res?.headers.get('content-type')).toBe('application/json');
+    abort.abort();
   });
 
   test('watch history is bounded: a resourceVersion older than it gets an ERROR event with 410 Expired', async () => {

@@ -1,5 +1,5 @@
-import { Sandbox, SandboxCluster } from '../../src/sandbox';
 import { apply, clientFor, configMap, http } from './helpers';
+import { Sandbox, SandboxCluster } from '../../src/sandbox';
 
 describe('SandboxCluster', () => {
   let sandbox: Sandbox;

@@ -25,7 +25,10 @@ const schema = {
 describe('CRD structural schema', () => {
   test('pruning drops undeclared fields and reports their paths; preserve-unknown and additionalProperties keep', () => {
     const obj: any = {
-      apiVersion: 'x/v1', kind: 'X', metadata: { name: 'n', anything: 1 }, top: 1,
+      apiVersion: 'x/v1',
+      kind: 'X',
+      metadata: { name: 'n', anything: 1 },
+      top: 1,
       spec: { name: 'a', bogus: 2, labels: { k: 'v' }, free: { any: { thing: 1 } }, items: [{ id: 'a', junk: 1 }], nothing: { gone: 1 } },
     };
     expect(pruneUnknownFields(obj, schema).sort()).toEqual(['spec.bogus', 'spec.items[0].junk', 'spec.nothing.gone', 'top']);

@@ -1,6 +1,6 @@
+import { apply, applyRaw, clientFor, eventually, failure, http, widgetCrd } from './helpers';
 import { Sandbox } from '../../src/sandbox';
 import { typesOf } from '../../src/sandbox/crds';
-import { apply, applyRaw, clientFor, eventually, failure, http, widgetCrd } from './helpers';
 
 describe('CustomResourceDefinitions', () => {
   let sandbox: Sandbox;

@@ -1,7 +1,7 @@
+import { http } from './helpers';
 import { Sandbox } from '../../src/sandbox';
 import { apiResourceList } from '../../src/sandbox/discovery';
 import { ResourceTypes } from '../../src/sandbox/resource-types';
-import { http } from './helpers';
 
 const AGGREGATED = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json';
 
@@ -40,7 +40,11 @@ describe('discovery', () => {
     expect(core).toMatchObject({ kind: 'APIResourceList', groupVersion: 'v1' });
     const cm = core.resources.find((r: any) => r.name === 'configmaps');
     expect(cm).toMatchObject({
-      name: 'configmaps', singularName: 'configmap', namespaced: true, kind: 'ConfigMap', shortNames: ['cm'],
+      name: 'configmaps',
+      singularName: 'configmap',
+      namespaced: true,
+      kind: 'ConfigMap',
+      shortNames: ['cm'],
       verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
     });
     const names = core.resources.map((r: any) => r.name);

@@ -3,8 +3,14 @@ import { ApiError, failureStatus, successStatus } from '../../src/sandbox/errors
 describe('ApiError', () => {
   test('renders the API server Status object', () => {
     expect(ApiError.notFound({ group: 'apps', plural: 'deployments' }, 'web').toStatus()).toEqual({
-      kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'deployments.apps "web" not found',
-      reason: 'NotFound', details: { name: 'web', group: 'apps', kind: 'deployments' }, code: 404,
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: 'deployments.apps "web" not found',
+      reason: 'NotFound',
+      details: { name: 'web', group: 'apps', kind: 'deployments' },
+      code: 404,
     });
     expect(ApiError.notFound({ group: '', plural: 'namespaces' }, 'x').message).toBe('namespaces "x" not found');
   });

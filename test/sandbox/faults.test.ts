@@ -1,6 +1,6 @@
+import { apply, clientFor, configMap, http } from './helpers';
 import { Sandbox } from '../../src/sandbox';
 import { FaultInjector } from '../../src/sandbox/faults';
-import { apply, clientFor, configMap, http } from './helpers';
 
 describe('FaultInjector', () => {
   test('deterministic per seed, and independent of which faults are enabled', () => {

@@ -27,7 +27,7 @@ export async function applyRaw(sandbox: Sandbox, cluster: string, obj: any, mana
   const res = await fetch(`${c.url}${base}${scope}/${plural}/${obj.metadata.name}?fieldManager=${manager}&force=${force}`, {
     method: 'PATCH', headers: { 'authorization': `Bearer ${c.token}`, 'content-type': 'application/apply-patch+yaml' }, body: JSON.stringify(obj),
   });
-  const body = await res.json();
+  const body: any = await res.json();
   if (res.status >= 300) throw Object.assign(new Error(body.message), { code: res.status, body });
   return body;
 }
@@ -55,7 +55,9 @@ export async function eventually<T>(fn: () => T | undefined | false | Promise<T 
 }
 
 /** Raw HTTP against a sandbox cluster with its token. */
-export async function http(sandbox: Sandbox, cluster: string, path: string, init: RequestInit = {}): Promise<{ status: number; headers: Headers; body: any; text: string }> {
+export async function http(
+  sandbox: Sandbox, cluster: string, path: string, init: RequestInit = {},
+): Promise<{ status: number; headers: Headers; body: any; text: string }> {
   const c = sandbox.cluster(cluster);
   const headers = new Headers(init.headers);
   if (!headers.has('authorization')) headers.set('authorization', `Bearer ${c.token}`);
@@ -83,7 +85,9 @@ export function configMap(name: string, data: Record<string, string>, namespace 
 /** A Deployment manifest. */
 export function deployment(name: string, namespace = 'default', extra: any = {}): any {
   return {
-    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace },
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace },
     spec: {
       replicas: extra.replicas,
       selector: { matchLabels: { app: name } },
@@ -98,13 +102,18 @@ export function widgetCrd(opts: { cluster?: boolean; versions?: string[] } = {})
   const kind = opts.cluster ? 'Gadget' : 'Widget';
   const versions = opts.versions ?? ['v1'];
   return {
-    apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition',
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
     metadata: { name: `${plural}.example.com` },
     spec: {
-      group: 'example.com', scope: opts.cluster ? 'Cluster' : 'Namespaced',
+      group: 'example.com',
+      scope: opts.cluster ? 'Cluster' : 'Namespaced',
       names: { kind, plural, singular: kind.toLowerCase(), shortNames: [opts.cluster ? 'gd' : 'wg'] },
       versions: versions.map((v, i) => ({
-        name: v, served: true, storage: i === 0, subresources: { status: {} },
+        name: v,
+        served: true,
+        storage: i === 0,
+        subresources: { status: {} },
         schema: {
           openAPIV3Schema: {
             type: 'object',
@@ -115,7 +124,9 @@ export function widgetCrd(opts: { cluster?: boolean; versions?: string[] } = {})
                   size: { type: 'integer', minimum: 0, default: 1 },
                   color: { type: 'string', enum: ['red', 'blue'] },
                   ports: {
-                    'type': 'array', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'],
+                    'type': 'array',
+                    'x-kubernetes-list-type': 'map',
+                    'x-kubernetes-list-map-keys': ['name'],
                     'items': { type: 'object', required: ['name'], properties: { name: { type: 'string' }, port: { type: 'integer' } } },
                   },
                   tags: { type: 'array', items: { type: 'string' } },

@@ -2,8 +2,8 @@ import { execFile, execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Sandbox } from '../../src/sandbox';
 import { eventually } from './helpers';
+import { Sandbox } from '../../src/sandbox';
 
 function hasKubectl(): boolean {
   try {
@@ -97,14 +97,14 @@ if (!hasKubectl()) {
 }
 
 suite('kubectl against the sandbox (skipped when kubectl is absent)', () => {
+  jest.setTimeout(20000);
   let sandbox: Sandbox;
   let dir: string;
   let kubeconfig: string;
 
   const kubectl = (...args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    const t0 = Date.now();
     execFile('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', path.join(dir, 'cache'), '--context', 'host', ...args],
-      { timeout: 20000 }, (error, stdout, stderr) => (process.env.KUBECTL_TIMES ? console.log(args.join(' '), Date.now() - t0) : 0, resolve)({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }));
+      { timeout: 20000 }, (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }));
   });
   const file = (name: string, text: string) => {
     const p = path.join(dir, name);

@@ -1,6 +1,6 @@
+import { apply, clientFor, eventually } from './helpers';
 import { Sandbox } from '../../src/sandbox';
 import { readAgent, setCondition } from '../../src/sandbox/kubesphere';
-import { apply, clientFor, eventually } from './helpers';
 
 const CLUSTER = 'cluster.kubesphere.io/v1alpha1';
 
@@ -10,7 +10,9 @@ function cluster(name: string, connection: any, labels?: Record<string, string>)
 
 function agent(clusterName: string, token: string, env?: any[]): any {
   return {
-    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'cluster-agent', namespace: 'kubesphere-system' },
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'cluster-agent', namespace: 'kubesphere-system' },
     spec: {
       selector: { matchLabels: { app: 'agent' } },
       template: {
@@ -18,7 +20,8 @@ function agent(clusterName: string, token: string, env?: any[]): any {
         spec: {
           serviceAccountName: 'kubesphere',
           containers: [{
-            name: 'agent', image: 'kubesphere/tower:v0.2.1',
+            name: 'agent',
+            image: 'kubesphere/tower:v0.2.1',
             command: ['/agent', `--name=${clusterName}`, `--token=${token}`, '--proxy-server=http://172.31.0.10:8080', '--keepalive=10s'],
             ...(env ? { env } : {}),
           }],
@@ -41,7 +44,7 @@ describe('KubeSphere emulation', () => {
   const host = () => sandbox.cluster('host');
   const hostCluster = (name: string) => host().get(CLUSTER, 'Cluster', name);
 
-  test('every cluster starts with KubeSphere\'s CRDs (established), namespaces and the kubesphere ServiceAccount', () => {
+  test('every cluster starts with KubeSphere\'s CRDs (established), namespaces and the kubesphere ServiceAccount and jwt Secret', () => {
     for (const c of sandbox.clusters) {
       for (const crd of ['clusters.cluster.kubesphere.io', 'clusterconfigurations.installer.kubesphere.io', 'workspacetemplates.tenant.kubesphere.io',
         'workspaces.tenant.kubesphere.io', 'workspaceroles.iam.kubesphere.io', 'workspacerolebindings.iam.kubesphere.io', 'users.iam.kubesphere.io']) {
@@ -51,6 +54,8 @@ describe('KubeSphere emulation', () => {
       expect(c.get('v1', 'Namespace', 'kubesphere-system')).toBeDefined();
       expect(c.get('v1', 'Namespace', 'kubesphere-controls-system')).toBeDefined();
       expect(c.get('v1', 'ServiceAccount', 'kubesphere', 'kubesphere-system')).toBeDefined();
+      const jwt = c.get('v1', 'Secret', 'kubesphere-secret', 'kubesphere-system');
+      expect(Buffer.from(jwt.data.secret, 'base64').toString().length).toBeGreaterThanOrEqual(32);
     }
   });
 
@@ -89,7 +94,9 @@ describe('KubeSphere emulation', () => {
 
   test('the tower LoadBalancer Service gets an ingress IP', async () => {
     await apply(clientFor(sandbox, 'host'), {
-      apiVersion: 'v1', kind: 'Service', metadata: { name: 'tower', namespace: 'kubesphere-system' },
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'tower', namespace: 'kubesphere-system' },
       spec: { type: 'LoadBalancer', selector: { app: 'tower' }, ports: [{ name: 'http', port: 8080, targetPort: 8080 }] },
     });
     const svc = await eventually(() => host().get('v1', 'Service', 'tower', 'kubesphere-system').status?.loadBalancer?.ingress?.[0]?.ip);
@@ -110,7 +117,21 @@ describe('KubeSphere emulation', () => {
     expect(c.status).toMatchObject({ kubernetesVersion: 'v1.26.15', kubeSphereVersion: 'v3.4.1', nodeCount: 1 });
     expect(c.status.uid).toBe(sandbox.cluster('branch-7').get('v1', 'Namespace', 'kube-system').metadata.uid);
     expect(c.metadata.managedFields.map((e: any) => e.manager)).toEqual(expect.arrayContaining(['ksfed', 'tower', 'ks-controller-manager']));
-    expect(readAgent({ ...sandbox.cluster('branch-7'), url: '' } as any)).toMatchObject({ name: 'branch-7', token, available: true });
+    expect(readAgent(sandbox.cluster('branch-7'))).toMatchObject({ name: 'branch-7', token, available: true });
+  });
+
+  test('readAgent resolves $(VAR) from configMapKeyRef and reports a missing Secret', async () => {
+    const edge = sandbox.cluster('edge-1');
+    const client = clientFor(sandbox, 'edge-1');
+    await apply(client, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'agent', namespace: 'kubesphere-system' }, data: { t: 'from-cm' } });
+    await apply(client, agent('edge-1', '$(T)', [{ name: 'T', valueFrom: { configMapKeyRef: { name: 'agent', key: 't' } } }]));
+    expect(readAgent(edge)).toMatchObject({ name: 'edge-1', token: 'from-cm' });
+    await apply(client, agent('edge-1', '$(T)', [{ name: 'T', valueFrom: { secretKeyRef: { name: 'absent', key: 't' } } }]), 'ksfed', true);
+    const broken = readAgent(edge)!;
+    expect(broken).toMatchObject({ name: 'edge-1', problem: 'secret "absent" (key "t") not found in kubesphere-system' });
+    expect(broken.token).toBeUndefined();
+    await client.delete(agent('edge-1', ''));
+    expect(readAgent(edge)).toBeUndefined();
   });
 
   test('a wrong token: AgentAvailable False with the reason, no kubeconfig', async () => {
@@ -130,8 +151,12 @@ describe('KubeSphere emulation', () => {
 
   test('direct Clusters: Ready with a kubeconfig that works, Unauthorized with a stale token, nothing without kubeconfig', async () => {
     const kc = (token: string) => Buffer.from(JSON.stringify({
-      apiVersion: 'v1', kind: 'Config', clusters: [{ name: 'edge-1', cluster: { server: sandbox.cluster('edge-1').url } }],
-      users: [{ name: 'u', user: { token } }], contexts: [{ name: 'edge-1', context: { cluster: 'edge-1', user: 'u' } }], 'current-context': 'edge-1',
+      'apiVersion': 'v1',
+      'kind': 'Config',
+      'clusters': [{ name: 'edge-1', cluster: { server: sandbox.cluster('edge-1').url } }],
+      'users': [{ name: 'u', user: { token } }],
+      'contexts': [{ name: 'edge-1', context: { cluster: 'edge-1', user: 'u' } }],
+      'current-context': 'edge-1',
     })).toString('base64');
     await apply(clientFor(sandbox, 'host'), cluster('edge-1', { type: 'direct', kubeconfig: kc(sandbox.cluster('edge-1').token) }));
     const c = await eventually(() => condition(hostCluster('edge-1'), 'Ready')?.status === 'True' && hostCluster('edge-1'));
@@ -156,7 +181,9 @@ describe('KubeSphere emulation', () => {
 
   test('ks-installer marks ClusterConfiguration ks-installer enabled (multicluster on hosts)', async () => {
     const cc = (role: string) => ({
-      apiVersion: 'installer.kubesphere.io/v1alpha1', kind: 'ClusterConfiguration', metadata: { name: 'ks-installer', namespace: 'kubesphere-system' },
+      apiVersion: 'installer.kubesphere.io/v1alpha1',
+      kind: 'ClusterConfiguration',
+      metadata: { name: 'ks-installer', namespace: 'kubesphere-system' },
       spec: { multicluster: { clusterRole: role } },
     });
     await apply(clientFor(sandbox, 'host'), cc('host'));

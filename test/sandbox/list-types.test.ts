@@ -21,7 +21,11 @@ describe('listTypeResolver', () => {
   test('custom resources follow their schema and are atomic without one', () => {
     const base = builtinTypes()[0];
     const cr: ResourceType = {
-      ...base, group: 'x.io', kind: 'X', plural: 'xs', crd: 'xs.x.io',
+      ...base,
+      group: 'x.io',
+      kind: 'X',
+      plural: 'xs',
+      crd: 'xs.x.io',
       schema: { type: 'object', properties: { spec: { type: 'object', properties: { ports: { 'type': 'array', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['port'] } } } } },
     };
     const r = listTypeResolver(cr);

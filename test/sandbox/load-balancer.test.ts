@@ -1,5 +1,5 @@
-import { Sandbox } from '../../src/sandbox';
 import { apply, clientFor, eventually } from './helpers';
+import { Sandbox } from '../../src/sandbox';
 
 describe('load-balancer controller', () => {
   test('a LoadBalancer Service gets an ingress IP; a ClusterIP Service does not', async () => {

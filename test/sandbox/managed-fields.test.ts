@@ -9,10 +9,13 @@ const resolver = listTypeResolver(deploy);
 
 describe('field sets', () => {
   const obj = {
-    apiVersion: 'apps/v1', kind: 'Deployment',
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
     metadata: { name: 'web', namespace: 'd', uid: 'u', labels: { app: 'web' }, finalizers: ['a'] },
     spec: {
-      replicas: 2, selector: { matchLabels: { app: 'web' } }, strategy: {},
+      replicas: 2,
+      selector: { matchLabels: { app: 'web' } },
+      strategy: {},
       template: { spec: { containers: [{ name: 'main', image: 'x', args: ['-v'], env: [{ name: 'A', value: '1' }] }], tolerations: [{ key: 'k' }] } },
     },
     status: { replicas: 2 },
@@ -23,7 +26,9 @@ describe('field sets', () => {
     expect(fs.toFieldsV1()).toEqual({
       'f:metadata': { 'f:finalizers': { 'v:"a"': {} }, 'f:labels': { 'f:app': {} } },
       'f:spec': {
-        'f:replicas': {}, 'f:selector': { 'f:matchLabels': { 'f:app': {} } }, 'f:strategy': {},
+        'f:replicas': {},
+        'f:selector': { 'f:matchLabels': { 'f:app': {} } },
+        'f:strategy': {},
         'f:template': {
           'f:spec': {
             'f:containers': {

@@ -1,5 +1,5 @@
-import { Sandbox } from '../../src/sandbox';
 import { apply, clientFor, configMap, eventually } from './helpers';
+import { Sandbox } from '../../src/sandbox';
 
 describe('namespace controller', () => {
   let sandbox: Sandbox;

@@ -1,6 +1,6 @@
 import { PatchStrategy } from '@kubernetes/client-node';
-import { Sandbox } from '../../src/sandbox';
 import { apply, clientFor, configMap, deployment, eventually, failure, http } from './helpers';
+import { Sandbox } from '../../src/sandbox';
 
 describe('ObjectApi over the wire', () => {
   let sandbox: Sandbox;
@@ -68,7 +68,8 @@ describe('ObjectApi over the wire', () => {
       operation: 'Update', fieldsV1: { 'f:spec': { 'f:replicas': {} } },
     });
     const jp = await http(sandbox, 'c', '/apis/apps/v1/namespaces/default/deployments/patched', {
-      method: 'PATCH', headers: { 'content-type': 'application/json-patch+json' },
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json-patch+json' },
       body: JSON.stringify([{ op: 'replace', path: '/spec/replicas', value: 4 }, { op: 'add', path: '/metadata/labels', value: { x: 'y' } }]),
     });
     expect(jp.status).toBe(200);
@@ -189,7 +190,8 @@ describe('ObjectApi over the wire', () => {
   test('the status subresource: /status writes change only status, with their own manager', async () => {
     await apply(client(), deployment('st'));
     const res = await http(sandbox, 'c', '/apis/apps/v1/namespaces/default/deployments/st/status?fieldManager=tester', {
-      method: 'PATCH', headers: { 'content-type': 'application/merge-patch+json' },
+      method: 'PATCH',
+      headers: { 'content-type': 'application/merge-patch+json' },
       body: JSON.stringify({ spec: { replicas: 7 }, status: { observedGeneration: 42 } }),
     });
     expect(res.status).toBe(200);

@@ -1,7 +1,7 @@
+import { applyRaw, eventually, http, widgetCrd } from './helpers';
 import { Sandbox } from '../../src/sandbox';
 import { openApiDocument, openApiIndex } from '../../src/sandbox/openapi';
 import { ResourceTypes } from '../../src/sandbox/resource-types';
-import { applyRaw, eventually, http, widgetCrd } from './helpers';
 
 describe('OpenAPI v3', () => {
   test('index: one entry per group/version with a hashed URL', () => {

@@ -26,7 +26,7 @@ describe('patches', () => {
       { op: 'move', from: '/d', path: '/e~1f' },
       { op: 'remove', path: '/a/b/0' },
       { op: 'test', path: '/c', value: 'y' },
-    ])).toEqual({ a: { b: [2, 3] }, c: 'y', 'e/f': 'y' });
+    ])).toEqual({ 'a': { b: [2, 3] }, 'c': 'y', 'e/f': 'y' });
     expect(doc.a.b).toEqual([1, 2]);
     const code = (ops: unknown) => {
       try {

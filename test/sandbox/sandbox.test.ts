@@ -1,5 +1,5 @@
-import { Sandbox } from '../../src/sandbox';
 import { apply, clientFor, configMap, failure } from './helpers';
+import { Sandbox } from '../../src/sandbox';
 
 describe('Sandbox', () => {
   let sandbox: Sandbox;

@@ -1,9 +1,9 @@
+import { apply, clientFor, configMap, deployment, eventually, failure, mutating } from './helpers';
 import { Sandbox } from '../../src/sandbox';
 import { listTypeResolver } from '../../src/sandbox/list-types';
 import { FieldSet, readManagedFields } from '../../src/sandbox/managed-fields';
 import { builtinTypes } from '../../src/sandbox/resource-types';
 import { mergeInto, serverSideApply } from '../../src/sandbox/server-side-apply';
-import { apply, clientFor, configMap, deployment, eventually, failure, mutating } from './helpers';
 
 describe('serverSideApply (unit)', () => {
   const cmType = builtinTypes().find((t) => t.kind === 'ConfigMap')!;
@@ -29,6 +29,17 @@ describe('serverSideApply (unit)', () => {
     expect(forced.object.data).toEqual({ a: '2' });
     expect(forced.entries.map((e) => e.manager)).toEqual(['m']);
     expect(entries[0].fields.size).toBe(1);
+  });
+
+  test('several conflicts are grouped by manager, like the API server words them', () => {
+    const live = { ...base, data: { a: '1', b: '1', c: '1' } };
+    const entries = [
+      { manager: 'x', operation: 'Apply' as const, apiVersion: 'v1', time: 't', fields: new FieldSet([['f:data', 'f:a'], ['f:data', 'f:b']]) },
+      { manager: 'ctl', operation: 'Update' as const, apiVersion: 'v1', time: '2024-01-01T00:00:00Z', fields: new FieldSet([['f:data', 'f:c']]) },
+    ];
+    const req = { live, base: live, config: { ...base, data: { a: '2', b: '2', c: '2' } }, manager: 'm', apiVersion: 'v1', force: false, fieldSetOptions: opts, entries };
+    expect(() => serverSideApply(req)).toThrow('Apply failed with 3 conflicts: conflicts with "ctl" using v1 at 2024-01-01T00:00:00Z:\n- .data.c\n'
+      + 'conflicts with "x":\n- .data.a\n- .data.b');
   });
 
   test('associative lists merge by name; other managers keep their items', () => {
@@ -60,7 +71,11 @@ describe('server-side apply over the wire (client-node)', () => {
     const created = await apply(client(), configMap('ssa-1', { a: '1' }, 'default', { app: 'x' }));
     expect(created.metadata.uid).toMatch(/^[0-9a-f-]{36}$/);
     expect(stored('ssa-1').metadata.managedFields).toEqual([{
-      manager: 'ksfed', operation: 'Apply', apiVersion: 'v1', time: expect.stringMatching(/Z$/), fieldsType: 'FieldsV1',
+      manager: 'ksfed',
+      operation: 'Apply',
+      apiVersion: 'v1',
+      time: expect.stringMatching(/Z$/),
+      fieldsType: 'FieldsV1',
       fieldsV1: { 'f:data': { 'f:a': {} }, 'f:metadata': { 'f:labels': { 'f:app': {} } } },
     }]);
     const rv1 = stored('ssa-1').metadata.resourceVersion;
@@ -84,7 +99,10 @@ describe('server-side apply over the wire (client-node)', () => {
     const err = await failure(apply(client(), configMap('ssa-2', { a: '9' }), 'other'));
     expect(err.code).toBe(409);
     expect(err.body).toMatchObject({
-      kind: 'Status', status: 'Failure', reason: 'Conflict', code: 409,
+      kind: 'Status',
+      status: 'Failure',
+      reason: 'Conflict',
+      code: 409,
       message: 'Apply failed with 1 conflict: conflict with "ksfed": .data.a',
       details: { causes: [{ type: 'FieldManagerConflict', message: 'conflict with "ksfed"', field: '.data.a' }] },
     });
@@ -130,7 +148,9 @@ describe('server-side apply over the wire (client-node)', () => {
     const d = deployment('two-managers');
     await apply(client(), d);
     const sidecar = {
-      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'two-managers', namespace: 'default' },
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'two-managers', namespace: 'default' },
       spec: { template: { spec: { containers: [{ name: 'sidecar', image: 'envoy:1' }] } } },
     };
     await apply(client(), sidecar, 'mesh');
@@ -153,13 +173,15 @@ describe('server-side apply over the wire (client-node)', () => {
   test('apply requires a fieldManager and a matching kind', async () => {
     const c = sandbox.cluster('c');
     const res = await fetch(`${c.url}/api/v1/namespaces/default/configmaps/nomgr`, {
-      method: 'PATCH', headers: { 'authorization': `Bearer ${c.token}`, 'content-type': 'application/apply-patch+yaml' },
+      method: 'PATCH',
+      headers: { 'authorization': `Bearer ${c.token}`, 'content-type': 'application/apply-patch+yaml' },
       body: JSON.stringify(configMap('nomgr', {})),
     });
     expect(res.status).toBe(400);
-    expect((await res.json()).message).toMatch(/fieldManager is required/);
+    expect(((await res.json()) as any).message).toMatch(/fieldManager is required/);
     const wrongKind = await fetch(`${c.url}/api/v1/namespaces/default/configmaps/nomgr?fieldManager=m`, {
-      method: 'PATCH', headers: { 'authorization': `Bearer ${c.token}`, 'content-type': 'application/apply-patch+yaml' },
+      method: 'PATCH',
+      headers: { 'authorization': `Bearer ${c.token}`, 'content-type': 'application/apply-patch+yaml' },
       body: JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'nomgr' } }),
     });
     expect(wrongKind.status).toBe(400);
@@ -168,7 +190,8 @@ describe('server-side apply over the wire (client-node)', () => {
   test('a YAML apply body works too', async () => {
     const c = sandbox.cluster('c');
     const res = await fetch(`${c.url}/api/v1/namespaces/default/configmaps/yaml-body?fieldManager=m`, {
-      method: 'PATCH', headers: { 'authorization': `Bearer ${c.token}`, 'content-type': 'application/apply-patch+yaml' },
+      method: 'PATCH',
+      headers: { 'authorization': `Bearer ${c.token}`, 'content-type': 'application/apply-patch+yaml' },
       body: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: yaml-body\ndata:\n  k: v\n',
     });
     expect(res.status).toBe(201);

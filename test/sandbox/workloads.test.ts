@@ -1,6 +1,6 @@
+import { apply, clientFor, deployment, eventually } from './helpers';
 import { Sandbox } from '../../src/sandbox';
 import { readyStatus } from '../../src/sandbox/workloads';
-import { apply, clientFor, deployment, eventually } from './helpers';
 
 describe('workload readiness', () => {
   let sandbox: Sandbox;

@@ -8,7 +8,7 @@ describe('yaml', () => {
   });
 
   test('toYaml round-trips', () => {
-    const v = { apiVersion: 'v1', list: [{ name: 'x', 'insecure-skip-tls-verify': true }] };
+    const v = { apiVersion: 'v1', list: [{ 'name': 'x', 'insecure-skip-tls-verify': true }] };
     expect(parseJsonOrYaml(toYaml(v))).toEqual(v);
   });
 });

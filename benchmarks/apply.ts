@@ -1,0 +1,113 @@
+// Apply benchmark (design §8, issue #4): a 10-member fleet (5 direct, 5 agent) applied to sandbox clusters that
+// all answer with the same injected latency, measured in one run for
+//   1. ksfed apply (first apply),
+//   2. ksfed apply again with nothing changed,
+//   3. kubectl apply --server-side of the same folders, one cluster after another (placeholders pre-filled, since
+//      kubectl cannot fill them; each folder re-applied until it succeeds, as CRDs need a moment to be served),
+// and compared with the round-trip bound: requests on the critical path (the host, then the busiest member)
+// x latency / concurrency.
+// Usage: npm run bench:apply [-- <latency ms> <concurrency>]   (defaults 20 ms, 8)
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Connection, FederationApp, Host, Member } from '../src';
+import { apply } from '../src/applier';
+import { Sandbox } from '../src/sandbox';
+
+const latencyMs = Number(process.argv[2] ?? 20);
+const concurrency = Number(process.argv[3] ?? 8);
+const MEMBERS = 10;
+
+function fleet(outdir: string): FederationApp {
+  const app = new FederationApp({ outdir });
+  const host = new Host(app, 'host', { name: 'host', capacity: { nodes: 3 } });
+  for (let i = 0; i < MEMBERS; i++) {
+    new Member(app, `m${i}`, { host, name: `member-${i}`, connection: i % 2 === 0 ? Connection.direct() : Connection.agent() });
+  }
+  app.synth();
+  return app;
+}
+
+/** A copy of dist with every placeholder replaced by a value of the right shape, for kubectl. */
+function filledCopy(dist: string): string {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ksfed-bench-kubectl-'));
+  const b64 = Buffer.from('placeholder').toString('base64');
+  for (const cluster of fs.readdirSync(dist, { withFileTypes: true }).filter(e => e.isDirectory())) {
+    fs.mkdirSync(path.join(out, cluster.name));
+    for (const file of fs.readdirSync(path.join(dist, cluster.name))) {
+      const text = fs.readFileSync(path.join(dist, cluster.name, file), 'utf8').replace(/\{\{ksfed:[^}]+\}\}/g, b64);
+      fs.writeFileSync(path.join(out, cluster.name, file), text);
+    }
+  }
+  return out;
+}
+
+function kubectlApply(kubeconfig: string, folder: string, context: string): void {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      execFileSync('kubectl', ['--kubeconfig', kubeconfig, '--context', context, 'apply', '--server-side', '--force-conflicts', '--validate=false', '-f', folder], { stdio: 'pipe' });
+      return;
+    } catch (e) {
+      if (attempt >= 20) throw e;
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const dist = fs.mkdtempSync(path.join(os.tmpdir(), 'ksfed-bench-apply-'));
+  const app = fleet(dist);
+  const names = app.clusterNames;
+  const options = { clusters: names, faults: { latencyMs }, establishDelayMs: 0, rolloutDelayMs: 0, kubesphereDelayMs: 0 };
+  console.log(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}`);
+  console.log(`fleet: 1 host + ${MEMBERS} members (${app.synthesizedObjects('host').length} host objects), latency ${latencyMs} ms per request, ksfed concurrency ${concurrency}`);
+
+  // 1 + 2: ksfed, first apply and re-apply
+  let sandbox = await Sandbox.start(options);
+  let kubeconfig = path.join(dist, 'sandbox.kubeconfig');
+  fs.writeFileSync(kubeconfig, sandbox.kubeconfigYaml(), { mode: 0o600 });
+  const ksfedOptions = { kubeconfig, concurrency, perClusterConcurrency: concurrency, pollIntervalMs: 20 };
+  let start = Date.now();
+  const first = await apply(dist, ksfedOptions);
+  const firstMs = Date.now() - start;
+  if (!first.success) throw new Error(`first apply failed: ${JSON.stringify(first.clusters.map(c => [c.name, c.status, c.error]))}`);
+  const requests = new Map(sandbox.clusters.map(c => [c.name, c.requests.length]));
+  sandbox.clusters.forEach(c => c.clearRequests());
+  start = Date.now();
+  const again = await apply(dist, ksfedOptions);
+  const againMs = Date.now() - start;
+  const mutating = sandbox.clusters.flatMap(c => c.requests).filter(r => r.method !== 'GET' && !r.dryRun).length;
+  const versionsMoved = again.clusters.flatMap(c => c.objects).filter(o => o.outcome !== 'unchanged').length;
+  await sandbox.stop();
+
+  // 3: kubectl, one cluster after another, on fresh sandbox clusters
+  sandbox = await Sandbox.start({ ...options, anonymous: true });
+  kubeconfig = path.join(dist, 'sandbox-kubectl.kubeconfig');
+  fs.writeFileSync(kubeconfig, sandbox.kubeconfigYaml(), { mode: 0o600 });
+  const filled = filledCopy(dist);
+  start = Date.now();
+  for (const name of names) kubectlApply(kubeconfig, path.join(filled, name), name);
+  const kubectlMs = Date.now() - start;
+  await sandbox.stop();
+
+  const hostRequests = requests.get('host') ?? 0;
+  const busiestMember = Math.max(...names.filter(n => n !== 'host').map(n => requests.get(n) ?? 0));
+  const boundMs = (Math.ceil(hostRequests / concurrency) + Math.ceil(busiestMember / concurrency)) * latencyMs;
+
+  console.log('');
+  console.log(`ksfed apply (first)          ${String(firstMs).padStart(7)} ms   ${[...requests.values()].reduce((a, b) => a + b, 0)} requests (host ${hostRequests}, busiest member ${busiestMember})`);
+  console.log(`ksfed apply (nothing changed)${String(againMs).padStart(7)} ms   ${mutating} mutating requests, ${versionsMoved} objects changed`);
+  console.log(`kubectl, cluster by cluster  ${String(kubectlMs).padStart(7)} ms`);
+  console.log(`round-trip bound             ${String(boundMs).padStart(7)} ms   (ceil(${hostRequests}/${concurrency}) + ceil(${busiestMember}/${concurrency})) x ${latencyMs} ms`);
+  console.log('');
+  console.log(`speed-up over kubectl: x${(kubectlMs / firstMs).toFixed(1)} (target >= 5)`);
+  console.log(`first apply / bound:   x${(firstMs / boundMs).toFixed(2)} (target <= 1.5)`);
+  console.log(`re-apply / first:      x${(againMs / firstMs).toFixed(2)}`);
+  fs.rmSync(dist, { recursive: true, force: true });
+  fs.rmSync(filled, { recursive: true, force: true });
+}
+
+main().catch(e => {
+  console.error(e);
+  process.exit(1);
+});
