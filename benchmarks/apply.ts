@@ -7,7 +7,8 @@
 // and compared with the round-trip bound: requests on the critical path (the host, then the busiest member)
 // x latency / concurrency.
 // Usage: npm run bench:apply [-- <latency ms> <concurrency>]   (defaults 20 ms, 8)
-import { execFileSync } from 'child_process';
+import { execFile } from 'child_process';
+import { promisify } from 'util';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -43,10 +44,13 @@ function filledCopy(dist: string): string {
   return out;
 }
 
-function kubectlApply(kubeconfig: string, folder: string, context: string): void {
+// Asynchronous: the sandbox servers run in this very process and must keep answering while kubectl runs.
+const run = promisify(execFile);
+
+async function kubectlApply(kubeconfig: string, folder: string, context: string): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      execFileSync('kubectl', ['--kubeconfig', kubeconfig, '--context', context, 'apply', '--server-side', '--force-conflicts', '--validate=false', '-f', folder], { stdio: 'pipe' });
+      await run('kubectl', ['--kubeconfig', kubeconfig, '--context', context, 'apply', '--server-side', '--force-conflicts', '--validate=false', '-f', folder]);
       return;
     } catch (e) {
       if (attempt >= 20) throw e;
@@ -77,7 +81,7 @@ async function main(): Promise<void> {
   const again = await apply(dist, ksfedOptions);
   const againMs = Date.now() - start;
   const mutating = sandbox.clusters.flatMap(c => c.requests).filter(r => r.method !== 'GET' && !r.dryRun).length;
-  const versionsMoved = again.clusters.flatMap(c => c.objects).filter(o => o.outcome !== 'unchanged').length;
+  const versionsMoved = again.clusters.flatMap(c => c.objects).filter(o => o.result !== 'unchanged').length;
   await sandbox.stop();
 
   // 3: kubectl, one cluster after another, on fresh sandbox clusters
@@ -86,7 +90,7 @@ async function main(): Promise<void> {
   fs.writeFileSync(kubeconfig, sandbox.kubeconfigYaml(), { mode: 0o600 });
   const filled = filledCopy(dist);
   start = Date.now();
-  for (const name of names) kubectlApply(kubeconfig, path.join(filled, name), name);
+  for (const name of names) await kubectlApply(kubeconfig, path.join(filled, name), name);
   const kubectlMs = Date.now() - start;
   await sandbox.stop();
 
