@@ -13,8 +13,10 @@ export interface ApplyOptions extends ConnectOptions {
 
 /**
  * Applies a synthesized federation (`dist/`, the output of `FederationApp.synth()`): each cluster's folder with
- * server-side apply (field manager `ksfed`), phase by phase, waiting for CRDs and rollouts, the host before the
- * members whose placeholders need its state, unrelated clusters in parallel; then prunes (with `prune`).
+ * server-side apply (field manager `ksfed`), each object as soon as what it depends on is applied and ready
+ * (its Namespace, its CRD Established, the rollout behind a webhook; see `objectDependencies`, which falls back to
+ * the phase order of federation.json), the host before the members whose placeholders need its state, unrelated
+ * clusters in parallel; then prunes (with `prune`).
  * Resolves with the report; `report.success` is true only when every cluster succeeded. Bad input rejects
  * with a UsageError.
  */

@@ -7,11 +7,11 @@ import { formatDuration } from './duration';
 import { AbortedError, conflictsOf, KubeApiError, messageOf, TimeoutError, UsageError } from './errors';
 import { FederationCluster, FederationObject, groupOf } from './federation';
 import { KubeClient } from './kube-client';
-import { mapLimit, phaseGroups, pollDelay } from './ordering';
+import { mapLimit, objectDependencies, objectPriorities, phaseGroups, pollDelay, PriorityLimiter } from './ordering';
 import { pruneCandidates } from './prune';
 import { ClusterReport, ObjectResult, objectName } from './report';
 import { Session } from './session';
-import { clusterReadiness, readinessFor, waitUntilReady } from './waits';
+import { BatchWaiter, clusterReadiness, readinessFor, waitUntilReady } from './waits';
 
 /** What a cluster run does. */
 export interface ClusterRunOptions {
@@ -70,6 +70,7 @@ class ClusterRun {
   /** Live members of the ApplySet before the apply, by member key. */
   private live = new Map<string, any>();
   private readonly results = new Map<FederationObject, number>();
+  private waiter?: BatchWaiter;
 
   constructor(
     private readonly session: Session,
@@ -93,34 +94,23 @@ class ClusterRun {
     const problem = parentProblem(parent);
     if (problem) throw new ClusterStop('failed', problem);
 
-    // Render every object in memory: placeholders filled, ApplySet label stamped.
-    const rendered = new Map<FederationObject, any>();
-    for (const o of cluster.objects) {
-      rendered.set(o, this.stamp(o, await session.resolver.render(o.manifest, cluster.name)));
-    }
-
     const recorded = parseParent(parent);
     const desired = stateOf(cluster.objects);
     const superset = unionOf(recorded, desired);
-    // Without a parent nothing carries the ApplySet label yet: there is nothing to list.
-    if (parent) await this.snapshot();
+    // Independent of each other, so at once: render every object in memory (placeholders filled, ApplySet label
+    // stamped), list the live members (without a parent nothing carries the ApplySet label yet: nothing to
+    // list), and record the superset of old and new group-kinds and namespaces in the parent before anything is
+    // applied (an interrupted run can then never leave objects the parent does not know about).
+    const rendered = new Map<FederationObject, any>();
+    const writeParent = !options.dryRun && (!parent || !sameState(recorded, superset) || this.toolingOutdated(parent));
+    await settleAll([
+      ...cluster.objects.map(async o => rendered.set(o, this.stamp(o, await session.resolver.render(o.manifest, cluster.name)))),
+      ...(parent ? [this.snapshot()] : []),
+      ...(writeParent ? [this.client.apply(parentManifest(superset), { force: true })] : []),
+    ]);
 
-    // Record the superset of old and new group-kinds and namespaces before applying: an interrupted run can
-    // then never leave objects the parent does not know about.
-    if (!options.dryRun && (!parent || !sameState(recorded, superset) || this.toolingOutdated(parent))) {
-      await this.client.apply(parentManifest(superset), { force: true });
-    }
-
-    for (const group of phaseGroups(cluster.objects, session.federation.phases)) {
-      this.checkTime();
-      session.emit({ type: 'phase', cluster: cluster.name, phase: group.phase, objects: group.objects.length });
-      await mapLimit(group.objects, session.perClusterConcurrency, o => this.applyObject(o, rendered.get(o)));
-      if (!options.dryRun) {
-        const waitable = group.objects.filter(o => readinessFor(o) && this.resultOf(o)?.result !== 'failed');
-        await mapLimit(waitable, session.perClusterConcurrency, o => this.waitObject(o));
-      }
-    }
-
+    this.checkTime();
+    await this.applyAll(rendered);
     const bad = this.report.objects.filter(o => o.result === 'failed' || o.result === 'timed-out' || o.result === 'skipped');
     if (bad.length > 0) {
       const timedOut = bad.every(o => o.result === 'timed-out' || o.result === 'skipped');
@@ -203,7 +193,70 @@ class ClusterRun {
     if (this.session.clock.now() > this.session.deadline) throw new ClusterStop('timed-out', 'the global timeout passed before the apply finished');
   }
 
-  private async applyObject(o: FederationObject, manifest: any): Promise<void> {
+  /**
+   * Applies every object as soon as what it depends on (objectDependencies) is applied and ready, at most
+   * `perClusterConcurrency` at once, what gates the most work first; waits for readiness with one poll per kind.
+   * An object whose dependency did not succeed is skipped. The report lists the objects in file order.
+   */
+  private async applyAll(rendered: Map<FederationObject, any>): Promise<void> {
+    const { session, cluster, options } = this;
+    const deps = objectDependencies(cluster.objects, session.federation.phases);
+    const waits = (o: FederationObject) => !options.dryRun && readinessFor(o) !== undefined;
+    const priority = objectPriorities(cluster.objects, deps, waits);
+    const slots = new PriorityLimiter(session.perClusterConcurrency);
+    this.waiter = new BatchWaiter(this.client, {
+      pollIntervalMs: session.pollIntervalMs,
+      clock: session.clock,
+      signal: options.signal,
+      deadline: session.deadline,
+      labelSelector: `${APPLYSET_PART_OF_LABEL}=${KSFED_APPLYSET_ID}`,
+    });
+    const phases = phaseGroups(cluster.objects, session.federation.phases);
+    const announced = new Set<string>();
+    const good = (o: FederationObject) => ['created', 'configured', 'unchanged'].includes(this.resultOf(o)?.result ?? '');
+    const runs = new Map<FederationObject, Promise<boolean>>();
+    const run = (o: FederationObject): Promise<boolean> => {
+      let p = runs.get(o);
+      if (!p) {
+        p = (async () => {
+          const needs = deps.get(o) ?? [];
+          const ok = await Promise.all(needs.map(d => run(d.on)));
+          const missing = needs.filter((_, i) => !ok[i]).map(d => d.on);
+          if (missing.length > 0) {
+            const what = missing.slice(0, 3).map(m => `${objectName(m)} (${this.resultOf(m)?.result ?? 'not applied'})`).join(', ');
+            this.record(o, { result: 'skipped', message: `not applied: it needs ${what}${missing.length > 3 ? ', ...' : ''} first` });
+            return false;
+          }
+          const answer = await slots.run(priority.get(o) ?? 0, async () => {
+            if (!announced.has(o.phase)) {
+              announced.add(o.phase);
+              session.emit({ type: 'phase', cluster: cluster.name, phase: o.phase, objects: phases.find(g => g.phase === o.phase)?.objects.length ?? 0 });
+            }
+            return this.applyObject(o, rendered.get(o));
+          });
+          if (!good(o)) return false;
+          if (waits(o)) await this.waitObject(o, answer);
+          return good(o);
+        })();
+        runs.set(o, p);
+      }
+      return p;
+    };
+    await settleAll(cluster.objects.map(run));
+    // A stable report: file order, whatever order the objects finished in.
+    const index = new Map(cluster.objects.map((o, i) => [objectName(o), i]));
+    const at = (r: ObjectResult) => index.get(objectName(r)) ?? Infinity;
+    const byObject = new Map([...this.results].map(([o, i]) => [this.report.objects[i], o]));
+    this.report.objects.sort((a, b) => at(a) - at(b));
+    this.results.clear();
+    this.report.objects.forEach((r, i) => {
+      const o = byObject.get(r);
+      if (o) this.results.set(o, i);
+    });
+  }
+
+  /** Applies one object (retrying while its kind is not served yet) and records the outcome; resolves with the answer. */
+  private async applyObject(o: FederationObject, manifest: any): Promise<any> {
     const { session, options } = this;
     const key = memberKey(o);
     const started = session.clock.now();
@@ -223,7 +276,7 @@ class ClusterRun {
           const result = created ? 'created' : before && before.metadata?.resourceVersion === object?.metadata?.resourceVersion ? 'unchanged' : 'configured';
           this.record(o, { result });
         }
-        return;
+        return object;
       } catch (e) {
         if (e instanceof AbortedError) throw e;
         const err = e instanceof KubeApiError ? e : undefined;
@@ -283,17 +336,12 @@ class ClusterRun {
     }
   }
 
-  private async waitObject(o: FederationObject): Promise<void> {
+  /** Waits for an applied object to be ready (`answer`: its state in the apply's answer, checked first). */
+  private async waitObject(o: FederationObject, answer: any): Promise<void> {
     const check = readinessFor(o)!;
     try {
-      await waitUntilReady(this.client, o, check, {
-        timeoutMs: this.session.waitTimeoutMs,
-        pollIntervalMs: this.session.pollIntervalMs,
-        clock: this.session.clock,
-        signal: this.options.signal,
-        deadline: this.session.deadline,
-        onProgress: message => this.session.emit({ type: 'wait', cluster: this.cluster.name, object: objectName(o), message }),
-      });
+      await this.waiter!.wait(o, check, this.session.waitTimeoutMs, answer,
+        message => this.session.emit({ type: 'wait', cluster: this.cluster.name, object: objectName(o), message }));
     } catch (e) {
       if (e instanceof AbortedError) throw e;
       const previous = this.resultOf(o);
@@ -348,6 +396,13 @@ class ClusterRun {
     }
     this.report.prune = `${options.dryRun ? 'would prune' : 'pruned'} ${pruned}${found.protected.length ? `, kept ${found.protected.length} (prune: never)` : ''}`;
   }
+}
+
+/** Waits for every promise to settle, then throws the first rejection (nothing keeps running behind a failure). */
+async function settleAll(promises: Promise<unknown>[]): Promise<void> {
+  const outcomes = await Promise.allSettled(promises);
+  const failed = outcomes.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /** One line for an error, without a stack. */

@@ -27,8 +27,8 @@ export interface KubeClient {
   apply(obj: any, options?: { dryRun?: boolean; force?: boolean }): Promise<{ object: any; created: boolean }>;
   /** The object, or undefined when it does not exist. `attempts: 1` sends the request once (no retry). */
   get(ref: ObjectRef, options?: { attempts?: number }): Promise<any | undefined>;
-  /** Whether a kind is namespaced; undefined when the server does not serve it. */
-  namespaced(apiVersion: string, kind: string): Promise<boolean | undefined>;
+  /** Whether a kind is namespaced; undefined when the server does not serve it. `attempts: 1`: no retry. */
+  namespaced(apiVersion: string, kind: string, options?: { attempts?: number }): Promise<boolean | undefined>;
   /** Every object of a kind (in a namespace, or cluster-wide), optionally filtered by a label selector. */
   list(apiVersion: string, kind: string, options?: { namespace?: string; labelSelector?: string }): Promise<any[]>;
   /** Deletes the object; false when it was already gone. */
@@ -114,9 +114,9 @@ export class ClientNodeKubeClient implements KubeClient {
     }
   }
 
-  public async namespaced(apiVersion: string, kind: string): Promise<boolean | undefined> {
+  public async namespaced(apiVersion: string, kind: string, options: { attempts?: number } = {}): Promise<boolean | undefined> {
     try {
-      const resource = await this.call(() => this.api.resourceOf(apiVersion, kind));
+      const resource = await this.call(() => this.api.resourceOf(apiVersion, kind), options.attempts);
       return resource ? resource.namespaced : undefined;
     } catch (e) {
       if (e instanceof KubeApiError && e.code === 404) return undefined;
@@ -182,9 +182,31 @@ class ObjectApi extends KubernetesObjectApi {
     return api;
   }
 
+  /** Discovery lookups in flight, by apiVersion: concurrent misses share one request. */
+  private readonly discovering = new Map<string, Promise<unknown>>();
+
   /** The discovery entry of a kind (cached; looked up again on a miss). */
   public resourceOf(apiVersion: string, kind: string): Promise<{ namespaced: boolean } | undefined> {
     return this.resource(apiVersion, kind);
+  }
+
+  /**
+   * client-node's lookup, with concurrent misses of one apiVersion sharing one discovery request (without this,
+   * every object of a new group applied in parallel fetches the group's discovery document itself).
+   */
+  public async resource(apiVersion: string, kind: string, options?: any): Promise<any> {
+    const cache = (this as unknown as { apiVersionResourceCache: { [v: string]: { resources: { kind: string }[] } } }).apiVersionResourceCache;
+    const hit = cache[apiVersion]?.resources.find(r => r.kind === kind);
+    if (hit) return hit;
+    let pending = this.discovering.get(apiVersion);
+    if (!pending) {
+      pending = super.resource(apiVersion, kind, options).finally(() => this.discovering.delete(apiVersion));
+      this.discovering.set(apiVersion, pending);
+      return pending;
+    }
+    await pending;
+    // The shared lookup may have been sent before this kind was served: ask once more on a miss.
+    return cache[apiVersion]?.resources.find(r => r.kind === kind) ?? super.resource(apiVersion, kind, options);
   }
 
   public addMiddleware(middleware: unknown): void {

@@ -1,5 +1,5 @@
 import { UsageError } from './errors';
-import { FederationCluster, FederationObject } from './federation';
+import { FederationCluster, FederationObject, groupOf } from './federation';
 
 /** The apply phases, in order (the same list federation.json carries). */
 export const DEFAULT_PHASES = ['crds', 'namespaces', 'rbac', 'config', 'workloads', 'webhooks', 'custom-resources'];
@@ -127,4 +127,223 @@ export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, in
 /** The delay before poll number `n` (0-based): quick at first, doubling from 25 ms up to `interval`. */
 export function pollDelay(n: number, interval: number): number {
   return Math.min(interval, 25 * 2 ** Math.min(n, 16));
+}
+
+/** What an object waits for before it is applied: `on` applied (and ready, when `on` has a readiness check). */
+export interface ObjectDependency {
+  readonly on: FederationObject;
+  /** Why, for messages: `namespace`, `crd`, `webhook`, `webhook-backend`, `pod-reference`, `phase`. */
+  readonly why: string;
+}
+
+const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet'];
+const WEBHOOK_KINDS = ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration'];
+
+function isWorkload(o: FederationObject): boolean {
+  return groupOf(o.apiVersion) === 'apps' && WORKLOAD_KINDS.includes(o.kind);
+}
+
+/** The resource name a kind is served under: the plural of its CRD in the folder, else the usual English plural. */
+function pluralOf(o: FederationObject, crd: FederationObject | undefined): string {
+  const plural = crd?.manifest?.spec?.names?.plural;
+  if (typeof plural === 'string') return plural;
+  const k = o.kind.toLowerCase();
+  if (/(s|x|ch|sh)$/.test(k)) return `${k}es`;
+  if (/[^aeiou]y$/.test(k)) return `${k.slice(0, -1)}ies`;
+  return `${k}s`;
+}
+
+/** Whether an admission rule intercepts creating or updating `o`. */
+function ruleMatches(rule: any, group: string, plural: string): boolean {
+  const groups: string[] = Array.isArray(rule?.apiGroups) ? rule.apiGroups : [];
+  const resources: string[] = Array.isArray(rule?.resources) ? rule.resources : [];
+  const operations: string[] = Array.isArray(rule?.operations) ? rule.operations : ['*'];
+  return (groups.includes('*') || groups.includes(group))
+    && (resources.includes('*') || resources.includes(plural) || resources.includes(`${plural}/*`))
+    && (operations.includes('*') || operations.includes('CREATE') || operations.includes('UPDATE'));
+}
+
+/** Names of the ServiceAccount, ConfigMaps and Secrets a pod template refers to. */
+function podReferences(template: any): { kind: string; name: string }[] {
+  const spec = template?.spec ?? {};
+  const out: { kind: string; name: string }[] = [];
+  if (typeof spec.serviceAccountName === 'string') out.push({ kind: 'ServiceAccount', name: spec.serviceAccountName });
+  for (const s of spec.imagePullSecrets ?? []) if (s?.name) out.push({ kind: 'Secret', name: s.name });
+  const volumes: any[] = spec.volumes ?? [];
+  for (const v of volumes) {
+    if (v?.configMap?.name) out.push({ kind: 'ConfigMap', name: v.configMap.name });
+    if (v?.secret?.secretName) out.push({ kind: 'Secret', name: v.secret.secretName });
+    for (const p of v?.projected?.sources ?? []) {
+      if (p?.configMap?.name) out.push({ kind: 'ConfigMap', name: p.configMap.name });
+      if (p?.secret?.name) out.push({ kind: 'Secret', name: p.secret.name });
+    }
+  }
+  for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) {
+    for (const f of c?.envFrom ?? []) {
+      if (f?.configMapRef?.name) out.push({ kind: 'ConfigMap', name: f.configMapRef.name });
+      if (f?.secretRef?.name) out.push({ kind: 'Secret', name: f.secretRef.name });
+    }
+    for (const e of c?.env ?? []) {
+      if (e?.valueFrom?.configMapKeyRef?.name) out.push({ kind: 'ConfigMap', name: e.valueFrom.configMapKeyRef.name });
+      if (e?.valueFrom?.secretKeyRef?.name) out.push({ kind: 'Secret', name: e.valueFrom.secretKeyRef.name });
+    }
+  }
+  return out;
+}
+
+function selects(selector: { [k: string]: string } | undefined, labels: { [k: string]: string } | undefined): boolean {
+  const entries = Object.entries(selector ?? {});
+  return entries.length > 0 && entries.every(([k, v]) => labels?.[k] === v);
+}
+
+/**
+ * What each object of a cluster's folder must wait for, from the objects themselves rather than from the phase
+ * lists, so that only real dependencies serialize work:
+ * - a namespaced object waits for its Namespace (when the folder holds it);
+ * - a custom resource waits for its CRD (when the folder holds it) to be Established;
+ * - a workload waits for the ServiceAccount, ConfigMaps and Secrets of the folder its pods refer to;
+ * - a webhook configuration waits for the Service it calls and the rollout of the workloads behind it (all
+ *   workloads of the Service's namespace when none matches its selector);
+ * - an object of a later phase than a webhook configuration of the folder whose rules intercept it waits for
+ *   that webhook configuration (and so for its backends).
+ * Everything else (CRDs, RBAC, config, workloads, resources of kinds the folder does not define) goes at once.
+ * With phases this does not know, or if the rules above ever form a cycle, it falls back to the phase order of
+ * federation.json: every object waits for all objects (and their readiness) of the phase before it.
+ */
+export function objectDependencies(objects: FederationObject[], phases: string[] = DEFAULT_PHASES): Map<FederationObject, ObjectDependency[]> {
+  const known = phases.every(p => DEFAULT_PHASES.includes(p)) && objects.every(o => DEFAULT_PHASES.includes(o.phase));
+  if (known) {
+    const deps = dependenciesFromObjects(objects);
+    if (!hasCycle(objects, deps)) return deps;
+  }
+  return phaseDependencies(objects, phases);
+}
+
+/** Strict phase order: each object waits for every object of the previous non-empty phase. */
+export function phaseDependencies(objects: FederationObject[], phases: string[] = DEFAULT_PHASES): Map<FederationObject, ObjectDependency[]> {
+  const deps = new Map<FederationObject, ObjectDependency[]>();
+  const groups = phaseGroups(objects, phases);
+  groups.forEach((g, i) => {
+    const before = i > 0 ? groups[i - 1].objects : [];
+    for (const o of g.objects) deps.set(o, before.map(on => ({ on, why: 'phase' })));
+  });
+  return deps;
+}
+
+function dependenciesFromObjects(objects: FederationObject[]): Map<FederationObject, ObjectDependency[]> {
+  const deps = new Map<FederationObject, ObjectDependency[]>(objects.map(o => [o, []]));
+  const add = (o: FederationObject, on: FederationObject | undefined, why: string) => {
+    if (!on || on === o) return;
+    const list = deps.get(o)!;
+    if (!list.some(d => d.on === on)) list.push({ on, why });
+  };
+  const find = (apiVersion: string | undefined, kind: string, name: string, namespace?: string) =>
+    objects.find(x => x.kind === kind && (apiVersion === undefined || x.apiVersion === apiVersion) && x.name === name && (x.namespace ?? '') === (namespace ?? ''));
+  const crds = objects.filter(o => o.kind === 'CustomResourceDefinition' && groupOf(o.apiVersion) === 'apiextensions.k8s.io');
+  const crdOf = (o: FederationObject) => crds.find(c =>
+    c.manifest?.spec?.group === groupOf(o.apiVersion) && c.manifest?.spec?.names?.kind === o.kind);
+  const rank = (o: FederationObject) => DEFAULT_PHASES.indexOf(o.phase);
+  const webhooks = objects.filter(o => groupOf(o.apiVersion) === 'admissionregistration.k8s.io' && WEBHOOK_KINDS.includes(o.kind));
+
+  for (const o of objects) {
+    if (o.namespace) add(o, find('v1', 'Namespace', o.namespace), 'namespace');
+    add(o, crdOf(o), 'crd');
+    if (isWorkload(o)) {
+      for (const r of podReferences(o.manifest?.spec?.template)) add(o, find('v1', r.kind, r.name, o.namespace), 'pod-reference');
+    }
+  }
+  for (const w of webhooks) {
+    const entries: any[] = Array.isArray(w.manifest?.webhooks) ? w.manifest.webhooks : [];
+    for (const entry of entries) {
+      const ref = entry?.clientConfig?.service;
+      const service = ref?.name ? find('v1', 'Service', ref.name, ref.namespace) : undefined;
+      if (service) {
+        add(w, service, 'webhook-backend');
+        const inNamespace = objects.filter(x => isWorkload(x) && x.namespace === service.namespace);
+        const backends = inNamespace.filter(x => selects(service.manifest?.spec?.selector, x.manifest?.spec?.template?.metadata?.labels));
+        for (const b of backends.length > 0 ? backends : inNamespace) add(w, b, 'webhook-backend');
+      }
+      for (const o of objects) {
+        if (rank(o) <= rank(w)) continue;
+        if ((Array.isArray(entry?.rules) ? entry.rules : []).some((r: any) => ruleMatches(r, groupOf(o.apiVersion), pluralOf(o, crdOf(o))))) add(o, w, 'webhook');
+      }
+    }
+  }
+  return deps;
+}
+
+function hasCycle(objects: FederationObject[], deps: Map<FederationObject, ObjectDependency[]>): boolean {
+  const state = new Map<FederationObject, number>();
+  const visit = (o: FederationObject): boolean => {
+    if (state.get(o) === 2) return false;
+    if (state.get(o) === 1) return true;
+    state.set(o, 1);
+    for (const d of deps.get(o) ?? []) if (visit(d.on)) return true;
+    state.set(o, 2);
+    return false;
+  };
+  return objects.some(visit);
+}
+
+/**
+ * The scheduling priority of each object: the length of the longest chain of objects that wait for it (a wait
+ * for readiness counts as a step too), so that what gates the most work is sent first.
+ */
+export function objectPriorities(
+  objects: FederationObject[],
+  deps: Map<FederationObject, ObjectDependency[]>,
+  waits: (o: FederationObject) => boolean,
+): Map<FederationObject, number> {
+  const dependents = new Map<FederationObject, FederationObject[]>(objects.map(o => [o, []]));
+  for (const [o, list] of deps) for (const d of list) dependents.get(d.on)?.push(o);
+  const height = new Map<FederationObject, number>();
+  const measure = (o: FederationObject): number => {
+    let h = height.get(o);
+    if (h === undefined) {
+      height.set(o, 0); // guards against cycles (none reach here)
+      h = (waits(o) ? 2 : 1) + Math.max(0, ...dependents.get(o)!.map(measure));
+      height.set(o, h);
+    }
+    return h;
+  };
+  for (const o of objects) measure(o);
+  return height;
+}
+
+/** A counting semaphore that hands free slots to the waiting holder of highest priority (FIFO among equals). */
+export class PriorityLimiter {
+  private active = 0;
+  private seq = 0;
+  private draining = false;
+  private readonly queue: { priority: number; seq: number; start: () => void }[] = [];
+
+  constructor(public readonly size: number) {
+    if (!Number.isInteger(size) || size < 1) throw new UsageError(`concurrency must be a whole number of at least 1, got ${size}`);
+  }
+
+  /** Runs `fn` once a slot is free and no holder of higher priority waits. */
+  public async run<T>(priority: number, fn: () => Promise<T>): Promise<T> {
+    await new Promise<void>(resolve => {
+      this.queue.push({ priority, seq: this.seq++, start: resolve });
+      this.queue.sort((a, b) => b.priority - a.priority || a.seq - b.seq);
+      // Hand out free slots once the holders that became ready in the same moment are all queued.
+      if (!this.draining) {
+        this.draining = true;
+        setImmediate(() => {
+          this.draining = false;
+          while (this.active < this.size && this.queue.length > 0) {
+            this.active++;
+            this.queue.shift()!.start();
+          }
+        });
+      }
+    });
+    try {
+      return await fn();
+    } finally {
+      const next = this.queue.shift();
+      if (next) next.start();
+      else this.active--;
+    }
+  }
 }

@@ -192,7 +192,15 @@ export async function openSession(dist: string, options: ConnectOptions, use: Se
   // before anything is applied; an unreachable cluster fails on its own later.
   const preflight = new Map<string, { parent?: any; error?: KubeApiError }>();
   if (contact) {
-    await Promise.all(talkTo.map(async c => {
+    // Alongside, warm each cluster's discovery cache with the apiVersions its folder uses, all at once, so that
+    // no apply later waits for a discovery request first (failures do not matter here: a kind a CRD of this
+    // run serves later is simply looked up again when it is used).
+    const warm = talkTo.filter(c => selected.includes(c)).flatMap(c => {
+      const kinds = new Map<string, string>();
+      for (const o of c.objects) if (!kinds.has(o.apiVersion)) kinds.set(o.apiVersion, o.kind);
+      return [...kinds].map(([apiVersion, kind]) => client(c.name).namespaced(apiVersion, kind, { attempts: 1 }).catch(() => undefined));
+    });
+    await Promise.all([...warm, ...talkTo.map(async c => {
       try {
         preflight.set(c.name, { parent: await client(c.name).get(APPLYSET_PARENT, { attempts: 1 }) });
       } catch (e) {
@@ -202,7 +210,7 @@ export async function openSession(dist: string, options: ConnectOptions, use: Se
         }
         preflight.set(c.name, { error: e instanceof KubeApiError ? e : new KubeApiError(0, 'Error', String((e as Error)?.message ?? e)) });
       }
-    }));
+    })]);
   }
 
   return {

@@ -117,3 +117,132 @@ export async function waitUntilReady(client: KubeClient, ref: ObjectRef, check: 
     await clock.sleep(delay, options.signal);
   }
 }
+
+/** Options of a `BatchWaiter`. */
+export interface BatchWaitOptions {
+  readonly pollIntervalMs: number;
+  readonly clock?: Clock;
+  readonly signal?: AbortSignal;
+  /** The run's deadline (epoch ms): every wait ends there too. */
+  readonly deadline?: number;
+  /** Label selector every waited object carries (narrows the LIST to them). */
+  readonly labelSelector?: string;
+}
+
+interface PendingWait {
+  readonly ref: ObjectRef;
+  readonly check: (obj: any) => Readiness;
+  readonly timeoutMs: number;
+  readonly limit: number;
+  readonly onProgress?: (message: string) => void;
+  last: string;
+  resolve(r: Readiness): void;
+  reject(e: unknown): void;
+}
+
+/**
+ * Waits for many objects of one cluster at once: one poll loop per kind that reads every pending object of that
+ * kind with one LIST (one GET when a single object waits), instead of one GET per object and poll. Same
+ * outcomes as `waitUntilReady`: the readiness, a TimeoutError with the last state, an Error when `check` says it
+ * failed, an AbortedError when aborted.
+ */
+export class BatchWaiter {
+  private readonly pending = new Map<string, PendingWait[]>();
+  private readonly clock: Clock;
+
+  constructor(private readonly client: KubeClient, private readonly options: BatchWaitOptions) {
+    this.clock = options.clock ?? REAL_CLOCK;
+  }
+
+  /**
+   * Waits for `ref` to be ready. `current` is the object as last seen (e.g. the answer of its apply): when it is
+   * ready already, no request is sent.
+   */
+  public wait(
+    ref: ObjectRef, check: (obj: any) => Readiness, timeoutMs: number, current?: any, onProgress?: (message: string) => void,
+  ): Promise<Readiness> {
+    if (this.options.signal?.aborted) return Promise.reject(new AbortedError());
+    if (current !== undefined) {
+      const state = check(current);
+      if (state.ready) return Promise.resolve(state);
+      if (state.failed) return Promise.reject(new Error(state.failed));
+    }
+    return new Promise<Readiness>((resolve, reject) => {
+      const key = `${ref.apiVersion}/${ref.kind}`;
+      const limit = Math.min(this.clock.now() + timeoutMs, this.options.deadline ?? Infinity);
+      const waits = this.pending.get(key);
+      const entry: PendingWait = { ref, check, timeoutMs, limit, onProgress, last: '', resolve, reject };
+      if (waits) {
+        waits.push(entry);
+      } else {
+        this.pending.set(key, [entry]);
+        void this.poll(key, ref.apiVersion, ref.kind);
+      }
+    });
+  }
+
+  private async poll(key: string, apiVersion: string, kind: string): Promise<void> {
+    for (let n = 0; ; n++) {
+      // Let the objects applied in the same moment join the first poll.
+      await this.clock.sleep(n === 0 ? 0 : pollDelay(n - 1, this.options.pollIntervalMs), this.options.signal).catch(() => undefined);
+      const waits = this.pending.get(key) ?? [];
+      if (this.options.signal?.aborted) {
+        this.pending.delete(key);
+        for (const w of waits) w.reject(new AbortedError());
+        return;
+      }
+      let read: (w: PendingWait) => any;
+      let notServed = false;
+      try {
+        if (waits.length === 1) {
+          const obj = await this.client.get(waits[0].ref);
+          read = () => obj;
+        } else {
+          const items = await this.client.list(apiVersion, kind, { labelSelector: this.options.labelSelector });
+          const byName = new Map(items.map(i => [`${i.metadata?.namespace ?? ''}/${i.metadata?.name}`, i]));
+          read = w => byName.get(`${w.ref.namespace ?? ''}/${w.ref.name}`);
+        }
+      } catch (e) {
+        if (!(e instanceof KubeApiError && e.notServed)) {
+          this.settle(key, [...waits], w => w.reject(e));
+          if ((this.pending.get(key) ?? []).length === 0) {
+            this.pending.delete(key);
+            return;
+          }
+          continue;
+        }
+        notServed = true;
+        read = () => undefined;
+      }
+      const delay = pollDelay(n, this.options.pollIntervalMs);
+      for (const w of [...waits]) {
+        const state: Readiness = notServed ? { ready: false, message: 'its kind is not served yet' } : w.check(read(w));
+        if (state.ready) {
+          this.settle(key, [w], x => x.resolve(state));
+        } else if (state.failed) {
+          this.settle(key, [w], x => x.reject(new Error(state.failed)));
+        } else {
+          if (state.message !== w.last) {
+            w.onProgress?.(state.message);
+            w.last = state.message;
+          }
+          if (this.clock.now() + delay > w.limit) {
+            this.settle(key, [w], x => x.reject(new TimeoutError(`timed out after ${formatDuration(x.timeoutMs)}: ${state.message}`)));
+          }
+        }
+      }
+      if ((this.pending.get(key) ?? []).length === 0) {
+        this.pending.delete(key);
+        return;
+      }
+    }
+  }
+
+  private settle(key: string, which: PendingWait[], how: (w: PendingWait) => void): void {
+    const waits = this.pending.get(key);
+    for (const w of which) {
+      if (waits) waits.splice(waits.indexOf(w), 1);
+      how(w);
+    }
+  }
+}
