@@ -82,6 +82,9 @@ export class Placement {
     for (const [i, expr] of (options.matchExpressions ?? []).entries()) {
       const keyProblem = labelKeyProblem(expr.key);
       if (keyProblem) fail(where, `matchExpressions[${i}].key`, expr.key, keyProblem, 'use a label key such as "cluster.kubesphere.io/region"');
+      if (!Object.values(SelectorOperator).includes(expr.operator)) {
+        fail(where, `matchExpressions[${i}].operator`, expr.operator, 'it is not a selector operator', 'use SelectorOperator.IN, NOT_IN, EXISTS or DOES_NOT_EXIST');
+      }
       const withValues = expr.operator === SelectorOperator.IN || expr.operator === SelectorOperator.NOT_IN;
       const values = expr.values ?? [];
       if (withValues && values.length === 0) {
@@ -89,9 +92,6 @@ export class Placement {
       }
       if (!withValues && values.length > 0) {
         fail(where, `matchExpressions[${i}].values`, values, `operator ${expr.operator} takes no values`, 'drop values, or use In / NotIn');
-      }
-      if (!Object.values(SelectorOperator).includes(expr.operator)) {
-        fail(where, `matchExpressions[${i}].operator`, expr.operator, 'it is not a selector operator', 'use SelectorOperator.IN, NOT_IN, EXISTS or DOES_NOT_EXIST');
       }
     }
     const selector: any = {};

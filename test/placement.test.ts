@@ -48,7 +48,7 @@ describe('Placement', () => {
     expect(() => Placement.selector({ matchExpressions: [{ key: 'x', operator: SelectorOperator.IN }] })).toThrow(/matchExpressions\[0\].values \[\]: operator In needs at least one value/);
     expect(() => Placement.selector({ matchExpressions: [{ key: 'x', operator: SelectorOperator.EXISTS, values: ['y'] }] })).toThrow(/operator Exists takes no values/);
     expect(() => Placement.selector({ matchExpressions: [{ key: 'bad key', operator: SelectorOperator.EXISTS }] })).toThrow(/matchExpressions\[0\].key "bad key"/);
-    expect(() => Placement.selector({ matchExpressions: [{ key: 'x', operator: 'Near' as any, values: ['y'] }] })).toThrow(/operator Near takes no values|operator "Near": it is not a selector operator/);
+    expect(() => Placement.selector({ matchExpressions: [{ key: 'x', operator: 'Near' as any, values: ['y'] }] })).toThrow(/\[Placement.selector\] matchExpressions\[0\].operator "Near": it is not a selector operator. Fix: use SelectorOperator.IN/);
     expect(() => Placement.selector({ matchLabels: { region: 'eu west' } })).toThrow(/\[Placement.selector\] matchLabels\["region"\] "eu west"/);
   });
 });

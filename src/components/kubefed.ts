@@ -4,13 +4,13 @@ import { placeholderToken } from '../_placeholders';
 import { fail } from '../_util';
 import { ClusterChart } from '../cluster-chart';
 import { ComponentSize } from '../component-size';
-import { FEDERATED_TYPES, federatedCrd, federatedTypeConfig, kubefedCoreCrds } from '../crds';
+import { FEDERATED_TYPES, federatedCrd, federatedTypeConfig, KUBEFED_NAMESPACE as CRD_KUBEFED_NAMESPACE, kubefedCoreCrds } from '../crds';
 import { FederationApp } from '../federation-app';
 import { Versions } from '../versions';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './_security';
 
 /** The namespace KubeFed runs in on the host (fixed by KubeSphere). */
-export const KUBEFED_NAMESPACE = 'kube-federation-system';
+export const KUBEFED_NAMESPACE = CRD_KUBEFED_NAMESPACE;
 const WEBHOOK = 'kubefed-admission-webhook';
 const WEBHOOK_SECRET = 'kubefed-admission-webhook-serving-cert';
 const KUBEFED_UID = 1001;
