@@ -19,8 +19,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   jsiiVersion: '~6.0.0',
   peerDeps: ['cdk8s-plus-27@^2.9.5'],
   // Non-jsii runtime dependencies must be bundled (jsii refuses them as plain deps).
-  bundledDeps: ['@kubernetes/client-node@1.4.0'],
-  devDeps: ['cdk8s-cli@2.207.60', 'yaml@^2.9.1'],
+  bundledDeps: ['@kubernetes/client-node@1.4.0', 'js-yaml@^4.1.0'],
+  devDeps: ['cdk8s-cli@2.207.60', 'yaml@^2.9.1', '@types/js-yaml@^4.0.9'],
   bin: { ksfed: 'lib/cli.js' },
   minNodeVersion: '20.19.0',
   tsconfig: { compilerOptions: { module: 'node20' } },

@@ -15,8 +15,8 @@ export interface ApplyOptions extends ConnectOptions {
  * Applies a synthesized federation (`dist/`, the output of `FederationApp.synth()`): each cluster's folder with
  * server-side apply (field manager `ksfed`), each object as soon as what it depends on is applied and ready
  * (its Namespace, its CRD Established, the rollout behind a webhook; see `objectDependencies`, which falls back to
- * the phase order of federation.json), the host before the members whose placeholders need its state, unrelated
- * clusters in parallel; then prunes (with `prune`).
+ * the phase order of federation.json), every cluster at once, a member's objects that hold values from the host
+ * once the host objects those come from are applied; then prunes (with `prune`).
  * Resolves with the report; `report.success` is true only when every cluster succeeded. Bad input rejects
  * with a UsageError.
  */
@@ -36,17 +36,19 @@ export async function diff(dist: string, options: Omit<ApplyOptions, 'dryRun'> =
 async function run(command: 'apply' | 'diff', dist: string, options: ApplyOptions): Promise<ApplyReport> {
   const session = await openSession(dist, options);
   const started = session.clock.now();
-  const order = clusterOrder(session.federation.clusters, session.selected.map(c => c.name));
-  const runs = new Map<string, Promise<ClusterReport>>();
-  const runOne = (name: string): Promise<ClusterReport> => {
-    let p = runs.get(name);
-    if (!p) {
-      p = startCluster(session, name, order.find(o => o.name === name)!.waitsFor, runOne, command, options);
-      runs.set(name, p);
-    }
-    return p;
-  };
-  const clusters = await Promise.all(order.map(o => runOne(o.name)));
+  // Checks the clusters' dependencies for cycles. Every cluster starts at once: a member waits inside its run for
+  // exactly the host objects its values come from (see ClusterBoard), not for the host's whole folder.
+  clusterOrder(session.federation.clusters, session.selected.map(c => c.name));
+  const clusters = await Promise.all(session.selected.map(async c => {
+    const report = options.signal?.aborted ? aborted(session, c.name, options) : await runCluster(session, c, {
+      mode: command,
+      dryRun: options.dryRun ?? false,
+      prune: options.prune ?? false,
+      forceConflicts: options.forceConflicts ?? false,
+      signal: options.signal,
+    });
+    return report;
+  }));
   return {
     command,
     dist,
@@ -58,30 +60,19 @@ async function run(command: 'apply' | 'diff', dist: string, options: ApplyOption
   };
 }
 
-async function startCluster(session: Session, name: string, waitsFor: string[], runOne: (name: string) => Promise<ClusterReport>, command: 'apply' | 'diff', options: ApplyOptions): Promise<ClusterReport> {
+function aborted(session: Session, name: string, options: ApplyOptions): ClusterReport {
   const cluster = session.federation.clusters.find(c => c.name === name)!;
-  if (waitsFor.length > 0) session.emit({ type: 'cluster-waiting', cluster: name, on: waitsFor });
-  const deps = await Promise.all(waitsFor.map(runOne));
-  const failed = deps.filter(d => d.status !== 'succeeded');
-  if (failed.length > 0 || options.signal?.aborted) {
-    const report: ClusterReport = {
-      name,
-      role: cluster.role,
-      context: session.contexts.get(name),
-      status: options.signal?.aborted ? 'aborted' : 'skipped',
-      error: options.signal?.aborted ? 'aborted before it started' : `not applied: it needs ${failed.map(f => `${f.name} (${f.status})`).join(', ')} to succeed first`,
-      durationMs: 0,
-      objects: [],
-      ...(options.prune ? { prune: 'skipped: the cluster was not applied' } : {}),
-    };
-    session.emit({ type: 'cluster-done', cluster: name, report });
-    return report;
-  }
-  return runCluster(session, cluster, {
-    mode: command,
-    dryRun: options.dryRun ?? false,
-    prune: options.prune ?? false,
-    forceConflicts: options.forceConflicts ?? false,
-    signal: options.signal,
-  });
+  const report: ClusterReport = {
+    name,
+    role: cluster.role,
+    context: session.contexts.get(name),
+    status: 'aborted',
+    error: 'aborted before it started',
+    durationMs: 0,
+    objects: [],
+    ...(options.prune ? { prune: 'skipped: the cluster was not applied' } : {}),
+  };
+  session.board.end(name, report.status);
+  session.emit({ type: 'cluster-done', cluster: name, report });
+  return report;
 }

@@ -2,16 +2,18 @@ import {
   APPLYSET_PARENT, APPLYSET_PART_OF_LABEL, APPLYSET_TOOLING_ANNOTATION, KSFED_APPLYSET_ID, memberKey, parentManifest, parentProblem, parseParent,
   sameState, stateOf, TOOLING_NAME, toolingVersion, unionOf,
 } from './applyset';
-import { changes, comparable, describeChange, toWire } from './diff';
+import { changes, comparable, describeChange } from './diff';
 import { formatDuration } from './duration';
 import { AbortedError, conflictsOf, KubeApiError, messageOf, TimeoutError, UsageError } from './errors';
 import { FederationCluster, FederationObject, groupOf } from './federation';
-import { KubeClient } from './kube-client';
-import { mapLimit, objectDependencies, objectPriorities, phaseGroups, pollDelay, PriorityLimiter } from './ordering';
+import { UpstreamError } from './cross-cluster';
+import { FIELD_MANAGER, KubeClient, READ_PRIORITY } from './kube-client';
+import { isNoOpApply } from './no-op';
+import { mapLimit, objectDependencies, objectPriorities, phaseGroups, pollDelay } from './ordering';
 import { pruneCandidates } from './prune';
 import { ClusterReport, ObjectResult, objectName } from './report';
 import { Session } from './session';
-import { BatchWaiter, clusterReadiness, readinessFor, waitUntilReady } from './waits';
+import { BatchWaiter, clusterReadiness, crdReadiness, readinessFor } from './waits';
 
 /** What a cluster run does. */
 export interface ClusterRunOptions {
@@ -58,15 +60,21 @@ export async function runCluster(session: Session, cluster: FederationCluster, o
     }
   }
   // Results in file order (objects of a phase finish in any order), pruned objects last.
-  report.objects.sort((a, b) => (a.file === undefined ? 1 : 0) - (b.file === undefined ? 1 : 0) || (a.file ?? '').localeCompare(b.file ?? ''));
+  report.objects.sort((a, b) => (a.file === undefined ? 1 : 0) - (b.file === undefined ? 1 : 0) || ((a.file ?? '') < (b.file ?? '') ? -1 : (a.file ?? '') > (b.file ?? '') ? 1 : 0));
   if (report.status !== 'succeeded' && report.prune === undefined && options.prune) report.prune = `skipped: the cluster ${report.status === 'aborted' ? 'run was aborted' : 'did not succeed'}`;
   report.durationMs = session.clock.now() - started;
+  session.board.end(cluster.name, report.status);
   session.emit({ type: 'cluster-done', cluster: cluster.name, report });
   return report;
 }
 
+/** Added to the priority of objects other clusters' runs wait for (still below reads). */
+const AWAITED_BOOST = 10_000;
+
 class ClusterRun {
   private readonly client: KubeClient;
+  /** Objects not applied because another cluster's run did not provide what they need (by object name). */
+  private readonly upstream = new Map<string, UpstreamError>();
   /** Live members of the ApplySet before the apply, by member key. */
   private live = new Map<string, any>();
   private readonly results = new Map<FederationObject, number>();
@@ -97,22 +105,39 @@ class ClusterRun {
     const recorded = parseParent(parent);
     const desired = stateOf(cluster.objects);
     const superset = unionOf(recorded, desired);
-    // Independent of each other, so at once: render every object in memory (placeholders filled, ApplySet label
-    // stamped), list the live members (without a parent nothing carries the ApplySet label yet: nothing to
-    // list), and record the superset of old and new group-kinds and namespaces in the parent before anything is
-    // applied (an interrupted run can then never leave objects the parent does not know about).
-    const rendered = new Map<FederationObject, any>();
+    // Every object is rendered in memory (placeholders filled, ApplySet label stamped) as soon as its values are
+    // known; values from another cluster may take a while (the host's tower address), and only the objects that
+    // hold them wait. Independent of that, at once: list the live members (without a parent nothing carries the
+    // ApplySet label yet: nothing to list), and record the superset of old and new group-kinds and namespaces in
+    // the parent before anything is applied (an interrupted run can then never leave objects the parent does
+    // not know about).
+    const rendered = new Map<FederationObject, Promise<any>>();
+    for (const o of cluster.objects) {
+      // An object without placeholders is sent as loaded (a shallow copy takes the ApplySet label).
+      const p = o.placeholders.length === 0
+        ? Promise.resolve().then(() => this.stamp(o, { ...o.manifest, metadata: { ...o.manifest.metadata } }))
+        : session.resolver.render(o.manifest, cluster.name).then(m => this.stamp(o, m));
+      p.catch(() => undefined);
+      rendered.set(o, p);
+    }
     const writeParent = !options.dryRun && (!parent || !sameState(recorded, superset) || this.toolingOutdated(parent));
     await settleAll([
-      ...cluster.objects.map(async o => rendered.set(o, this.stamp(o, await session.resolver.render(o.manifest, cluster.name)))),
       ...(parent ? [this.snapshot()] : []),
-      ...(writeParent ? [this.client.apply(parentManifest(superset), { force: true })] : []),
+      ...(writeParent ? [this.client.apply(parentManifest(superset), { force: true, priority: READ_PRIORITY })] : []),
     ]);
 
     this.checkTime();
     await this.applyAll(rendered);
     const bad = this.report.objects.filter(o => o.result === 'failed' || o.result === 'timed-out' || o.result === 'skipped');
     if (bad.length > 0) {
+      const upstream = bad.filter(o => this.upstream.has(objectName(o)));
+      if (upstream.length === bad.length) {
+        const [first] = [...this.upstream.values()];
+        const applied = this.report.objects.length - bad.length;
+        throw new ClusterStop('skipped', applied === 0
+          ? `not applied: it needs ${first.cluster} (${first.status}) to succeed first`
+          : `${bad.length} object${bad.length > 1 ? 's' : ''} not applied (${bad.slice(0, 3).map(o => objectName(o)).join(', ')}${bad.length > 3 ? ', ...' : ''}): ${bad.length > 1 ? 'they need' : 'it needs'} ${first.cluster} (${first.status}) to succeed first`);
+      }
       const timedOut = bad.every(o => o.result === 'timed-out' || o.result === 'skipped');
       throw new ClusterStop(timedOut ? 'timed-out' : 'failed', `${bad.length} object${bad.length > 1 ? 's' : ''} ${timedOut ? 'timed out' : 'failed'}: ${bad.slice(0, 3).map(o => objectName(o)).join(', ')}${bad.length > 3 ? ', ...' : ''}`);
     }
@@ -141,21 +166,34 @@ class ClusterRun {
     return parent?.metadata?.annotations?.[APPLYSET_TOOLING_ANNOTATION] !== `${TOOLING_NAME}/${toolingVersion()}`;
   }
 
-  /** Lists the ApplySet's current members of the kinds and namespaces this folder holds. */
+  /**
+   * Lists the ApplySet's current members of the kinds this folder holds: one LIST per kind over the whole
+   * cluster (per namespace where that is forbidden), narrowed by the ApplySet label.
+   */
   private async snapshot(): Promise<void> {
-    const scopes = new Map<string, { apiVersion: string; kind: string; namespace?: string }>();
-    for (const o of this.cluster.objects) scopes.set(`${o.apiVersion}/${o.kind}/${o.namespace ?? ''}`, { apiVersion: o.apiVersion, kind: o.kind, namespace: o.namespace });
-    await mapLimit([...scopes.values()], this.session.perClusterConcurrency, async s => {
+    const kinds = new Map<string, { apiVersion: string; kind: string; namespaces: Set<string | undefined> }>();
+    for (const o of this.cluster.objects) {
+      const k = `${o.apiVersion}/${o.kind}`;
+      if (!kinds.has(k)) kinds.set(k, { apiVersion: o.apiVersion, kind: o.kind, namespaces: new Set() });
+      kinds.get(k)!.namespaces.add(o.namespace);
+    }
+    const labelSelector = `${APPLYSET_PART_OF_LABEL}=${KSFED_APPLYSET_ID}`;
+    const list = async (apiVersion: string, kind: string, namespace?: string) => {
       try {
-        const items = await this.client.list(s.apiVersion, s.kind, { namespace: s.namespace, labelSelector: `${APPLYSET_PART_OF_LABEL}=${KSFED_APPLYSET_ID}` });
-        for (const item of items) {
-          const namespace = item.metadata?.namespace || undefined;
-          const key = memberKey({ apiVersion: s.apiVersion, kind: s.kind, namespace, name: item.metadata?.name });
-          this.live.set(key, item);
+        for (const item of await this.client.list(apiVersion, kind, { namespace, labelSelector })) {
+          this.live.set(memberKey({ apiVersion, kind, namespace: item.metadata?.namespace || undefined, name: item.metadata?.name }), item);
         }
       } catch (e) {
         if (e instanceof KubeApiError && e.code === 404) return; // kind not served yet, or namespace missing: nothing there
         throw e;
+      }
+    };
+    await mapLimit([...kinds.values()], this.session.perClusterConcurrency, async k => {
+      try {
+        await list(k.apiVersion, k.kind);
+      } catch (e) {
+        if (!(e instanceof KubeApiError && e.code === 403) || k.namespaces.has(undefined)) throw e;
+        for (const namespace of k.namespaces) await list(k.apiVersion, k.kind, namespace);
       }
     });
   }
@@ -182,6 +220,7 @@ class ClusterRun {
     if (i === undefined) {
       this.results.set(o, this.report.objects.length);
       this.report.objects.push(full);
+      if (!this.options.dryRun) this.session.board.settle(this.cluster.name, o, ['created', 'configured', 'unchanged'].includes(full.result));
     } else {
       this.report.objects[i] = full;
     }
@@ -194,16 +233,18 @@ class ClusterRun {
   }
 
   /**
-   * Applies every object as soon as what it depends on (objectDependencies) is applied and ready, at most
-   * `perClusterConcurrency` at once, what gates the most work first; waits for readiness with one poll per kind.
-   * An object whose dependency did not succeed is skipped. The report lists the objects in file order.
+   * Applies every object as soon as what it depends on (objectDependencies) is applied and ready and its values
+   * are known. The cluster's client sends at most `perClusterConcurrency` requests at once, what gates the most
+   * work first (reads and objects other clusters wait for before anything else); readiness is polled with one
+   * request per kind. An object whose dependency did not succeed is skipped. The report lists the objects in
+   * file order.
    */
-  private async applyAll(rendered: Map<FederationObject, any>): Promise<void> {
+  private async applyAll(rendered: Map<FederationObject, Promise<any>>): Promise<void> {
     const { session, cluster, options } = this;
     const deps = objectDependencies(cluster.objects, session.federation.phases);
     const waits = (o: FederationObject) => !options.dryRun && readinessFor(o) !== undefined;
     const priority = objectPriorities(cluster.objects, deps, waits);
-    const slots = new PriorityLimiter(session.perClusterConcurrency);
+    const awaited = this.awaitedElsewhere();
     this.waiter = new BatchWaiter(this.client, {
       pollIntervalMs: session.pollIntervalMs,
       clock: session.clock,
@@ -223,17 +264,32 @@ class ClusterRun {
           const ok = await Promise.all(needs.map(d => run(d.on)));
           const missing = needs.filter((_, i) => !ok[i]).map(d => d.on);
           if (missing.length > 0) {
+            const cause = missing.map(m => this.upstream.get(objectName(m))).find(u => u !== undefined);
+            if (cause) this.upstream.set(objectName(o), cause);
             const what = missing.slice(0, 3).map(m => `${objectName(m)} (${this.resultOf(m)?.result ?? 'not applied'})`).join(', ');
             this.record(o, { result: 'skipped', message: `not applied: it needs ${what}${missing.length > 3 ? ', ...' : ''} first` });
             return false;
           }
-          const answer = await slots.run(priority.get(o) ?? 0, async () => {
-            if (!announced.has(o.phase)) {
-              announced.add(o.phase);
-              session.emit({ type: 'phase', cluster: cluster.name, phase: o.phase, objects: phases.find(g => g.phase === o.phase)?.objects.length ?? 0 });
+          let manifest: any;
+          try {
+            manifest = await rendered.get(o);
+          } catch (e) {
+            if (e instanceof AbortedError || e instanceof UsageError) throw e;
+            if (e instanceof ClusterStop) {
+              this.record(o, { result: 'failed', message: e.message });
+            } else if (e instanceof UpstreamError) {
+              this.upstream.set(objectName(o), e);
+              this.record(o, { result: 'skipped', message: `not applied: ${e.message}` });
+            } else {
+              this.record(o, { result: e instanceof TimeoutError ? 'timed-out' : 'failed', message: messageOf(e) });
             }
-            return this.applyObject(o, rendered.get(o));
-          });
+            return false;
+          }
+          if (!announced.has(o.phase)) {
+            announced.add(o.phase);
+            session.emit({ type: 'phase', cluster: cluster.name, phase: o.phase, objects: phases.find(g => g.phase === o.phase)?.objects.length ?? 0 });
+          }
+          const answer = await this.applyObject(o, manifest, (priority.get(o) ?? 0) + (awaited.has(o) ? AWAITED_BOOST : 0));
           if (!good(o)) return false;
           if (waits(o)) await this.waitObject(o, answer);
           return good(o);
@@ -255,10 +311,46 @@ class ClusterRun {
     });
   }
 
+  /**
+   * The objects of this folder other clusters' runs wait for: the sources of their placeholders (the tower
+   * Service whose address agents dial, a Secret) and, on the host, the members' `Cluster` objects.
+   */
+  private awaitedElsewhere(): Set<FederationObject> {
+    const { session, cluster } = this;
+    const out = new Set<FederationObject>();
+    const find = (ref: { apiVersion?: string; kind: string; namespace?: string; name: string }) => cluster.objects.find(o =>
+      o.kind === ref.kind && (ref.apiVersion === undefined || o.apiVersion === ref.apiVersion) && o.name === ref.name && (o.namespace ?? '') === (ref.namespace ?? ''));
+    for (const p of session.federation.placeholders) {
+      const s = p.source;
+      if (String(s.cluster ?? session.federation.host) !== cluster.name) continue;
+      if (!p.occurrences.some(x => x.cluster !== cluster.name)) continue;
+      const ref = s.type === 'service-address' ? { kind: 'Service', namespace: s.namespace, name: s.name }
+        : s.type === 'host-secret' ? { kind: 'Secret', namespace: s.namespace, name: s.name }
+          : s.type === 'read-object' ? { apiVersion: s.apiVersion, kind: s.kind, namespace: s.namespace, name: s.name }
+            : undefined;
+      const o = ref && find(ref);
+      if (o) out.add(o);
+    }
+    if (cluster.name === session.federation.host) {
+      for (const m of session.federation.clusters) {
+        const o = m.role === 'member' ? find({ kind: 'Cluster', name: m.name }) : undefined;
+        if (o && groupOf(o.apiVersion) === 'cluster.kubesphere.io') out.add(o);
+      }
+    }
+    return out;
+  }
+
   /** Applies one object (retrying while its kind is not served yet) and records the outcome; resolves with the answer. */
-  private async applyObject(o: FederationObject, manifest: any): Promise<any> {
+  private async applyObject(o: FederationObject, manifest: any, priority: number): Promise<any> {
     const { session, options } = this;
     const key = memberKey(o);
+    // Already as the folder says, fields owned by ksfed exactly as the manifest sets them: an apply would change
+    // nothing, so none is sent (a re-apply of an unchanged folder sends no PATCH at all).
+    const before = this.live.get(key);
+    if (isNoOpApply(manifest, before, FIELD_MANAGER)) {
+      this.record(o, { result: 'unchanged' });
+      return before;
+    }
     const started = session.clock.now();
     let waiting = false;
     for (let poll = 0; ; poll++) {
@@ -268,11 +360,10 @@ class ClusterRun {
         return;
       }
       try {
-        const { object, created } = await this.client.apply(manifest, { dryRun: options.dryRun, force: options.forceConflicts });
+        const { object, created } = await this.client.apply(manifest, { dryRun: options.dryRun, force: options.forceConflicts, priority });
         if (options.dryRun) {
           await this.recordDryRun(o, object);
         } else {
-          const before = this.live.get(key);
           const result = created ? 'created' : before && before.metadata?.resourceVersion === object?.metadata?.resourceVersion ? 'unchanged' : 'configured';
           this.record(o, { result });
         }
@@ -320,6 +411,17 @@ class ClusterRun {
     }
   }
 
+  /**
+   * Once a CRD of this folder is Established, looks up the discovery of the kinds it serves that this folder
+   * holds, so their first apply does not wait for that lookup (failures do not matter: the apply looks again).
+   */
+  private discover(crd: FederationObject): void {
+    const group = crd.manifest?.spec?.group;
+    const kind = crd.manifest?.spec?.names?.kind;
+    const versions = new Set(this.cluster.objects.filter(x => x.kind === kind && groupOf(x.apiVersion) === group).map(x => x.apiVersion));
+    for (const apiVersion of versions) this.client.namespaced(apiVersion, kind, { attempts: 1 }).catch(() => undefined);
+  }
+
   /** A dry run: created, unchanged or configured (with the changed paths), against the live object. */
   private async recordDryRun(o: FederationObject, result: any): Promise<void> {
     let live = this.live.get(memberKey(o));
@@ -328,7 +430,7 @@ class ClusterRun {
       this.record(o, { result: 'created' });
       return;
     }
-    const found = changes(comparable(toWire(live)), comparable(toWire(result)));
+    const found = changes(comparable(live), comparable(result));
     if (found.length === 0) {
       this.record(o, { result: 'unchanged' });
     } else {
@@ -342,6 +444,7 @@ class ClusterRun {
     try {
       await this.waiter!.wait(o, check, this.session.waitTimeoutMs, answer,
         message => this.session.emit({ type: 'wait', cluster: this.cluster.name, object: objectName(o), message }));
+      if (check === crdReadiness) this.discover(o);
     } catch (e) {
       if (e instanceof AbortedError) throw e;
       const previous = this.resultOf(o);
@@ -349,22 +452,27 @@ class ClusterRun {
     }
   }
 
-  /** A member is joined when its `Cluster` on the host is Ready (and, for an agent member, AgentAvailable). */
+  /**
+   * A member is joined when its `Cluster` on the host is Ready (and, for an agent member, AgentAvailable). When
+   * this run applies that `Cluster`, the wait starts once it is applied, and ends at once if the host's run ends
+   * without it. Every member's wait shares one poll of the host's `Cluster` objects.
+   */
   private async handshake(): Promise<void> {
-    const host = this.session.federation.clusters.find(c => c.name === this.session.federation.host);
+    const { session } = this;
+    const host = session.federation.clusters.find(c => c.name === session.federation.host);
     const clusterObject = host?.objects.find(o => o.kind === 'Cluster' && groupOf(o.apiVersion) === 'cluster.kubesphere.io' && o.name === this.cluster.name);
     if (!host || !clusterObject) return;
     const what = `Cluster ${this.cluster.name} on ${host.name}`;
     try {
-      await waitUntilReady(this.session.client(host.name), clusterObject, clusterReadiness, {
-        timeoutMs: this.session.waitTimeoutMs,
-        pollIntervalMs: this.session.pollIntervalMs,
-        clock: this.session.clock,
-        signal: this.options.signal,
-        deadline: this.session.deadline,
-        onProgress: message => this.session.emit({ type: 'wait', cluster: this.cluster.name, object: what, message }),
-      });
-      this.session.emit({ type: 'info', cluster: this.cluster.name, message: `joined: ${what} is ${this.cluster.connection === 'proxy' ? 'AgentAvailable and ' : ''}Ready` });
+      await session.board.applied(host.name, clusterObject, what);
+    } catch (e) {
+      if (e instanceof UpstreamError) throw new ClusterStop('skipped', `not joined: ${e.message}`);
+      throw e;
+    }
+    try {
+      await session.waiter(host.name).wait(clusterObject, clusterReadiness, session.waitTimeoutMs, undefined,
+        message => session.emit({ type: 'wait', cluster: this.cluster.name, object: what, message }));
+      session.emit({ type: 'info', cluster: this.cluster.name, message: `joined: ${what} is ${this.cluster.connection === 'proxy' ? 'AgentAvailable and ' : ''}Ready` });
     } catch (e) {
       if (e instanceof AbortedError) throw e;
       throw new ClusterStop(e instanceof TimeoutError ? 'timed-out' : 'failed', `not joined: ${what}: ${messageOf(e)}`);

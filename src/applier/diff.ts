@@ -1,19 +1,6 @@
-import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js';
-
 /** Metadata the server owns; never part of a diff. */
 const IGNORED_METADATA = ['managedFields', 'resourceVersion', 'generation', 'uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'selfLink'];
 const IGNORED_ANNOTATIONS = ['kubectl.kubernetes.io/last-applied-configuration', 'deployment.kubernetes.io/revision'];
-
-/**
- * The wire (JSON) form of an object of client-node's typed model: field names as the API spells them
- * (`x-kubernetes-preserve-unknown-fields`, not `x_kubernetes_preserve_unknown_fields`), dates as strings.
- */
-export function toWire(obj: any): any {
-  if (obj === undefined || obj === null) return obj;
-  const version = String(obj.apiVersion ?? '').split('/').pop() ?? '';
-  const type = obj.apiVersion && obj.kind ? `${version.charAt(0).toUpperCase()}${version.slice(1)}${obj.kind}` : 'KubernetesObject';
-  return JSON.parse(JSON.stringify(ObjectSerializer.serialize(obj, type)));
-}
 
 /** The part of an object (wire form) a diff compares: no server-owned metadata, no status. */
 export function comparable(wire: any): any {

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { loadAllYaml } from '@kubernetes/client-node';
+import * as yaml from 'js-yaml';
 import { UsageError } from './errors';
 
 /** The name of the file `FederationApp.synth()` writes next to the cluster folders. */
@@ -21,7 +21,7 @@ export interface FederationObject {
   /** `established` | `rollout` | undefined. */
   readonly waitFor?: string;
   readonly constructPath: string;
-  /** The object as client-node's typed model (`loadAllYaml`), with placeholders still in it. */
+  /** The object as plain JSON in the API's spelling (the wire form), with placeholders still in it. */
   readonly manifest: any;
   /** Ids of the placeholders the manifest holds. */
   readonly placeholders: string[];
@@ -189,7 +189,7 @@ function loadObject(dist: string, cluster: any, o: any, declared: Set<string>): 
   }
   let docs: any[];
   try {
-    docs = loadAllYaml(text).filter(d => d !== null && d !== undefined);
+    docs = yaml.loadAll(text, undefined, { schema: yaml.CORE_SCHEMA }).filter(d => d !== null && d !== undefined);
   } catch (e) {
     const what = (e as Error).name === 'YAMLException' ? 'not valid YAML' : 'not a Kubernetes object';
     throw new UsageError(`${rel}: ${what} (${firstLine((e as Error).message)})`);

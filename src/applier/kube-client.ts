@@ -1,11 +1,27 @@
-import { AsyncLocalStorage } from 'async_hooks';
-import { KubeConfig, KubernetesObjectApi, Observable, PatchStrategy } from '@kubernetes/client-node';
+import * as http from 'http';
+import * as https from 'https';
+import { HttpMethod, KubeConfig, KubernetesObjectApi, Observable, PatchStrategy, ResponseContext } from '@kubernetes/client-node';
 import { KubeApiError, UsageError } from './errors';
-import { Limiter } from './ordering';
+import { Limiter, PriorityLimiter } from './ordering';
 import { Clock, DEFAULT_RETRY_POLICY, Random, REAL_CLOCK, RetryPolicy, withRetry } from './retry';
 
 /** The field manager of every server-side apply. */
 export const FIELD_MANAGER = 'ksfed';
+
+/**
+ * The priority of reads (waits, lookups, values other clusters need): they go before queued applies, because
+ * something already waits for each of them. Applies are queued with the priority the scheduler gives them
+ * (how much work waits for them), always below this.
+ */
+export const READ_PRIORITY = 1_000_000;
+
+/** Per-request options: retries and the place in the cluster's queue. */
+export interface RequestOptions {
+  /** `1` sends the request once (no retry). */
+  readonly attempts?: number;
+  /** Higher goes first when the cluster's requests queue (default READ_PRIORITY). */
+  readonly priority?: number;
+}
 
 /** Names an object. */
 export interface ObjectRef {
@@ -16,21 +32,21 @@ export interface ObjectRef {
 }
 
 /**
- * What the engine needs from a cluster's API. Objects are client-node's typed model (what `loadAllYaml` returns
- * and client-node's `KubernetesObjectApi` sends and returns). Errors are KubeApiErrors; a kind the server does
- * not serve (yet) is a KubeApiError with reason `NotServed`.
+ * What the engine needs from a cluster's API. Objects are plain JSON in the API's own spelling (the wire form),
+ * sent and returned as they are. Errors are KubeApiErrors; a kind the server does not serve (yet) is a
+ * KubeApiError with reason `NotServed`.
  */
 export interface KubeClient {
   /** The cluster's name in the federation. */
   readonly cluster: string;
   /** Server-side apply with field manager `ksfed`; `created` tells a 201 from a 200. */
-  apply(obj: any, options?: { dryRun?: boolean; force?: boolean }): Promise<{ object: any; created: boolean }>;
-  /** The object, or undefined when it does not exist. `attempts: 1` sends the request once (no retry). */
-  get(ref: ObjectRef, options?: { attempts?: number }): Promise<any | undefined>;
-  /** Whether a kind is namespaced; undefined when the server does not serve it. `attempts: 1`: no retry. */
-  namespaced(apiVersion: string, kind: string, options?: { attempts?: number }): Promise<boolean | undefined>;
+  apply(obj: any, options?: { dryRun?: boolean; force?: boolean; priority?: number }): Promise<{ object: any; created: boolean }>;
+  /** The object, or undefined when it does not exist. */
+  get(ref: ObjectRef, options?: RequestOptions): Promise<any | undefined>;
+  /** Whether a kind is namespaced; undefined when the server does not serve it. */
+  namespaced(apiVersion: string, kind: string, options?: RequestOptions): Promise<boolean | undefined>;
   /** Every object of a kind (in a namespace, or cluster-wide), optionally filtered by a label selector. */
-  list(apiVersion: string, kind: string, options?: { namespace?: string; labelSelector?: string }): Promise<any[]>;
+  list(apiVersion: string, kind: string, options?: { namespace?: string; labelSelector?: string; priority?: number }): Promise<any[]>;
   /** Deletes the object; false when it was already gone. */
   delete(ref: ObjectRef, options?: { dryRun?: boolean }): Promise<boolean>;
 }
@@ -49,8 +65,8 @@ export interface KubeClientOptions {
   readonly signal?: AbortSignal;
   /** Bounds requests in flight over all clusters. */
   readonly globalLimiter?: Limiter;
-  /** Bounds requests in flight to this cluster. */
-  readonly clusterLimiter?: Limiter;
+  /** Bounds requests in flight to this cluster (a PriorityLimiter serves them by priority). */
+  readonly clusterLimiter?: Limiter | PriorityLimiter;
   /** Timeout of one HTTP request. */
   readonly requestTimeoutMs?: number;
   /** No retry starts after this epoch ms. */
@@ -77,8 +93,8 @@ export class ClientNodeKubeClient implements KubeClient {
   public readonly cluster: string;
   private readonly api: ObjectApi;
   private readonly options: KubeClientOptions;
-  /** The HTTP status of the last response of a call (a middleware writes it into the call's async context). */
-  private readonly responses = new AsyncLocalStorage<{ status?: number }>();
+  /** The keep-alive agent of this cluster and the TLS options it was made with. */
+  private agent?: { fingerprint: string; agent: http.Agent };
 
   constructor(options: KubeClientOptions) {
     this.cluster = options.cluster;
@@ -86,37 +102,60 @@ export class ClientNodeKubeClient implements KubeClient {
     this.api = ObjectApi.create(withContext(options.kubeConfig, options.context));
     const timeoutMs = options.requestTimeoutMs ?? 30_000;
     // Every request gets its own timeout signal: a hung connection fails (and is retried) instead of hanging.
+    // client-node makes a new Agent for every request, so each one would open a new connection (and, over TLS,
+    // do a new handshake); one keep-alive agent per cluster, made with the same options, reuses connections.
     this.api.addMiddleware({
       pre: (ctx: any) => {
         ctx.setSignal(AbortSignal.timeout(timeoutMs));
+        const agent = this.keepAlive(ctx.getAgent());
+        if (agent) ctx.setAgent(agent);
         return new Observable(Promise.resolve(ctx));
       },
-      post: (rsp: any) => {
-        const store = this.responses.getStore();
-        if (store) store.status = rsp.httpStatusCode;
-        return new Observable(Promise.resolve(rsp));
-      },
+      post: (rsp: any) => new Observable(Promise.resolve(rsp)),
     });
   }
 
-  public async apply(obj: any, options: { dryRun?: boolean; force?: boolean } = {}): Promise<{ object: any; created: boolean }> {
-    const store: { status?: number } = {};
-    const object = await this.responses.run(store, () => this.call(() => this.api.patch(obj, undefined, options.dryRun ? 'All' : undefined, FIELD_MANAGER, options.force ?? false, PatchStrategy.ServerSideApply)));
-    return { object, created: store.status === 201 };
+  /** Frees the kept-alive connections. */
+  public close(): void {
+    this.agent?.agent.destroy();
+    this.agent = undefined;
   }
 
-  public async get(ref: ObjectRef, options: { attempts?: number } = {}): Promise<any | undefined> {
+  /**
+   * The keep-alive agent to use instead of `made` (a fresh plain HTTP(S) agent client-node made for one
+   * request), or undefined to keep `made` (proxy agents). A new one is made when the TLS options change (a
+   * rotated client certificate).
+   */
+  private keepAlive(made: unknown): http.Agent | undefined {
+    if (!(made instanceof http.Agent) || (made.constructor !== http.Agent && made.constructor !== https.Agent)) return undefined;
+    const options: { [key: string]: unknown } = { ...(made as any).options };
+    const fingerprint = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername']
+      .map(k => String(options[k] ?? '')).join('\u0000') + (made instanceof https.Agent ? 'https' : 'http');
+    if (this.agent?.fingerprint !== fingerprint) {
+      this.agent?.agent.destroy();
+      const Agent = made instanceof https.Agent ? https.Agent : http.Agent;
+      this.agent = { fingerprint, agent: new Agent({ ...options, keepAlive: true }) };
+    }
+    return this.agent.agent;
+  }
+
+  public async apply(obj: any, options: { dryRun?: boolean; force?: boolean; priority?: number } = {}): Promise<{ object: any; created: boolean }> {
+    const object = await this.call(() => this.api.apply(obj, options.dryRun ?? false, options.force ?? false), { priority: options.priority });
+    return { object, created: object?.[HTTP_STATUS] === 201 };
+  }
+
+  public async get(ref: ObjectRef, options: RequestOptions = {}): Promise<any | undefined> {
     try {
-      return await this.call(() => this.api.read(header(ref)), options.attempts);
+      return await this.call(() => this.api.read(header(ref)), options);
     } catch (e) {
       if (e instanceof KubeApiError && e.code === 404 && !e.notServed) return undefined;
       throw e;
     }
   }
 
-  public async namespaced(apiVersion: string, kind: string, options: { attempts?: number } = {}): Promise<boolean | undefined> {
+  public async namespaced(apiVersion: string, kind: string, options: RequestOptions = {}): Promise<boolean | undefined> {
     try {
-      const resource = await this.call(() => this.api.resourceOf(apiVersion, kind), options.attempts);
+      const resource = await this.call(() => this.api.resourceOf(apiVersion, kind), options);
       return resource ? resource.namespaced : undefined;
     } catch (e) {
       if (e instanceof KubeApiError && e.code === 404) return undefined;
@@ -124,12 +163,12 @@ export class ClientNodeKubeClient implements KubeClient {
     }
   }
 
-  public async list(apiVersion: string, kind: string, options: { namespace?: string; labelSelector?: string } = {}): Promise<any[]> {
+  public async list(apiVersion: string, kind: string, options: { namespace?: string; labelSelector?: string; priority?: number } = {}): Promise<any[]> {
     const items: any[] = [];
     let token: string | undefined;
     do {
       const page: any = await this.call(() => this.api.list(apiVersion, kind, options.namespace,
-        undefined, undefined, undefined, undefined, options.labelSelector, 500, token));
+        undefined, undefined, undefined, undefined, options.labelSelector, 500, token), { priority: options.priority });
       items.push(...(page?.items ?? []));
       token = page?.metadata?._continue ?? page?.metadata?.continue ?? undefined;
     } while (token);
@@ -148,18 +187,21 @@ export class ClientNodeKubeClient implements KubeClient {
     }
   }
 
-  private call<T>(fn: () => Promise<T>, attempts?: number): Promise<T> {
+  private call<T>(fn: () => Promise<T>, request: RequestOptions = {}): Promise<T> {
     const o = this.options;
     const policy = o.retry ?? DEFAULT_RETRY_POLICY;
+    const priority = request.priority ?? READ_PRIORITY;
+    const limiter = o.clusterLimiter;
     const once = async (): Promise<T> => {
-      const run = () => fn().catch(e => {
+      const send = () => fn().catch(e => {
         throw toKubeApiError(e);
       });
-      const inCluster = o.clusterLimiter ? () => o.clusterLimiter!.run(run) : run;
-      return o.globalLimiter ? o.globalLimiter.run(inCluster) : inCluster();
+      // A cluster slot first, then an overall one: a request queued behind its own cluster holds no overall slot.
+      const run = o.globalLimiter ? () => o.globalLimiter!.run(send) : send;
+      return limiter instanceof PriorityLimiter ? limiter.run(priority, run) : limiter ? limiter.run(run) : run();
     };
     return withRetry(once, {
-      policy: attempts ? { ...policy, maxAttempts: attempts } : policy,
+      policy: request.attempts ? { ...policy, maxAttempts: request.attempts } : policy,
       clock: o.clock ?? REAL_CLOCK,
       random: o.random ?? Math.random,
       signal: o.signal,
@@ -174,7 +216,14 @@ function header(ref: ObjectRef): { apiVersion: string; kind: string; metadata: {
   return { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) } };
 }
 
-/** client-node's object API, with its discovery lookup and middleware list reachable. */
+/** The HTTP status of the response an object came in (a non-enumerable property of answers). */
+const HTTP_STATUS = Symbol('ksfed.httpStatus');
+
+/**
+ * client-node's object API, with its discovery lookup and middleware list reachable, and the wire form kept as
+ * it is both ways: objects are sent as given (client-node's typed serializer would drop fields its model does not
+ * know, and costs time for nothing here) and answers are parsed JSON, not typed models.
+ */
 class ObjectApi extends KubernetesObjectApi {
   public static create(kc: KubeConfig): ObjectApi {
     const api = kc.makeApiClient(ObjectApi);
@@ -207,6 +256,30 @@ class ObjectApi extends KubernetesObjectApi {
     await pending;
     // The shared lookup may have been sent before this kind was served: ask once more on a miss.
     return cache[apiVersion]?.resources.find(r => r.kind === kind) ?? super.resource(apiVersion, kind, options);
+  }
+
+  /**
+   * Server-side apply of a wire-form object: what `patch(obj, undefined, dryRun, 'ksfed', force,
+   * PatchStrategy.ServerSideApply)` sends, with the body serialized as given.
+   */
+  public async apply(obj: any, dryRun: boolean, force: boolean): Promise<any> {
+    const request = this.configuration.baseServer.makeRequestContext(await this.specUriPath(obj, 'patch'), HttpMethod.PATCH);
+    request.setHeaderParam('Accept', 'application/json, */*;q=0.8');
+    request.setHeaderParam('Content-Type', PatchStrategy.ServerSideApply);
+    if (dryRun) request.setQueryParam('dryRun', 'All');
+    request.setQueryParam('fieldManager', FIELD_MANAGER);
+    request.setQueryParam('force', String(force));
+    request.setBody(JSON.stringify(obj));
+    return this.requestPromise(request);
+  }
+
+  /** Successful answers as parsed JSON (with the HTTP status attached); errors as client-node reports them. */
+  protected async processResponse(response: ResponseContext, type?: string): Promise<any> {
+    if (response.httpStatusCode < 200 || response.httpStatusCode > 299) return super.processResponse(response, type);
+    const text = await response.body.text();
+    const data = text.length > 0 ? JSON.parse(text) : undefined;
+    if (data && typeof data === 'object') Object.defineProperty(data, HTTP_STATUS, { value: response.httpStatusCode });
+    return data;
   }
 
   public addMiddleware(middleware: unknown): void {

@@ -55,7 +55,7 @@ export function phaseGroups(objects: FederationObject[], phases: string[] = DEFA
   const order = [...phases];
   for (const o of objects) if (!order.includes(o.phase)) order.push(o.phase);
   const groups = order.map(phase => ({ phase, objects: objects.filter(o => o.phase === phase) })).filter(g => g.objects.length > 0);
-  for (const g of groups) g.objects.sort((a, b) => a.file.localeCompare(b.file));
+  for (const g of groups) g.objects.sort((a, b) => a.file < b.file ? -1 : a.file > b.file ? 1 : 0);
   return groups;
 }
 

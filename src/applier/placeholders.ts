@@ -4,10 +4,12 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { formatDuration } from './duration';
 import { TimeoutError, UsageError } from './errors';
 import { Federation, PlaceholderEntry } from './federation';
-import { KubeClient } from './kube-client';
+import { UpstreamError } from './cross-cluster';
+import { KubeClient, ObjectRef } from './kube-client';
 import { reduceKubeconfig } from './kubeconfig';
 import { pollDelay } from './ordering';
 import { Redactor } from './redact';
+import { ClusterStatus } from './report';
 import { Clock, REAL_CLOCK } from './retry';
 import { certificateProblem, selfSignedCertificate } from './x509';
 
@@ -38,6 +40,13 @@ export interface PlaceholderEnvironment {
   readonly redactor: Redactor;
   /** Told when resolution starts waiting for cluster state (`cluster`: the cluster whose objects need it). */
   readonly onWait?: (cluster: string, message: string) => void;
+  /**
+   * Resolves when the object a value is read from is applied, if this run applies it; rejects (an UpstreamError)
+   * when the run of its cluster ends without it. Called before the first read.
+   */
+  readonly awaitSource?: (cluster: string, ref: ObjectRef, what: string) => Promise<void>;
+  /** How the run of a cluster ended (undefined while it runs or when it is not part of this run). */
+  readonly runStatus?: (cluster: string) => ClusterStatus | undefined;
 }
 
 /** Why a placeholder could not be resolved. */
@@ -171,8 +180,9 @@ export class PlaceholderResolver {
       case 'host-secret': {
         const cluster = String(s.cluster ?? this.environment.federation.host);
         const where = `Secret ${s.namespace}/${s.name} on ${cluster}`;
-        const v = await this.poll(e, where, requester, async () => {
-          const secret = await this.environment.client(cluster).get({ apiVersion: 'v1', kind: 'Secret', namespace: s.namespace, name: s.name });
+        const ref = { apiVersion: 'v1', kind: 'Secret', namespace: s.namespace, name: s.name };
+        const v = await this.poll(e, cluster, ref, where, requester, async () => {
+          const secret = await this.environment.client(cluster).get(ref);
           const data = secret?.data?.[s.key];
           if (typeof data === 'string' && data.length > 0) return Buffer.from(data, 'base64').toString('utf8');
           const text = secret?.stringData?.[s.key];
@@ -194,8 +204,9 @@ export class PlaceholderResolver {
       case 'read-object': {
         const cluster = String(s.cluster ?? this.environment.federation.host);
         const where = `${s.pointer} of ${s.kind} ${s.namespace ? s.namespace + '/' : ''}${s.name} on ${cluster}`;
-        return this.poll(e, where, requester, async () => {
-          const obj = await this.environment.client(cluster).get({ apiVersion: s.apiVersion, kind: s.kind, namespace: s.namespace, name: s.name });
+        const ref = { apiVersion: s.apiVersion, kind: s.kind, namespace: s.namespace, name: s.name };
+        return this.poll(e, cluster, ref, where, requester, async () => {
+          const obj = await this.environment.client(cluster).get(ref);
           const v = readPointer(obj, s.pointer);
           return typeof v === 'string' && v.length > 0 ? v : undefined;
         });
@@ -203,8 +214,9 @@ export class PlaceholderResolver {
       case 'service-address': {
         const cluster = String(s.cluster ?? this.environment.federation.host);
         const where = `the load balancer address of Service ${s.namespace}/${s.name} on ${cluster}`;
-        return this.poll(e, where, requester, async () => {
-          const svc = await this.environment.client(cluster).get({ apiVersion: 'v1', kind: 'Service', namespace: s.namespace, name: s.name });
+        const ref = { apiVersion: 'v1', kind: 'Service', namespace: s.namespace, name: s.name };
+        return this.poll(e, cluster, ref, where, requester, async () => {
+          const svc = await this.environment.client(cluster).get(ref);
           const ingress = svc?.status?.loadBalancer?.ingress?.[0];
           const addr = ingress?.ip || ingress?.hostname;
           return addr ? `${s.scheme ?? 'http'}://${addr}:${s.port}` : undefined;
@@ -265,17 +277,35 @@ export class PlaceholderResolver {
     return p;
   }
 
-  /** Polls `read` until it yields a value; a dry run takes a stand-in instead of waiting. */
-  private async poll(e: PlaceholderEntry, where: string, requester: string | undefined, read: () => Promise<string | undefined>): Promise<string> {
+  /**
+   * Polls `read` (the value in `ref` on `cluster`) until it yields a value; a dry run takes a stand-in instead of
+   * waiting. When this run applies `ref`, the first read waits for that; when the run of `cluster` ends without
+   * it, or ends unsuccessfully while the value is still missing, this rejects with an UpstreamError.
+   */
+  private async poll(
+    e: PlaceholderEntry, cluster: string, ref: ObjectRef, where: string, requester: string | undefined, read: () => Promise<string | undefined>,
+  ): Promise<string> {
     const clock = this.environment.clock ?? REAL_CLOCK;
     const timeout = this.environment.waitTimeoutMs ?? 300_000;
     const interval = this.environment.pollIntervalMs ?? 1_000;
+    if (!this.environment.dryRun && this.environment.awaitSource) {
+      try {
+        await this.environment.awaitSource(cluster, ref, where);
+      } catch (err) {
+        if (err instanceof UpstreamError) throw new UpstreamError(err.cluster, err.status, `placeholder ${e.id}: ${err.message}`);
+        throw err;
+      }
+    }
     const deadline = clock.now() + timeout;
     let told = false;
     for (let poll = 0; ; poll++) {
+      const ended = this.environment.runStatus?.(cluster);
       const v = await read();
       if (v !== undefined) return v;
       if (this.environment.dryRun) return pendingValue(e.id);
+      if (ended !== undefined && ended !== 'succeeded') {
+        throw new UpstreamError(cluster, ended, `placeholder ${e.id}: ${where} is missing and the run of ${cluster} ended ${ended}`);
+      }
       const delay = pollDelay(poll, interval);
       if (clock.now() + delay > deadline) {
         throw new TimeoutError(`placeholder ${e.id}: timed out after ${formatDuration(timeout)} waiting for ${where}`);

@@ -1,14 +1,16 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { APPLYSET_PARENT } from './applyset';
+import { ClusterBoard } from './cross-cluster';
 import { KubeApiError, UsageError } from './errors';
 import { Federation, FederationCluster, loadFederation } from './federation';
-import { ClientNodeKubeClient, KubeClient } from './kube-client';
+import { ClientNodeKubeClient, KubeClient, READ_PRIORITY } from './kube-client';
 import { credentialsOf, loadKubeConfig, resolveContexts } from './kubeconfig';
-import { Limiter } from './ordering';
+import { Limiter, PriorityLimiter } from './ordering';
 import { PlaceholderResolver } from './placeholders';
 import { Redactor } from './redact';
 import { ApplyEvent } from './report';
 import { Clock, DEFAULT_RETRY_POLICY, Random, REAL_CLOCK, RetryPolicy } from './retry';
+import { BatchWaiter } from './waits';
 
 /** Options every command that talks to clusters takes. */
 export interface ConnectOptions {
@@ -74,6 +76,10 @@ export interface Session {
   readonly emit: (event: ApplyEvent) => void;
   /** The ApplySet parent read by the preflight, or the error it got (clusters that could not be reached). */
   readonly preflight: Map<string, { parent?: any; error?: KubeApiError }>;
+  /** What the runs of the selected clusters tell each other (objects applied, runs ended). */
+  readonly board: ClusterBoard;
+  /** One shared waiter per cluster for waits other clusters' runs do there (members' `Cluster` objects on the host). */
+  readonly waiter: (cluster: string) => BatchWaiter;
 }
 
 /** What a command needs of a session. */
@@ -159,7 +165,7 @@ export async function openSession(dist: string, options: ConnectOptions, use: Se
         random: options.random,
         signal: options.signal,
         globalLimiter,
-        clusterLimiter: new Limiter(perClusterConcurrency),
+        clusterLimiter: new PriorityLimiter(perClusterConcurrency),
         requestTimeoutMs: options.requestTimeoutMs,
         deadline,
         onRetry: (e, n, delay) => emit({ type: 'retry', cluster, message: `${e.code || e.reason} ${e.message} (retry ${n} in ${delay} ms)` }),
@@ -171,6 +177,16 @@ export async function openSession(dist: string, options: ConnectOptions, use: Se
 
   const waitTimeoutMs = options.waitTimeoutMs ?? 5 * 60_000;
   const pollIntervalMs = options.pollIntervalMs ?? 1_000;
+  const board = new ClusterBoard(selected);
+  const waiters = new Map<string, BatchWaiter>();
+  const waiter = (cluster: string): BatchWaiter => {
+    let w = waiters.get(cluster);
+    if (!w) {
+      w = new BatchWaiter(client(cluster), { pollIntervalMs, clock, signal: options.signal, deadline });
+      waiters.set(cluster, w);
+    }
+    return w;
+  };
   const resolver = new PlaceholderResolver({
     federation,
     client,
@@ -185,6 +201,8 @@ export async function openSession(dist: string, options: ConnectOptions, use: Se
     pollIntervalMs,
     randomBytes: options.randomBytes,
     redactor,
+    awaitSource: (cluster, ref, what) => board.applied(cluster, ref, what),
+    runStatus: cluster => board.status(cluster),
   });
   resolver.preflight(ids);
 
@@ -202,7 +220,7 @@ export async function openSession(dist: string, options: ConnectOptions, use: Se
     });
     await Promise.all([...warm, ...talkTo.map(async c => {
       try {
-        preflight.set(c.name, { parent: await client(c.name).get(APPLYSET_PARENT, { attempts: 1 }) });
+        preflight.set(c.name, { parent: await client(c.name).get(APPLYSET_PARENT, { attempts: 1, priority: READ_PRIORITY + 1 }) });
       } catch (e) {
         if (e instanceof UsageError) throw e;
         if (e instanceof KubeApiError && e.code === 401) {
@@ -228,5 +246,7 @@ export async function openSession(dist: string, options: ConnectOptions, use: Se
     client,
     emit,
     preflight,
+    board,
+    waiter,
   };
 }

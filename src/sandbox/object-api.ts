@@ -235,7 +235,8 @@ export class ObjectApi {
     if (live) this.checkResourceVersion(type, live, obj);
     else if (options.subresource) throw ApiError.notFound(type, name);
     for (const key of SYSTEM_METADATA) delete obj.metadata[key];
-    normalizeForType(type, obj);
+    // As on a real API server, ownership is computed on the configuration as applied: a Secret's `stringData` is
+    // owned as `f:stringData` and only turned into `data` when the result is stored (finishCreate/commitUpdate).
     this.checkCustomFields(type, obj, options, warnings);
     if (type.statusSubresource) {
       if (options.subresource === 'status') {
@@ -618,7 +619,7 @@ export function defaultManager(userAgent: string | undefined): string {
   return product.length > 0 ? product.slice(0, 128) : 'unknown';
 }
 
-/** Kind-specific normalization that must happen before field ownership is computed (Secret `stringData`). */
+/** Kind-specific normalization of an object about to be stored (a Secret's `stringData` merged into `data`). */
 function normalizeForType(type: ResourceType, obj: JsonObject): void {
   if (type.group === '' && type.plural === 'secrets' && isPlainObject(obj.stringData)) {
     obj.data = { ...(isPlainObject(obj.data) ? obj.data : {}) };

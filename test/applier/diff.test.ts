@@ -1,37 +1,4 @@
-import { loadAllYaml } from '@kubernetes/client-node';
-import { changes, comparable, deepEqual, describeChange, printable, toWire } from '../../src/applier/diff';
-
-describe('toWire', () => {
-  test('restores the API spelling of typed fields (a CRD keeps x-kubernetes-preserve-unknown-fields)', () => {
-    // GIVEN a CRD loaded through client-node's typed model
-    const yaml = `apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: { name: widgets.example.com }
-spec:
-  group: example.com
-  names: { kind: Widget, plural: widgets }
-  scope: Namespaced
-  versions:
-    - name: v1
-      served: true
-      storage: true
-      schema:
-        openAPIV3Schema:
-          type: object
-          x-kubernetes-preserve-unknown-fields: true
-`;
-    const typed = loadAllYaml(yaml)[0];
-    // THEN the wire form is what the YAML says
-    const wire = toWire(typed);
-    expect(wire.spec.versions[0].schema.openAPIV3Schema['x-kubernetes-preserve-unknown-fields']).toBe(true);
-    expect(JSON.stringify(wire)).not.toContain('x_kubernetes');
-  });
-
-  test('unknown kinds pass through', () => {
-    const obj = { apiVersion: 'cluster.kubesphere.io/v1alpha1', kind: 'Cluster', metadata: { name: 'a' }, spec: { joinFederation: true } };
-    expect(toWire(obj)).toEqual(obj);
-  });
-});
+import { changes, comparable, deepEqual, describeChange, printable } from '../../src/applier/diff';
 
 describe('comparable', () => {
   test('drops server-owned metadata and status', () => {

@@ -39,9 +39,10 @@ describe('loadFederation', () => {
     expect(fed.placeholders.map(p => p.id)).toContain('jwt-secret');
   });
 
-  test('manifests are client-node typed objects that keep every field', () => {
+  test('manifests are plain JSON in the API spelling, every field kept', () => {
     const crd = loadFederation(dist).clusters[0].objects.find(o => o.name === 'federateddeployments.types.kubefed.io')!;
-    expect(crd.manifest.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.template.x_kubernetes_preserve_unknown_fields).toBe(true);
+    expect(crd.manifest.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.template['x-kubernetes-preserve-unknown-fields']).toBe(true);
+    expect(Object.getPrototypeOf(crd.manifest)).toBe(Object.prototype);
   });
 
   test('a missing folder', () => {
