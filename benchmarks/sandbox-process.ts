@@ -2,7 +2,7 @@
 // the API servers it talks to do not share one CPU (a real API server runs elsewhere too). Started by
 // benchmarks/apply.ts with child_process.fork; talks over the IPC channel:
 //   parent -> child  { type: 'requests' } | { type: 'records' } | { type: 'clear' } | { type: 'stop' }
-//   child -> parent  { type: 'ready', kubeconfig } | { type: 'requests', counts, mutating } | { type: 'records', records }
+//   child -> parent  { type: 'ready', kubeconfig } | { type: 'requests', counts, mutating, cpuMs } | { type: 'records', records }
 // argv[2] is the JSON of the SandboxOptions.
 import { Sandbox, SandboxOptions } from '../src/sandbox';
 
@@ -17,7 +17,8 @@ async function main(): Promise<void> {
         counts[c.name] = c.requests.length;
         mutating += c.requests.filter(r => r.method !== 'GET' && !r.dryRun).length;
       }
-      process.send!({ type: 'requests', counts, mutating });
+      const cpu = process.cpuUsage();
+      process.send!({ type: 'requests', counts, mutating, cpuMs: Math.round((cpu.user + cpu.system) / 1000) });
     } else if (m?.type === 'records') {
       process.send!({ type: 'records', records: Object.fromEntries(sandbox.clusters.map(c => [c.name, c.requests])) });
     } else if (m?.type === 'clear') {

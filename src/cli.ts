@@ -44,6 +44,16 @@ export interface CliIo {
   readonly untilStopped?: () => Promise<void>;
   /** Engine options that win over the command line's (tests: fast retries and polls). */
   readonly overrides?: Partial<ConnectOptions>;
+  /** The terminal's current size, read on each redraw of the live progress (default: 120 columns, no row limit). */
+  readonly terminalSize?: () => { readonly columns?: number; readonly rows?: number };
+}
+
+/** What the CLI prints when its run is aborted (Ctrl-C). */
+export const STOP_MESSAGE = 'ksfed: stopping after the requests in flight (Ctrl-C again to quit now; a re-run converges)';
+
+/** The live progress of a run, if one is on screen: messages go above it. */
+interface Live {
+  progress?: TerminalProgress;
 }
 
 interface Parsed {
@@ -161,11 +171,18 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     io.stdout(`${HELP}\n`);
     return parsed.command && parsed.command !== 'help' ? 2 : 0;
   }
+  // Ctrl-C: tell that the run stops (above the live progress, if any, so that its redraws do not overwrite it).
+  const live: Live = {};
+  const onAbort = () => {
+    if (live.progress) live.progress.above(STOP_MESSAGE, io.stderr);
+    else io.stderr(`\n${STOP_MESSAGE}\n`);
+  };
+  if (parsed.command !== 'sandbox') io.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     switch (parsed.command) {
       case 'apply':
       case 'diff':
-        return await runApply(parsed, io);
+        return await runApply(parsed, io, live);
       case 'status':
         return await runStatus(parsed, io);
       case 'plan':
@@ -182,6 +199,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     }
     io.stderr(`ksfed: ${(e as Error)?.message?.split('\n')[0] ?? String(e)}\n`);
     return 1;
+  } finally {
+    io.signal?.removeEventListener('abort', onAbort);
   }
 }
 
@@ -202,16 +221,19 @@ function checkFlags(parsed: Parsed, allowed: string[]): void {
   }
 }
 
-async function runApply(parsed: Parsed, io: CliIo): Promise<number> {
+async function runApply(parsed: Parsed, io: CliIo, live: Live): Promise<number> {
   checkFlags(parsed, parsed.command === 'apply' ? ['--dry-run', '--prune', '--force-conflicts'] : ['--prune', '--force-conflicts']);
   const folder = dist(parsed);
   const json = parsed.output === 'json';
-  let progress: TerminalProgress | undefined;
   const events: ApplyEvent[] = [];
   const output = json ? undefined : (e: ApplyEvent) => {
     if (io.isTTY) {
-      if (!progress) progress = new TerminalProgress(clusterNames(folder, parsed.only), text => io.stdout(text));
-      progress.event(e);
+      if (!live.progress) {
+        const stream = { write: (text: string) => io.stdout(text), get columns() { return io.terminalSize?.().columns; }, get rows() { return io.terminalSize?.().rows; } };
+        const diffing = parsed.command === 'diff';
+        live.progress = new TerminalProgress(clusterNames(folder, parsed.only), stream, { verb: diffing ? 'comparing' : 'applying', dryRun: diffing || parsed.dryRun });
+      }
+      live.progress.event(e);
     } else {
       // A diff prints its result at the end; apply tells as it goes.
       const line = parsed.command === 'diff' ? undefined : formatEvent(e, 8, parsed.dryRun);
@@ -233,8 +255,14 @@ async function runApply(parsed: Parsed, io: CliIo): Promise<number> {
     output,
     ...io.overrides,
   };
-  const report: ApplyReport = parsed.command === 'diff' ? await diff(folder, options) : await apply(folder, { ...options, dryRun: parsed.dryRun });
-  progress?.finish();
+  let report: ApplyReport;
+  try {
+    report = parsed.command === 'diff' ? await diff(folder, options) : await apply(folder, { ...options, dryRun: parsed.dryRun });
+  } finally {
+    // The last state stays on screen, the cursor comes back (on errors too); later messages print plainly.
+    live.progress?.finish();
+    live.progress = undefined;
+  }
   if (json) {
     io.stdout(`${JSON.stringify(report, undefined, 2)}\n`);
   } else {
@@ -334,18 +362,25 @@ if (require.main === module) {
     let interrupts = 0;
     process.on('SIGINT', () => {
       interrupts++;
-      if (interrupts === 1) {
-        process.stderr.write('\nksfed: stopping after the requests in flight (Ctrl-C again to quit now; a re-run converges)\n');
-        controller.abort();
-      } else {
-        process.exit(130);
-      }
+      // The first aborts the run; main() prints the message (above the live progress, if any).
+      if (interrupts === 1) controller.abort();
+      else process.exit(130);
     });
+    // Killed: show the cursor again, then die of the signal as before.
+    const onTerm = () => {
+      TerminalProgress.restoreCursors();
+      process.off('SIGTERM', onTerm);
+      process.kill(process.pid, 'SIGTERM');
+    };
+    process.on('SIGTERM', onTerm);
   }
+  // Whatever ends the process (a second Ctrl-C, an uncaught error), the live progress must not leave the cursor hidden.
+  process.on('exit', () => TerminalProgress.restoreCursors());
   main(process.argv.slice(2), {
     stdout: text => process.stdout.write(text),
     stderr: text => process.stderr.write(text),
     isTTY: process.stdout.isTTY === true,
+    terminalSize: () => ({ columns: process.stdout.columns, rows: process.stdout.rows }),
     env: process.env,
     signal: controller.signal,
   }).then(code => {

@@ -105,10 +105,15 @@ export class Kubeconfig {
     return new Kubeconfig({ type: 'file', path, ...(context ? { context } : {}) }, `file ${path}`);
   }
 
-  /** A whole kubeconfig (YAML, or base64 of it) in an environment variable read at apply time. */
-  public static fromEnv(name: string): Kubeconfig {
+  /**
+   * A whole kubeconfig (YAML, or base64 of it) in an environment variable read by `ksfed` at apply time, reduced
+   * to one context.
+   * @param name the environment variable
+   * @param context the context in it; default: its current-context
+   */
+  public static fromEnv(name: string, context?: string): Kubeconfig {
     checkEnvName('Kubeconfig.fromEnv', name);
-    return new Kubeconfig({ type: 'env', name }, `environment variable ${name}`);
+    return new Kubeconfig({ type: 'env', name, ...(context ? { context } : {}) }, `environment variable ${name}`);
   }
 
   /**

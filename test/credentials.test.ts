@@ -25,6 +25,7 @@ describe('Kubeconfig', () => {
     expect(Kubeconfig.fromContext('admin@edge').description).toBe('context admin@edge');
     expect(Kubeconfig.fromFile('/k.yaml', 'ctx').description).toBe('file /k.yaml');
     expect(Kubeconfig.fromEnv('KC').description).toBe('environment variable KC');
+    expect(Kubeconfig.fromEnv('KC', 'admin@edge')._source).toEqual({ type: 'env', name: 'KC', context: 'admin@edge' });
   });
 
   test('validation', () => {

@@ -291,14 +291,25 @@ class ClusterRun {
           }
           const answer = await this.applyObject(o, manifest, (priority.get(o) ?? 0) + (awaited.has(o) ? AWAITED_BOOST : 0));
           if (!good(o)) return false;
-          if (waits(o)) await this.waitObject(o, answer);
+          if (waits(o)) {
+            // What nothing here waits for is checked once at the end, with one LIST per kind, instead of being
+            // polled while other objects still go out.
+            if (!gating.has(o)) {
+              deferred.push([o, answer]);
+              return true;
+            }
+            await this.waitObject(o, answer);
+          }
           return good(o);
         })();
         runs.set(o, p);
       }
       return p;
     };
+    const gating = new Set([...deps.values()].flatMap(list => list.map(d => d.on)));
+    const deferred: [FederationObject, any][] = [];
     await settleAll(cluster.objects.map(run));
+    await settleAll(deferred.map(([o, answer]) => this.waitObject(o, answer)));
     // A stable report: file order, whatever order the objects finished in.
     const index = new Map(cluster.objects.map((o, i) => [objectName(o), i]));
     const at = (r: ObjectResult) => index.get(objectName(r)) ?? Infinity;

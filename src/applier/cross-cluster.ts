@@ -62,8 +62,9 @@ export class ClusterBoard {
     const p = this.objects.get(cluster)?.get(memberKey(ref));
     if (!p) return;
     if (await p.promise) return;
-    const status = this.ended.get(cluster) ?? 'failed';
-    throw new UpstreamError(cluster, status, `${what} was not applied: the run of ${cluster} ${status === 'succeeded' ? 'did not apply it' : `ended ${status}`}`);
+    const status = this.ended.get(cluster);
+    const why = status === undefined ? `its apply on ${cluster} failed` : `the run of ${cluster} ${status === 'succeeded' ? 'did not apply it' : `ended ${status}`}`;
+    throw new UpstreamError(cluster, status ?? 'failed', `${what} was not applied: ${why}`);
   }
 }
 

@@ -228,6 +228,13 @@ class ObjectApi extends KubernetesObjectApi {
   public static create(kc: KubeConfig): ObjectApi {
     const api = kc.makeApiClient(ObjectApi);
     api.setDefaultNamespace(kc);
+    // Every Kubernetes API server serves core/v1 Secrets: knowing that without a discovery request lets the
+    // first request of a run (reading the ApplySet parent) go out at once. Any other core kind misses this
+    // partial entry and is looked up, which replaces it with the server's full list.
+    (api as unknown as { apiVersionResourceCache: { [v: string]: unknown } }).apiVersionResourceCache.v1 = {
+      groupVersion: 'v1',
+      resources: [{ name: 'secrets', singularName: 'secret', namespaced: true, kind: 'Secret', verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] }],
+    };
     return api;
   }
 

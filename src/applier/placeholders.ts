@@ -6,7 +6,7 @@ import { TimeoutError, UsageError } from './errors';
 import { Federation, PlaceholderEntry } from './federation';
 import { UpstreamError } from './cross-cluster';
 import { KubeClient, ObjectRef } from './kube-client';
-import { reduceKubeconfig } from './kubeconfig';
+import { credentialsOf, reduceKubeconfig } from './kubeconfig';
 import { pollDelay } from './ordering';
 import { Redactor } from './redact';
 import { ClusterStatus } from './report';
@@ -106,6 +106,14 @@ export class PlaceholderResolver {
       if (s.type === 'env' && !this.env()[s.name]) {
         throw new UsageError(`placeholder ${id}: environment variable ${s.name} is not set (${e.description}). Fix: export ${s.name}=...`);
       }
+      if (s.type === 'env' && e.kind === 'kubeconfig') {
+        try {
+          this.envKubeconfig(e, String(this.env()[s.name]));
+        } catch (err) {
+          if (!(err instanceof PlaceholderError)) throw err;
+          throw new UsageError(`${err.message} (${e.description}). Fix: export ${s.name} with the text of a kubeconfig file, or base64 of it`);
+        }
+      }
       if (s.type === 'file' && !fs.existsSync(String(s.path))) {
         throw new UsageError(`placeholder ${id}: file ${s.path} does not exist (${e.description})`);
       }
@@ -155,7 +163,7 @@ export class PlaceholderResolver {
       case 'env': {
         const v = this.env()[s.name];
         if (!v) throw new PlaceholderError(e.id, `environment variable ${s.name} is not set`);
-        return e.kind === 'kubeconfig' ? this.kubeconfigText(e, decodeMaybeBase64(v)) : v;
+        return e.kind === 'kubeconfig' ? this.envKubeconfig(e, v) : v;
       }
       case 'file': {
         let text: string;
@@ -245,9 +253,30 @@ export class PlaceholderResolver {
     return text;
   }
 
-  private kubeconfigText(e: PlaceholderEntry, text: string): string {
-    if (!/\bclusters\s*:/.test(text)) throw new PlaceholderError(e.id, 'the value is not a kubeconfig (no "clusters:")');
-    return text;
+  /**
+   * A kubeconfig from an environment variable (YAML, or base64 of it), reduced like a file's to one context: the
+   * one the source names, else its current-context. Every form of the value and every credential in it is
+   * registered with the redactor first; messages never quote the value (not even a parser's excerpt of it).
+   */
+  private envKubeconfig(e: PlaceholderEntry, value: string): string {
+    const s = e.source;
+    const redactor = this.environment.redactor;
+    const text = decodeMaybeBase64(value);
+    redactor.add(value, `{{ksfed:${e.id}}}`);
+    redactor.add(text, `{{ksfed:${e.id}}}`);
+    const where = `environment variable ${s.name}`;
+    if (!/\bclusters\s*:/.test(text)) throw new PlaceholderError(e.id, `the value of ${where} is not a kubeconfig (no "clusters:")`);
+    const kc = new KubeConfig();
+    try {
+      kc.loadFromString(text);
+    } catch {
+      throw new PlaceholderError(e.id, `the value of ${where} is not a kubeconfig (it cannot be parsed)`);
+    }
+    for (const credential of credentialsOf(kc, kc.getContexts().map(c => c.name))) redactor.add(credential, '<redacted:credential>');
+    if (kc.getClusters().length === 0) throw new PlaceholderError(e.id, `the value of ${where} is not a kubeconfig (it lists no clusters)`);
+    const context = typeof s.context === 'string' ? s.context : kc.getCurrentContext();
+    if (!context) throw new PlaceholderError(e.id, `the kubeconfig in ${where} has no current-context to reduce it to`);
+    return reduceKubeconfig(kc, context, `placeholder ${e.id} (${where})`);
   }
 
   private certificate(e: PlaceholderEntry): Promise<{ ca: string; cert: string; key: string }> {
@@ -299,7 +328,7 @@ export class PlaceholderResolver {
     const deadline = clock.now() + timeout;
     let told = false;
     for (let poll = 0; ; poll++) {
-      const ended = this.environment.runStatus?.(cluster);
+      const ended = this.environment.dryRun ? undefined : this.environment.runStatus?.(cluster);
       const v = await read();
       if (v !== undefined) return v;
       if (this.environment.dryRun) return pendingValue(e.id);

@@ -2,7 +2,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { APPLYSET_PARENT } from './applyset';
 import { ClusterBoard } from './cross-cluster';
 import { KubeApiError, UsageError } from './errors';
-import { Federation, FederationCluster, loadFederation } from './federation';
+import { Federation, FederationCluster, groupOf, loadFederation } from './federation';
 import { ClientNodeKubeClient, KubeClient, READ_PRIORITY } from './kube-client';
 import { credentialsOf, loadKubeConfig, resolveContexts } from './kubeconfig';
 import { Limiter, PriorityLimiter } from './ordering';
@@ -210,15 +210,20 @@ export async function openSession(dist: string, options: ConnectOptions, use: Se
   // before anything is applied; an unreachable cluster fails on its own later.
   const preflight = new Map<string, { parent?: any; error?: KubeApiError }>();
   if (contact) {
-    // Alongside, warm each cluster's discovery cache with the apiVersions its folder uses, all at once, so that
-    // no apply later waits for a discovery request first (failures do not matter here: a kind a CRD of this
-    // run serves later is simply looked up again when it is used).
-    const warm = talkTo.filter(c => selected.includes(c)).flatMap(c => {
+    // Alongside, without waiting for it, warm each cluster's discovery cache with the apiVersions its folder uses,
+    // so that no apply later waits for a discovery request first. Groups a CRD of the same folder serves are left
+    // out (they are looked up once that CRD is Established, or when first used); failures do not matter here.
+    for (const c of talkTo.filter(x => selected.includes(x))) {
+      const fromCrds = new Set(c.objects.filter(o => o.kind === 'CustomResourceDefinition' && typeof o.manifest?.spec?.group === 'string').map(o => o.manifest.spec.group));
       const kinds = new Map<string, string>();
-      for (const o of c.objects) if (!kinds.has(o.apiVersion)) kinds.set(o.apiVersion, o.kind);
-      return [...kinds].map(([apiVersion, kind]) => client(c.name).namespaced(apiVersion, kind, { attempts: 1 }).catch(() => undefined));
-    });
-    await Promise.all([...warm, ...talkTo.map(async c => {
+      // (core/v1 Secrets are known without discovery: warm v1 with another kind, so its full list is fetched)
+      for (const o of c.objects) {
+        if (fromCrds.has(groupOf(o.apiVersion))) continue;
+        if (!kinds.has(o.apiVersion) || (o.apiVersion === 'v1' && kinds.get('v1') === 'Secret')) kinds.set(o.apiVersion, o.kind);
+      }
+      for (const [apiVersion, kind] of kinds) client(c.name).namespaced(apiVersion, kind, { attempts: 1 }).catch(() => undefined);
+    }
+    await Promise.all(talkTo.map(async c => {
       try {
         preflight.set(c.name, { parent: await client(c.name).get(APPLYSET_PARENT, { attempts: 1, priority: READ_PRIORITY + 1 }) });
       } catch (e) {
@@ -228,7 +233,7 @@ export async function openSession(dist: string, options: ConnectOptions, use: Se
         }
         preflight.set(c.name, { error: e instanceof KubeApiError ? e : new KubeApiError(0, 'Error', String((e as Error)?.message ?? e)) });
       }
-    })]);
+    }));
   }
 
   return {

@@ -3,9 +3,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { FakeClient, tmpdir } from './fixtures';
+import { UpstreamError } from '../../src/applier/cross-cluster';
 import { TimeoutError, UsageError } from '../../src/applier/errors';
 import { Federation, PlaceholderEntry } from '../../src/applier/federation';
-import { pendingValue, PlaceholderEnvironment, PlaceholderResolver, placeholderIdsIn, readPointer, substitute } from '../../src/applier/placeholders';
+import { pendingValue, PlaceholderEnvironment, PlaceholderError, PlaceholderResolver, placeholderIdsIn, readPointer, substitute } from '../../src/applier/placeholders';
 import { Redactor } from '../../src/applier/redact';
 import { Clock } from '../../src/applier/retry';
 import { selfSignedCertificate } from '../../src/applier/x509';
@@ -56,6 +57,40 @@ function kubeConfig(): KubeConfig {
   return kc;
 }
 
+/** A kubeconfig with two contexts (current: edge-1), as a user would export it into an environment variable. */
+const TWO_CONTEXTS = `apiVersion: v1
+kind: Config
+clusters:
+- name: e
+  cluster:
+    server: https://198.51.100.7:6443
+    certificate-authority-data: Q0E=
+- name: k
+  cluster:
+    server: https://k:6443
+users:
+- name: eu
+  user:
+    token: edge-token-123456
+- name: ku
+  user:
+    token: kind-token-abcdef
+contexts:
+- name: edge-1
+  context:
+    cluster: e
+    user: eu
+- name: kind-edge
+  context:
+    cluster: k
+    user: ku
+current-context: edge-1
+`;
+
+function envKubeconfig(source: any = { type: 'env', name: 'EDGE_KUBECONFIG', member: 'edge-1' }): PlaceholderEntry {
+  return entry('kubeconfig/edge-1', source, { kind: 'kubeconfig', encoding: 'base64' });
+}
+
 function resolver(overrides: Partial<PlaceholderEnvironment> = {}, host = new FakeClient('host')): { r: PlaceholderResolver; host: FakeClient; redactor: Redactor; clock: Clock & { t: number } } {
   const redactor = new Redactor();
   const clock = fakeClock();
@@ -79,6 +114,61 @@ describe('sources', () => {
     const { r, redactor } = resolver({ env: { KS_JWT_SECRET: 'jwt-from-env-0123' } });
     await expect(r.value('jwt-secret')).resolves.toBe('jwt-from-env-0123');
     expect(redactor.redact('x jwt-from-env-0123')).toBe('x {{ksfed:jwt-secret}}');
+  });
+
+  test('env kubeconfig: reduced to its current-context, with only that cluster and user', async () => {
+    // GIVEN a kubeconfig with two contexts, as YAML or as base64 of it
+    for (const value of [TWO_CONTEXTS, Buffer.from(TWO_CONTEXTS).toString('base64')]) {
+      const { r, host } = resolver({ federation: federation([envKubeconfig()]), env: { EDGE_KUBECONFIG: value } });
+      // WHEN
+      const text = await r.value('kubeconfig/edge-1');
+      // THEN
+      const kc = new KubeConfig();
+      kc.loadFromString(text);
+      expect(kc.getCurrentContext()).toBe('edge-1');
+      expect(kc.getContexts().map(c => c.name)).toEqual(['edge-1']);
+      expect(kc.getClusters().map(c => [c.name, c.server, c.caData])).toEqual([['e', 'https://198.51.100.7:6443', 'Q0E=']]);
+      expect(kc.getUsers().map(u => [u.name, u.token])).toEqual([['eu', 'edge-token-123456']]);
+      expect(text).not.toContain('kind-token-abcdef');
+      expect(host.calls).toEqual([]);
+    }
+  });
+
+  test('env kubeconfig: reduced to the context the source names', async () => {
+    const { r } = resolver({ federation: federation([envKubeconfig({ type: 'env', name: 'EDGE_KUBECONFIG', context: 'kind-edge' })]), env: { EDGE_KUBECONFIG: TWO_CONTEXTS } });
+    const text = await r.value('kubeconfig/edge-1');
+    expect(text).toContain('current-context: kind-edge');
+    expect(text).toContain('server: https://k:6443');
+    expect(text).toContain('kind-token-abcdef');
+    expect(text).not.toContain('edge-token-123456');
+    expect(text).not.toContain('198.51.100.7');
+  });
+
+  test('env kubeconfig: the value, the reduced text and every credential in it are redacted', async () => {
+    const encoded = Buffer.from(TWO_CONTEXTS).toString('base64');
+    for (const value of [TWO_CONTEXTS, encoded]) {
+      const { r, redactor } = resolver({ federation: federation([envKubeconfig()]), env: { EDGE_KUBECONFIG: value } });
+      const text = await r.value('kubeconfig/edge-1');
+      const written = await r.encoded('kubeconfig/edge-1');
+      const out = redactor.redact(`env=${value}\nreduced=${text}\nwritten=${written}\nother=kind-token-abcdef\nmine=edge-token-123456`);
+      expect(out).toBe('env={{ksfed:kubeconfig/edge-1}}\nreduced={{ksfed:kubeconfig/edge-1}}\nwritten={{ksfed:kubeconfig/edge-1}}\nother=<redacted:credential>\nmine=<redacted:credential>');
+    }
+  });
+
+  test('env kubeconfig: a value that is not a kubeconfig is a PlaceholderError that does not quote it', async () => {
+    const cases: [string, RegExp][] = [
+      ['not-a-kubeconfig-but-a-secret', /^placeholder kubeconfig\/edge-1: the value of environment variable EDGE_KUBECONFIG is not a kubeconfig \(no "clusters:"\)$/],
+      ['clusters: [ {secret-ish: x', /^placeholder kubeconfig\/edge-1: the value of environment variable EDGE_KUBECONFIG is not a kubeconfig \(it cannot be parsed\)$/],
+      ['clusters: []\nusers: []\ncontexts: []\n', /^placeholder kubeconfig\/edge-1: the value of environment variable EDGE_KUBECONFIG is not a kubeconfig \(it lists no clusters\)$/],
+      [TWO_CONTEXTS.replace('current-context: edge-1\n', ''), /^placeholder kubeconfig\/edge-1: the kubeconfig in environment variable EDGE_KUBECONFIG has no current-context to reduce it to$/],
+    ];
+    for (const [value, message] of cases) {
+      const { r } = resolver({ federation: federation([envKubeconfig()]), env: { EDGE_KUBECONFIG: value } });
+      const err = await r.value('kubeconfig/edge-1').then(() => undefined, e => e);
+      expect(err).toBeInstanceOf(PlaceholderError);
+      expect(err.message).toMatch(message);
+      expect(err.message).not.toContain(value);
+    }
   });
 
   test('file, trailing newlines dropped', async () => {
@@ -181,6 +271,44 @@ describe('sources', () => {
   });
 });
 
+describe('cross-cluster hooks', () => {
+  test('a value the source run will not provide rejects at once with an UpstreamError; a dry run consults neither hook', async () => {
+    const tower = { apiVersion: 'v1', kind: 'Service', namespace: 'kubesphere-system', name: 'tower' };
+    const where = 'the load balancer address of Service kubesphere-system/tower on host';
+
+    // GIVEN the host's run ended without applying the tower Service
+    const awaitSource = jest.fn(async (cluster: string, _ref: any, what: string) => {
+      throw new UpstreamError(cluster, 'failed', `${what} was not applied: the run of ${cluster} ended failed`);
+    });
+    const first = resolver({ awaitSource });
+    // THEN the placeholder says so, without reading the host
+    const upstream = await first.r.value('proxy-address').then(() => undefined, e => e);
+    expect(upstream).toBeInstanceOf(UpstreamError);
+    expect(upstream.message).toBe(`placeholder proxy-address: ${where} was not applied: the run of host ended failed`);
+    expect(upstream.cluster).toBe('host');
+    expect(upstream.status).toBe('failed');
+    expect(awaitSource).toHaveBeenCalledWith('host', tower, where);
+    expect(first.host.calls).toEqual([]);
+
+    // GIVEN the Service was applied but has no address, and the host's run ended failed
+    const second = resolver({ awaitSource: async () => undefined, runStatus: cluster => cluster === 'host' ? 'failed' : undefined });
+    second.host.put({ ...tower, metadata: { name: 'tower', namespace: 'kubesphere-system' }, status: {} });
+    // THEN the placeholder fails at once instead of waiting for the timeout
+    const missing = await second.r.value('proxy-address').then(() => undefined, e => e);
+    expect(missing).toBeInstanceOf(UpstreamError);
+    expect(missing.message).toBe(`placeholder proxy-address: ${where} is missing and the run of host ended failed`);
+    expect(missing.status).toBe('failed');
+    expect(second.clock.t).toBe(0);
+
+    // GIVEN a dry run, with hooks that would reject
+    const third = resolver({ dryRun: true, awaitSource, runStatus: () => 'failed' });
+    awaitSource.mockClear();
+    // THEN it takes a stand-in
+    await expect(third.r.value('proxy-address')).resolves.toBe(pendingValue('proxy-address'));
+    expect(awaitSource).not.toHaveBeenCalled();
+  });
+});
+
 describe('preflight', () => {
   test('missing environment variables, files and contexts are bad input', () => {
     const { r } = resolver();
@@ -192,6 +320,26 @@ describe('preflight', () => {
     expect(() => r3.preflight(['kubeconfig/edge-1'])).toThrow(/no context "nope"/);
     const { r: r4 } = resolver({ federation: federation([entry('x', { type: 'magic' })]) });
     expect(() => r4.preflight(['x'])).toThrow(/unknown source type "magic"/);
+  });
+
+  test('an env kubeconfig that is missing or not a kubeconfig is bad input, found before any cluster is touched', () => {
+    const cases: [string | undefined, RegExp][] = [
+      [undefined, /^placeholder kubeconfig\/edge-1: environment variable EDGE_KUBECONFIG is not set/],
+      ['just-a-token-0123456789', /^placeholder kubeconfig\/edge-1: the value of environment variable EDGE_KUBECONFIG is not a kubeconfig \(no "clusters:"\) \(kubeconfig\/edge-1\)\. Fix: export EDGE_KUBECONFIG with the text of a kubeconfig file, or base64 of it$/],
+      ['clusters: [', /^placeholder kubeconfig\/edge-1: the value of environment variable EDGE_KUBECONFIG is not a kubeconfig \(it cannot be parsed\)/],
+    ];
+    for (const [value, message] of cases) {
+      const { r, host } = resolver({ federation: federation([envKubeconfig()]), env: { EDGE_KUBECONFIG: value } });
+      expect(() => r.preflight(['kubeconfig/edge-1'])).toThrow(UsageError);
+      expect(() => r.preflight(['kubeconfig/edge-1'])).toThrow(message);
+      expect(host.calls).toEqual([]);
+    }
+    // a context the kubeconfig does not have, too
+    const { r } = resolver({ federation: federation([envKubeconfig({ type: 'env', name: 'EDGE_KUBECONFIG', context: 'nope' })]), env: { EDGE_KUBECONFIG: TWO_CONTEXTS } });
+    expect(() => r.preflight(['kubeconfig/edge-1'])).toThrow(/^placeholder kubeconfig\/edge-1 \(environment variable EDGE_KUBECONFIG\): no context "nope" in the kubeconfig$/);
+    // and a good one passes
+    const { r: good } = resolver({ federation: federation([envKubeconfig()]), env: { EDGE_KUBECONFIG: TWO_CONTEXTS } });
+    expect(() => good.preflight(['kubeconfig/edge-1'])).not.toThrow();
   });
 });
 
