@@ -229,7 +229,11 @@ async function runApply(parsed: Parsed, io: CliIo, live: Live): Promise<number> 
   const output = json ? undefined : (e: ApplyEvent) => {
     if (io.isTTY) {
       if (!live.progress) {
-        const stream = { write: (text: string) => io.stdout(text), get columns() { return io.terminalSize?.().columns; }, get rows() { return io.terminalSize?.().rows; } };
+        const stream = {
+          get columns() { return io.terminalSize?.().columns; },
+          get rows() { return io.terminalSize?.().rows; },
+          write: (text: string) => io.stdout(text),
+        };
         const diffing = parsed.command === 'diff';
         live.progress = new TerminalProgress(clusterNames(folder, parsed.only), stream, { verb: diffing ? 'comparing' : 'applying', dryRun: diffing || parsed.dryRun });
       }

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import { Connection, Host, JwtSecret, Member } from '../src';
-import { main, parseArgs } from '../src/cli';
+import { main, parseArgs, STOP_MESSAGE } from '../src/cli';
 import { FAST, FAKE_JWT_SECRET, Fleet, startFleet, synth, tmpdir } from './applier/fixtures';
 
 jest.setTimeout(60_000);
@@ -137,6 +137,70 @@ describe('against a sandbox', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('\x1b[2K');
     expect(r.stdout).toMatch(/host {2}succeeded \(\d+\.\ds\)/);
+    // 95 objects, throttled redraws; the cursor hidden while live, shown again before the summary
+    expect(r.stdout.split('\x1b[2Khost ').length - 1).toBeLessThan(60);
+    // (a run faster than one redraw interval draws once, at the end, and need not hide it)
+    const hides = r.stdout.split('\x1b[?25l').length - 1;
+    expect(r.stdout.split('\x1b[?25h').length - 1).toBe(hides);
+    if (hides > 0) {
+      expect(r.stdout.indexOf('\x1b[?25l')).toBe(0);
+      expect(r.stdout.indexOf('\x1b[?25h')).toBeGreaterThan(r.stdout.lastIndexOf('\x1b[2K'));
+      expect(r.stdout.indexOf('\x1b[?25h')).toBeLessThan(r.stdout.indexOf('apply: 1/1 clusters succeeded'));
+    }
+  });
+
+  test('Ctrl-C on a TTY: the stop message goes above the live lines, the cursor comes back; exit 130', async () => {
+    const controller = new AbortController();
+    const transcript: [string, string][] = [];
+    // slow enough for the live lines to be drawn (after one redraw interval) before it ends
+    fleet.sandbox.cluster('edge-1').setFaults({ latencyMs: 40 });
+    const code = await main(['apply', DIST, '--kubeconfig', fleet.kubeconfig, '--only', 'host,edge-1'], {
+      stdout: t => {
+        transcript.push(['out', t]);
+        // Ctrl-C once the live lines are on screen
+        if (t.includes('\x1b[2K')) controller.abort();
+      },
+      stderr: t => {
+        transcript.push(['err', t]);
+      },
+      isTTY: true,
+      terminalSize: () => ({ columns: 100, rows: 40 }),
+      env: { HOME: tmpdir() },
+      signal: controller.signal,
+      overrides: FAST_CLI,
+    }).finally(() => fleet.sandbox.cluster('edge-1').setFaults({}));
+    expect(code).toBe(130);
+    const errors = transcript.filter(([to]) => to === 'err');
+    expect(errors).toEqual([['err', `${STOP_MESSAGE}\n`]]);
+    const at = transcript.indexOf(errors[0]);
+    // before it, the live lines are blanked (2 clusters, 1 row each at 100 columns); after it, drawn again
+    expect(transcript[at - 1]).toEqual(['out', '\r\x1b[2A\x1b[2K\n\x1b[2K\n\x1b[2A']);
+    expect(transcript[at + 1][1]).toMatch(/^\x1b\[2Khost .*\n\x1b\[2Kedge-1 .*\n\x1b\[J$/);
+    const stdout = transcript.filter(([to]) => to === 'out').map(([, t]) => t).join('');
+    expect(stdout.lastIndexOf('\x1b[?25h')).toBeGreaterThan(stdout.lastIndexOf('\x1b[?25l'));
+    expect(stdout).toMatch(/edge-1 {2}aborted/);
+  });
+
+  test('Ctrl-C off a terminal: the stop message as before', async () => {
+    const controller = new AbortController();
+    let stderr = '';
+    let stdout = '';
+    const code = await main(['apply', DIST, '--kubeconfig', fleet.kubeconfig, '--only', 'host'], {
+      stdout: t => {
+        stdout += t;
+        controller.abort();
+      },
+      stderr: t => {
+        stderr += t;
+      },
+      isTTY: false,
+      env: { HOME: tmpdir() },
+      signal: controller.signal,
+      overrides: FAST_CLI,
+    });
+    expect(code).toBe(130);
+    expect(stderr).toBe(`\n${STOP_MESSAGE}\n`);
+    expect(stdout).not.toContain('\x1b');
   });
 
   test('--output json is one JSON report; a down cluster gives exit 1', async () => {

@@ -138,11 +138,11 @@ export function formatEvent(e: ApplyEvent, width: number, dryRun: boolean): stri
 
 /** Where the live display draws: a terminal stream (`process.stdout`); its size is read again on each redraw. */
 export interface ProgressStream {
-  write(text: string): unknown;
   /** Width in characters (default 120). */
   readonly columns?: number;
   /** Height in lines (default: no limit). */
   readonly rows?: number;
+  write(text: string): unknown;
 }
 
 /** Options of the live display. */
@@ -184,13 +184,13 @@ const SHOW_CURSOR = '\x1b[?25h';
  * terminal has rows (the rest as `… N more clusters`), and hides the cursor while live.
  */
 export class TerminalProgress {
-  /** Displays that hid the cursor and have not finished (for `restoreCursors` at process exit). */
-  private static readonly live = new Set<TerminalProgress>();
-
   /** Shows the cursor again on every display still live: for process exit and fatal signals. Idempotent. */
   public static restoreCursors(): void {
     for (const p of [...TerminalProgress.live]) p.showCursor();
   }
+
+  /** Displays that hid the cursor and have not finished (for `restoreCursors` at process exit). */
+  private static readonly live = new Set<TerminalProgress>();
 
   private readonly clusters: string[];
   private readonly out: ProgressStream;
@@ -276,7 +276,7 @@ export class TerminalProgress {
       write(line);
       return;
     }
-    this.out.write(this.clear());
+    this.out.write(this.clear(true));
     write(line);
     this.draw();
   }
@@ -296,13 +296,14 @@ export class TerminalProgress {
     const s = this.states.get(name)!;
     if (s.state === 'done') return s.final ?? 'done';
     const total = s.total ?? '?';
+    const objects = s.total === 1 ? 'object' : 'objects';
     let head: string;
     if (s.applying) {
-      head = `${this.verb} ${s.finished}/${total} objects${s.failed > 0 ? `, ${s.failed} failed` : ''}${s.pruned > 0 ? `, ${s.pruned} pruned` : ''}`;
+      head = `${this.verb} ${s.finished}/${total} ${objects}${s.failed > 0 ? `, ${s.failed} failed` : ''}${s.pruned > 0 ? `, ${s.pruned} pruned` : ''}`;
     } else if (s.waitingFor) {
       head = `waiting for ${s.waitingFor.join(', ')}`;
     } else if (s.state === 'started') {
-      head = `starting (${total} objects)`;
+      head = `starting (${total} ${objects})`;
     } else {
       head = 'pending';
     }
@@ -348,12 +349,17 @@ export class TerminalProgress {
     return [...this.clusters.filter(c => chosen.has(c)).map(line), fit(more)];
   }
 
-  /** Moves up over the lines drawn last (as many rows as they take at the current width) and erases to the end. */
-  private clear(): string {
+  /**
+   * Moves up over the lines drawn last (as many rows as they take at the current width); with `blank`, also blanks
+   * them, leaving the cursor at their top. Never erases to the end of the screen from its top-left corner: tmux keeps
+   * a copy of the screen in the scrollback then, so each redraw of a block at the top would flood it.
+   */
+  private clear(blank: boolean): string {
     const columns = this.columns();
     const up = this.drawn.reduce((sum, length) => sum + Math.max(1, Math.ceil(length / columns)), 0);
     this.drawn = [];
-    return up > 0 ? `\r\x1b[${up}A\x1b[J` : '';
+    if (up === 0) return '';
+    return blank ? `\r\x1b[${up}A${'\x1b[2K\n'.repeat(up)}\x1b[${up}A` : `\r\x1b[${up}A`;
   }
 
   private columns(): number {
@@ -365,13 +371,16 @@ export class TerminalProgress {
     this.cancel();
     this.lastDraw = Date.now();
     const lines = this.lines(this.columns(), this.out.rows);
-    let text = this.clear();
+    // Overwrite the old lines in place, then erase what is left of them below (a block that got shorter, or lines
+    // that wrapped after a resize).
+    let text = this.clear(lines.length === 0);
     if (hideCursor && !this.cursorHidden) {
       text = HIDE_CURSOR + text;
       this.cursorHidden = true;
       TerminalProgress.live.add(this);
     }
     for (const l of lines) text += `\x1b[2K${l}\n`;
+    if (lines.length > 0) text += '\x1b[J';
     this.drawn = lines.map(l => l.length);
     if (text) this.out.write(text);
   }

@@ -271,32 +271,34 @@ describe('faults', () => {
     }
   });
 
-  test('injected 429s, 5xx, resets and lost responses over several seeds end in the fault-free state', async () => {
+  test('injected 429s, 5xx, resets, lost responses and latency over 100 seeds end in the fault-free state, nothing lost, nothing wrongly pruned', async () => {
     // GIVEN the fault-free result
     const clean = await startFleet();
     let expected: { [key: string]: any };
     try {
-      expect((await apply(DIST, options(clean))).success).toBe(true);
+      expect((await apply(DIST, options(clean, { prune: true }))).success).toBe(true);
       expected = state(clean, DIST);
     } finally {
       await clean.stop();
     }
-    const seeds = Number(process.env.KSFED_FAULT_SEEDS ?? 10);
+    const seeds = Number(process.env.KSFED_FAULT_SEEDS ?? 100);
     for (let seed = 1; seed <= seeds; seed++) {
-      const injected = { rate429: 0.05, retryAfterSeconds: 0, rate5xx: 0.05, rateReset: 0.04, resetAfterCommitRate: 0.04, seed };
+      // each seed draws its own faults and a latency of 0-3 ms per request
+      const injected = { rate429: 0.05, retryAfterSeconds: 0, rate5xx: 0.05, rateReset: 0.04, resetAfterCommitRate: 0.04, latencyMs: seed % 4, seed };
       const fleet = await startFleet({ faults: injected });
       try {
-        const report = await apply(DIST, options(fleet));
+        const report = await apply(DIST, options(fleet, { prune: true }));
         const faults = fleet.sandbox.clusters.flatMap(c => c.requests.filter(r => r.fault)).length;
         const errors = report.clusters.map(c => c.error).filter(e => e);
         expect({ seed, success: report.success, errors }).toEqual({ seed, success: true, errors: [] });
+        expect({ seed, prune: report.clusters.map(c => c.prune) }).toEqual({ seed, prune: report.clusters.map(() => 'pruned 0') });
         expect(faults).toBeGreaterThan(0);
         expect(state(fleet, DIST)).toEqual(expected);
       } finally {
         await fleet.stop();
       }
     }
-  });
+  }, 300_000);
 });
 
 describe('selection', () => {
