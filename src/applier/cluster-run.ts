@@ -68,9 +68,6 @@ export async function runCluster(session: Session, cluster: FederationCluster, o
   return report;
 }
 
-/** Added to the priority of objects other clusters' runs wait for (still below reads). */
-const AWAITED_BOOST = 10_000;
-
 class ClusterRun {
   private readonly client: KubeClient;
   /** Objects not applied because another cluster's run did not provide what they need (by object name). */
@@ -245,6 +242,8 @@ class ClusterRun {
     const waits = (o: FederationObject) => !options.dryRun && readinessFor(o) !== undefined;
     const priority = objectPriorities(cluster.objects, deps, waits);
     const awaited = this.awaitedElsewhere();
+    // What other clusters wait for goes before everything else of this folder (reads still go first).
+    const boost = Math.max(0, ...priority.values()) + 1;
     this.waiter = new BatchWaiter(this.client, {
       pollIntervalMs: session.pollIntervalMs,
       clock: session.clock,
@@ -289,7 +288,7 @@ class ClusterRun {
             announced.add(o.phase);
             session.emit({ type: 'phase', cluster: cluster.name, phase: o.phase, objects: phases.find(g => g.phase === o.phase)?.objects.length ?? 0 });
           }
-          const answer = await this.applyObject(o, manifest, (priority.get(o) ?? 0) + (awaited.has(o) ? AWAITED_BOOST : 0));
+          const answer = await this.applyObject(o, manifest, Math.min(READ_PRIORITY - 1, (priority.get(o) ?? 0) + (awaited.has(o) ? boost : 0)));
           if (!good(o)) return false;
           if (waits(o)) {
             // What nothing here waits for is checked once at the end, with one LIST per kind, instead of being

@@ -1,7 +1,7 @@
 import * as http from 'http';
 import * as https from 'https';
 import { HttpMethod, KubeConfig, KubernetesObjectApi, Observable, PatchStrategy, ResponseContext } from '@kubernetes/client-node';
-import { KubeApiError, UsageError } from './errors';
+import { AbortedError, KubeApiError, UsageError } from './errors';
 import { Limiter, PriorityLimiter } from './ordering';
 import { Clock, DEFAULT_RETRY_POLICY, Random, REAL_CLOCK, RetryPolicy, withRetry } from './retry';
 
@@ -193,9 +193,13 @@ export class ClientNodeKubeClient implements KubeClient {
     const priority = request.priority ?? READ_PRIORITY;
     const limiter = o.clusterLimiter;
     const once = async (): Promise<T> => {
-      const send = () => fn().catch(e => {
-        throw toKubeApiError(e);
-      });
+      // Queued requests check for an abort once they get their slot: after Ctrl-C nothing new is sent.
+      const send = () => {
+        if (o.signal?.aborted) return Promise.reject(new AbortedError());
+        return fn().catch(e => {
+          throw toKubeApiError(e);
+        });
+      };
       // A cluster slot first, then an overall one: a request queued behind its own cluster holds no overall slot.
       const run = o.globalLimiter ? () => o.globalLimiter!.run(send) : send;
       return limiter instanceof PriorityLimiter ? limiter.run(priority, run) : limiter ? limiter.run(run) : run();

@@ -286,8 +286,9 @@ function hasCycle(objects: FederationObject[], deps: Map<FederationObject, Objec
 }
 
 /**
- * The scheduling priority of each object: the length of the longest chain of objects that wait for it (a wait
- * for readiness counts as a step too), so that what gates the most work is sent first.
+ * The scheduling priority of each object, so that what gates the most work is sent first: the length of the
+ * longest chain of objects that wait for it (a wait for readiness counts as a step too, when something waits for
+ * it), then, among equals, how many objects wait for it directly or indirectly.
  */
 export function objectPriorities(
   objects: FederationObject[],
@@ -301,13 +302,27 @@ export function objectPriorities(
     let h = height.get(o);
     if (h === undefined) {
       height.set(o, 0); // guards against cycles (none reach here)
-      h = (waits(o) ? 2 : 1) + Math.max(0, ...dependents.get(o)!.map(measure));
+      const after = dependents.get(o)!;
+      h = (waits(o) && after.length > 0 ? 2 : 1) + Math.max(0, ...after.map(measure));
       height.set(o, h);
     }
     return h;
   };
-  for (const o of objects) measure(o);
-  return height;
+  const below = new Map<FederationObject, Set<FederationObject>>();
+  const descendants = (o: FederationObject): Set<FederationObject> => {
+    let set = below.get(o);
+    if (!set) {
+      set = new Set();
+      below.set(o, set); // guards against cycles
+      for (const d of dependents.get(o)!) {
+        set.add(d);
+        for (const x of descendants(d)) set.add(x);
+      }
+    }
+    return set;
+  };
+  const scale = objects.length + 1;
+  return new Map(objects.map(o => [o, measure(o) * scale + descendants(o).size]));
 }
 
 /** A counting semaphore that hands free slots to the waiting holder of highest priority (FIFO among equals). */

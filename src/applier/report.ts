@@ -54,7 +54,6 @@ export interface ApplyReport {
 /** Progress events, for live output. Every message is already redacted. */
 export type ApplyEvent =
   | { readonly type: 'cluster-start'; readonly cluster: string; readonly objects: number }
-  | { readonly type: 'cluster-waiting'; readonly cluster: string; readonly on: string[] }
   | { readonly type: 'phase'; readonly cluster: string; readonly phase: string; readonly objects: number }
   | { readonly type: 'object'; readonly cluster: string; readonly result: ObjectResult }
   | { readonly type: 'wait'; readonly cluster: string; readonly object: string; readonly message: string }
@@ -126,7 +125,6 @@ export function formatEvent(e: ApplyEvent, width: number, dryRun: boolean): stri
   const name = e.cluster.padEnd(width);
   switch (e.type) {
     case 'cluster-start': return `${name}  start (${e.objects} objects)`;
-    case 'cluster-waiting': return `${name}  waiting for ${e.on.join(', ')}`;
     case 'object': return formatObjectLine(e.result, width, dryRun);
     case 'wait': return `${name}  waiting   ${e.object}: ${e.message}`;
     case 'retry': return `${name}  retry     ${e.message}`;
@@ -167,7 +165,6 @@ interface LiveCluster {
   pruned: number;
   /** Whether applying began (a phase or object event came). */
   applying: boolean;
-  waitingFor?: string[];
   /** The latest thing that happened (object, wait, retry, note). */
   detail?: string;
   /** The last line, once done. */
@@ -229,18 +226,13 @@ export class TerminalProgress {
         s.state = 'started';
         s.total = e.objects;
         break;
-      case 'cluster-waiting':
-        s.waitingFor = e.on;
-        break;
       case 'phase':
         s.state = 'started';
         s.applying = true;
-        s.waitingFor = undefined;
         break;
       case 'object': {
         s.state = s.state === 'done' ? 'done' : 'started';
         s.applying = true;
-        s.waitingFor = undefined;
         const o = e.result;
         if (o.result === 'pruned') s.pruned++;
         else s.finished++;
@@ -300,8 +292,6 @@ export class TerminalProgress {
     let head: string;
     if (s.applying) {
       head = `${this.verb} ${s.finished}/${total} ${objects}${s.failed > 0 ? `, ${s.failed} failed` : ''}${s.pruned > 0 ? `, ${s.pruned} pruned` : ''}`;
-    } else if (s.waitingFor) {
-      head = `waiting for ${s.waitingFor.join(', ')}`;
     } else if (s.state === 'started') {
       head = `starting (${total} ${objects})`;
     } else {

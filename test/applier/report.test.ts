@@ -66,7 +66,8 @@ test('diff view', () => {
 });
 
 test('plain event lines', () => {
-  expect(formatEvent({ type: 'cluster-waiting', cluster: 'edge-1', on: ['host'] }, 8, false)).toBe('edge-1    waiting for host');
+  expect(formatEvent({ type: 'wait', cluster: 'edge-1', object: 'Cluster edge-1 on host', message: 'waiting for condition Ready' }, 8, false))
+    .toBe('edge-1    waiting   Cluster edge-1 on host: waiting for condition Ready');
   expect(formatEvent({ type: 'object', cluster: 'host', result: report.clusters[0].objects[0] }, 4, true)).toBe('host  created (dry run)     Namespace a');
 });
 
@@ -311,9 +312,6 @@ describe('terminal progress', () => {
     const counts = hostLines.slice(1).map(l => Number(/(\d+)\/4/.exec(l)![1]));
     expect(counts).toEqual([...counts].sort((a, b) => a - b));
     expect(out.join('')).not.toMatch(/crds|config /);
-    // a cluster that waits (older engines) or has not started
-    p.event({ type: 'cluster-waiting', cluster: 'edge-1', on: ['host'] });
-    expect(out[out.length - 1]).toContain('edge-1  waiting for host');
     p.finish();
   });
 
