@@ -2,11 +2,11 @@ import {
   APPLYSET_PARENT, APPLYSET_PART_OF_LABEL, APPLYSET_TOOLING_ANNOTATION, KSFED_APPLYSET_ID, memberKey, parentManifest, parentProblem, parseParent,
   sameState, stateOf, TOOLING_NAME, toolingVersion, unionOf,
 } from './applyset';
+import { UpstreamError } from './cross-cluster';
 import { changes, comparable, describeChange } from './diff';
 import { formatDuration } from './duration';
 import { AbortedError, conflictsOf, KubeApiError, messageOf, TimeoutError, UsageError } from './errors';
 import { FederationCluster, FederationObject, groupOf } from './federation';
-import { UpstreamError } from './cross-cluster';
 import { FIELD_MANAGER, KubeClient, READ_PRIORITY } from './kube-client';
 import { isNoOpApply } from './no-op';
 import { mapLimit, objectDependencies, objectPriorities, phaseGroups, pollDelay } from './ordering';

@@ -163,7 +163,9 @@ export class ClientNodeKubeClient implements KubeClient {
     }
   }
 
-  public async list(apiVersion: string, kind: string, options: { namespace?: string; labelSelector?: string; priority?: number } = {}): Promise<any[]> {
+  public async list(
+    apiVersion: string, kind: string, options: { namespace?: string; labelSelector?: string; priority?: number } = {},
+  ): Promise<any[]> {
     const items: any[] = [];
     let token: string | undefined;
     do {

@@ -1,10 +1,10 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import { KubeConfig } from '@kubernetes/client-node';
+import { UpstreamError } from './cross-cluster';
 import { formatDuration } from './duration';
 import { TimeoutError, UsageError } from './errors';
 import { Federation, PlaceholderEntry } from './federation';
-import { UpstreamError } from './cross-cluster';
 import { KubeClient, ObjectRef } from './kube-client';
 import { credentialsOf, reduceKubeconfig } from './kubeconfig';
 import { pollDelay } from './ordering';

@@ -83,7 +83,7 @@ describe('first apply, re-apply, change and prune', () => {
     const firstDone = events.findIndex(e => e.type === 'cluster-done');
     expect(events.findIndex(e => e.type === 'cluster-start' && e.cluster === 'branch-7')).toBeLessThan(firstDone);
     expect(starts.sort()).toEqual(['branch-7', 'edge-1', 'host']);
-    const at = (cluster: string, path: string) => fleet.sandbox.cluster(cluster).requests.find(r => r.method === 'PATCH' && r.path === path)!.time;
+    const at = (cluster: string, url: string) => fleet.sandbox.cluster(cluster).requests.find(r => r.method === 'PATCH' && r.path === url)!.time;
     expect(at('branch-7', '/apis/apps/v1/namespaces/kubesphere-system/deployments/cluster-agent'))
       .toBeGreaterThanOrEqual(at('host', '/api/v1/namespaces/kubesphere-system/services/tower'));
     const objectDone = (cluster: string, name: string) => events.findIndex(e => e.type === 'object' && e.cluster === cluster && e.result.name === name);

@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from 'child_process';
+import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { FAST, tmpdir } from './fixtures';
@@ -10,6 +10,7 @@ import {
   unionOf,
 } from '../../src/applier/applyset';
 import { Sandbox } from '../../src/sandbox';
+import { hasKubectl } from '../util/kubectl';
 
 describe('ApplySet id', () => {
   test('matches kubectl for the Secret my-set in namespace test (kubectl apply_test.go)', () => {
@@ -93,14 +94,6 @@ test('prune order: namespaced, cluster-scoped, Namespaces, CRDs last', () => {
   expect([...objs].sort((a, b) => pruneRank(a) - pruneRank(b)).map(o => o.kind)).toEqual(['ConfigMap', 'ClusterRole', 'Namespace', 'CustomResourceDefinition']);
 });
 
-function hasKubectl(): boolean {
-  try {
-    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const kubectlSuite = hasKubectl() ? describe : describe.skip;
 if (!hasKubectl()) {

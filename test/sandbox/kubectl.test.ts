@@ -1,18 +1,11 @@
-import { execFile, execFileSync } from 'child_process';
+import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { eventually } from './helpers';
 import { Sandbox } from '../../src/sandbox';
+import { hasKubectl } from '../util/kubectl';
 
-function hasKubectl(): boolean {
-  try {
-    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const MANIFEST = `
 apiVersion: v1
