@@ -87,10 +87,13 @@ export function unionOf(a: ApplySetState, b: ApplySetState): ApplySetState {
   return { groupKinds, namespaces: new Set([...a.namespaces, ...b.namespaces]) };
 }
 
-/** Whether two states record the same group-kinds and namespaces. */
+/**
+ * Whether two states record the same group-kinds and namespaces (the parent's own namespace, which the
+ * annotation never lists, does not count).
+ */
 export function sameState(a: ApplySetState, b: ApplySetState): boolean {
   const gk = (s: ApplySetState) => [...s.groupKinds.entries()].map(([k, v]) => `${k}=${v}`).sort().join(',');
-  const ns = (s: ApplySetState) => [...s.namespaces].sort().join(',');
+  const ns = (s: ApplySetState) => [...s.namespaces].filter(n => n !== APPLYSET_PARENT.namespace).sort().join(',');
   return gk(a) === gk(b) && ns(a) === ns(b);
 }
 

@@ -75,49 +75,6 @@ export function readinessFor(o: { apiVersion: string; kind: string; waitFor?: st
   return undefined;
 }
 
-/** Options of `waitUntilReady`. */
-export interface WaitOptions {
-  readonly timeoutMs: number;
-  readonly pollIntervalMs: number;
-  readonly clock?: Clock;
-  readonly signal?: AbortSignal;
-  /** The run's deadline (epoch ms): the wait ends there too. */
-  readonly deadline?: number;
-  /** Told of each state change. */
-  readonly onProgress?: (message: string) => void;
-}
-
-/**
- * Polls an object until `check` says ready. Throws a TimeoutError (with the last state) when the per-object
- * timeout or the run's deadline passes, an Error when `check` says it failed, an AbortedError when aborted.
- */
-export async function waitUntilReady(client: KubeClient, ref: ObjectRef, check: (obj: any) => Readiness, options: WaitOptions): Promise<Readiness> {
-  const clock = options.clock ?? REAL_CLOCK;
-  const deadline = Math.min(clock.now() + options.timeoutMs, options.deadline ?? Infinity);
-  let last = '';
-  for (let poll = 0; ; poll++) {
-    if (options.signal?.aborted) throw new AbortedError();
-    let state: Readiness;
-    try {
-      state = check(await client.get(ref));
-    } catch (e) {
-      if (e instanceof KubeApiError && e.notServed) state = { ready: false, message: 'its kind is not served yet' };
-      else throw e;
-    }
-    if (state.ready) return state;
-    if (state.failed) throw new Error(state.failed);
-    if (state.message !== last) {
-      options.onProgress?.(state.message);
-      last = state.message;
-    }
-    const delay = pollDelay(poll, options.pollIntervalMs);
-    if (clock.now() + delay > deadline) {
-      throw new TimeoutError(`timed out after ${formatDuration(options.timeoutMs)}: ${state.message}`);
-    }
-    await clock.sleep(delay, options.signal);
-  }
-}
-
 /** Options of a `BatchWaiter`. */
 export interface BatchWaitOptions {
   readonly pollIntervalMs: number;
@@ -141,10 +98,10 @@ interface PendingWait {
 }
 
 /**
- * Waits for many objects of one cluster at once: one poll loop per kind that reads every pending object of that
- * kind with one LIST (one GET when a single object waits), instead of one GET per object and poll. Same
- * outcomes as `waitUntilReady`: the readiness, a TimeoutError with the last state, an Error when `check` says it
- * failed, an AbortedError when aborted.
+ * Waits for objects of one cluster: one poll loop per kind that reads every pending object of that kind with one
+ * LIST (one GET when a single object waits), instead of one GET per object and poll. Each wait ends with the
+ * readiness, a TimeoutError with the last state (per-object timeout or the run's deadline), an Error when `check`
+ * says it failed, or an AbortedError when aborted.
  */
 export class BatchWaiter {
   private readonly pending = new Map<string, PendingWait[]>();

@@ -126,14 +126,32 @@ describe('first apply, re-apply, change and prune', () => {
     // GIVEN
     const before = resourceVersions(fleet.sandbox, DIST_A);
     const parentBefore = fleet.sandbox.cluster('host').get('v1', 'Secret', 'ksfed-applyset', 'kube-system').metadata.resourceVersion;
+    for (const c of fleet.sandbox.clusters) c.clearRequests();
     // WHEN
     const again = await apply(DIST_A, options(fleet, { prune: true }));
-    // THEN
+    // THEN no mutating request at all: every object compared with the ApplySet snapshot was already as applied
     expect(again.success).toBe(true);
+    expect(mutations(fleet.sandbox)).toEqual([]);
     expect(results(again, 'host')).toEqual({ unchanged: 97 });
     expect(resourceVersions(fleet.sandbox, DIST_A)).toEqual(before);
     expect(fleet.sandbox.cluster('host').get('v1', 'Secret', 'ksfed-applyset', 'kube-system').metadata.resourceVersion).toBe(parentBefore);
     expect(again.clusters.map(c => c.prune)).toEqual(['pruned 0', 'pruned 0', 'pruned 0']);
+  });
+
+  test('re-apply after drift sends one PATCH, for the object someone deleted, and recreates it', async () => {
+    // GIVEN someone deletes one object ksfed applied
+    const kc = new KubeConfig();
+    kc.loadFromFile(fleet.kubeconfig);
+    kc.setCurrentContext('host');
+    await KubernetesObjectApi.makeApiClient(kc).delete({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ksfed-keep', namespace: 'kube-federation-system' } } as any);
+    for (const c of fleet.sandbox.clusters) c.clearRequests();
+    // WHEN
+    const again = await apply(DIST_A, options(fleet, { prune: true }));
+    // THEN only that object is sent
+    expect(again.success).toBe(true);
+    expect(mutations(fleet.sandbox).map(m => `${m.cluster} ${m.method} ${m.path}`)).toEqual(['host PATCH /api/v1/namespaces/kube-federation-system/configmaps/ksfed-keep']);
+    expect(results(again, 'host')).toEqual({ created: 1, unchanged: 96 });
+    expect(fleet.sandbox.cluster('host').get('v1', 'ConfigMap', 'ksfed-keep', 'kube-federation-system').data).toEqual({ a: '1' });
   });
 
   test('diff of a changed program shows the change and the prune, and touches nothing', async () => {
@@ -225,6 +243,37 @@ describe('faults', () => {
       const edge = report.clusters.find(c => c.name === 'edge-1')!;
       expect(edge.error).toMatch(/connection reset|connection refused|socket hang up|ECONNRESET/);
       expect(edge.prune).toMatch(/skipped/);
+    } finally {
+      await fleet.stop();
+    }
+  });
+
+  test('a host that cannot be reached stops its members at once: what needs the host is not applied, nothing hangs', async () => {
+    const fleet = await startFleet();
+    try {
+      // GIVEN the host goes down after the credentials check
+      const report = await apply(DIST, options(fleet, {
+        retry: { ...FAST.retry, maxAttempts: 2 },
+        waitTimeoutMs: 60_000,
+        output: (e: ApplyEvent) => {
+          if (e.type === 'cluster-start' && e.cluster === 'host') fleet.sandbox.cluster('host').setDown(true);
+        },
+      }));
+      // THEN
+      expect(report.success).toBe(false);
+      const [host, edge, branch] = report.clusters;
+      expect(host.status).toBe('failed');
+      expect(report.durationMs).toBeLessThan(10_000);
+      // edge-1 reads the jwtSecret from the host: it fails on that read, alone
+      expect(edge.status).toBe('failed');
+      expect(edge.error).toMatch(/ks-installer/);
+      // branch-7's agent token is reused from the host (unreadable), so the agent that needs it is not applied
+      expect(branch.status).toBe('failed');
+      expect(branch.objects.find(o => o.kind === 'Secret' && o.name === 'cluster-agent-token')!.result).toBe('failed');
+      expect(branch.objects.find(o => o.kind === 'Deployment' && o.name === 'cluster-agent')).toMatchObject({
+        result: 'skipped',
+        message: 'not applied: it needs Secret kubesphere-system/cluster-agent-token (failed) first',
+      });
     } finally {
       await fleet.stop();
     }

@@ -1,6 +1,6 @@
 import { FakeClient } from './fixtures';
 import { TimeoutError } from '../../src/applier/errors';
-import { clusterReadiness, conditionOf, crdReadiness, readinessFor, rolloutReadiness, waitUntilReady } from '../../src/applier/waits';
+import { BatchWaiter, clusterReadiness, conditionOf, crdReadiness, readinessFor, rolloutReadiness } from '../../src/applier/waits';
 
 const cond = (type: string, status: string, extra: any = {}) => ({ type, status, ...extra });
 
@@ -45,7 +45,7 @@ describe('readiness', () => {
   });
 });
 
-describe('waitUntilReady', () => {
+describe('BatchWaiter, one object', () => {
   const ref = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'a', name: 'web' };
   const clock = () => {
     const c = { t: 0, now: () => c.t, sleep: async (ms: number) => { c.t += ms; } };
@@ -60,32 +60,45 @@ describe('waitUntilReady', () => {
       return undefined;
     };
     const seen: string[] = [];
-    const options = { timeoutMs: 1_000, pollIntervalMs: 100, clock: clock(), onProgress: (m: string) => seen.push(m) };
-    const r = await waitUntilReady(client, ref, rolloutReadiness, options);
+    const r = await new BatchWaiter(client, { pollIntervalMs: 100, clock: clock() }).wait(ref, rolloutReadiness, 1_000, undefined, m => seen.push(m));
     expect(r.ready).toBe(true);
     expect(polls).toBe(3);
     expect(seen).toEqual(['0/1 available, 0/1 updated']);
   });
 
+  test('an object already ready in its apply answer is not polled', async () => {
+    const client = new FakeClient();
+    let polls = 0;
+    client.failWith = () => {
+      polls++;
+      return undefined;
+    };
+    const answer = { ...ref, metadata: { name: 'web', namespace: 'a', generation: 1 }, spec: { replicas: 1 }, status: { observedGeneration: 1, updatedReplicas: 1, availableReplicas: 1 } };
+    expect((await new BatchWaiter(client, { pollIntervalMs: 100, clock: clock() }).wait(ref, rolloutReadiness, 1_000, answer)).ready).toBe(true);
+    expect(polls).toBe(0);
+  });
+
   test('times out naming what it waited for', async () => {
     const client = new FakeClient();
     client.put({ ...ref, metadata: { name: 'web', namespace: 'a', generation: 1 }, spec: { replicas: 2 }, status: { observedGeneration: 1, updatedReplicas: 2, availableReplicas: 1 } });
-    const c = clock();
-    await expect(waitUntilReady(client, ref, rolloutReadiness, { timeoutMs: 1_000, pollIntervalMs: 100, clock: c })).rejects.toThrow(TimeoutError);
-    await expect(waitUntilReady(client, ref, rolloutReadiness, { timeoutMs: 1_000, pollIntervalMs: 100, clock: c })).rejects.toThrow(/1\/2 available/);
+    const waiter = new BatchWaiter(client, { pollIntervalMs: 100, clock: clock() });
+    await expect(waiter.wait(ref, rolloutReadiness, 1_000)).rejects.toThrow(TimeoutError);
+    await expect(waiter.wait(ref, rolloutReadiness, 1_000)).rejects.toThrow(/1\/2 available/);
   });
 
   test('the run deadline ends a wait early; a kind not served yet is waited for', async () => {
     const client = new FakeClient();
     client.unserved.add('apps/v1/Deployment');
     const c = clock();
-    await expect(waitUntilReady(client, ref, rolloutReadiness, { timeoutMs: 60_000, pollIntervalMs: 100, clock: c, deadline: 500 })).rejects.toThrow(/not served yet/);
+    await expect(new BatchWaiter(client, { pollIntervalMs: 100, clock: c, deadline: 500 }).wait(ref, rolloutReadiness, 60_000)).rejects.toThrow(/not served yet/);
     expect(c.t).toBeLessThanOrEqual(500);
   });
 
   test('a failed state ends the wait at once', async () => {
     const client = new FakeClient();
     client.put({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'x' }, status: { conditions: [cond('NamesAccepted', 'False', { message: 'conflict' })] } });
-    await expect(waitUntilReady(client, { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name: 'x' }, crdReadiness, { timeoutMs: 1000, pollIntervalMs: 10, clock: clock() })).rejects.toThrow(/names not accepted: conflict/);
+    await expect(new BatchWaiter(client, { pollIntervalMs: 10, clock: clock() }).wait({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name: 'x' }, crdReadiness, 1000))
+      .rejects.toThrow(/names not accepted: conflict/);
   });
 });
+
