@@ -100,10 +100,10 @@ describe('bad input: one line, exit 2, no stack trace', () => {
 test('plan needs no cluster', async () => {
   const r = await run(['plan', DIST]);
   expect(r.code).toBe(0);
-  expect(r.stdout.split('\n')[0]).toBe('Order: host -> edge-1 + branch-7');
+  expect(r.stdout.split('\n')[0]).toBe('Clusters, all at once: host, edge-1, branch-7');
   expect(r.stdout).toContain('then wait: Cluster branch-7 on host AgentAvailable and Ready');
   const json = JSON.parse((await run(['plan', DIST, '--output', 'json'])).stdout);
-  expect(json.layers).toEqual([['host'], ['edge-1', 'branch-7']]);
+  expect(json.clusters.map((c: any) => c.readsFrom)).toEqual([[], ['host'], ['host']]);
 });
 
 describe('against a sandbox', () => {

@@ -5,9 +5,11 @@ import { FederationCluster, FederationObject, groupOf } from './federation';
 export const DEFAULT_PHASES = ['crds', 'namespaces', 'rbac', 'config', 'workloads', 'webhooks', 'custom-resources'];
 
 /**
- * The clusters to apply and what each one waits for. `dependsOn` (from federation.json: the clusters whose state
- * fills this cluster's placeholders) is kept only for clusters in the run; a cluster outside `--only` is assumed
- * applied already. Throws a UsageError on a dependency cycle.
+ * The clusters to apply and the clusters of the run whose state each one reads. `dependsOn` (from
+ * federation.json: the clusters whose state fills this cluster's placeholders) is kept only for clusters in the
+ * run; a cluster outside `--only` is assumed applied already. Every cluster still starts at once (a member waits
+ * inside its run for the objects it reads); this checks that the clusters do not depend on each other in a cycle,
+ * and throws a UsageError when they do.
  */
 export function clusterOrder(clusters: FederationCluster[], selected: string[]): { name: string; waitsFor: string[] }[] {
   const inRun = new Set(selected);
@@ -27,24 +29,6 @@ export function clusterOrder(clusters: FederationCluster[], selected: string[]):
   };
   for (const o of out) visit(o.name, []);
   return out;
-}
-
-/** The layers of clusters that can run in parallel (for `plan`): every cluster after all it waits for. */
-export function clusterLayers(order: { name: string; waitsFor: string[] }[]): string[][] {
-  const layers: string[][] = [];
-  const placed = new Map<string, number>();
-  const pending = [...order];
-  while (pending.length > 0) {
-    const ready = pending.filter(o => o.waitsFor.every(d => placed.has(d)));
-    if (ready.length === 0) throw new UsageError('clusters depend on each other in a cycle');
-    for (const o of ready) {
-      const layer = Math.max(-1, ...o.waitsFor.map(d => placed.get(d)!)) + 1;
-      placed.set(o.name, layer);
-      (layers[layer] ??= []).push(o.name);
-      pending.splice(pending.indexOf(o), 1);
-    }
-  }
-  return layers;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { UsageError } from './errors';
 import { loadFederation } from './federation';
-import { clusterLayers, clusterOrder, phaseGroups } from './ordering';
+import { clusterOrder, phaseGroups } from './ordering';
 import { objectName } from './report';
 import { readinessFor } from './waits';
 
@@ -22,8 +22,10 @@ export interface PlannedCluster {
   readonly role: string;
   readonly context: string;
   readonly connection?: string;
-  /** Clusters whose apply must finish first. */
-  readonly waitsFor: string[];
+  /** Clusters whose state fills this cluster's placeholders (all clusters still start at once). */
+  readonly readsFrom: string[];
+  /** Objects of other clusters' folders this cluster's objects wait for (`Service kubesphere-system/tower on host`). */
+  readonly waitsOn: string[];
   readonly phases: {
     readonly phase: string;
     readonly objects: PlannedObject[];
@@ -38,8 +40,6 @@ export interface PlannedCluster {
 export interface PlanReport {
   readonly dist: string;
   readonly host: string;
-  /** Clusters that run in parallel, layer by layer. */
-  readonly layers: string[][];
   readonly clusters: PlannedCluster[];
 }
 
@@ -56,13 +56,22 @@ export function plan(dist: string, options: { only?: string[]; contexts?: { [clu
   const clusters = order.map(({ name, waitsFor }) => {
     const c = federation.clusters.find(x => x.name === name)!;
     const ids = new Set(c.objects.flatMap(o => o.placeholders));
+    const waitsOn = new Set<string>();
+    for (const p of federation.placeholders.filter(x => ids.has(x.id))) {
+      const ref = sourceObject(p.source, federation.host);
+      const source = ref && federation.clusters.find(x => x.name === ref.cluster && x.name !== name && selected.includes(x.name));
+      if (ref && source?.objects.some(o => o.kind === ref.kind && o.name === ref.name && (o.namespace ?? '') === (ref.namespace ?? ''))) {
+        waitsOn.add(`${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name} on ${ref.cluster} ({{ksfed:${p.id}}})`);
+      }
+    }
     const hostCluster = host?.objects.find(o => o.kind === 'Cluster' && o.name === c.name && o.apiVersion.startsWith('cluster.kubesphere.io/'));
     return {
       name,
       role: c.role,
       context: options.contexts?.[name] ?? c.context,
       ...(c.connection ? { connection: c.connection } : {}),
-      waitsFor,
+      readsFrom: waitsFor,
+      waitsOn: [...waitsOn].sort(),
       phases: phaseGroups(c.objects, federation.phases).map(g => ({
         phase: g.phase,
         objects: g.objects.map(o => ({
@@ -80,7 +89,18 @@ export function plan(dist: string, options: { only?: string[]; contexts?: { [clu
       ...(c.role === 'member' && hostCluster ? { joins: `Cluster ${c.name} on ${federation.host} ${c.connection === 'proxy' ? 'AgentAvailable and Ready' : 'Ready'}` } : {}),
     } as PlannedCluster;
   });
-  return { dist, host: federation.host, layers: clusterLayers(order), clusters };
+  return { dist, host: federation.host, clusters };
+}
+
+/** The object a placeholder's value is read from, if it is read from an object. */
+function sourceObject(s: { type: string; [key: string]: any }, host: string): { cluster: string; kind: string; namespace?: string; name: string } | undefined {
+  const cluster = String(s.cluster ?? host);
+  switch (s.type) {
+    case 'service-address': return { cluster, kind: 'Service', namespace: s.namespace, name: s.name };
+    case 'host-secret': return { cluster, kind: 'Secret', namespace: s.namespace, name: s.name };
+    case 'read-object': return { cluster, kind: s.kind, namespace: s.namespace, name: s.name };
+    default: return undefined;
+  }
 }
 
 /** Where a placeholder's value comes from, in words. */
@@ -101,10 +121,11 @@ export function describeSource(s: { type: string; [key: string]: any }): string 
 /** The plan as text. */
 export function formatPlan(p: PlanReport): string {
   const lines: string[] = [];
-  lines.push(`Order: ${p.layers.map(l => l.join(' + ')).join(' -> ')}`);
+  lines.push(`Clusters, all at once: ${p.clusters.map(c => c.name).join(', ')}`);
   for (const c of p.clusters) {
     lines.push('');
-    lines.push(`${c.name} (${c.role}${c.connection ? `, ${c.connection}` : ''}, context ${c.context})${c.waitsFor.length ? `, after ${c.waitsFor.join(', ')}` : ''}`);
+    lines.push(`${c.name} (${c.role}${c.connection ? `, ${c.connection}` : ''}, context ${c.context})${c.readsFrom.length ? `, reads ${c.readsFrom.join(', ')}` : ''}`);
+    for (const w of c.waitsOn) lines.push(`  waits for ${w}`);
     for (const g of c.phases) {
       lines.push(`  ${g.phase}:`);
       for (const o of g.objects) lines.push(`    ${o.file}  ${objectName(o)}${o.waitFor ? `  (wait: ${o.waitFor})` : ''}`);

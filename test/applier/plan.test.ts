@@ -7,9 +7,14 @@ const dist = synth();
 describe('plan', () => {
   const p = plan(dist);
 
-  test('order: the host, then both members in parallel', () => {
-    expect(p.layers).toEqual([['host'], ['edge-1', 'branch-7']]);
-    expect(p.clusters.map(c => [c.name, c.waitsFor])).toEqual([['host', []], ['edge-1', ['host']], ['branch-7', ['host']]]);
+  test('every cluster at once; a member reads the host and waits only for the host objects its values come from', () => {
+    expect(p.clusters.map(c => [c.name, c.readsFrom])).toEqual([['host', []], ['edge-1', ['host']], ['branch-7', ['host']]]);
+    expect(p.clusters.map(c => [c.name, c.waitsOn])).toEqual([
+      ['host', []],
+      // the jwtSecret's Secret is ks-installer's, not in the host's folder: read at once, nothing to wait for
+      ['edge-1', []],
+      ['branch-7', ['Service kubesphere-system/tower on host ({{ksfed:proxy-address}})']],
+    ]);
   });
 
   test('phases in apply order with waits', () => {
@@ -30,10 +35,18 @@ describe('plan', () => {
     expect(p.clusters.find(c => c.name === 'edge-1')!.joins).toBe('Cluster edge-1 on host Ready');
   });
 
+  test('text: what a member waits for on the host', () => {
+    expect(formatPlan(p).split('\n').filter(l => /^(Clusters|branch-7 |  waits for)/.test(l))).toEqual([
+      'Clusters, all at once: host, edge-1, branch-7',
+      'branch-7 (member, proxy, context branch-7), reads host',
+      '  waits for Service kubesphere-system/tower on host ({{ksfed:proxy-address}})',
+    ]);
+  });
+
   test('text', () => {
     const text = formatPlan(plan(dist, { only: ['edge-1'], contexts: { 'edge-1': 'kind-edge' } }));
     expect(text).toBe([
-      'Order: edge-1',
+      'Clusters, all at once: edge-1',
       '',
       'edge-1 (member, direct, context kind-edge)',
       '  custom-resources:',
