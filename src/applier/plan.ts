@@ -93,7 +93,9 @@ export function plan(dist: string, options: { only?: string[]; contexts?: { [clu
 }
 
 /** The object a placeholder's value is read from, if it is read from an object. */
-function sourceObject(s: { type: string; [key: string]: any }, host: string): { cluster: string; kind: string; namespace?: string; name: string } | undefined {
+function sourceObject(
+  s: { type: string; [key: string]: any }, host: string,
+): { cluster: string; kind: string; namespace?: string; name: string } | undefined {
   const cluster = String(s.cluster ?? host);
   switch (s.type) {
     case 'service-address': return { cluster, kind: 'Service', namespace: s.namespace, name: s.name };
