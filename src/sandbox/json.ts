@@ -6,9 +6,24 @@ export function isPlainObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Deep copy through JSON: drops `undefined`, exactly what a client would see on the wire. */
+/**
+ * Deep copy of a JSON value with the JSON round trip's result, exactly what a client would see on the wire:
+ * `undefined` members are dropped and `undefined` array items become null. (A recursive copy: several times
+ * faster than `JSON.parse(JSON.stringify(...))`, which dominated the sandbox's CPU time.)
+ */
 export function clone<T>(value: T): T {
-  return value === undefined ? value : JSON.parse(JSON.stringify(value));
+  return value === undefined ? value : copyJson(value) as T;
+}
+
+function copyJson(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((item) => (item === undefined ? null : copyJson(item)));
+  const out: JsonObject = {};
+  for (const key of Object.keys(value)) {
+    const item = (value as JsonObject)[key];
+    if (item !== undefined) out[key] = copyJson(item);
+  }
+  return out;
 }
 
 /** Structural equality of two JSON values; object key order does not matter. */

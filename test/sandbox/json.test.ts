@@ -19,6 +19,10 @@ describe('json helpers', () => {
     c.a.b.push(2);
     expect(src.a.b).toEqual([1]);
     expect('u' in c).toBe(false);
+    // the same result as the JSON round trip, for every JSON shape
+    const shapes = { s: 'x', n: 1.5, t: true, z: null, e: {}, l: [], nested: [{ a: [undefined, { b: undefined, c: 'd' }] }], u: undefined };
+    expect(clone(shapes)).toEqual(JSON.parse(JSON.stringify(shapes)));
+    expect(JSON.stringify(clone(shapes))).toBe(JSON.stringify(shapes));
     expect(dropNulls({ a: null, b: { c: null, d: 1 }, e: [null, { f: null }] })).toEqual({ b: { d: 1 }, e: [null, {}] });
   });
 
