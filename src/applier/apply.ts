@@ -35,6 +35,14 @@ export async function diff(dist: string, options: Omit<ApplyOptions, 'dryRun'> =
 
 async function run(command: 'apply' | 'diff', dist: string, options: ApplyOptions): Promise<ApplyReport> {
   const session = await openSession(dist, options);
+  try {
+    return await runClusters(session, command, dist, options);
+  } finally {
+    session.close();
+  }
+}
+
+async function runClusters(session: Session, command: 'apply' | 'diff', dist: string, options: ApplyOptions): Promise<ApplyReport> {
   const started = session.clock.now();
   // Checks the clusters' dependencies for cycles. Every cluster starts at once: a member waits inside its run for
   // exactly the host objects its values come from (see ClusterBoard), not for the host's whole folder.

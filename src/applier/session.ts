@@ -80,6 +80,8 @@ export interface Session {
   readonly board: ClusterBoard;
   /** One shared waiter per cluster for waits other clusters' runs do there (members' `Cluster` objects on the host). */
   readonly waiter: (cluster: string) => BatchWaiter;
+  /** Frees the clients' kept-alive connections (call when the command is done). */
+  readonly close: () => void;
 }
 
 /** What a command needs of a session. */
@@ -253,5 +255,8 @@ export async function openSession(dist: string, options: ConnectOptions, use: Se
     preflight,
     board,
     waiter,
+    close: () => {
+      for (const c of clients.values()) if (c instanceof ClientNodeKubeClient) c.close();
+    },
   };
 }

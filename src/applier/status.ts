@@ -45,8 +45,12 @@ export interface StatusReport {
 export async function status(dist: string, options: ConnectOptions = {}): Promise<StatusReport> {
   const session = await openSession(dist, options, { contact: true, placeholders: false });
   const host = session.federation.clusters.find(c => c.name === session.federation.host)!;
-  const clusters = await mapLimit(session.selected, 4, c => health(session, c, host));
-  return { dist, healthy: clusters.every(c => c.healthy), clusters };
+  try {
+    const clusters = await mapLimit(session.selected, 4, c => health(session, c, host));
+    return { dist, healthy: clusters.every(c => c.healthy), clusters };
+  } finally {
+    session.close();
+  }
 }
 
 async function health(session: Session, c: FederationCluster, host: FederationCluster): Promise<ClusterHealth> {
