@@ -10,6 +10,7 @@ import { FederationCluster, FederationObject, groupOf } from './federation';
 import { FIELD_MANAGER, KubeClient, READ_PRIORITY } from './kube-client';
 import { isNoOpApply } from './no-op';
 import { mapLimit, objectDependencies, objectPriorities, phaseGroups, pollDelay } from './ordering';
+import { sourceObject } from './placeholders';
 import { pruneCandidates } from './prune';
 import { ClusterReport, ObjectResult, objectName } from './report';
 import { Session } from './session';
@@ -327,24 +328,17 @@ class ClusterRun {
    */
   private awaitedElsewhere(): Set<FederationObject> {
     const { session, cluster } = this;
+    const byKey = new Map(cluster.objects.map(o => [memberKey(o), o]));
     const out = new Set<FederationObject>();
-    const find = (ref: { apiVersion?: string; kind: string; namespace?: string; name: string }) => cluster.objects.find(o =>
-      o.kind === ref.kind && (ref.apiVersion === undefined || o.apiVersion === ref.apiVersion) && o.name === ref.name && (o.namespace ?? '') === (ref.namespace ?? ''));
     for (const p of session.federation.placeholders) {
-      const s = p.source;
-      if (String(s.cluster ?? session.federation.host) !== cluster.name) continue;
-      if (!p.occurrences.some(x => x.cluster !== cluster.name)) continue;
-      const ref = s.type === 'service-address' ? { kind: 'Service', namespace: s.namespace, name: s.name }
-        : s.type === 'host-secret' ? { kind: 'Secret', namespace: s.namespace, name: s.name }
-          : s.type === 'read-object' ? { apiVersion: s.apiVersion, kind: s.kind, namespace: s.namespace, name: s.name }
-            : undefined;
-      const o = ref && find(ref);
+      const from = sourceObject(p.source, session.federation.host);
+      const o = from?.cluster === cluster.name && p.occurrences.some(x => x.cluster !== cluster.name) ? byKey.get(memberKey(from.ref)) : undefined;
       if (o) out.add(o);
     }
     if (cluster.name === session.federation.host) {
-      for (const m of session.federation.clusters) {
-        const o = m.role === 'member' ? find({ kind: 'Cluster', name: m.name }) : undefined;
-        if (o && groupOf(o.apiVersion) === 'cluster.kubesphere.io') out.add(o);
+      for (const m of session.federation.clusters.filter(x => x.role === 'member')) {
+        const o = byKey.get(memberKey({ apiVersion: 'cluster.kubesphere.io/v1alpha1', kind: 'Cluster', name: m.name }));
+        if (o) out.add(o);
       }
     }
     return out;

@@ -4,7 +4,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { UpstreamError } from './cross-cluster';
 import { formatDuration } from './duration';
 import { TimeoutError, UsageError } from './errors';
-import { Federation, PlaceholderEntry } from './federation';
+import { Federation, PlaceholderEntry, PlaceholderSourceSpec } from './federation';
 import { KubeClient, ObjectRef } from './kube-client';
 import { credentialsOf, reduceKubeconfig } from './kubeconfig';
 import { pollDelay } from './ordering';
@@ -60,6 +60,20 @@ export class PlaceholderError extends Error {
 /** The value a dry run uses for something that only exists after a real apply. */
 export function pendingValue(id: string): string {
   return `ksfed-pending-${id.replace(/[^a-z0-9]+/g, '-')}`;
+}
+
+/**
+ * The object a placeholder's value is read from (`host-secret`, `read-object`, `service-address` sources), and
+ * the cluster it lives on; undefined for values that come from elsewhere.
+ */
+export function sourceObject(s: PlaceholderSourceSpec, host: string): { cluster: string; ref: ObjectRef } | undefined {
+  const cluster = String(s.cluster ?? host);
+  switch (s.type) {
+    case 'host-secret': return { cluster, ref: { apiVersion: 'v1', kind: 'Secret', namespace: s.namespace, name: s.name } };
+    case 'service-address': return { cluster, ref: { apiVersion: 'v1', kind: 'Service', namespace: s.namespace, name: s.name } };
+    case 'read-object': return { cluster, ref: { apiVersion: s.apiVersion, kind: s.kind, namespace: s.namespace, name: s.name } };
+    default: return undefined;
+  }
 }
 
 /** Reads a JSON pointer (`/spec/connection/token`) out of an object. */
@@ -186,9 +200,8 @@ export class PlaceholderResolver {
       case 'context':
         return this.contextValue(e);
       case 'host-secret': {
-        const cluster = String(s.cluster ?? this.environment.federation.host);
+        const { cluster, ref } = sourceObject(s, this.environment.federation.host)!;
         const where = `Secret ${s.namespace}/${s.name} on ${cluster}`;
-        const ref = { apiVersion: 'v1', kind: 'Secret', namespace: s.namespace, name: s.name };
         const v = await this.poll(e, cluster, ref, where, requester, async () => {
           const secret = await this.environment.client(cluster).get(ref);
           const data = secret?.data?.[s.key];
@@ -210,9 +223,8 @@ export class PlaceholderResolver {
         return s.format === 'base64' ? bytes.toString('base64') : bytes.toString('hex');
       }
       case 'read-object': {
-        const cluster = String(s.cluster ?? this.environment.federation.host);
+        const { cluster, ref } = sourceObject(s, this.environment.federation.host)!;
         const where = `${s.pointer} of ${s.kind} ${s.namespace ? s.namespace + '/' : ''}${s.name} on ${cluster}`;
-        const ref = { apiVersion: s.apiVersion, kind: s.kind, namespace: s.namespace, name: s.name };
         return this.poll(e, cluster, ref, where, requester, async () => {
           const obj = await this.environment.client(cluster).get(ref);
           const v = readPointer(obj, s.pointer);
@@ -220,9 +232,8 @@ export class PlaceholderResolver {
         });
       }
       case 'service-address': {
-        const cluster = String(s.cluster ?? this.environment.federation.host);
+        const { cluster, ref } = sourceObject(s, this.environment.federation.host)!;
         const where = `the load balancer address of Service ${s.namespace}/${s.name} on ${cluster}`;
-        const ref = { apiVersion: 'v1', kind: 'Service', namespace: s.namespace, name: s.name };
         return this.poll(e, cluster, ref, where, requester, async () => {
           const svc = await this.environment.client(cluster).get(ref);
           const ingress = svc?.status?.loadBalancer?.ingress?.[0];

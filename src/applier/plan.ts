@@ -1,6 +1,8 @@
+import { memberKey } from './applyset';
 import { UsageError } from './errors';
-import { loadFederation } from './federation';
+import { describeObject, loadFederation } from './federation';
 import { clusterOrder, phaseGroups } from './ordering';
+import { sourceObject } from './placeholders';
 import { objectName } from './report';
 import { readinessFor } from './waits';
 
@@ -58,10 +60,10 @@ export function plan(dist: string, options: { only?: string[]; contexts?: { [clu
     const ids = new Set(c.objects.flatMap(o => o.placeholders));
     const waitsOn = new Set<string>();
     for (const p of federation.placeholders.filter(x => ids.has(x.id))) {
-      const ref = sourceObject(p.source, federation.host);
-      const source = ref && federation.clusters.find(x => x.name === ref.cluster && x.name !== name && selected.includes(x.name));
-      if (ref && source?.objects.some(o => o.kind === ref.kind && o.name === ref.name && (o.namespace ?? '') === (ref.namespace ?? ''))) {
-        waitsOn.add(`${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name} on ${ref.cluster} ({{ksfed:${p.id}}})`);
+      const from = sourceObject(p.source, federation.host);
+      const source = from && federation.clusters.find(x => x.name === from.cluster && x.name !== name && selected.includes(x.name));
+      if (from && source?.objects.some(o => memberKey(o) === memberKey(from.ref))) {
+        waitsOn.add(`${describeObject(from.ref)} on ${from.cluster} ({{ksfed:${p.id}}})`);
       }
     }
     const hostCluster = host?.objects.find(o => o.kind === 'Cluster' && o.name === c.name && o.apiVersion.startsWith('cluster.kubesphere.io/'));
@@ -90,19 +92,6 @@ export function plan(dist: string, options: { only?: string[]; contexts?: { [clu
     } as PlannedCluster;
   });
   return { dist, host: federation.host, clusters };
-}
-
-/** The object a placeholder's value is read from, if it is read from an object. */
-function sourceObject(
-  s: { type: string; [key: string]: any }, host: string,
-): { cluster: string; kind: string; namespace?: string; name: string } | undefined {
-  const cluster = String(s.cluster ?? host);
-  switch (s.type) {
-    case 'service-address': return { cluster, kind: 'Service', namespace: s.namespace, name: s.name };
-    case 'host-secret': return { cluster, kind: 'Secret', namespace: s.namespace, name: s.name };
-    case 'read-object': return { cluster, kind: s.kind, namespace: s.namespace, name: s.name };
-    default: return undefined;
-  }
 }
 
 /** Where a placeholder's value comes from, in words. */

@@ -130,6 +130,22 @@ spec:
     expect(retries).toEqual(['RequestTimeout', 'RequestTimeout']);
   });
 
+  test('requests share one kept-alive connection; close frees it', async () => {
+    // GIVEN sequential requests (client-node alone makes a new agent, so a new connection, for each)
+    const c = client();
+    for (let i = 0; i < 5; i++) await c.get({ apiVersion: 'v1', kind: 'Namespace', name: 'default' });
+    // THEN one agent holds one idle socket for the next request
+    const agent: any = (c as any).agent.agent;
+    expect(agent.keepAlive).toBe(true);
+    const idle: any[] = Object.values(agent.freeSockets).flat();
+    expect(idle).toHaveLength(1);
+    // WHEN closed, THEN the socket is destroyed and a later request still works (on a new connection)
+    c.close();
+    expect(idle[0].destroyed).toBe(true);
+    expect((await c.get({ apiVersion: 'v1', kind: 'Namespace', name: 'default' })).metadata.name).toBe('default');
+    c.close();
+  });
+
   test('limiters bound requests in flight', async () => {
     sandbox.cluster('c').setFaults({ latencyMs: 40 });
     const limiter = new Limiter(2);
