@@ -50,6 +50,13 @@ export function memberKey(o: { apiVersion: string; kind: string; namespace?: str
 
 /** This package's version, for the tooling annotation. */
 export function toolingVersion(): string {
+  packageVersion ??= readVersion();
+  return packageVersion;
+}
+
+let packageVersion: string | undefined;
+
+function readVersion(): string {
   for (const candidate of [path.join(__dirname, '..', '..', 'package.json'), path.join(__dirname, '..', 'package.json')]) {
     try {
       const pkg = JSON.parse(fs.readFileSync(candidate, 'utf8'));

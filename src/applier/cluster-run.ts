@@ -26,6 +26,18 @@ export interface ClusterRunOptions {
   readonly signal?: AbortSignal;
 }
 
+/** The order of a folder's objects (see ClusterRun.schedule). */
+interface Schedule {
+  readonly deps: ReturnType<typeof objectDependencies>;
+  /** Whether an object's readiness is checked after its apply. */
+  readonly waits: (o: FederationObject) => boolean;
+  /** Each object's place in the cluster's queue (higher first). */
+  readonly priority: Map<FederationObject, number>;
+  /** Objects some other object of the folder waits for. */
+  readonly gating: Set<FederationObject>;
+  readonly phases: ReturnType<typeof phaseGroups>;
+}
+
 /** Thrown to end a cluster's run with a status. */
 class ClusterStop extends Error {
   constructor(public readonly status: ClusterReport['status'], message: string) {
@@ -119,13 +131,18 @@ class ClusterRun {
       rendered.set(o, p);
     }
     const writeParent = !options.dryRun && (!parent || !sameState(recorded, superset) || this.toolingOutdated(parent));
-    await settleAll([
+    const bookkeeping = settleAll([
       ...(parent ? [this.snapshot()] : []),
-      ...(writeParent ? [this.client.apply(parentManifest(superset), { force: true, priority: READ_PRIORITY })] : []),
+      ...(writeParent ? [this.client.apply(parentManifest(superset), { force: true, priority: READ_PRIORITY + 1 })] : []),
     ]);
+    bookkeeping.catch(() => undefined); // (awaited below)
+    // The order of the objects is worked out while the parent is written (once that request is out).
+    await new Promise(resolve => setImmediate(resolve));
+    const schedule = this.schedule();
+    await bookkeeping;
 
     this.checkTime();
-    await this.applyAll(rendered);
+    await this.applyAll(rendered, schedule);
     const bad = this.report.objects.filter(o => o.result === 'failed' || o.result === 'timed-out' || o.result === 'skipped');
     if (bad.length > 0) {
       const upstream = bad.filter(o => this.upstream.has(objectName(o)));
@@ -230,35 +247,67 @@ class ClusterRun {
     if (this.session.clock.now() > this.session.deadline) throw new ClusterStop('timed-out', 'the global timeout passed before the apply finished');
   }
 
-  /**
-   * Applies every object as soon as what it depends on (objectDependencies) is applied and ready and its values
-   * are known. The cluster's client sends at most `perClusterConcurrency` requests at once, what gates the most
-   * work first (reads and objects other clusters wait for before anything else); readiness is polled with one
-   * request per kind. An object whose dependency did not succeed is skipped. The report lists the objects in
-   * file order.
-   */
-  private async applyAll(rendered: Map<FederationObject, Promise<any>>): Promise<void> {
+  /** What `applyAll` goes by: each object's dependencies and place in the queue, and which readiness to check. */
+  private schedule(): Schedule {
     const { session, cluster, options } = this;
     const deps = objectDependencies(cluster.objects, session.federation.phases);
     const waits = (o: FederationObject) => !options.dryRun && readinessFor(o) !== undefined;
-    const priority = objectPriorities(cluster.objects, deps, waits);
+    const base = objectPriorities(cluster.objects, deps, waits);
     const awaited = this.awaitedElsewhere();
     // What other clusters wait for goes before everything else of this folder (reads still go first).
-    const boost = Math.max(0, ...priority.values()) + 1;
+    const boost = Math.max(0, ...base.values()) + 1;
+    const priority = new Map(cluster.objects.map(o => [o, Math.min(READ_PRIORITY - 1, (base.get(o) ?? 0) + (awaited.has(o) ? boost : 0))]));
+    const gating = new Set([...deps.values()].flatMap(list => list.map(d => d.on)));
+    return { deps, waits, priority, gating, phases: phaseGroups(cluster.objects, session.federation.phases) };
+  }
+
+  /**
+   * Applies every object as soon as what it depends on (objectDependencies) is applied and ready and its values
+   * are known. The cluster's client sends at most `perClusterConcurrency` requests at once, what gates the most
+   * work first (reads and objects other clusters wait for before anything else). Readiness nothing here waits
+   * for is checked once the last object of its kind is applied, with one request per kind, while the rest goes
+   * out. An object whose dependency did not succeed is skipped. The report lists the objects in file order.
+   */
+  private async applyAll(rendered: Map<FederationObject, Promise<any>>, schedule: Schedule): Promise<void> {
+    const { session, cluster } = this;
+    const { deps, waits, priority, gating, phases } = schedule;
     this.waiter = new BatchWaiter(this.client, {
       pollIntervalMs: session.pollIntervalMs,
       clock: session.clock,
-      signal: options.signal,
+      signal: this.options.signal,
       deadline: session.deadline,
       labelSelector: `${APPLYSET_PART_OF_LABEL}=${KSFED_APPLYSET_ID}`,
     });
-    const phases = phaseGroups(cluster.objects, session.federation.phases);
     const announced = new Set<string>();
     const good = (o: FederationObject) => ['created', 'configured', 'unchanged'].includes(this.resultOf(o)?.result ?? '');
+
+    // Readiness nothing in this folder waits for, by kind: checked together once no object of the kind is left
+    // to apply (one LIST instead of a poll per object while other objects still go out).
+    const later = new Map<string, { left: number; ready: [FederationObject, any][] }>();
+    const kindOf = (o: FederationObject) => `${o.apiVersion}/${o.kind}`;
+    for (const o of cluster.objects.filter(x => waits(x) && !gating.has(x))) {
+      const k = later.get(kindOf(o)) ?? { left: 0, ready: [] };
+      k.left++;
+      later.set(kindOf(o), k);
+    }
+    const checks: Promise<void>[] = [];
+    const done = (o: FederationObject, applied?: { answer: any }) => {
+      const k = later.get(kindOf(o))!;
+      if (applied) k.ready.push([o, applied.answer]);
+      if (--k.left > 0) return;
+      for (const [x, answer] of k.ready) {
+        const check = this.waitObject(x, answer);
+        check.catch(() => undefined); // (awaited below; an abort must not go unhandled meanwhile)
+        checks.push(check);
+      }
+    };
+
     const runs = new Map<FederationObject, Promise<boolean>>();
     const run = (o: FederationObject): Promise<boolean> => {
       let p = runs.get(o);
       if (!p) {
+        const deferred = waits(o) && !gating.has(o);
+        let applied: { answer: any } | undefined;
         p = (async () => {
           const needs = deps.get(o) ?? [];
           const ok = await Promise.all(needs.map(d => run(d.on)));
@@ -289,27 +338,22 @@ class ClusterRun {
             announced.add(o.phase);
             session.emit({ type: 'phase', cluster: cluster.name, phase: o.phase, objects: phases.find(g => g.phase === o.phase)?.objects.length ?? 0 });
           }
-          const answer = await this.applyObject(o, manifest, Math.min(READ_PRIORITY - 1, (priority.get(o) ?? 0) + (awaited.has(o) ? boost : 0)));
+          const answer = await this.applyObject(o, manifest, priority.get(o) ?? 0);
           if (!good(o)) return false;
-          if (waits(o)) {
-            // What nothing here waits for is checked once at the end, with one LIST per kind, instead of being
-            // polled while other objects still go out.
-            if (!gating.has(o)) {
-              deferred.push([o, answer]);
-              return true;
-            }
-            await this.waitObject(o, answer);
+          if (deferred) {
+            applied = { answer };
+            return true;
           }
+          if (waits(o)) await this.waitObject(o, answer);
           return good(o);
         })();
+        if (deferred) p = p.finally(() => done(o, applied));
         runs.set(o, p);
       }
       return p;
     };
-    const gating = new Set([...deps.values()].flatMap(list => list.map(d => d.on)));
-    const deferred: [FederationObject, any][] = [];
     await settleAll(cluster.objects.map(run));
-    await settleAll(deferred.map(([o, answer]) => this.waitObject(o, answer)));
+    await settleAll(checks);
     // A stable report: file order, whatever order the objects finished in.
     const index = new Map(cluster.objects.map((o, i) => [objectName(o), i]));
     const at = (r: ObjectResult) => index.get(objectName(r)) ?? Infinity;
@@ -416,14 +460,11 @@ class ClusterRun {
   }
 
   /**
-   * Once a CRD of this folder is Established, looks up the discovery of the kinds it serves that this folder
-   * holds, so their first apply does not wait for that lookup (failures do not matter: the apply looks again).
+   * Once a CRD of this folder is Established (with the names it asks for), the kinds it serves are known without
+   * a discovery request.
    */
   private discover(crd: FederationObject): void {
-    const group = crd.manifest?.spec?.group;
-    const kind = crd.manifest?.spec?.names?.kind;
-    const versions = new Set(this.cluster.objects.filter(x => x.kind === kind && groupOf(x.apiVersion) === group).map(x => x.apiVersion));
-    for (const apiVersion of versions) this.client.namespaced(apiVersion, kind, { attempts: 1 }).catch(() => undefined);
+    this.client.learnKinds(crd.manifest);
   }
 
   /** A dry run: created, unchanged or configured (with the changed paths), against the live object. */

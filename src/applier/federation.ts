@@ -74,12 +74,33 @@ export interface Federation {
   readonly placeholders: PlaceholderEntry[];
 }
 
+/** A cluster of federation.json before its files are read: what it lists of each object. */
+export interface FederationIndexCluster extends Omit<FederationCluster, 'objects'> {
+  /** The object entries of federation.json (file, apiVersion, kind, namespace, name, phase...), unchecked. */
+  readonly entries: any[];
+}
+
+/** federation.json read and checked, every cluster folder present; the objects' files not read yet. */
+export interface FederationIndex extends Omit<Federation, 'clusters'> {
+  /** The folder as given (for messages). */
+  readonly dist: string;
+  readonly clusters: FederationIndexCluster[];
+}
+
 /**
  * Reads `<dist>/federation.json` and every file it lists, and checks them. Throws a UsageError with one clear
  * line on bad input: a missing or malformed folder, a file that is not the Kubernetes object federation.json
- * says it is, a placeholder that federation.json does not declare.
+ * says it is, a placeholder that federation.json does not declare for that file.
  */
 export function loadFederation(dist: string): Federation {
+  return loadObjects(readFederationIndex(dist));
+}
+
+/**
+ * Reads and checks `<dist>/federation.json` alone (a fraction of a millisecond): the clusters, their contexts and
+ * the placeholders, enough to contact the clusters while `loadObjects` reads and parses the files.
+ */
+export function readFederationIndex(dist: string): FederationIndex {
   const dir = path.resolve(dist);
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
     throw new UsageError(`${dist}: no such folder. Fix: synthesize first (cdk8s synth or app.synth()) and pass the output folder`);
@@ -107,9 +128,8 @@ export function loadFederation(dist: string): Federation {
 
   const rawPlaceholders: any[] = Array.isArray(raw.placeholders) ? raw.placeholders : [];
   const placeholders = rawPlaceholders.map((p, i) => checkPlaceholder(where, p, i));
-  const declared = new Set(placeholders.map(p => p.id));
   const names = new Set<string>();
-  const clusters: FederationCluster[] = raw.clusters.map((c: any, i: number) => {
+  const clusters: FederationIndexCluster[] = raw.clusters.map((c: any, i: number) => {
     const cw = `${where}: clusters[${i}]`;
     for (const key of ['name', 'role', 'folder', 'context']) {
       if (typeof c?.[key] !== 'string' || c[key].length === 0) throw new UsageError(`${cw}: "${key}" is missing`);
@@ -124,7 +144,6 @@ export function loadFederation(dist: string): Federation {
       throw new UsageError(`${path.join(dist, c.folder)}: folder of cluster "${c.name}" is missing. Fix: synthesize again; do not edit the output by hand`);
     }
     if (!Array.isArray(c.objects)) throw new UsageError(`${cw}: "objects" is missing`);
-    const objects = c.objects.map((o: any) => loadObject(dist, c, o, declared));
     return {
       name: c.name,
       role: c.role === 'host' ? 'host' : 'member',
@@ -136,8 +155,8 @@ export function loadFederation(dist: string): Federation {
       labels: c.labels && typeof c.labels === 'object' ? c.labels : {},
       constructPath: typeof c.constructPath === 'string' ? c.constructPath : c.name,
       phases: Array.isArray(c.phases) ? c.phases : [],
-      objects,
-    } as FederationCluster;
+      entries: c.objects,
+    } as FederationIndexCluster;
   });
   for (const c of clusters) {
     for (const d of c.dependsOn) {
@@ -151,12 +170,56 @@ export function loadFederation(dist: string): Federation {
   }
   return {
     dir,
+    dist,
     host: raw.host,
     kubesphereVersion: typeof raw.kubesphereVersion === 'string' ? raw.kubesphereVersion : undefined,
     phases: Array.isArray(raw.phases) ? raw.phases : [],
     clusters,
     placeholders,
   };
+}
+
+/** Reads, parses and checks every file the index lists (see `loadFederation`). */
+export function loadObjects(index: FederationIndex): Federation {
+  const steps = loadSteps(index);
+  let step = steps.next();
+  while (!step.done) step = steps.next();
+  return step.value;
+}
+
+/**
+ * `loadObjects` in slices of a few milliseconds with a turn of the event loop between them, so that requests
+ * already sent make progress (connections, TLS handshakes, answers) while the files are parsed.
+ */
+export async function loadObjectsInSlices(index: FederationIndex, sliceMs = 4): Promise<Federation> {
+  const steps = loadSteps(index);
+  let started = Date.now();
+  let step = steps.next();
+  while (!step.done) {
+    if (Date.now() - started >= sliceMs) {
+      await new Promise(resolve => setImmediate(resolve));
+      started = Date.now();
+    }
+    step = steps.next();
+  }
+  return step.value;
+}
+
+/** Loads the objects one file per step. */
+function* loadSteps(index: FederationIndex): Generator<void, Federation> {
+  // Placeholder id -> the files (folder/file) federation.json lists it in.
+  const listed = new Map(index.placeholders.map(p => [p.id, new Set(p.occurrences.map(o => o.file))]));
+  const clusters: FederationCluster[] = [];
+  for (const { entries, ...c } of index.clusters) {
+    const objects: FederationObject[] = [];
+    for (const o of entries) {
+      objects.push(loadObject(index.dist, c, o, listed));
+      yield;
+    }
+    clusters.push({ ...c, objects });
+  }
+  const { dist, ...rest } = index;
+  return { ...rest, clusters };
 }
 
 function checkPlaceholder(where: string, p: any, i: number): PlaceholderEntry {
@@ -175,7 +238,7 @@ function checkPlaceholder(where: string, p: any, i: number): PlaceholderEntry {
   };
 }
 
-function loadObject(dist: string, cluster: any, o: any, declared: Set<string>): FederationObject {
+function loadObject(dist: string, cluster: Omit<FederationIndexCluster, 'entries'>, o: any, listed: Map<string, Set<string>>): FederationObject {
   const file = o?.file;
   if (typeof file !== 'string' || file.includes('/') || file.includes('\\') || file.startsWith('.')) {
     throw new UsageError(`${path.join(dist, MANIFEST_FILE)}: cluster "${cluster.name}" lists an object without a plain file name (${JSON.stringify(file)})`);
@@ -209,8 +272,13 @@ function loadObject(dist: string, cluster: any, o: any, declared: Set<string>): 
   }
   const placeholders = new Set<string>();
   for (const id of text.matchAll(PLACEHOLDER)) {
-    if (!declared.has(id[1])) {
+    const files = listed.get(id[1]);
+    if (!files) {
       throw new UsageError(`${rel}: holds placeholder {{ksfed:${id[1]}}}, which federation.json does not declare. Fix: synthesize again`);
+    }
+    // (which clusters a run contacts is worked out from these lists before the files are read)
+    if (!files.has(`${cluster.folder}/${file}`)) {
+      throw new UsageError(`${rel}: holds placeholder {{ksfed:${id[1]}}}, which federation.json does not list for this file. Fix: synthesize again`);
     }
     placeholders.add(id[1]);
   }

@@ -49,6 +49,11 @@ export interface KubeClient {
   list(apiVersion: string, kind: string, options?: { namespace?: string; labelSelector?: string; priority?: number }): Promise<any[]>;
   /** Deletes the object; false when it was already gone. */
   delete(ref: ObjectRef, options?: { dryRun?: boolean }): Promise<boolean>;
+  /**
+   * Records the kinds a CustomResourceDefinition serves (its served versions, plural and scope), once it is
+   * Established with the names it asks for: requests for them then need no discovery request first.
+   */
+  learnKinds(crd: any): void;
 }
 
 /** Options of a client-node backed KubeClient. */
@@ -189,6 +194,10 @@ export class ClientNodeKubeClient implements KubeClient {
     }
   }
 
+  public learnKinds(crd: any): void {
+    this.api.learnKinds(crd);
+  }
+
   private call<T>(fn: () => Promise<T>, request: RequestOptions = {}): Promise<T> {
     const o = this.options;
     const policy = o.retry ?? DEFAULT_RETRY_POLICY;
@@ -222,6 +231,29 @@ function header(ref: ObjectRef): { apiVersion: string; kind: string; metadata: {
   return { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) } };
 }
 
+/**
+ * The REST names of built-in kinds (kind, resource, namespaced) whose apiVersion every Kubernetes release
+ * KubeSphere v3.4 supports (1.19 and later) serves, fixed by the Kubernetes API: knowing them saves the discovery
+ * request per group version that client-node would otherwise send before the first request of each.
+ */
+export const BUILT_IN_RESOURCES: { readonly [groupVersion: string]: ReadonlyArray<readonly [string, string, boolean]> } = {
+  'v1': [
+    ['Namespace', 'namespaces', false], ['ConfigMap', 'configmaps', true], ['Secret', 'secrets', true], ['Service', 'services', true],
+    ['ServiceAccount', 'serviceaccounts', true], ['PersistentVolumeClaim', 'persistentvolumeclaims', true],
+    ['LimitRange', 'limitranges', true], ['ResourceQuota', 'resourcequotas', true],
+  ],
+  'apps/v1': [['Deployment', 'deployments', true], ['StatefulSet', 'statefulsets', true], ['DaemonSet', 'daemonsets', true], ['ReplicaSet', 'replicasets', true]],
+  'batch/v1': [['Job', 'jobs', true]],
+  'rbac.authorization.k8s.io/v1': [
+    ['ClusterRole', 'clusterroles', false], ['ClusterRoleBinding', 'clusterrolebindings', false], ['Role', 'roles', true], ['RoleBinding', 'rolebindings', true],
+  ],
+  'admissionregistration.k8s.io/v1': [['ValidatingWebhookConfiguration', 'validatingwebhookconfigurations', false], ['MutatingWebhookConfiguration', 'mutatingwebhookconfigurations', false]],
+  'apiextensions.k8s.io/v1': [['CustomResourceDefinition', 'customresourcedefinitions', false]],
+  'networking.k8s.io/v1': [['NetworkPolicy', 'networkpolicies', true], ['Ingress', 'ingresses', true]],
+};
+
+const RESOURCE_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+
 /** The HTTP status of the response an object came in (a non-enumerable property of answers). */
 const HTTP_STATUS = Symbol('ksfed.httpStatus');
 
@@ -234,18 +266,39 @@ class ObjectApi extends KubernetesObjectApi {
   public static create(kc: KubeConfig): ObjectApi {
     const api = kc.makeApiClient(ObjectApi);
     api.setDefaultNamespace(kc);
-    // Every Kubernetes API server serves core/v1 Secrets: knowing that without a discovery request lets the
-    // first request of a run (reading the ApplySet parent) go out at once. Any other core kind misses this
-    // partial entry and is looked up, which replaces it with the server's full list.
-    (api as unknown as { apiVersionResourceCache: { [v: string]: unknown } }).apiVersionResourceCache.v1 = {
-      groupVersion: 'v1',
-      resources: [{ name: 'secrets', singularName: 'secret', namespaced: true, kind: 'Secret', verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] }],
-    };
+    // Built-in kinds are known without discovery (see BUILT_IN_RESOURCES): the first request of a run (reading
+    // the ApplySet parent) and the first apply of each such kind go out at once. A kind missing from an entry is
+    // looked up, which replaces the entry with the server's full list.
+    const cache = (api as unknown as { apiVersionResourceCache: { [v: string]: unknown } }).apiVersionResourceCache;
+    for (const [groupVersion, resources] of Object.entries(BUILT_IN_RESOURCES)) {
+      cache[groupVersion] = {
+        groupVersion,
+        resources: resources.map(([kind, name, namespaced]) => ({ kind, name, namespaced, singularName: kind.toLowerCase(), verbs: RESOURCE_VERBS })),
+      };
+    }
     return api;
   }
 
   /** Discovery lookups in flight, by apiVersion: concurrent misses share one request. */
   private readonly discovering = new Map<string, Promise<unknown>>();
+
+  /** Adds a CRD's served kinds to the discovery cache (see KubeClient.learnKinds). */
+  public learnKinds(crd: any): void {
+    const spec = crd?.spec ?? {};
+    const names = spec.names ?? {};
+    if (typeof spec.group !== 'string' || typeof names.kind !== 'string' || typeof names.plural !== 'string' || !Array.isArray(spec.versions)) return;
+    type Cache = { [v: string]: { groupVersion: string; resources: any[] } };
+    const cache = (this as unknown as { apiVersionResourceCache: Cache }).apiVersionResourceCache;
+    for (const v of spec.versions) {
+      if (v?.served !== true || typeof v.name !== 'string') continue;
+      const groupVersion = `${spec.group}/${v.name}`;
+      const entry = cache[groupVersion] ?? (cache[groupVersion] = { groupVersion, resources: [] });
+      entry.resources = [
+        ...entry.resources.filter(r => r.kind !== names.kind),
+        { kind: names.kind, name: names.plural, singularName: names.singular ?? names.kind.toLowerCase(), namespaced: spec.scope === 'Namespaced', verbs: RESOURCE_VERBS },
+      ];
+    }
+  }
 
   /** The discovery entry of a kind (cached; looked up again on a miss). */
   public resourceOf(apiVersion: string, kind: string): Promise<{ namespaced: boolean } | undefined> {

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import { KubeConfig } from '@kubernetes/client-node';
 import { UpstreamError } from './cross-cluster';
 import { formatDuration } from './duration';
-import { TimeoutError, UsageError } from './errors';
+import { KubeApiError, TimeoutError, UsageError } from './errors';
 import { Federation, PlaceholderEntry, PlaceholderSourceSpec } from './federation';
 import { KubeClient, ObjectRef } from './kube-client';
 import { credentialsOf, reduceKubeconfig } from './kubeconfig';
@@ -17,7 +17,8 @@ const TOKEN = /\{\{ksfed:([a-z0-9][a-z0-9./_-]*)\}\}/g;
 
 /** What placeholder resolution needs from the run. */
 export interface PlaceholderEnvironment {
-  readonly federation: Federation;
+  /** The host, the placeholders and each cluster's default context (federation.json is enough). */
+  readonly federation: Pick<Federation, 'host' | 'placeholders'> & { readonly clusters: readonly { readonly name: string; readonly context: string }[] };
   /** The API client of a cluster, for values read from cluster state. */
   readonly client: (cluster: string) => KubeClient;
   /** The kubeconfig `ksfed` runs with (for `context` sources). */
@@ -97,6 +98,8 @@ export class PlaceholderResolver {
   private readonly entries: Map<string, PlaceholderEntry>;
   private readonly values = new Map<string, Promise<string>>();
   private readonly certificates = new Map<string, Promise<{ ca: string; cert: string; key: string }>>();
+  /** Shared LISTs of objects `generate` sources reuse values from (see `reused`). */
+  private readonly reuseLists = new Map<string, Promise<Map<string, any> | undefined>>();
 
   constructor(private readonly environment: PlaceholderEnvironment) {
     this.entries = new Map(environment.federation.placeholders.map(p => [p.id, p]));
@@ -214,8 +217,8 @@ export class PlaceholderResolver {
       case 'generate': {
         if (s.reuse) {
           const r = s.reuse;
-          const existing = await this.environment.client(String(r.cluster ?? this.environment.federation.host))
-            .get({ apiVersion: r.apiVersion, kind: r.kind, namespace: r.namespace, name: r.name });
+          const cluster = String(r.cluster ?? this.environment.federation.host);
+          const existing = await this.reused({ cluster, apiVersion: r.apiVersion, kind: r.kind, namespace: r.namespace, name: r.name });
           const v = readPointer(existing, r.pointer);
           if (typeof v === 'string' && v.length > 0 && !v.includes('{{ksfed:')) return v;
         }
@@ -248,6 +251,36 @@ export class PlaceholderResolver {
       default:
         throw new PlaceholderError(e.id, `unknown source type "${s.type}"`);
     }
+  }
+
+  /**
+   * The existing object a `generate` source reuses its value from. When several placeholders reuse objects of one
+   * kind (and namespace) on one cluster (the agent tokens of every agent member, in the host's `Cluster`s), they
+   * share one LIST instead of one GET each; where listing is forbidden, each one is read.
+   */
+  private async reused(ref: ObjectRef & { cluster: string }): Promise<any> {
+    const client = this.environment.client(ref.cluster);
+    const key = [ref.cluster, ref.apiVersion, ref.kind, ref.namespace ?? ''].join('|');
+    const sameKind = (p: PlaceholderEntry) => {
+      const r = p.source.type === 'generate' ? p.source.reuse : undefined;
+      return r !== undefined && [String(r.cluster ?? this.environment.federation.host), r.apiVersion, r.kind, r.namespace ?? ''].join('|') === key;
+    };
+    if (this.environment.federation.placeholders.filter(sameKind).length > 1) {
+      let list = this.reuseLists.get(key);
+      if (!list) {
+        list = client.list(ref.apiVersion, ref.kind, { namespace: ref.namespace })
+          .then(items => new Map(items.map(i => [i.metadata?.name, i])))
+          .catch(e => {
+            if (e instanceof KubeApiError && e.code === 403) return undefined;
+            throw e;
+          });
+        list.catch(() => undefined);
+        this.reuseLists.set(key, list);
+      }
+      const byName = await list;
+      if (byName) return byName.get(ref.name);
+    }
+    return client.get(ref);
   }
 
   private contextValue(e: PlaceholderEntry): string {

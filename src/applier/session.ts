@@ -2,7 +2,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { APPLYSET_PARENT } from './applyset';
 import { ClusterBoard } from './cross-cluster';
 import { KubeApiError, UsageError } from './errors';
-import { Federation, FederationCluster, groupOf, loadFederation } from './federation';
+import { Federation, FederationCluster, FederationIndex, groupOf, loadObjectsInSlices, readFederationIndex } from './federation';
 import { ClientNodeKubeClient, KubeClient, READ_PRIORITY } from './kube-client';
 import { credentialsOf, loadKubeConfig, resolveContexts } from './kubeconfig';
 import { Limiter, PriorityLimiter } from './ordering';
@@ -92,11 +92,9 @@ export interface SessionUse {
   readonly placeholders: boolean;
 }
 
-/** The placeholder ids the selected clusters' objects hold. */
-export function placeholdersOf(clusters: FederationCluster[]): Set<string> {
-  const ids = new Set<string>();
-  for (const c of clusters) for (const o of c.objects) for (const id of o.placeholders) ids.add(id);
-  return ids;
+/** The placeholder ids federation.json lists in the named clusters' files. */
+export function placeholdersOf(index: Pick<FederationIndex, 'placeholders'>, clusters: Set<string>): Set<string> {
+  return new Set(index.placeholders.filter(p => p.occurrences.some(o => clusters.has(o.cluster))).map(p => p.id));
 }
 
 /**
@@ -107,31 +105,33 @@ export function placeholdersOf(clusters: FederationCluster[]): Set<string> {
  */
 export async function openSession(dist: string, options: ConnectOptions, use: SessionUse = { contact: true, placeholders: true }): Promise<Session> {
   const contact = use.contact;
-  const federation = loadFederation(dist);
-  const names = federation.clusters.map(c => c.name);
+  // federation.json first: it says which clusters to contact, so their first request (reading the ApplySet
+  // parent) goes out while the files are read and parsed (the files are checked before anything is changed).
+  const index = readFederationIndex(dist);
+  const names = index.clusters.map(c => c.name);
   for (const name of [...(options.only ?? []), ...Object.keys(options.contexts ?? {})]) {
     if (!names.includes(name)) throw new UsageError(`unknown cluster "${name}"; the federation has: ${names.join(', ')}`);
   }
-  const selected = options.only && options.only.length > 0 ? federation.clusters.filter(c => options.only!.includes(c.name)) : federation.clusters;
+  const selectedNames = new Set(options.only && options.only.length > 0 ? names.filter(n => options.only!.includes(n)) : names);
 
   // Clusters the run talks to: the selected ones, those whose state fills their placeholders, and the host
   // (members wait for their Cluster there).
-  const ids = use.placeholders ? placeholdersOf(selected) : new Set<string>();
-  const talk = new Set(selected.map(c => c.name));
+  const ids = use.placeholders ? placeholdersOf(index, selectedNames) : new Set<string>();
+  const talk = new Set(selectedNames);
   for (const id of ids) {
-    const p = federation.placeholders.find(x => x.id === id);
+    const p = index.placeholders.find(x => x.id === id);
     for (const r of p?.requires ?? []) talk.add(r);
     for (const key of ['cluster']) if (typeof p?.source?.[key] === 'string') talk.add(p.source[key]);
     if (typeof p?.source?.reuse?.cluster === 'string') talk.add(p.source.reuse.cluster);
   }
-  if (selected.some(c => c.role === 'member')) talk.add(federation.host);
-  const talkTo = federation.clusters.filter(c => talk.has(c.name));
+  if (index.clusters.some(c => selectedNames.has(c.name) && c.role === 'member')) talk.add(index.host);
+  const talkTo = index.clusters.filter(c => talk.has(c.name));
 
   const redactor = new Redactor();
   const clock = options.clock ?? REAL_CLOCK;
   let kubeConfig: KubeConfig | undefined;
   let contexts = new Map<string, string>();
-  const needsKubeconfig = contact || [...ids].some(id => federation.placeholders.find(p => p.id === id)?.source.type === 'context');
+  const needsKubeconfig = contact || [...ids].some(id => index.placeholders.find(p => p.id === id)?.source.type === 'context');
   if (needsKubeconfig && !options.clientFactory) {
     kubeConfig = options.kubeConfig ?? loadKubeConfig(options.kubeconfig, options.env ?? process.env);
   } else if (options.kubeConfig) {
@@ -179,18 +179,13 @@ export async function openSession(dist: string, options: ConnectOptions, use: Se
 
   const waitTimeoutMs = options.waitTimeoutMs ?? 5 * 60_000;
   const pollIntervalMs = options.pollIntervalMs ?? 1_000;
-  const board = new ClusterBoard(selected);
-  const waiters = new Map<string, BatchWaiter>();
-  const waiter = (cluster: string): BatchWaiter => {
-    let w = waiters.get(cluster);
-    if (!w) {
-      w = new BatchWaiter(client(cluster), { pollIntervalMs, clock, signal: options.signal, deadline });
-      waiters.set(cluster, w);
-    }
-    return w;
+  const close = () => {
+    for (const c of clients.values()) if (c instanceof ClientNodeKubeClient) c.close();
   };
+
+  let board: ClusterBoard | undefined;
   const resolver = new PlaceholderResolver({
-    federation,
+    federation: index,
     client,
     kubeConfig,
     contextOverrides: options.contexts,
@@ -203,60 +198,86 @@ export async function openSession(dist: string, options: ConnectOptions, use: Se
     pollIntervalMs,
     randomBytes: options.randomBytes,
     redactor,
-    awaitSource: (cluster, ref, what) => board.applied(cluster, ref, what),
-    runStatus: cluster => board.status(cluster),
+    // (the board exists once the files are loaded, before anything is resolved)
+    awaitSource: (cluster, ref, what) => board!.applied(cluster, ref, what),
+    runStatus: cluster => board!.status(cluster),
   });
+  // Sources that need no cluster (environment variables, files, contexts) are checked before any is contacted.
   resolver.preflight(ids);
 
   // One request per cluster, in parallel and without retries: rejected credentials are bad input (exit 2)
   // before anything is applied; an unreachable cluster fails on its own later.
   const preflight = new Map<string, { parent?: any; error?: KubeApiError }>();
-  if (contact) {
-    // Alongside, without waiting for it, warm each cluster's discovery cache with the apiVersions its folder uses,
-    // so that no apply later waits for a discovery request first. Groups a CRD of the same folder serves are left
-    // out (they are looked up once that CRD is Established, or when first used); failures do not matter here.
-    for (const c of talkTo.filter(x => selected.includes(x))) {
-      const fromCrds = new Set(c.objects.filter(o => o.kind === 'CustomResourceDefinition' && typeof o.manifest?.spec?.group === 'string').map(o => o.manifest.spec.group));
-      const kinds = new Map<string, string>();
-      // (core/v1 Secrets are known without discovery: warm v1 with another kind, so its full list is fetched)
-      for (const o of c.objects) {
-        if (fromCrds.has(groupOf(o.apiVersion))) continue;
-        if (!kinds.has(o.apiVersion) || (o.apiVersion === 'v1' && kinds.get('v1') === 'Secret')) kinds.set(o.apiVersion, o.kind);
+  const parents = contact ? talkTo.map(async c => {
+    try {
+      preflight.set(c.name, { parent: await client(c.name).get(APPLYSET_PARENT, { attempts: 1, priority: READ_PRIORITY + 1 }) });
+    } catch (e) {
+      if (e instanceof UsageError) throw e;
+      if (e instanceof KubeApiError && e.code === 401) {
+        throw new UsageError(`cluster "${c.name}" (context ${contexts.get(c.name)}): the API server rejected the credentials (401 Unauthorized); the token or certificate may have expired. Fix: refresh the kubeconfig`);
       }
+      preflight.set(c.name, { error: e instanceof KubeApiError ? e : new KubeApiError(0, 'Error', String((e as Error)?.message ?? e)) });
+    }
+  }) : [];
+  for (const p of parents) p.catch(() => undefined); // (awaited below; a 401 must not go unhandled meanwhile)
+  // (one turn of the event loop: those requests are made before anything else)
+  await new Promise(resolve => setImmediate(resolve));
+  if (contact) {
+    // Alongside, without waiting for it, warm each cluster's discovery cache with the apiVersions its folder uses
+    // that the client does not know already (built-in kinds it does), so that no apply later waits for a
+    // discovery request. Groups a CRD of the same folder serves are left out (their kinds are known once that
+    // CRD is Established); failures do not matter here.
+    for (const c of talkTo.filter(x => selectedNames.has(x.name))) {
+      const entries = c.entries.filter(o => typeof o?.apiVersion === 'string' && typeof o?.kind === 'string');
+      const fromCrds = new Set(entries.filter(o => o.kind === 'CustomResourceDefinition' && typeof o.name === 'string').map(o => o.name.slice(o.name.indexOf('.') + 1)));
+      const kinds = new Map<string, string>();
+      for (const o of entries) if (!fromCrds.has(groupOf(o.apiVersion)) && !kinds.has(o.apiVersion)) kinds.set(o.apiVersion, o.kind);
       for (const [apiVersion, kind] of kinds) client(c.name).namespaced(apiVersion, kind, { attempts: 1 }).catch(() => undefined);
     }
-    await Promise.all(talkTo.map(async c => {
-      try {
-        preflight.set(c.name, { parent: await client(c.name).get(APPLYSET_PARENT, { attempts: 1, priority: READ_PRIORITY + 1 }) });
-      } catch (e) {
-        if (e instanceof UsageError) throw e;
-        if (e instanceof KubeApiError && e.code === 401) {
-          throw new UsageError(`cluster "${c.name}" (context ${contexts.get(c.name)}): the API server rejected the credentials (401 Unauthorized); the token or certificate may have expired. Fix: refresh the kubeconfig`);
-        }
-        preflight.set(c.name, { error: e instanceof KubeApiError ? e : new KubeApiError(0, 'Error', String((e as Error)?.message ?? e)) });
-      }
-    }));
   }
 
-  return {
-    federation,
-    selected,
-    kubeConfig,
-    contexts,
-    redactor,
-    resolver,
-    clock,
-    deadline,
-    waitTimeoutMs,
-    pollIntervalMs,
-    perClusterConcurrency,
-    client,
-    emit,
-    preflight,
-    board,
-    waiter,
-    close: () => {
-      for (const c of clients.values()) if (c instanceof ClientNodeKubeClient) c.close();
-    },
-  };
+  try {
+    // The files are read and parsed while those requests are out (and checked before anything is changed).
+    const federation = await loadObjectsInSlices(index);
+    const selected = federation.clusters.filter(c => selectedNames.has(c.name));
+    const clusterBoard = new ClusterBoard(selected);
+    board = clusterBoard;
+    const waiters = new Map<string, BatchWaiter>();
+    const waiter = (cluster: string): BatchWaiter => {
+      let w = waiters.get(cluster);
+      if (!w) {
+        w = new BatchWaiter(client(cluster), { pollIntervalMs, clock, signal: options.signal, deadline });
+        waiters.set(cluster, w);
+      }
+      return w;
+    };
+
+    if (contact) {
+      await Promise.all(parents);
+    }
+
+    return {
+      federation,
+      selected,
+      kubeConfig,
+      contexts,
+      redactor,
+      resolver,
+      clock,
+      deadline,
+      waitTimeoutMs,
+      pollIntervalMs,
+      perClusterConcurrency,
+      client,
+      emit,
+      preflight,
+      board: clusterBoard,
+      waiter,
+      close,
+    };
+  } catch (e) {
+    await Promise.allSettled(parents);
+    close();
+    throw e;
+  }
 }

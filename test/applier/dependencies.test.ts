@@ -135,4 +135,27 @@ describe('against the sandbox', () => {
       await fleet.stop();
     }
   });
+
+  test('readiness nothing waits for is read by kind once the last object of the kind is applied, while the rest still goes out', async () => {
+    // GIVEN workloads that become available at once, and the host's Deployments nothing in its folder waits for
+    const fleet = await startFleet({ rolloutDelayMs: 0 });
+    const gating = new Set([...deps.values()].flatMap(list => list.map(d => d.on)));
+    const later = host.objects.filter(o => o.kind === 'Deployment' && !gating.has(o)).map(o => o.name);
+    expect(later.length).toBeGreaterThan(1);
+    try {
+      // WHEN
+      expect((await apply(DIST, { ...FAST, kubeconfig: fleet.kubeconfig, perClusterConcurrency: 2 })).success).toBe(true);
+      // THEN they are read with one LIST, after the last of them is applied and before the last object of the folder
+      const requests = fleet.sandbox.cluster('host').requests;
+      const patches = requests.map((r, i) => [r, i] as const).filter(([r]) => r.method === 'PATCH');
+      const lastDeployment = Math.max(...patches.filter(([r]) => later.some(n => r.path.endsWith(`/deployments/${n}`))).map(([, i]) => i));
+      const lists = requests.map((r, i) => [r, i] as const).filter(([r]) => r.method === 'GET' && r.path === '/apis/apps/v1/deployments').map(([, i]) => i);
+      expect(lists).toHaveLength(1);
+      expect(lists[0]).toBeGreaterThan(lastDeployment);
+      expect(lists[0]).toBeLessThan(patches[patches.length - 1][1]);
+      expect(requests.filter(r => r.method === 'GET' && later.some(n => r.path.endsWith(`/deployments/${n}`)))).toEqual([]);
+    } finally {
+      await fleet.stop();
+    }
+  });
 });

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { synth, tmpdir } from './fixtures';
 import { UsageError } from '../../src/applier/errors';
-import { describeObject, groupOf, loadFederation } from '../../src/applier/federation';
+import { describeObject, groupOf, loadFederation, loadObjects, loadObjectsInSlices, readFederationIndex } from '../../src/applier/federation';
 
 const dist = synth();
 
@@ -94,12 +94,60 @@ describe('loadFederation', () => {
     expect(loadError(d)).toMatch(/placeholder \{\{ksfed:made-up\}\}, which federation.json does not declare/);
   });
 
+  test('a placeholder federation.json declares but does not list for that file', () => {
+    // GIVEN the host's jwt-secret written into a member file whose occurrence federation.json does not record
+    const d = copy();
+    const file = path.join(d, 'edge-1', '0000-clusterconfiguration-kubesphere-system-ks-installer.yaml');
+    const manifest = JSON.parse(fs.readFileSync(path.join(d, 'federation.json'), 'utf8'));
+    const jwt = manifest.placeholders.find((p: any) => p.id === 'jwt-secret');
+    jwt.occurrences = jwt.occurrences.filter((o: any) => o.cluster !== 'edge-1');
+    fs.writeFileSync(path.join(d, 'federation.json'), JSON.stringify(manifest));
+    // THEN (which clusters a run contacts is worked out from those lists, so they must be right)
+    expect(loadError(d)).toMatch(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: holds placeholder \\{\\{ksfed:jwt-secret\\}\\}, which federation.json does not list for this file. Fix: synthesize again`));
+  });
+
   test('a folder name that escapes dist', () => {
     const d = copy();
     const manifest = JSON.parse(fs.readFileSync(path.join(d, 'federation.json'), 'utf8'));
     manifest.clusters[1].folder = '../etc';
     fs.writeFileSync(path.join(d, 'federation.json'), JSON.stringify(manifest));
     expect(loadError(d)).toMatch(/not a plain folder name/);
+  });
+});
+
+describe('readFederationIndex and loadObjects', () => {
+  test('the index is federation.json alone: clusters, contexts, placeholders and object entries, no file read', () => {
+    // GIVEN a copy whose files are all broken
+    const d = copy();
+    for (const f of fs.readdirSync(path.join(d, 'host'))) fs.writeFileSync(path.join(d, 'host', f), ': not yaml :');
+    // WHEN
+    const index = readFederationIndex(d);
+    // THEN the index reads, and the files fail only when loaded
+    expect(index.clusters.map(c => [c.name, c.context, c.entries.length])).toEqual([['host', 'host', 95], ['edge-1', 'edge-1', 1], ['branch-7', 'branch-7', 3]]);
+    expect(index.placeholders.map(p => p.id)).toContain('jwt-secret');
+    expect(() => loadObjects(index)).toThrow(/not valid YAML/);
+  });
+
+  test('loading in slices gives what loading at once gives, and lets timers run in between', async () => {
+    // GIVEN a timer due as soon as the event loop turns
+    let turns = 0;
+    const tick = setInterval(() => turns++, 0);
+    try {
+      // WHEN
+      const sliced = await loadObjectsInSlices(readFederationIndex(dist), 0);
+      // THEN
+      expect(sliced).toEqual(loadFederation(dist));
+      expect(turns).toBeGreaterThan(0);
+    } finally {
+      clearInterval(tick);
+    }
+  });
+
+  test('loading in slices rejects with the same UsageError', async () => {
+    const d = copy();
+    fs.writeFileSync(path.join(d, 'edge-1', '0000-clusterconfiguration-kubesphere-system-ks-installer.yaml'), 'a: [');
+    await expect(loadObjectsInSlices(readFederationIndex(d))).rejects.toThrow(UsageError);
+    await expect(loadObjectsInSlices(readFederationIndex(d))).rejects.toThrow(/0000-clusterconfiguration-kubesphere-system-ks-installer.yaml: not valid YAML/);
   });
 });
 

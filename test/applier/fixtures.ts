@@ -109,6 +109,8 @@ export class FakeClient implements KubeClient {
   /** Cluster-scoped kinds: `kind`. */
   public readonly clusterScoped = new Set(['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding', 'Cluster']);
   public failWith?: (call: string) => Error | undefined;
+  /** Kinds recorded with learnKinds. */
+  public readonly learned: string[] = [];
 
   constructor(public readonly cluster = 'fake') {}
 
@@ -150,6 +152,10 @@ export class FakeClient implements KubeClient {
   public async delete(ref: ObjectRef): Promise<boolean> {
     this.check(`delete ${ref.kind} ${ref.name}`, ref);
     return this.objects.delete(this.key(ref));
+  }
+
+  public learnKinds(crd: any): void {
+    this.learned.push(crd?.spec?.names?.kind);
   }
 
   private check(call: string, ref: { apiVersion: string; kind: string }): void {

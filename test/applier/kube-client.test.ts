@@ -1,7 +1,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import * as yaml from 'js-yaml';
 import { KubeApiError, UsageError } from '../../src/applier/errors';
-import { ClientNodeKubeClient, toKubeApiError, withContext } from '../../src/applier/kube-client';
+import { BUILT_IN_RESOURCES, ClientNodeKubeClient, toKubeApiError, withContext } from '../../src/applier/kube-client';
 import { Limiter } from '../../src/applier/ordering';
 import { Sandbox } from '../../src/sandbox';
 
@@ -82,6 +82,64 @@ describe('ClientNodeKubeClient against a sandbox', () => {
     expect(await c.namespaced('example.com/v1', 'Widget')).toBeUndefined();
     expect(await c.delete({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'b' })).toBe(true);
     expect(await c.delete({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'b' })).toBe(false);
+  });
+
+  test('built-in kinds need no discovery request; other kinds are looked up once', async () => {
+    // GIVEN a fresh client
+    const c = client();
+    sandbox.cluster('c').clearRequests();
+    // WHEN objects of built-in kinds are applied, read and listed
+    await c.apply(cm('builtin', { k: '1' }));
+    await c.apply({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'r', namespace: 'default' }, rules: [] });
+    await c.get({ apiVersion: 'v1', kind: 'Secret', namespace: 'default', name: 'none' });
+    await c.list('apps/v1', 'Deployment', { namespace: 'default' });
+    // THEN no discovery document was fetched
+    const discovery = () => sandbox.cluster('c').requests.filter(r => r.method === 'GET' && /^\/(api\/v1|apis\/[^/]+\/[^/]+)$/.test(r.path)).map(r => r.path);
+    expect(discovery()).toEqual([]);
+    // WHEN a core kind missing from the table is used, the server's list replaces the entry (one request)
+    await c.list('v1', 'Event', { namespace: 'default' });
+    await c.list('v1', 'ConfigMap', { namespace: 'default' });
+    expect(discovery()).toEqual(['/api/v1']);
+  });
+
+  test('BUILT_IN_RESOURCES says what the API server\'s discovery says', async () => {
+    for (const [groupVersion, resources] of Object.entries(BUILT_IN_RESOURCES)) {
+      const res = await fetch(`${sandbox.cluster('c').url}/${groupVersion === 'v1' ? 'api' : 'apis'}/${groupVersion}`, { headers: { Authorization: `Bearer ${sandbox.cluster('c').token}` } });
+      expect([groupVersion, res.status]).toEqual([groupVersion, 200]);
+      const served: any[] = (await res.json() as any).resources;
+      for (const [kind, name, namespaced] of resources) {
+        expect(served.find(r => r.kind === kind && !r.name.includes('/'))).toMatchObject({ name, namespaced });
+      }
+    }
+  });
+
+  test('an Established CRD\'s kinds need no discovery request once learned', async () => {
+    // GIVEN a CRD serving v1 and v2 (v3 not served), established
+    const c = client();
+    const crd = {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'gadgets.example.com' },
+      spec: {
+        group: 'example.com',
+        names: { kind: 'Gadget', plural: 'gadgets', singular: 'gadget', listKind: 'GadgetList' },
+        scope: 'Cluster',
+        versions: ['v1', 'v2', 'v3'].map((name, i) => ({ name, served: i < 2, storage: i === 0, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } })),
+      },
+    };
+    await c.apply(crd);
+    await new Promise(resolve => setTimeout(resolve, 200));
+    sandbox.cluster('c').clearRequests();
+    // WHEN
+    c.learnKinds(crd);
+    await c.apply({ apiVersion: 'example.com/v2', kind: 'Gadget', metadata: { name: 'g' } });
+    // THEN the apply went straight to the cluster-scoped URL
+    expect(sandbox.cluster('c').requests.map(r => `${r.method} ${r.path}`)).toEqual(['PATCH /apis/example.com/v2/gadgets/g']);
+    expect(await c.namespaced('example.com/v1', 'Gadget')).toBe(false);
+    // a version the CRD does not serve is not learned: it is looked up (and not served)
+    await expect(c.apply({ apiVersion: 'example.com/v3', kind: 'Gadget', metadata: { name: 'g' } })).rejects.toMatchObject({ reason: 'NotServed' });
+    // a CRD without names or versions teaches nothing
+    expect(() => c.learnKinds({ spec: { group: 'example.com' } })).not.toThrow();
   });
 
   test('a kind that is not served is NotServed', async () => {

@@ -4,7 +4,7 @@ import * as path from 'path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { FakeClient, tmpdir } from './fixtures';
 import { UpstreamError } from '../../src/applier/cross-cluster';
-import { TimeoutError, UsageError } from '../../src/applier/errors';
+import { KubeApiError, TimeoutError, UsageError } from '../../src/applier/errors';
 import { Federation, PlaceholderEntry } from '../../src/applier/federation';
 import { pendingValue, PlaceholderEnvironment, PlaceholderError, PlaceholderResolver, placeholderIdsIn, readPointer, substitute } from '../../src/applier/placeholders';
 import { Redactor } from '../../src/applier/redact';
@@ -202,6 +202,35 @@ describe('sources', () => {
     await expect(again.r.value('agent-token/b')).resolves.toBe('existing-token');
     // the same resolver returns the same value to every cluster
     await expect(r.value('agent-token/b')).resolves.toBe('abababab');
+  });
+
+  test('generate: several tokens reused from one kind on one cluster share one LIST (GETs where listing is forbidden)', async () => {
+    // GIVEN three agent tokens reused from the host's Clusters, two of which exist
+    const token = (name: string) => entry(`agent-token/${name}`, { type: 'generate', bytes: 4, format: 'hex', reuse: { cluster: 'host', apiVersion: 'cluster.kubesphere.io/v1alpha1', kind: 'Cluster', name, pointer: '/spec/connection/token' } });
+    const entries = [token('b'), token('c'), token('d')];
+    const cluster = (name: string) => ({ apiVersion: 'cluster.kubesphere.io/v1alpha1', kind: 'Cluster', metadata: { name }, spec: { connection: { token: `existing-${name}` } } });
+    const { r, host } = resolver({ federation: federation(entries) });
+    host.put(cluster('b'));
+    host.put(cluster('c'));
+    // WHEN
+    const values = await Promise.all(['b', 'c', 'd'].map(n => r.value(`agent-token/${n}`)));
+    // THEN
+    expect(values).toEqual(['existing-b', 'existing-c', 'abababab']);
+    expect(host.calls).toEqual(['list Cluster *']);
+
+    // GIVEN listing is forbidden
+    const { r: r2, host: h2 } = resolver({ federation: federation(entries) });
+    h2.put(cluster('b'));
+    h2.failWith = call => call.startsWith('list') ? new KubeApiError(403, 'Forbidden', 'clusters is forbidden') : undefined;
+    // THEN each one is read
+    await expect(Promise.all(['b', 'd'].map(n => r2.value(`agent-token/${n}`)))).resolves.toEqual(['existing-b', 'abababab']);
+    expect(h2.calls.sort()).toEqual(['get Cluster b', 'get Cluster d', 'list Cluster *']);
+
+    // GIVEN the cluster cannot be reached: every token that reads from it fails with that error
+    const { r: r3, host: h3 } = resolver({ federation: federation(entries) });
+    h3.failWith = () => new KubeApiError(0, 'ECONNREFUSED', 'connection refused');
+    await expect(r3.value('agent-token/b')).rejects.toThrow(/connection refused/);
+    await expect(r3.value('agent-token/c')).rejects.toThrow(/connection refused/);
   });
 
   test('read-object waits for tower to write the token, with a timeout', async () => {
