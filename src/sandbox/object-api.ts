@@ -299,8 +299,8 @@ export class ObjectApi {
   /** Controller helper: replaces the status of an object with `manager` as the field manager (operation Update). */
   public writeStatus(type: ResourceType, namespace: string | undefined, name: string, status: JsonObject, manager: string): JsonObject {
     const live = this.mustExist(type, namespace, name);
-    const next = clone(live);
-    next.status = status;
+    // (a status write copies the live object itself, see `scoped`)
+    const next = type.statusSubresource ? { ...live, status } : { ...clone(live), status };
     const opts: WriteOptions = { fieldManager: manager, subresource: type.statusSubresource ? 'status' : undefined };
     return this.commitUpdate(type, live, this.scoped(type, live, next, opts.subresource), opts, [], undefined).body;
   }
@@ -475,10 +475,11 @@ export class ObjectApi {
     meta.name = live.metadata.name;
     if (type.namespaced) meta.namespace = live.metadata.namespace;
     normalizeForType(type, candidate);
-    this.admit({ type, operation: 'update', object: candidate, old: present(type, live), subresource: options.subresource, warnings });
+    const old = present(type, live);
+    this.admit({ type, operation: 'update', object: candidate, old, subresource: options.subresource, warnings });
     const manager = options.fieldManager ?? defaultManager(options.userAgent);
     const gv = groupVersion(type.group, type.version);
-    const owners = entries ?? updateOwnership(readManagedFields(live), present(type, live), candidate,
+    const owners = entries ?? updateOwnership(readManagedFields(live), old, candidate,
       { manager, apiVersion: gv, subresource: options.subresource }, this.fieldSetOptions(type, options.subresource));
     meta.managedFields = writeManagedFields(owners);
     if (type.generation && specChanged(live, candidate)) meta.generation = (live.metadata.generation ?? 0) + 1;

@@ -53,9 +53,10 @@ export function serverSideApply(req: ApplyRequest): ApplyOutcome {
 
   // Fields whose value the merge changes (compared live against merged, as structured-merge-diff does: merging
   // an empty map into a full one changes nothing).
+  // Only fields other managers own can conflict, so only those are compared.
   const merged = mergeInto(clone(req.base), req.config, opts.resolver) as JsonObject;
-  const changed = fieldSetOf(merged, opts).union(fieldSetOf(before, opts)).paths().filter((p) => !sameAt(before, merged, p));
-  const conflicts = findConflicts(others, changed);
+  const fields = others.some((e) => e.fields.size > 0) ? fieldSetOf(merged, opts).union(fieldSetOf(before, opts)) : new FieldSet();
+  const conflicts = findConflicts(others, (p) => fields.has(p) && !sameAt(before, merged, p));
   if (conflicts.length > 0 && !req.force) throw conflictError(conflicts);
   for (const c of conflicts) c.entry.fields.delete(c.path);
 
@@ -84,11 +85,10 @@ export function serverSideApply(req: ApplyRequest): ApplyOutcome {
 }
 
 /** Fields other managers own whose value the apply changes (exact paths: ownership is per leaf and per list item). */
-function findConflicts(others: ManagerEntry[], changed: FieldPath[]): Conflict[] {
-  const changedSet = new FieldSet(changed);
+function findConflicts(others: ManagerEntry[], changed: (path: FieldPath) => boolean): Conflict[] {
   const out: Conflict[] = [];
   for (const entry of others) {
-    for (const owned of entry.fields.paths()) if (changedSet.has(owned)) out.push({ entry, path: owned });
+    for (const owned of entry.fields.paths()) if (changed(owned)) out.push({ entry, path: owned });
   }
   return out;
 }

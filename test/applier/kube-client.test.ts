@@ -124,7 +124,7 @@ describe('ClientNodeKubeClient against a sandbox', () => {
         group: 'example.com',
         names: { kind: 'Gadget', plural: 'gadgets', singular: 'gadget', listKind: 'GadgetList' },
         scope: 'Cluster',
-        versions: ['v1', 'v2', 'v3'].map((name, i) => ({ name, served: i < 2, storage: i === 0, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } })),
+        versions: ['v1', 'v2', 'v3'].map((name, i) => ({ name, served: i < 2, storage: i === 0, schema: { openAPIV3Schema: { 'type': 'object', 'x-kubernetes-preserve-unknown-fields': true } } })),
       },
     };
     await c.apply(crd);
