@@ -4,7 +4,7 @@
 //   2. ksfed apply again with nothing changed,
 //   3. kubectl apply --server-side of the same folders, one cluster after another (placeholders pre-filled, since
 //      kubectl cannot fill them; each folder re-applied until it succeeds, as CRDs need a moment to be served),
-// and compared with the round-trip bound: requests on the critical path (the host, then the busiest member)
+// and compared with the round-trip bound: objects on the critical path (the host, then the busiest member)
 // x latency / concurrency.
 // Usage: npm run bench:apply [-- <latency ms> <concurrency>]   (defaults 20 ms, 8)
 import { ChildProcess, execFile, fork } from 'child_process';

@@ -266,7 +266,7 @@ class ClusterRun {
    * are known. The cluster's client sends at most `perClusterConcurrency` requests at once, what gates the most
    * work first (reads and objects other clusters wait for before anything else). Readiness nothing here waits
    * for is checked once the last object of its kind is applied, with one request per kind, while the rest goes
-   * out. An object whose dependency did not succeed is skipped. The report lists the objects in file order.
+   * out. An object whose dependency did not succeed is skipped. (runCluster puts the report in file order.)
    */
   private async applyAll(rendered: Map<FederationObject, Promise<any>>, schedule: Schedule): Promise<void> {
     const { session, cluster } = this;
@@ -354,16 +354,6 @@ class ClusterRun {
     };
     await settleAll(cluster.objects.map(run));
     await settleAll(checks);
-    // A stable report: file order, whatever order the objects finished in.
-    const index = new Map(cluster.objects.map((o, i) => [objectName(o), i]));
-    const at = (r: ObjectResult) => index.get(objectName(r)) ?? Infinity;
-    const byObject = new Map([...this.results].map(([o, i]) => [this.report.objects[i], o]));
-    this.report.objects.sort((a, b) => at(a) - at(b));
-    this.results.clear();
-    this.report.objects.forEach((r, i) => {
-      const o = byObject.get(r);
-      if (o) this.results.set(o, i);
-    });
   }
 
   /**
