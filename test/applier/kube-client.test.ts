@@ -1,9 +1,12 @@
+import * as http from 'http';
+import * as https from 'https';
 import { KubeConfig } from '@kubernetes/client-node';
 import * as yaml from 'js-yaml';
 import { KubeApiError, UsageError } from '../../src/applier/errors';
 import { BUILT_IN_RESOURCES, ClientNodeKubeClient, toKubeApiError, withContext } from '../../src/applier/kube-client';
 import { Limiter } from '../../src/applier/ordering';
 import { Sandbox } from '../../src/sandbox';
+import { hasOpenssl, makeTestPki, TestPki } from '../util/tls';
 
 jest.setTimeout(30_000);
 
@@ -204,6 +207,44 @@ spec:
     c.close();
   });
 
+  test('requests go out with Node\'s own HTTP client: the body with its length, User-Agent ksfed, no compression asked', async () => {
+    // GIVEN a server that records what it receives and answers like an API server
+    const seen: { method?: string; url?: string; headers: http.IncomingHttpHeaders; body: string }[] = [];
+    const server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => body += c.toString('utf8'));
+      req.on('end', () => {
+        seen.push({ method: req.method, url: req.url, headers: req.headers, body });
+        res.writeHead(201, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ ...JSON.parse(body), metadata: { ...JSON.parse(body).metadata, resourceVersion: '1' } }));
+      });
+    });
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const recorder = new KubeConfig();
+      recorder.loadFromOptions({
+        clusters: [{ name: 'r', server: `http://127.0.0.1:${(server.address() as any).port}`, skipTLSVerify: true }],
+        users: [{ name: 'u', token: 'recorder-token' }],
+        contexts: [{ name: 'r', cluster: 'r', user: 'u' }],
+        currentContext: 'r',
+      });
+      const c = new ClientNodeKubeClient({ cluster: 'r', kubeConfig: recorder, context: 'r', retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 1 } });
+      // WHEN
+      const answer = await c.apply(cm('greeting', { greeting: 'grüß dich' }));
+      c.close();
+      // THEN
+      expect(answer).toMatchObject({ created: true, object: { data: { greeting: 'grüß dich' } } });
+      const [req] = seen;
+      expect([req.method, req.url]).toEqual(['PATCH', '/api/v1/namespaces/default/configmaps/greeting?fieldManager=ksfed&force=false']);
+      expect(Number(req.headers['content-length'])).toBe(Buffer.byteLength(req.body));
+      expect(JSON.parse(req.body).data).toEqual({ greeting: 'grüß dich' });
+      expect([req.headers['user-agent'], req.headers.authorization, req.headers['content-type'], req.headers['accept-encoding']])
+        .toEqual(['ksfed', 'Bearer recorder-token', 'application/apply-patch+yaml', undefined]);
+    } finally {
+      server.close();
+    }
+  });
+
   test('limiters bound requests in flight', async () => {
     sandbox.cluster('c').setFaults({ latencyMs: 40 });
     const limiter = new Limiter(2);
@@ -222,5 +263,76 @@ spec:
 
   test('a context that is not in the kubeconfig', () => {
     expect(() => withContext(kc, 'nope')).toThrow(UsageError);
+  });
+});
+
+const tlsSuite = hasOpenssl() ? describe : describe.skip;
+if (!hasOpenssl()) {
+  // eslint-disable-next-line no-console
+  console.warn('openssl is not installed: skipping the tests of ClientNodeKubeClient over HTTPS');
+}
+
+tlsSuite('ClientNodeKubeClient over HTTPS with a client certificate', () => {
+  let pki: TestPki;
+  let server: https.Server;
+  let port: number;
+  const clients: string[] = [];
+  let handshakes = 0;
+
+  beforeAll(async () => {
+    pki = makeTestPki();
+    // An API server stand-in that, like kube-apiserver, only talks to clients with a certificate from its CA.
+    server = https.createServer({ key: pki.serverKey, cert: pki.serverCert, ca: pki.ca, requestCert: true, rejectUnauthorized: true }, (req, res) => {
+      clients.push((req.socket as any).getPeerCertificate().subject.CN);
+      let body = '';
+      req.on('data', (c: Buffer) => body += c.toString('utf8'));
+      req.on('end', () => {
+        res.writeHead(req.method === 'PATCH' ? 201 : 200, { 'Content-Type': 'application/json' });
+        res.end(req.method === 'PATCH'
+          ? JSON.stringify({ ...JSON.parse(body), metadata: { ...JSON.parse(body).metadata, resourceVersion: '1' } })
+          : JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default', resourceVersion: '1' } }));
+      });
+    });
+    server.on('secureConnection', () => handshakes++);
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as any).port;
+  });
+  afterAll(() => server?.close());
+
+  const kubeConfig = (ca: string) => {
+    const kc = new KubeConfig();
+    const b64 = (pem: string) => Buffer.from(pem).toString('base64');
+    kc.loadFromOptions({
+      clusters: [{ name: 'tls', server: `https://127.0.0.1:${port}`, caData: b64(ca), skipTLSVerify: false }],
+      users: [{ name: 'admin', certData: b64(pki.clientCert), keyData: b64(pki.clientKey) }],
+      contexts: [{ name: 'tls', cluster: 'tls', user: 'admin' }],
+      currentContext: 'tls',
+    });
+    return kc;
+  };
+
+  test('trusts the kubeconfig\'s CA, presents its client certificate, and does one handshake for many requests', async () => {
+    // GIVEN a client from a kubeconfig with the server's CA and a client certificate
+    const c = new ClientNodeKubeClient({ cluster: 'tls', kubeConfig: kubeConfig(pki.ca), context: 'tls' });
+    const before = handshakes;
+    // WHEN it applies an object and reads three times
+    const applied = await c.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'over-tls', namespace: 'default' }, data: { a: '1' } });
+    for (let i = 0; i < 3; i++) expect((await c.get({ apiVersion: 'v1', kind: 'Namespace', name: 'default' })).metadata.name).toBe('default');
+    c.close();
+    // THEN the server saw the client certificate on every request, over one TLS connection
+    expect(applied).toMatchObject({ created: true, object: { data: { a: '1' } } });
+    expect(clients.slice(-4)).toEqual(Array(4).fill('ksfed-test-admin'));
+    expect(handshakes - before).toBe(1);
+  });
+
+  test('a server certificate from another authority: one clear error naming the fix, not retried', async () => {
+    // GIVEN a kubeconfig that trusts a CA which did not sign the server's certificate
+    const retries: unknown[] = [];
+    const c = new ClientNodeKubeClient({ cluster: 'tls', kubeConfig: kubeConfig(pki.otherCa), context: 'tls', onRetry: e => retries.push(e) });
+    // WHEN / THEN
+    await expect(c.get({ apiVersion: 'v1', kind: 'Namespace', name: 'default' }))
+      .rejects.toThrow(/certificate is not signed by an authority the kubeconfig trusts .*Fix: set the cluster's certificate-authority/);
+    expect(retries).toEqual([]);
+    c.close();
   });
 });
