@@ -104,14 +104,13 @@ export class ClientNodeKubeClient implements KubeClient {
   constructor(options: KubeClientOptions) {
     this.cluster = options.cluster;
     this.options = options;
-    this.api = ObjectApi.create(withContext(options.kubeConfig, options.context));
-    const timeoutMs = options.requestTimeoutMs ?? 30_000;
-    // Every request gets its own timeout signal: a hung connection fails (and is retried) instead of hanging.
+    // Every request is timed out by the HTTP library (see NodeHttpLibrary): a hung connection fails (and is
+    // retried) instead of hanging.
+    this.api = ObjectApi.create(withContext(options.kubeConfig, options.context), options.requestTimeoutMs ?? 30_000);
     // client-node makes a new Agent for every request, so each one would open a new connection (and, over TLS,
     // do a new handshake); one keep-alive agent per cluster, made with the same options, reuses connections.
     this.api.addMiddleware({
       pre: (ctx: any) => {
-        ctx.setSignal(AbortSignal.timeout(timeoutMs));
         const agent = this.keepAlive(ctx.getAgent());
         if (agent) ctx.setAgent(agent);
         return new Observable(Promise.resolve(ctx));
@@ -263,10 +262,10 @@ const HTTP_STATUS = Symbol('ksfed.httpStatus');
  * know, and costs time for nothing here) and answers are parsed JSON, not typed models.
  */
 class ObjectApi extends KubernetesObjectApi {
-  public static create(kc: KubeConfig): ObjectApi {
+  public static create(kc: KubeConfig, timeoutMs: number): ObjectApi {
     const api = kc.makeApiClient(ObjectApi);
     api.setDefaultNamespace(kc);
-    (api.configuration as unknown as { httpApi: NodeHttpLibrary }).httpApi = new NodeHttpLibrary();
+    (api.configuration as unknown as { httpApi: NodeHttpLibrary }).httpApi = new NodeHttpLibrary(timeoutMs);
     // Built-in kinds are known without discovery (see BUILT_IN_RESOURCES): the first request of a run (reading
     // the ApplySet parent) and the first apply of each such kind go out at once. A kind missing from an entry is
     // looked up, which replaces the entry with the server's full list.
@@ -356,10 +355,13 @@ class ObjectApi extends KubernetesObjectApi {
 
 /**
  * client-node's HTTP library, with Node's own http/https in place of node-fetch: the same request (URL, headers and
- * auth from client-node, the agent and abort signal the middleware set), about a sixth less CPU per request. It
- * follows no redirects and asks for no compression (an API server needs neither).
+ * auth from client-node, the agent the middleware set), about a sixth less CPU per request. It follows no
+ * redirects and asks for no compression (an API server needs neither). A request not answered in full within
+ * `timeoutMs` is destroyed with a `TimeoutError` (a plain timer: an abort signal per request costs more).
  */
 class NodeHttpLibrary {
+  constructor(private readonly timeoutMs: number) {}
+
   public send(request: RequestContext): Observable<ResponseContext> {
     return new Observable(new Promise<ResponseContext>((resolve, reject) => {
       const url = new URL(request.getUrl());
@@ -367,6 +369,10 @@ class NodeHttpLibrary {
       const headers: { [k: string]: string | number } = { ...request.getHeaders() };
       if (body !== undefined) headers['Content-Length'] = Buffer.byteLength(body);
       if (!Object.keys(headers).some(k => k.toLowerCase() === 'user-agent')) headers['User-Agent'] = FIELD_MANAGER;
+      const fail = (e: Error) => {
+        clearTimeout(timer);
+        reject(e);
+      };
       const req = (url.protocol === 'https:' ? https : http).request(url, {
         method: request.getHttpMethod().toString(),
         headers,
@@ -375,15 +381,17 @@ class NodeHttpLibrary {
       }, res => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
+        res.on('error', fail);
         res.on('end', () => {
+          clearTimeout(timer);
           const data = Buffer.concat(chunks);
           const h: { [k: string]: string } = {};
           for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) h[k] = Array.isArray(v) ? v.join(', ') : v;
           resolve(new ResponseContext(res.statusCode ?? 0, h, { text: async () => data.toString('utf8'), binary: async () => data }));
         });
       });
-      req.on('error', reject);
+      const timer = setTimeout(() => req.destroy(Object.assign(new Error(`no answer within ${this.timeoutMs} ms`), { name: 'TimeoutError' })), this.timeoutMs);
+      req.on('error', fail);
       req.end(body);
     }));
   }
