@@ -53,7 +53,7 @@ export class CrdController {
 
   private establish(name: string): void {
     const type = this.api.typeOf('apiextensions.k8s.io/v1', 'CustomResourceDefinition');
-    const crd = this.api.find(type, undefined, name);
+    const crd = this.api.peek(type, undefined, name);
     if (!crd || crd.metadata.deletionTimestamp) return;
     this.api.types.setCrdTypes(name, typesOf(crd));
     const now = nowRfc3339();
@@ -67,7 +67,7 @@ export class CrdController {
         listKind: names.listKind ?? `${names.kind}List`,
         plural: names.plural,
         singular: names.singular ?? names.kind.toLowerCase(),
-        ...(names.shortNames ? { shortNames: names.shortNames } : {}),
+        ...(names.shortNames ? { shortNames: [...names.shortNames] } : {}),
         ...(names.categories ? { categories: names.categories } : {}),
       },
       conditions: [
@@ -107,7 +107,7 @@ export function typesOf(crd: JsonObject): ResourceType[] {
     singular: names.singular ?? names.kind.toLowerCase(),
     listKind: names.listKind ?? `${names.kind}List`,
     namespaced: spec.scope === 'Namespaced',
-    shortNames: names.shortNames ?? [],
+    shortNames: [...(names.shortNames ?? [])],
     categories: names.categories ?? [],
     statusSubresource: isPlainObject(v.subresources?.status),
     generation: true,

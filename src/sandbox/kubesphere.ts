@@ -123,7 +123,7 @@ export class KubeSphereEmulator {
     for (const c of this.clusters) this.attempt(() => this.reconcileInstaller(c));
     const clusterType = this.host.api.types.byKind(CLUSTER_API, 'Cluster');
     if (!clusterType) return;
-    for (const cluster of this.host.api.list(clusterType, undefined).items as JsonObject[]) {
+    for (const cluster of this.host.api.peekAll(clusterType)) {
       this.attempt(() => this.reconcileCluster(clusterType, cluster.metadata.name));
     }
     this.attempt(() => this.cleanupProxyServices(clusterType));
@@ -139,7 +139,7 @@ export class KubeSphereEmulator {
 
   private reconcileInstaller(c: KubeSphereCluster): void {
     const type = c.api.types.byKind('installer.kubesphere.io/v1alpha1', 'ClusterConfiguration');
-    const cc = type && c.api.find(type, KUBESPHERE_SYSTEM, 'ks-installer');
+    const cc = type && c.api.peek(type, KUBESPHERE_SYSTEM, 'ks-installer');
     if (!type || !cc) return;
     const status: JsonObject = isPlainObject(cc.status) ? clone(cc.status) : {};
     const now = nowRfc3339();
@@ -156,7 +156,7 @@ export class KubeSphereEmulator {
   }
 
   private reconcileCluster(type: ResourceType, name: string): void {
-    const cluster = this.host.api.find(type, undefined, name);
+    const cluster = this.host.api.peek(type, undefined, name);
     if (!cluster || cluster.metadata.deletionTimestamp) return;
     const spec = cluster.spec ?? {};
     const connection = spec.connection ?? {};
@@ -182,7 +182,7 @@ export class KubeSphereEmulator {
     const svcName = `mc-${name}`;
     let port: number = connection.kubernetesAPIServerPort;
     if (typeof port !== 'number' || port < 6000 || port >= 7000) port = this.allocatePort(type);
-    let svc = this.host.api.find(svcType, KUBESPHERE_SYSTEM, svcName);
+    let svc = this.host.api.peek(svcType, KUBESPHERE_SYSTEM, svcName);
     if (!svc) {
       svc = this.host.api.create(svcType, KUBESPHERE_SYSTEM, {
         apiVersion: 'v1',
@@ -219,7 +219,7 @@ export class KubeSphereEmulator {
   }
 
   private allocatePort(type: ResourceType): number {
-    const used = new Set((this.host.api.list(type, undefined).items as JsonObject[])
+    const used = new Set(this.host.api.peekAll(type)
       .map((c) => c.spec?.connection?.kubernetesAPIServerPort).filter((p) => typeof p === 'number'));
     for (;;) {
       const p = 6000 + this.random.int(1000);
@@ -229,7 +229,7 @@ export class KubeSphereEmulator {
 
   /** tower's agent handshake for one proxy Cluster, then the cluster controller's Federated/Ready. */
   private handshake(type: ResourceType, name: string): void {
-    const cluster = this.host.api.find(type, undefined, name);
+    const cluster = this.host.api.peek(type, undefined, name);
     if (!cluster?.spec?.connection?.token) return;
     const expected = cluster.spec.connection.token;
     const agents = this.clusters.filter((c) => c !== this.host).map((c) => ({ cluster: c, agent: readAgent(c) }))
@@ -277,7 +277,7 @@ export class KubeSphereEmulator {
 
   /** The cluster controller on a direct Cluster: join when the kubeconfig is there, then Ready. */
   private reconcileDirect(type: ResourceType, name: string): void {
-    const cluster = this.host.api.find(type, undefined, name);
+    const cluster = this.host.api.peek(type, undefined, name);
     const kubeconfig: unknown = cluster?.spec?.connection?.kubeconfig;
     if (!cluster || typeof kubeconfig !== 'string' || !isBase64(kubeconfig)) return;
     const text = Buffer.from(kubeconfig, 'base64').toString('utf8');
@@ -294,7 +294,7 @@ export class KubeSphereEmulator {
   }
 
   private markReady(type: ResourceType, name: string, member: KubeSphereCluster | undefined): void {
-    const cluster = this.host.api.find(type, undefined, name)!;
+    const cluster = this.host.api.peek(type, undefined, name)!;
     let conditions = cluster.status?.conditions;
     let changed = false;
     for (const c of [
@@ -310,7 +310,7 @@ export class KubeSphereEmulator {
     const status: JsonObject = {
       kubernetesVersion: member?.kubernetesVersion ?? this.host.kubernetesVersion, kubeSphereVersion: KUBESPHERE_VERSION, nodeCount: 1,
     };
-    const kubeSystem = member?.api.find(member.api.typeOf('v1', 'Namespace'), undefined, 'kube-system');
+    const kubeSystem = member?.api.peek(member.api.typeOf('v1', 'Namespace'), undefined, 'kube-system');
     if (kubeSystem) status.uid = kubeSystem.metadata.uid;
     for (const [k, v] of Object.entries(status)) if (cluster.status?.[k] !== v) changed = true;
     if (!changed) return;
@@ -318,7 +318,7 @@ export class KubeSphereEmulator {
   }
 
   private markNotReady(type: ResourceType, name: string, message: string): void {
-    const cluster = this.host.api.find(type, undefined, name)!;
+    const cluster = this.host.api.peek(type, undefined, name)!;
     const next = setCondition(cluster.status?.conditions, { type: 'Ready', status: 'False', reason: 'NotReady', message });
     if (next) this.host.api.mergePatch(type, undefined, name, { status: { conditions: next } }, KS_CONTROLLER_MANAGER);
   }
@@ -326,10 +326,10 @@ export class KubeSphereEmulator {
   /** tower deletes `mc-<cluster>` when its Cluster is gone or no longer a joined proxy cluster. */
   private cleanupProxyServices(type: ResourceType): void {
     const svcType = this.host.api.typeOf('v1', 'Service');
-    for (const svc of this.host.api.list(svcType, KUBESPHERE_SYSTEM).items as JsonObject[]) {
+    for (const svc of this.host.api.peekAll(svcType, KUBESPHERE_SYSTEM)) {
       const name: string = svc.metadata.name;
       if (!name.startsWith('mc-') || svc.metadata.labels?.app !== name) continue;
-      const cluster = this.host.api.find(type, undefined, name.slice(3));
+      const cluster = this.host.api.peek(type, undefined, name.slice(3));
       if (!cluster || cluster.spec?.connection?.type !== 'proxy' || cluster.spec?.joinFederation !== true) {
         this.host.api.delete(svcType, KUBESPHERE_SYSTEM, name);
       }
@@ -347,7 +347,7 @@ interface AgentInfo {
 /** Reads the `cluster-agent` Deployment of a member: its `--name`/`--token` flags, resolved, and whether it is available. */
 export function readAgent(c: KubeSphereCluster): AgentInfo | undefined {
   const deployType = c.api.types.byKind('apps/v1', 'Deployment');
-  const deploy = deployType && c.api.find(deployType, KUBESPHERE_SYSTEM, 'cluster-agent');
+  const deploy = deployType && c.api.peek(deployType, KUBESPHERE_SYSTEM, 'cluster-agent');
   if (!deploy) return undefined;
   const status = deploy.status ?? {};
   const available = (status.availableReplicas ?? 0) >= 1 && status.observedGeneration === deploy.metadata.generation;
@@ -381,14 +381,14 @@ function expandEnv(c: KubeSphereCluster, text: string, container: JsonObject): s
     const secretRef = env.valueFrom?.secretKeyRef;
     const cmRef = env.valueFrom?.configMapKeyRef;
     if (secretRef) {
-      const secret = c.api.find(c.api.typeOf('v1', 'Secret'), KUBESPHERE_SYSTEM, secretRef.name);
+      const secret = c.api.peek(c.api.typeOf('v1', 'Secret'), KUBESPHERE_SYSTEM, secretRef.name);
       const data = secret?.data?.[secretRef.key];
       if (typeof data === 'string') return Buffer.from(data, 'base64').toString('utf8');
       problem = `secret ${JSON.stringify(secretRef.name)} (key ${JSON.stringify(secretRef.key)}) not found in ${KUBESPHERE_SYSTEM}`;
       return whole;
     }
     if (cmRef) {
-      const cm = c.api.find(c.api.typeOf('v1', 'ConfigMap'), KUBESPHERE_SYSTEM, cmRef.name);
+      const cm = c.api.peek(c.api.typeOf('v1', 'ConfigMap'), KUBESPHERE_SYSTEM, cmRef.name);
       const data = cm?.data?.[cmRef.key];
       if (typeof data === 'string') return data;
       problem = `configmap ${JSON.stringify(cmRef.name)} (key ${JSON.stringify(cmRef.key)}) not found in ${KUBESPHERE_SYSTEM}`;

@@ -116,6 +116,19 @@ export class ObjectApi {
     return obj ? present(type, obj) : undefined;
   }
 
+  /**
+   * The stored object itself (at the storage version), or undefined: for the emulated controllers, which read
+   * often and write rarely. No copy is made, so the caller must never change it (`find` returns a copy).
+   */
+  public peek(type: ResourceType, namespace: string | undefined, name: string): Readonly<JsonObject> | undefined {
+    return this.raw(type, namespace, name);
+  }
+
+  /** The stored objects of a type (in one namespace, or all), in list order; read-only like `peek`. */
+  public peekAll(type: ResourceType, namespace?: string): ReadonlyArray<Readonly<JsonObject>> {
+    return this.store.list(storageKey(type), type.namespaced ? namespace : undefined);
+  }
+
   /** A list object (`<Kind>List`), filtered and paginated. Built-in list items carry no apiVersion/kind, as on the wire. */
   public list(type: ResourceType, namespace: string | undefined, options: ListOptions = {}): JsonObject {
     const labels = LabelSelector.parse(options.labelSelector);
@@ -296,13 +309,16 @@ export class ObjectApi {
     return { code: 200, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success' }, warnings: [] };
   }
 
-  /** Controller helper: replaces the status of an object with `manager` as the field manager (operation Update). */
-  public writeStatus(type: ResourceType, namespace: string | undefined, name: string, status: JsonObject, manager: string): JsonObject {
+  /**
+   * Controller helper: replaces the status of an object with `manager` as the field manager (operation Update).
+   * Nothing is returned (no copy of the result is made for an answer nobody reads).
+   */
+  public writeStatus(type: ResourceType, namespace: string | undefined, name: string, status: JsonObject, manager: string): void {
     const live = this.mustExist(type, namespace, name);
     // (a status write copies the live object itself, see `scoped`)
     const next = type.statusSubresource ? { ...live, status } : { ...clone(live), status };
     const opts: WriteOptions = { fieldManager: manager, subresource: type.statusSubresource ? 'status' : undefined };
-    return this.commitUpdate(type, live, this.scoped(type, live, next, opts.subresource), opts, [], undefined).body;
+    this.commitUpdate(type, live, this.scoped(type, live, next, opts.subresource), opts, [], undefined, false);
   }
 
   /** Controller helper: JSON merge patch of the main resource with `manager` as the field manager. */
@@ -462,9 +478,10 @@ export class ObjectApi {
     return { code: 201, body: present(type, stored), warnings };
   }
 
+  /** Stores an update; the answer's body is a copy of the result, or empty when `answer` is false. */
   private commitUpdate(
     type: ResourceType, live: JsonObject, candidate: JsonObject, options: WriteOptions, warnings: string[],
-    entries: ManagerEntry[] | undefined,
+    entries: ManagerEntry[] | undefined, answer = true,
   ): ApiResult {
     const meta = candidate.metadata;
     for (const key of SYSTEM_METADATA) {
@@ -484,7 +501,7 @@ export class ObjectApi {
     meta.managedFields = writeManagedFields(owners);
     if (type.generation && specChanged(live, candidate)) meta.generation = (live.metadata.generation ?? 0) + 1;
     const ordered = orderObject(candidate);
-    if (sameIgnoringTimes(type, live, ordered)) return { code: 200, body: present(type, live), warnings };
+    if (sameIgnoringTimes(live, ordered)) return { code: 200, body: answer ? present(type, live) : {}, warnings };
     if (options.dryRun) return { code: 200, body: present(type, ordered), warnings };
     ordered.metadata.resourceVersion = String(this.store.nextResourceVersion());
     const stored = toStorage(type, ordered);
@@ -492,7 +509,7 @@ export class ObjectApi {
     if (stored.metadata.deletionTimestamp && !(stored.metadata.finalizers?.length > 0)) {
       this.remove(type, stored, undefined);
     }
-    return { code: 200, body: present(type, stored), warnings };
+    return { code: 200, body: answer ? present(type, stored) : {}, warnings };
   }
 
   /** Deletes, or marks for deletion when finalizers remain. Returns the removed object, or undefined when only marked. */
@@ -637,15 +654,16 @@ function specChanged(a: JsonObject, b: JsonObject): boolean {
   return !deepEqual(strip(a), strip(b));
 }
 
-function sameIgnoringTimes(type: ResourceType, live: JsonObject, candidate: JsonObject): boolean {
-  const norm = (o: JsonObject) => {
-    const c = clone(o);
-    c.apiVersion = groupVersion(type.group, type.version);
-    delete c.metadata.resourceVersion;
-    c.metadata.managedFields = (c.metadata.managedFields ?? []).map((e: JsonObject) => ({ ...e, time: undefined }));
-    return c;
-  };
-  return deepEqual(norm(live), norm(candidate));
+/** Whether storing `candidate` would change nothing but times (apiVersion, resourceVersion, managedFields times). */
+function sameIgnoringTimes(live: JsonObject, candidate: JsonObject): boolean {
+  // (shallow copies only: the objects can be large CRDs, and this runs on every update)
+  const { apiVersion: _liveVersion, metadata: liveMeta, ...liveRest } = live;
+  const { apiVersion: _candidateVersion, metadata: candidateMeta, ...candidateRest } = candidate;
+  if (!deepEqual(liveRest, candidateRest)) return false;
+  const { resourceVersion: _liveRv, managedFields: liveFields, ...liveOther } = liveMeta;
+  const { resourceVersion: _candidateRv, managedFields: candidateFields, ...candidateOther } = candidateMeta;
+  const untimed = (fields: unknown) => (Array.isArray(fields) ? fields : []).map(({ time: _time, ...entry }: JsonObject) => entry);
+  return deepEqual(liveOther, candidateOther) && deepEqual(untimed(liveFields), untimed(candidateFields));
 }
 
 /** The object as served at the type's version (no conversion: versions of a CRD share one schema-less storage). */
