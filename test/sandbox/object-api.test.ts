@@ -1,6 +1,12 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { PatchStrategy } from '@kubernetes/client-node';
 import { apply, clientFor, configMap, deployment, eventually, failure, http } from './helpers';
+import { Connection, Host, Member } from '../../src';
+import { apply as applyFleet } from '../../src/applier';
 import { Sandbox } from '../../src/sandbox';
+import { ObjectStore } from '../../src/sandbox/store';
+import { testApp } from '../util/fleet';
 
 describe('ObjectApi over the wire', () => {
   let sandbox: Sandbox;
@@ -224,4 +230,46 @@ describe('ObjectApi over the wire', () => {
     expect(res.status).toBe(200);
     expect(cluster().list('v1', 'ConfigMap', 'coll').map((o) => o.metadata.name).sort()).toEqual(['kube-root-ca.crt', 'x2']);
   });
+});
+
+describe('stored objects are never changed in place', () => {
+  // `peek` and `peekAll` hand the emulated controllers the stored objects themselves; every write must make a new
+  // object. Freezing each object as it is stored turns any change in place into a TypeError.
+  const put = ObjectStore.prototype.put;
+  const deepFreeze = (value: any): any => {
+    if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+      Object.freeze(value);
+      for (const v of Object.values(value)) deepFreeze(v);
+    }
+    return value;
+  };
+  beforeAll(() => {
+    ObjectStore.prototype.put = function (this: ObjectStore, resource: string, object: any, type: 'ADDED' | 'MODIFIED') {
+      put.call(this, resource, deepFreeze(object), type);
+    };
+  });
+  afterAll(() => {
+    ObjectStore.prototype.put = put;
+  });
+
+  test('a fleet with a direct and an agent member applies and joins over frozen objects', async () => {
+    const app = testApp();
+    const host = new Host(app, 'host', { name: 'host', capacity: { nodes: 3 } });
+    new Member(app, 'direct', { host, name: 'edge-1', connection: Connection.direct() });
+    new Member(app, 'agent', { host, name: 'branch-7', connection: Connection.agent() });
+    app.synth();
+    const sandbox = await Sandbox.start({ clusters: app.clusterNames, rolloutDelayMs: 5, kubesphereDelayMs: 5, establishDelayMs: 5 });
+    try {
+      const kubeconfig = path.join(app.outdir, 'sandbox.kubeconfig');
+      fs.writeFileSync(kubeconfig, sandbox.kubeconfigYaml(), { mode: 0o600 });
+      const report = await applyFleet(app.outdir, { kubeconfig, prune: true, timeoutMs: 20_000 });
+      expect(report.clusters.map(c => [c.name, c.status, c.error])).toEqual(app.clusterNames.map(n => [n, 'succeeded', undefined]));
+      const ready = (name: string) => sandbox.cluster('host').get('cluster.kubesphere.io/v1alpha1', 'Cluster', name)
+        ?.status?.conditions?.find((c: any) => c.type === 'Ready')?.status;
+      expect([ready('edge-1'), ready('branch-7')]).toEqual(['True', 'True']);
+    } finally {
+      await sandbox.stop();
+      fs.rmSync(app.outdir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
