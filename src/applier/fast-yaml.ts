@@ -4,7 +4,7 @@
  * fresh process runs a character-by-character parser slowly until V8 has compiled it, and reading a folder is on
  * the critical path of every apply. It returns undefined for anything it does not fully understand (comments,
  * anchors, tags, block scalars, flow collections with items, multi-line scalars, a scalar YAML could read as a
- * number or a date, tabs, duplicate keys, ...), and the caller then parses the text with js-yaml, whose result
+ * number, tabs, duplicate keys, ...), and the caller then parses the text with js-yaml, whose result
  * (CORE_SCHEMA) this one equals wherever it answers.
  */
 export function readPlainYaml(text: string): object | undefined {
