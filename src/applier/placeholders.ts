@@ -134,7 +134,8 @@ export class PlaceholderResolver {
       if (s.type === 'file' && !fs.existsSync(String(s.path))) {
         throw new UsageError(`placeholder ${id}: file ${s.path} does not exist (${e.description})`);
       }
-      if (s.type === 'context') this.contextValue(e);
+      // (the value is kept: making it is the costly part, and the run needs it anyway)
+      if (s.type === 'context' && !this.values.has(id)) void this.remember(id, Promise.resolve(this.contextValue(e)));
       if (!['env', 'file', 'context', 'host-secret', 'generate', 'read-object', 'service-address', 'webhook-certificate'].includes(s.type)) {
         throw new UsageError(`placeholder ${id}: unknown source type "${s.type}". Fix: use the ksfed that matches the library version that synthesized the output`);
       }
@@ -143,16 +144,18 @@ export class PlaceholderResolver {
 
   /** The raw value of a placeholder (resolved once); `requester` is the cluster that needs it (for progress). */
   public value(id: string, requester?: string): Promise<string> {
-    let p = this.values.get(id);
-    if (!p) {
-      p = this.compute(this.entry(id), requester).then(v => {
-        this.environment.redactor.add(v, `{{ksfed:${id}}}`);
-        if (this.entry(id).encoding === 'base64') this.environment.redactor.add(encode(v, 'base64'), `{{ksfed:${id}}}`);
-        return v;
-      });
-      p.catch(() => undefined);
-      this.values.set(id, p);
-    }
+    return this.values.get(id) ?? this.remember(id, this.compute(this.entry(id), requester));
+  }
+
+  /** Keeps a value being made, its forms registered with the redactor once it is known. */
+  private remember(id: string, made: Promise<string>): Promise<string> {
+    const p = made.then(v => {
+      this.environment.redactor.add(v, `{{ksfed:${id}}}`);
+      if (this.entry(id).encoding === 'base64') this.environment.redactor.add(encode(v, 'base64'), `{{ksfed:${id}}}`);
+      return v;
+    });
+    p.catch(() => undefined);
+    this.values.set(id, p);
     return p;
   }
 

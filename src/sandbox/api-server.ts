@@ -106,6 +106,7 @@ export class ApiServer {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const arrived = performance.now();
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const query = Object.fromEntries(url.searchParams.entries());
     const method = (req.method ?? 'GET').toUpperCase();
@@ -124,7 +125,16 @@ export class ApiServer {
 
     const body = await readBody(req);
     const decision = this.faults.decide();
-    if (decision.latencyMs > 0) await sleep(decision.latencyMs);
+    // The injected latency is the time from a request's arrival to its answer, as a client measures a round trip
+    // (the server's own work is part of it): the request is served at once and its answer held back for the rest
+    // of the latency (one whose work takes longer is answered when done). Faults decided before processing, a
+    // cluster that is down and watches wait the whole latency first.
+    const hold = async (): Promise<void> => {
+      const left = decision.latencyMs - (performance.now() - arrived);
+      if (left > 0) await sleep(left);
+    };
+    const watch = query.watch === 'true' || query.watch === '1';
+    if (decision.latencyMs > 0 && (this.down || decision.before !== 'none' || watch)) await sleep(decision.latencyMs);
     if (this.down || decision.before === 'reset') {
       record.fault = this.down ? undefined : 'reset';
       destroy(req.socket);
@@ -140,11 +150,13 @@ export class ApiServer {
 
     const auth = this.authenticate(req.headers.authorization, url.pathname);
     if (auth) {
+      await hold();
       this.sendError(res, record, auth);
       return;
     }
 
     if (body === undefined) {
+      await hold();
       this.sendError(res, record, new ApiError(413, 'RequestEntityTooLarge', 'the request body is too large'));
       return;
     }
@@ -153,6 +165,7 @@ export class ApiServer {
     try {
       result = this.route(method, url, query, body, req, res);
     } catch (e) {
+      await hold();
       this.sendError(res, record, e instanceof ApiError ? e : ApiError.internal((e as Error).message ?? String(e)));
       return;
     }
@@ -160,11 +173,19 @@ export class ApiServer {
       record.status = 200;
       return;
     }
+    // (serialized now: the answer is the state this request saw, whatever happens while it is held back)
+    const text = 'text' in result ? result.text : JSON.stringify(result.body);
+    await hold();
+    // (a cluster taken down while the answer was held back drops the connection, as after a commit)
+    if (this.down) {
+      destroy(req.socket);
+      return;
+    }
     const mutating = method !== 'GET' && method !== 'HEAD';
     if ('text' in result) {
       record.status = result.code;
       res.writeHead(result.code, { 'Content-Type': 'text/plain; charset=utf-8' });
-      res.end(result.text);
+      res.end(text);
       return;
     }
     if (mutating && decision.resetAfterCommit && result.code < 400) {
@@ -176,7 +197,7 @@ export class ApiServer {
     const headers: http.OutgoingHttpHeaders = { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' };
     if (result.warnings.length > 0) headers.Warning = result.warnings.map((w) => `299 - ${JSON.stringify(w)}`);
     res.writeHead(result.code, headers);
-    res.end(JSON.stringify(result.body));
+    res.end(text);
   }
 
   private authenticate(header: string | undefined, path: string): ApiError | undefined {

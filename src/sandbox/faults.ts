@@ -2,7 +2,12 @@ import { Random } from './random';
 
 /** Fault injection for one cluster endpoint. Rates are probabilities in [0, 1] per request. */
 export interface FaultOptions {
-  /** Delay before every answer, in milliseconds. */
+  /**
+   * The round trip of every request, in milliseconds: its answer leaves this long after it arrived. The request is
+   * served at once (its work is part of the round trip, as with a real server) and the answer held back for the
+   * rest; one whose work takes longer is answered when done. Injected errors and resets, and watches, wait it whole
+   * first.
+   */
   readonly latencyMs?: number;
   /** Share of requests answered 429 TooManyRequests with `Retry-After`. */
   readonly rate429?: number;

@@ -6,6 +6,7 @@ import { FakeClient, tmpdir } from './fixtures';
 import { UpstreamError } from '../../src/applier/cross-cluster';
 import { KubeApiError, TimeoutError, UsageError } from '../../src/applier/errors';
 import { Federation, PlaceholderEntry } from '../../src/applier/federation';
+import * as kubeconfigModule from '../../src/applier/kubeconfig';
 import { pendingValue, PlaceholderEnvironment, PlaceholderError, PlaceholderResolver, placeholderIdsIn, readPointer, substitute } from '../../src/applier/placeholders';
 import { Redactor } from '../../src/applier/redact';
 import { Clock } from '../../src/applier/retry';
@@ -268,6 +269,22 @@ describe('sources', () => {
     const encoded = await r.encoded('kubeconfig/edge-1');
     expect(Buffer.from(encoded, 'base64').toString()).toBe(text);
     expect(redactor.redact(`x ${encoded} y`)).toBe('x {{ksfed:kubeconfig/edge-1}} y');
+  });
+
+  test('context: the value the preflight made (checking the context) is the one the run uses, made once', async () => {
+    const { r, redactor } = resolver();
+    const made = jest.spyOn(kubeconfigModule, 'reduceKubeconfig');
+    try {
+      r.preflight(['kubeconfig/edge-1']);
+      expect(made).toHaveBeenCalledTimes(1);
+      const text = await r.value('kubeconfig/edge-1');
+      expect(text).toContain('edge-token-123456');
+      expect(Buffer.from(await r.encoded('kubeconfig/edge-1'), 'base64').toString()).toBe(text);
+      expect(made).toHaveBeenCalledTimes(1);
+      expect(redactor.redact(`x ${Buffer.from(text).toString('base64')} y`)).toBe('x {{ksfed:kubeconfig/edge-1}} y');
+    } finally {
+      made.mockRestore();
+    }
   });
 
   test('context follows --context for the member', async () => {

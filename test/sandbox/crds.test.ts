@@ -5,7 +5,8 @@ import { typesOf } from '../../src/sandbox/crds';
 describe('CustomResourceDefinitions', () => {
   let sandbox: Sandbox;
   beforeAll(async () => {
-    sandbox = await Sandbox.start({ clusters: ['c'], kubesphere: false, establishDelayMs: 80 });
+    // (long enough that the checks of a CRD not yet Established run before it is, even on a loaded machine)
+    sandbox = await Sandbox.start({ clusters: ['c'], kubesphere: false, establishDelayMs: 400 });
   });
   afterAll(async () => {
     await sandbox.stop();
@@ -29,6 +30,7 @@ describe('CustomResourceDefinitions', () => {
     const early = await http(sandbox, 'c', '/apis/example.com/v1/namespaces/default/widgets');
     expect(early.status).toBe(404);
     expect((await http(sandbox, 'c', '/apis')).body.groups.map((g: any) => g.name)).not.toContain('example.com');
+    expect(cluster().scheduler.pending('crd/widgets.example.com')).toBe(true); // (the checks above saw it not Established)
     const crd = await eventually(() => {
       const c = cluster().get('apiextensions.k8s.io/v1', 'CustomResourceDefinition', 'widgets.example.com');
       return c.status?.conditions?.some((x: any) => x.type === 'Established' && x.status === 'True') && c;

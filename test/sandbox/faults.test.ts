@@ -60,6 +60,32 @@ describe('faults on the wire', () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(110);
   });
 
+  test('latency is the time from arrival to answer: the work is done at once and the answer held back', async () => {
+    sandbox.cluster('c').setFaults({ latencyMs: 600 });
+    const t0 = Date.now();
+    const answer = http(sandbox, 'c', '/api/v1/namespaces/default/configmaps', {
+      method: 'POST', body: JSON.stringify(configMap('held', { a: '1' })), headers: { 'content-type': 'application/json' },
+    });
+    // The object is stored well before its answer arrives.
+    let storedAt = 0;
+    while (!storedAt && Date.now() - t0 < 550) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      if (sandbox.cluster('c').get('v1', 'ConfigMap', 'held', 'default')) storedAt = Date.now() - t0;
+    }
+    expect(storedAt).toBeGreaterThan(0);
+    expect((await answer).status).toBe(201);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(590);
+    // Faults decided before processing wait the whole latency and change nothing.
+    sandbox.cluster('c').setFaults({ latencyMs: 300, rate5xx: 1 });
+    const t1 = Date.now();
+    const failed = await http(sandbox, 'c', '/api/v1/namespaces/default/configmaps', {
+      method: 'POST', body: JSON.stringify(configMap('never', {})), headers: { 'content-type': 'application/json' },
+    });
+    expect([500, 503]).toContain(failed.status);
+    expect(Date.now() - t1).toBeGreaterThanOrEqual(290);
+    expect(sandbox.cluster('c').get('v1', 'ConfigMap', 'never', 'default')).toBeUndefined();
+  });
+
   test('reset after commit: the client sees an error, the write happened, and a re-run converges', async () => {
     const client = clientFor(sandbox, 'c');
     sandbox.cluster('c').setFaults({ resetAfterCommitRate: 1 });
