@@ -2,7 +2,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { APPLYSET_PARENT } from './applyset';
 import { ClusterBoard } from './cross-cluster';
 import { KubeApiError, UsageError } from './errors';
-import { Federation, FederationCluster, FederationIndex, groupOf, loadObjectsInSlices, readFederationIndex } from './federation';
+import { Federation, FederationCluster, FederationIndex, FederationIndexCluster, groupOf, loadObjectsInSlices, readFederationIndex } from './federation';
 import { ClientNodeKubeClient, KubeClient, READ_PRIORITY } from './kube-client';
 import { credentialsOf, loadKubeConfig, resolveContexts } from './kubeconfig';
 import { Limiter, PriorityLimiter } from './ordering';
@@ -208,7 +208,7 @@ export async function openSession(dist: string, options: ConnectOptions, use: Se
   // One request per cluster, in parallel and without retries: rejected credentials are bad input (exit 2)
   // before anything is applied; an unreachable cluster fails on its own later.
   const preflight = new Map<string, { parent?: any; error?: KubeApiError }>();
-  const parents = contact ? talkTo.map(async c => {
+  const readParent = async (c: FederationIndexCluster): Promise<void> => {
     try {
       preflight.set(c.name, { parent: await client(c.name).get(APPLYSET_PARENT, { attempts: 1, priority: READ_PRIORITY + 1 }) });
     } catch (e) {
@@ -218,10 +218,24 @@ export async function openSession(dist: string, options: ConnectOptions, use: Se
       }
       preflight.set(c.name, { error: e instanceof KubeApiError ? e : new KubeApiError(0, 'Error', String((e as Error)?.message ?? e)) });
     }
-  }) : [];
-  for (const p of parents) p.catch(() => undefined); // (awaited below; a 401 must not go unhandled meanwhile)
-  // (one turn of the event loop: those requests are made before anything else)
-  await new Promise(resolve => setImmediate(resolve));
+  };
+  const parents: Promise<void>[] = [];
+  if (contact) {
+    // The host's read goes first, and is on the wire before the other clusters' clients are made (two turns of the
+    // event loop: one to connect, one to write), since every member's run waits for the host's. The others follow
+    // at once, and all of them are out before anything else is done.
+    const order = [...talkTo.filter(c => c.name === index.host), ...talkTo.filter(c => c.name !== index.host)];
+    for (const c of order) {
+      const read = readParent(c);
+      read.catch(() => undefined); // (awaited below; a 401 must not go unhandled meanwhile)
+      parents.push(read);
+      if (c.name === index.host && order.length > 1) {
+        await turn();
+        await turn();
+      }
+    }
+  }
+  await turn();
   if (contact) {
     // Alongside, without waiting for it, warm each cluster's discovery cache with the apiVersions its folder uses
     // that the client does not know already (built-in kinds it does), so that no apply later waits for a
@@ -280,4 +294,9 @@ export async function openSession(dist: string, options: ConnectOptions, use: Se
     close();
     throw e;
   }
+}
+
+/** One turn of the event loop. */
+function turn(): Promise<void> {
+  return new Promise(resolve => setImmediate(resolve));
 }
