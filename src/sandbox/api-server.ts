@@ -175,12 +175,8 @@ export class ApiServer {
     }
     // (serialized now: the answer is the state this request saw, whatever happens while it is held back)
     const text = 'text' in result ? result.text : JSON.stringify(result.body);
+    // (a cluster taken down meanwhile has dropped the connection: the answer goes nowhere, the write stays)
     await hold();
-    // (a cluster taken down while the answer was held back drops the connection, as after a commit)
-    if (this.down) {
-      destroy(req.socket);
-      return;
-    }
     const mutating = method !== 'GET' && method !== 'HEAD';
     if ('text' in result) {
       record.status = result.code;

@@ -86,6 +86,24 @@ describe('faults on the wire', () => {
     expect(sandbox.cluster('c').get('v1', 'ConfigMap', 'never', 'default')).toBeUndefined();
   });
 
+  test('a cluster taken down while an answer is held back drops the connection; the write it served stays', async () => {
+    sandbox.cluster('c').setFaults({ latencyMs: 400 });
+    const answer = http(sandbox, 'c', '/api/v1/namespaces/default/configmaps', {
+      method: 'POST', body: JSON.stringify(configMap('served-then-down', {})), headers: { 'content-type': 'application/json' },
+    });
+    const t0 = Date.now();
+    while (!sandbox.cluster('c').get('v1', 'ConfigMap', 'served-then-down', 'default') && Date.now() - t0 < 350) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    sandbox.cluster('c').setDown(true);
+    try {
+      await expect(answer).rejects.toThrow();
+      expect(sandbox.cluster('c').get('v1', 'ConfigMap', 'served-then-down', 'default')).toBeDefined();
+    } finally {
+      sandbox.cluster('c').setDown(false);
+    }
+  });
+
   test('reset after commit: the client sees an error, the write happened, and a re-run converges', async () => {
     const client = clientFor(sandbox, 'c');
     sandbox.cluster('c').setFaults({ resetAfterCommitRate: 1 });
