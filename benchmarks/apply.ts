@@ -19,9 +19,6 @@ import { Connection, FederationApp, Host, Member } from '../src';
 import { apply } from '../src/applier';
 import { SandboxOptions } from '../src/sandbox';
 
-const latencyMs = Number(process.argv[2] === '--ksfed-run' ? 0 : process.argv[2] ?? 20);
-const concurrency = Number(process.argv[3] ?? 8);
-const runs = Math.max(1, Number(process.argv[4] ?? 1));
 const MEMBERS = 10;
 
 function fleet(outdir: string): FederationApp {
@@ -197,6 +194,9 @@ async function ksfedRun(dist: string, options: SandboxOptions, concurrency: numb
 }
 
 async function main(): Promise<void> {
+  const latencyMs = Number(process.argv[2] ?? 20);
+  const concurrency = Number(process.argv[3] ?? 8);
+  const runs = Math.max(1, Number(process.argv[4] ?? 1));
   const dist = fs.mkdtempSync(path.join(os.tmpdir(), 'ksfed-bench-apply-'));
   const app = fleet(dist);
   const names = app.clusterNames;

@@ -68,7 +68,7 @@ export class CrdController {
         plural: names.plural,
         singular: names.singular ?? names.kind.toLowerCase(),
         ...(names.shortNames ? { shortNames: [...names.shortNames] } : {}),
-        ...(names.categories ? { categories: names.categories } : {}),
+        ...(names.categories ? { categories: [...names.categories] } : {}),
       },
       conditions: [
         { type: 'NamesAccepted', status: 'True', lastTransitionTime: now, reason: 'NoConflicts', message: 'no conflicts found' },
@@ -108,7 +108,7 @@ export function typesOf(crd: JsonObject): ResourceType[] {
     listKind: names.listKind ?? `${names.kind}List`,
     namespaced: spec.scope === 'Namespaced',
     shortNames: [...(names.shortNames ?? [])],
-    categories: names.categories ?? [],
+    categories: [...(names.categories ?? [])],
     statusSubresource: isPlainObject(v.subresources?.status),
     generation: true,
     crd: crd.metadata.name,

@@ -1,4 +1,4 @@
-import { FAST, startFleet, synth } from './fixtures';
+import { FAST, FakeClient, startFleet, synth } from './fixtures';
 import { Connection, Host, JwtSecret, Member } from '../../src';
 import { UsageError } from '../../src/applier/errors';
 import { openSession } from '../../src/applier/session';
@@ -22,6 +22,26 @@ describe('openSession', () => {
     } finally {
       await fleet.stop();
     }
+  });
+
+  test('the host\'s ApplySet parent read is sent, and the event loop turns, before any other cluster\'s client is made', async () => {
+    const events: string[] = [];
+    const clientFactory = (cluster: string) => {
+      events.push(`make ${cluster}`);
+      const client = new FakeClient(cluster);
+      const get = client.get.bind(client);
+      client.get = ref => {
+        events.push(`get ${cluster}`);
+        // (runs once the event loop has turned: the request has had its chance to go out)
+        if (cluster === 'host') setImmediate(() => events.push('turn'));
+        return get(ref);
+      };
+      return client;
+    };
+    const s = await openSession(dist, { clientFactory }, { contact: true, placeholders: false });
+    expect(s.preflight.get('host')).toEqual({ parent: undefined });
+    expect(events.slice(0, 3)).toEqual(['make host', 'get host', 'turn']);
+    expect(events.filter(e => e.startsWith('make')).length).toBeGreaterThan(1);
   });
 
   test('a missing environment variable is bad input before anything is contacted', async () => {
