@@ -179,7 +179,9 @@ export async function openSession(dist: string, options: ConnectOptions, use: Se
 
   const waitTimeoutMs = options.waitTimeoutMs ?? 5 * 60_000;
   const pollIntervalMs = options.pollIntervalMs ?? 1_000;
+  let closed = false;
   const close = () => {
+    closed = true;
     for (const c of clients.values()) if (c instanceof ClientNodeKubeClient) c.close();
   };
 
@@ -236,19 +238,24 @@ export async function openSession(dist: string, options: ConnectOptions, use: Se
     }
   }
   await turn();
-  if (contact) {
-    // Alongside, without waiting for it, warm each cluster's discovery cache with the apiVersions its folder uses
-    // that the client does not know already (built-in kinds it does), so that no apply later waits for a
-    // discovery request. Groups a CRD of the same folder serves are left out (their kinds are known once that
-    // CRD is Established); failures do not matter here.
-    for (const c of talkTo.filter(x => selectedNames.has(x.name))) {
+  // Alongside, without waiting for it, warm each cluster's discovery cache with the apiVersions its folder uses
+  // that the client does not know already (built-in kinds it does), so that no apply later waits for a
+  // discovery request. Groups a CRD of the same folder serves are left out (their kinds are known once that
+  // CRD is Established); failures do not matter here. The host's go out now; the members' once the host's run has
+  // sent its ApplySet parent write (see below): until then, every millisecond this process spends elsewhere delays
+  // the host, whose run is the critical path (members wait for objects the host applies).
+  const warm = (clusters: FederationIndexCluster[]): void => {
+    if (closed) return;
+    for (const c of clusters) {
       const entries = c.entries.filter(o => typeof o?.apiVersion === 'string' && typeof o?.kind === 'string');
       const fromCrds = new Set(entries.filter(o => o.kind === 'CustomResourceDefinition' && typeof o.name === 'string').map(o => o.name.slice(o.name.indexOf('.') + 1)));
       const kinds = new Map<string, string>();
       for (const o of entries) if (!fromCrds.has(groupOf(o.apiVersion)) && !kinds.has(o.apiVersion)) kinds.set(o.apiVersion, o.kind);
       for (const [apiVersion, kind] of kinds) client(c.name).namespaced(apiVersion, kind, { attempts: 1 }).catch(() => undefined);
     }
-  }
+  };
+  const warmed = contact ? talkTo.filter(x => selectedNames.has(x.name)) : [];
+  warm(warmed.filter(c => c.name === index.host));
 
   try {
     // The files are read and parsed while those requests are out (and checked before anything is changed).
@@ -268,6 +275,9 @@ export async function openSession(dist: string, options: ConnectOptions, use: Se
 
     if (contact) {
       await Promise.all(parents);
+      // (the command's runs start as this function returns, the host's first: its parent write is sent before the
+      // next turn of the event loop)
+      setImmediate(() => warm(warmed.filter(c => c.name !== index.host)));
     }
 
     return {

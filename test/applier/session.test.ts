@@ -1,5 +1,7 @@
-import { FAST, FakeClient, startFleet, synth } from './fixtures';
+import { KubeConfig } from '@kubernetes/client-node';
+import { FAKE_JWT_SECRET, FAST, FakeClient, startFleet, synth } from './fixtures';
 import { Connection, Host, JwtSecret, Member } from '../../src';
+import { apply } from '../../src/applier/apply';
 import { UsageError } from '../../src/applier/errors';
 import { openSession } from '../../src/applier/session';
 
@@ -42,6 +44,41 @@ describe('openSession', () => {
     expect(s.preflight.get('host')).toEqual({ parent: undefined });
     expect(events.slice(0, 3)).toEqual(['make host', 'get host', 'turn']);
     expect(events.filter(e => e.startsWith('make')).length).toBeGreaterThan(1);
+  });
+
+  test('the members\' discovery warm-ups go out after the host\'s ApplySet parent write, the host\'s before it', async () => {
+    const events: string[] = [];
+    const stop = new AbortController();
+    const clientFactory = (cluster: string) => {
+      const client = new FakeClient(cluster);
+      const namespaced = client.namespaced.bind(client);
+      client.namespaced = (apiVersion, kind) => {
+        events.push(`discover ${cluster}`);
+        if (cluster !== 'host') stop.abort(); // (what follows does not matter here)
+        return namespaced(apiVersion, kind);
+      };
+      const applied = client.apply.bind(client);
+      client.apply = (obj, options) => {
+        if (obj.metadata?.name === 'ksfed-applyset') events.push(`parent ${cluster}`);
+        return applied(obj, options);
+      };
+      return client;
+    };
+    const contexts = ['host', 'edge-1', 'branch-7'];
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromOptions({
+      clusters: [{ name: 'c', server: 'https://198.51.100.9:6443', skipTLSVerify: false }],
+      users: [{ name: 'u', token: 'token-for-tests' }],
+      contexts: contexts.map(name => ({ name, cluster: 'c', user: 'u' })),
+      currentContext: 'host',
+    });
+    await apply(dist, { kubeConfig, clientFactory, env: { KS_JWT_SECRET: FAKE_JWT_SECRET }, signal: stop.signal, ...FAST });
+    const hostParent = events.indexOf('parent host');
+    const members = events.flatMap((e, i) => (e.startsWith('discover ') && e !== 'discover host' ? [i] : []));
+    expect(hostParent).toBeGreaterThanOrEqual(0);
+    expect(members.length).toBeGreaterThan(0);
+    expect(Math.min(...members)).toBeGreaterThan(hostParent);
+    expect(events.indexOf('discover host')).toBeLessThan(hostParent);
   });
 
   test('a missing environment variable is bad input before anything is contacted', async () => {
