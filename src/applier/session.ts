@@ -245,13 +245,19 @@ export async function openSession(dist: string, options: ConnectOptions, use: Se
   // sent its ApplySet parent write (see below): until then, every millisecond this process spends elsewhere delays
   // the host, whose run is the critical path (members wait for objects the host applies).
   const warm = (clusters: FederationIndexCluster[]): void => {
-    if (closed) return;
+    if (closed || options.signal?.aborted) return;
     for (const c of clusters) {
       const entries = c.entries.filter(o => typeof o?.apiVersion === 'string' && typeof o?.kind === 'string');
       const fromCrds = new Set(entries.filter(o => o.kind === 'CustomResourceDefinition' && typeof o.name === 'string').map(o => o.name.slice(o.name.indexOf('.') + 1)));
       const kinds = new Map<string, string>();
       for (const o of entries) if (!fromCrds.has(groupOf(o.apiVersion)) && !kinds.has(o.apiVersion)) kinds.set(o.apiVersion, o.kind);
-      for (const [apiVersion, kind] of kinds) client(c.name).namespaced(apiVersion, kind, { attempts: 1 }).catch(() => undefined);
+      for (const [apiVersion, kind] of kinds) {
+        try {
+          client(c.name).namespaced(apiVersion, kind, { attempts: 1 }).catch(() => undefined);
+        } catch {
+          // (a client that cannot be made fails its cluster's run, with the reason, where it is needed)
+        }
+      }
     }
   };
   const warmed = contact ? talkTo.filter(x => selectedNames.has(x.name)) : [];

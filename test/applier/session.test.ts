@@ -81,6 +81,18 @@ describe('openSession', () => {
     expect(events.indexOf('discover host')).toBeLessThan(hostParent);
   });
 
+  test('a cluster whose client cannot be made is recorded by the preflight, and its deferred warm-up does not throw', async () => {
+    const clientFactory = (cluster: string) => {
+      if (cluster === 'edge-1') throw new Error('no client for edge-1');
+      return new FakeClient(cluster);
+    };
+    const s = await openSession(dist, { clientFactory }, { contact: true, placeholders: false });
+    expect(s.preflight.get('edge-1')?.error?.message).toMatch(/no client for edge-1/);
+    // (the members' warm-ups run on a later turn of the event loop)
+    await new Promise(resolve => setTimeout(resolve, 20));
+    s.close();
+  });
+
   test('a missing environment variable is bad input before anything is contacted', async () => {
     const fleet = await startFleet();
     try {
