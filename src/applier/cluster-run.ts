@@ -53,9 +53,9 @@ class ClusterStop extends Error {
 export async function runCluster(session: Session, cluster: FederationCluster, options: ClusterRunOptions): Promise<ClusterReport> {
   const started = session.clock.now();
   const report: ClusterReport = { name: cluster.name, role: cluster.role, context: session.contexts.get(cluster.name), status: 'succeeded', durationMs: 0, objects: [] };
-  const run = new ClusterRun(session, cluster, options, report);
   try {
-    await run.execute();
+    // (made inside: a cluster whose API client cannot be made fails alone, with the reason)
+    await new ClusterRun(session, cluster, options, report).execute();
   } catch (e) {
     if (e instanceof UsageError) throw e;
     if (e instanceof ClusterStop) {

@@ -207,6 +207,18 @@ describe('with a scripted client', () => {
     expect(report.clusters[0].objects.map(o => `${o.name} ${o.result}`).sort()).toEqual(['edge-1 created', 'host failed', 'ks-installer created']);
     expect(report.clusters[0].objects.find(o => o.result === 'failed')!.message).toBe('422 Invalid: Cluster.cluster.kubesphere.io "host" is invalid: spec.provider: Invalid value');
   });
+
+  test('a cluster whose API client cannot be made fails alone, with the reason', async () => {
+    const clientFactory = (cluster: string) => {
+      if (cluster === 'edge-1') throw new Error('cannot make a client for edge-1');
+      return new FakeClient(cluster);
+    };
+    const report = await apply(dist, { kubeConfig, clientFactory, env: { KS_JWT_SECRET: 'x'.repeat(32) }, ...FAST, waitTimeoutMs: 200 });
+    const edge = report.clusters.find(c => c.name === 'edge-1')!;
+    expect(edge.status).toBe('failed');
+    expect(edge.error).toMatch(/cannot make a client for edge-1/);
+    expect(report.clusters.find(c => c.name === 'host')!.objects.length).toBeGreaterThan(0);
+  });
 });
 
 test('describeError gives one line', () => {

@@ -93,6 +93,23 @@ describe('openSession', () => {
     s.close();
   });
 
+  test('no deferred warm-up goes out once the session is closed', async () => {
+    const discovered: string[] = [];
+    const clientFactory = (cluster: string) => {
+      const client = new FakeClient(cluster);
+      const namespaced = client.namespaced.bind(client);
+      client.namespaced = (apiVersion, kind) => {
+        discovered.push(cluster);
+        return namespaced(apiVersion, kind);
+      };
+      return client;
+    };
+    const s = await openSession(dist, { clientFactory }, { contact: true, placeholders: false });
+    s.close();
+    await new Promise(resolve => setTimeout(resolve, 20));
+    expect(discovered.filter(c => c !== 'host')).toEqual([]);
+  });
+
   test('a missing environment variable is bad input before anything is contacted', async () => {
     const fleet = await startFleet();
     try {
