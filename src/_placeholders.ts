@@ -1,3 +1,5 @@
+import { IResolver, ResolutionContext } from 'cdk8s';
+
 /**
  * Apply-time placeholders: strings written into manifests where a credential or a value only known at apply
  * time belongs. `ksfed` finds them through `federation.json` and fills them in memory, never on disk.
@@ -54,15 +56,59 @@ export interface PlaceholderOccurrence {
   readonly pointer: string;
 }
 
-/** Walks a JSON value and reports every string that holds placeholder tokens, with its JSON pointer. */
-export function findPlaceholders(value: unknown, visit: (id: string, pointer: string) => void, pointer = ''): void {
+/** The JSON pointer of a path of keys (`['data', 'a/b']` -> `/data/a~1b`). */
+export function pointerOf(keys: readonly string[]): string {
+  return keys.map(k => `/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
+}
+
+/** What the library writes where a placeholder belongs, until rendering swaps it for the token (no user writes it). */
+const MARKER_PREFIX = '{{\u0000ksfed:';
+const MARKER_PATTERN = /\{\{\u0000ksfed:([a-z0-9][a-z0-9./_-]*)\}\}/g;
+
+/**
+ * Tells the placeholders this library writes from hand-written ones. The library writes a marker (`marker(id)`),
+ * which no user program or manifest holds; while an object is rendered (a cdk8s resolver, so every `toJson()`),
+ * the marker becomes the placeholder token and its place is remembered: the object's construct path, the JSON
+ * pointer and the id. A token anywhere else was written by hand.
+ */
+export class PlaceholderPlacements implements IResolver {
+  private readonly placed = new Set<string>();
+
+  /** The string the library writes where placeholder `id` belongs. */
+  public marker(id: string): string {
+    return `${MARKER_PREFIX}${id}}}`;
+  }
+
+  /** Swaps markers for tokens and remembers where. */
+  public resolve(context: ResolutionContext): void {
+    const value = context.value;
+    if (typeof value !== 'string' || !value.includes(MARKER_PREFIX)) return;
+    const pointer = pointerOf(context.key);
+    context.replaceValue(value.replace(MARKER_PATTERN, (_marker: string, id: string) => {
+      this.placed.add(placeKey(context.obj.node.path, pointer, id));
+      return placeholderToken(id);
+    }));
+  }
+
+  /** Whether the library wrote placeholder `id` at `pointer` of the object at `constructPath`. */
+  public placedAt(constructPath: string, pointer: string, id: string): boolean {
+    return this.placed.has(placeKey(constructPath, pointer, id));
+  }
+}
+
+function placeKey(constructPath: string, pointer: string, id: string): string {
+  return `${constructPath}\u0000${pointer}\u0000${id}`;
+}
+
+/** Walks a JSON value and reports every placeholder token of its strings, with the JSON pointer and the string. */
+export function findPlaceholders(value: unknown, visit: (id: string, pointer: string, text: string) => void, pointer = ''): void {
   if (typeof value === 'string') {
-    for (const id of placeholderIds(value)) visit(id, pointer);
+    for (const id of placeholderIds(value)) visit(id, pointer, value);
   } else if (Array.isArray(value)) {
     value.forEach((item, index) => findPlaceholders(item, visit, `${pointer}/${index}`));
   } else if (value !== null && typeof value === 'object') {
     for (const [key, item] of Object.entries(value)) {
-      findPlaceholders(item, visit, `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`);
+      findPlaceholders(item, visit, `${pointer}${pointerOf([key])}`);
     }
   }
 }

@@ -3,7 +3,8 @@ import * as path from 'path';
 import { ApiObject, App, AppProps, Chart, Yaml } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { ApplyPhase, ClusterRegistration, ClusterRole, PHASE_ORDER, phaseOf, WAIT_FOR } from './_output';
-import { findPlaceholders, PlaceholderSpec } from './_placeholders';
+import { findPlaceholders, PlaceholderPlacements, PlaceholderSpec } from './_placeholders';
+import { problemMessage } from './_util';
 import { Versions } from './versions';
 
 const FEDERATION_MANIFEST = 'federation.json';
@@ -45,9 +46,11 @@ export class FederationApp extends App {
 
   private readonly clusters: ClusterRegistration[] = [];
   private readonly placeholders = new Map<string, PlaceholderSpec>();
+  private readonly placements = new PlaceholderPlacements();
 
   constructor(props: AppProps = {}) {
     super(props);
+    this.resolvers.unshift(this.placements);
   }
 
   /**
@@ -63,15 +66,25 @@ export class FederationApp extends App {
   }
 
   /**
-   * Registers a placeholder (idempotent for identical specs).
+   * Registers a placeholder (idempotent for identical specs) and returns the string to write where it belongs:
+   * it becomes the `{{ksfed:<id>}}` token in the output, and only there (see `_placedByLibrary`).
    * @internal
    */
-  public _registerPlaceholder(spec: PlaceholderSpec): void {
+  public _registerPlaceholder(spec: PlaceholderSpec): string {
     const existing = this.placeholders.get(spec.id);
     if (existing && JSON.stringify(existing) !== JSON.stringify(spec)) {
       throw new Error(`placeholder "${spec.id}" declared twice with different sources`);
     }
     this.placeholders.set(spec.id, spec);
+    return this.placements.marker(spec.id);
+  }
+
+  /**
+   * Whether this library wrote placeholder `id` at `pointer` of `apiObject` (every other one is hand-written).
+   * @internal
+   */
+  public _placedByLibrary(apiObject: ApiObject, pointer: string, id: string): boolean {
+    return this.placements.placedAt(apiObject.node.path, pointer, id);
   }
 
   /** The names of the clusters, host first, then members in creation order. */
@@ -165,6 +178,7 @@ export class FederationApp extends App {
       .filter((c): c is ApiObject => c instanceof ApiObject && Chart.of(c) === cluster.chart);
     const entries = apiObjects.map((apiObject, index) => {
       const manifest = apiObject.toJson();
+      this.refuseHandWrittenPlaceholders(cluster.clusterName, apiObject, manifest);
       return { index, manifest, phase: phaseOf(manifest.apiVersion, manifest.kind), constructPath: apiObject.node.path };
     });
     entries.sort((a, b) => PHASE_ORDER.indexOf(a.phase) - PHASE_ORDER.indexOf(b.phase) || a.index - b.index);
@@ -187,14 +201,26 @@ export class FederationApp extends App {
     });
   }
 
+  /**
+   * Throws on a placeholder token this library did not write there (any id, known ones included): `ksfed` would
+   * fill it with a credential or an apply-time value, in a place nobody meant it to go.
+   */
+  private refuseHandWrittenPlaceholders(cluster: string, apiObject: ApiObject, manifest: any): void {
+    findPlaceholders(manifest, (id, pointer, value) => {
+      if (this._placedByLibrary(apiObject, pointer, id)) return;
+      const spec = this.placeholders.get(id);
+      const what = spec ? `${spec.secret ? 'a credential: ' : ''}${spec.description}` : 'an id this federation does not declare';
+      throw new Error(problemMessage(apiObject, pointer, value.length > 120 ? `${value.slice(0, 117)}...` : value,
+        `${manifest.kind} "${manifest.metadata?.namespace ? `${manifest.metadata.namespace}/` : ''}${manifest.metadata?.name}" in cluster "${cluster}" holds the placeholder {{ksfed:${id}}} (${what}), which this library did not write there; ksfed apply would fill it in`,
+        'remove the "{{ksfed:...}}" string; only JwtSecret, Kubeconfig, AgentToken, the tower address and the webhook certificate place them, where they belong. To give a workload a credential, reference a Secret you manage (env valueFrom.secretKeyRef)'));
+    });
+  }
+
   private buildManifest(objects: Map<string, SynthesizedObject[]>): any {
     const used = new Map<string, { cluster: string; file: string; pointer: string }[]>();
     for (const [cluster, list] of objects) {
       for (const object of list) {
         findPlaceholders(object.manifest, (id, pointer) => {
-          if (!this.placeholders.has(id)) {
-            throw new Error(`[${object.constructPath}] ${object.manifest.kind} "${object.manifest.metadata.name}" holds an unknown placeholder {{ksfed:${id}}} at ${pointer}. Fix: do not write "{{ksfed:...}}" strings yourself; use JwtSecret, Kubeconfig and AgentToken`);
-          }
           const list2 = used.get(id) ?? [];
           list2.push({ cluster, file: `${cluster}/${object.file}`, pointer });
           used.set(id, list2);

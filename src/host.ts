@@ -1,7 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { ClusterRole } from './_output';
-import { placeholderToken } from './_placeholders';
 import { fail } from './_util';
 import { ClusterChart, ClusterOptions } from './cluster-chart';
 import { ComponentSize } from './component-size';
@@ -224,7 +223,7 @@ export class Host extends ClusterChart {
    */
   public _jwtSecretValue(clusterName: string): string {
     if (this.jwtSecret._plainText !== undefined) return this.jwtSecret._plainText;
-    FederationApp.forScope(this)._registerPlaceholder({
+    return FederationApp.forScope(this)._registerPlaceholder({
       id: 'jwt-secret',
       kind: 'jwt-secret',
       description: `KubeSphere's JWT secret, shared by the host and every member (${this.jwtSecret.description})`,
@@ -233,7 +232,6 @@ export class Host extends ClusterChart {
       source: { ...this.jwtSecret._source!, ...(this.jwtSecret.fromHost ? { cluster: this.clusterName } : {}) },
       requires: this.jwtSecret.fromHost && clusterName !== this.clusterName ? [this.clusterName] : [],
     });
-    return placeholderToken('jwt-secret');
   }
 
   /**
@@ -242,7 +240,7 @@ export class Host extends ClusterChart {
    */
   public _proxyAddressValue(): string {
     if (this.proxyPublishAddress) return this.proxyPublishAddress;
-    FederationApp.forScope(this)._registerPlaceholder({
+    return FederationApp.forScope(this)._registerPlaceholder({
       id: 'proxy-address',
       kind: 'proxy-address',
       description: 'The tower address agents dial, read from the tower Service\'s load balancer on the host',
@@ -251,7 +249,6 @@ export class Host extends ClusterChart {
       source: { type: 'service-address', cluster: this.clusterName, namespace: KUBESPHERE_NAMESPACE, name: 'tower', port: 8080, scheme: 'http' },
       requires: [this.clusterName],
     });
-    return placeholderToken('proxy-address');
   }
 
   private details(): { [key: string]: unknown } {

@@ -1,8 +1,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { ApiObject } from 'cdk8s';
+import { ApiObject, JsonPatch } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
-import { AgentToken, ApplyPhase, Connection, FederationApp, Host, JwtSecret, Kubeconfig, Member } from '../src';
+import {
+  AgentToken, ApplyPhase, Connection, FederatedApp, FederationApp, FederationMode, Host, JwtSecret, Kubeconfig, Member, Placement, Workspace,
+} from '../src';
 import { testApp } from './util/fleet';
 
 function quickFleet(app: FederationApp) {
@@ -180,11 +182,43 @@ describe('FederationApp', () => {
       expect(() => app.manifests('host')).toThrow(/\[host\/again\] ServiceAccount "kubesphere-system\/tower" is emitted twice into cluster "host" \(also by host\/Tower\/ServiceAccount\)/);
     });
 
-    test('a hand-written placeholder', () => {
-      const app = testApp();
-      const host = quickFleet(app);
-      new ApiObject(host, 'cm', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: 'default' }, data: { a: '{{ksfed:made-up}}' } });
-      expect(() => app.federationManifest()).toThrow(/\[host\/cm\] ConfigMap "x" holds an unknown placeholder \{\{ksfed:made-up\}\} at \/data\/a/);
+    describe('a hand-written placeholder is refused, known ids included: ksfed would fill it with a credential', () => {
+      const cm = (scope: any, id: string, extra: any) => new ApiObject(scope, id, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: 'default' }, ...extra });
+      test.each<[string, (app: FederationApp, host: Host) => void, RegExp]>([
+        ['the JWT secret in a ConfigMap value', (_app, host) => cm(host, 'cm', { data: { a: 'secret={{ksfed:jwt-secret}}' } }),
+          /^\[host\/cm\] \/data\/a "secret=\{\{ksfed:jwt-secret\}\}": ConfigMap "default\/x" in cluster "host" holds the placeholder \{\{ksfed:jwt-secret\}\} \(a credential: KubeSphere's JWT secret.*\), which this library did not write there; ksfed apply would fill it in. Fix: remove the "\{\{ksfed:...\}\}" string/],
+        ['another cluster\'s agent token in an annotation on a member', app => cm(app.node.findChild('edge-1'), 'cm', { metadata: { name: 'x', namespace: 'default', annotations: { note: '{{ksfed:agent-token/branch-7}}' } } }),
+          /^\[edge-1\/cm\] \/metadata\/annotations\/note "\{\{ksfed:agent-token\/branch-7\}\}": ConfigMap "default\/x" in cluster "edge-1" holds the placeholder \{\{ksfed:agent-token\/branch-7\}\} \(a credential: Token the agent of branch-7/],
+        ['a kubeconfig in a label of the host\'s object', (_app, host) => cm(host, 'cm', { metadata: { name: 'x', namespace: 'default', labels: { k: '{{ksfed:kubeconfig/edge-1}}' } } }),
+          /^\[host\/cm\] \/metadata\/labels\/k "\{\{ksfed:kubeconfig\/edge-1\}\}": .* holds the placeholder \{\{ksfed:kubeconfig\/edge-1\}\}/],
+        ['the webhook key on a member, whose chart never gets it', app => cm(app.node.findChild('branch-7'), 'cm', { data: { key: '{{ksfed:kubefed-webhook/tls.key}}' } }),
+          /^\[branch-7\/cm\] \/data\/key .* in cluster "branch-7" holds the placeholder \{\{ksfed:kubefed-webhook\/tls.key\}\}/],
+        ['an unknown id', (_app, host) => cm(host, 'cm', { data: { a: '{{ksfed:made-up}}' } }),
+          /^\[host\/cm\] \/data\/a "\{\{ksfed:made-up\}\}": ConfigMap "default\/x" in cluster "host" holds the placeholder \{\{ksfed:made-up\}\} \(an id this federation does not declare\)/],
+        ['the JWT secret added to a library object with addJsonPatch', app => (app.node.findChild('edge-1') as Member).clusterConfiguration.addJsonPatch(JsonPatch.add('/metadata/annotations', { copy: '{{ksfed:jwt-secret}}' })),
+          /^\[edge-1\/ClusterConfiguration\] \/metadata\/annotations\/copy "\{\{ksfed:jwt-secret\}\}": ClusterConfiguration "kubesphere-system\/ks-installer" in cluster "edge-1"/],
+        ['a token moved inside the object the library put it in', (_app, host) => host.clusterObject.addJsonPatch(JsonPatch.add('/spec/connection/kubeconfig', '{{ksfed:proxy-address}}')),
+          /^\[host\/Cluster\] \/spec\/connection\/kubeconfig "\{\{ksfed:proxy-address\}\}": Cluster "host" in cluster "host" holds the placeholder \{\{ksfed:proxy-address\}\}/],
+      ])('%s', (_name, add, message) => {
+        const app = testApp();
+        const host = quickFleet(app);
+        add(app, host);
+        expect(() => app.synth()).toThrow(message);
+        expect(() => app.federationManifest()).toThrow(message);
+      });
+
+      test('in a FederatedApp template, federated and rendered mode (the copies are refused too)', () => {
+        for (const mode of [FederationMode.FEDERATED, FederationMode.RENDERED]) {
+          const app = testApp();
+          const host = quickFleet(app);
+          const project = new Workspace(host, 'shop', { name: 'shop', placement: Placement.members() }).addProject('shop-prod');
+          const web = new FederatedApp(project, 'web', { mode });
+          cm(web.template, 'cm', { metadata: { name: 'settings' }, data: { token: '{{ksfed:agent-token/branch-7}}' } });
+          const where = mode === FederationMode.FEDERATED ? /^\[host\/shop\/Project-shop-prod\/web\/FederatedConfigMap-settings\] \/spec\/template\/data\/token/ : /^\[edge-1\/Rendered-shop-shop-prod-web-ConfigMap-settings\] \/data\/token/;
+          expect(() => app.synth()).toThrow(where);
+          expect(() => app.synth()).toThrow(/holds the placeholder \{\{ksfed:agent-token\/branch-7\}\}/);
+        }
+      });
     });
   });
 });

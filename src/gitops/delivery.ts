@@ -1,7 +1,7 @@
 import { ApiObject, Chart, IResolver, ResolutionContext } from 'cdk8s';
 import { Construct } from 'constructs';
 import { PHASE_ORDER, phaseOf } from '../_output';
-import { PLACEHOLDER_PATTERN } from '../_placeholders';
+import { PLACEHOLDER_PATTERN, pointerOf } from '../_placeholders';
 import { fail, problemMessage } from '../_util';
 import { ClusterChart } from '../cluster-chart';
 import { FederationApp } from '../federation-app';
@@ -400,7 +400,10 @@ export class GitOpsDelivery extends Construct {
       if (!value.includes('{{ksfed:')) return;
       const credentials = this.credentials;
       let changed = false;
+      const pointer = pointerOf(ctx.key);
       const rewritten = value.replace(PLACEHOLDER_PATTERN, (token: string, id: string) => {
+        // (a hand-written token stays as it is, and synth refuses it)
+        if (!this.app._placedByLibrary(object, pointer, id)) return token;
         this.record(object, cluster.name, id);
         if (!credentials || credentials.mode === GitOpsCredentialsMode.KEEP) return token;
         changed = true;

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App } from 'cdk8s';
+import { ApiObject, App } from 'cdk8s';
 import { everything, fleet, gitOpsObjects, REPO } from './fleet';
 import { gitopsArgoCd } from '../../examples/gitops-argocd/main';
 import { gitopsFlux } from '../../examples/gitops-flux/main';
@@ -119,6 +119,15 @@ describe('GitOpsDelivery: placeholders', () => {
     const agent = app.manifests('branch-7').find(o => o.kind === 'Deployment');
     expect(agent.spec.template.spec.containers[0].command).toContain('--proxy-server=${KSFED_PROXY_ADDRESS}');
     expect(app.federationManifest().placeholders).toEqual([]);
+  });
+
+  test('a hand-written placeholder in a delivered folder is not turned into ${KSFED_<ID>} (the engine would fill it): synth refuses it', () => {
+    const { app } = fleet();
+    const delivery = new GitOpsDelivery(app, 'GitOps', { engine: GitOpsEngine.flux(), repoUrl: REPO, credentials: secret() });
+    new ApiObject(app.node.findChild('edge-1'), 'cm', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: 'default' }, data: { kc: '{{ksfed:kubeconfig/edge-1}}' } });
+    expect(() => app.synth()).toThrow(/^\[edge-1\/cm\] \/data\/kc "\{\{ksfed:kubeconfig\/edge-1\}\}": ConfigMap "default\/x" in cluster "edge-1" holds the placeholder \{\{ksfed:kubeconfig\/edge-1\}\} .*which this library did not write there/);
+    // the engine's Secret is asked for the kubeconfig on the host only, where the library writes it
+    expect(delivery.secretKeys().find(k => k.key === 'KSFED_KUBECONFIG_EDGE_1')!.clusters).toEqual(['host']);
   });
 
   test('argoCdVaultPlugin: placeholders become argocd-vault-plugin inline paths', () => {
