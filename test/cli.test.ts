@@ -203,6 +203,22 @@ describe('against a sandbox', () => {
     expect(stdout).not.toContain('\x1b');
   });
 
+  test('a placeholder hand-written into dist/ where federation.json does not list it: exit 2, one line, nothing written', async () => {
+    // GIVEN the quickstart output with the JWT secret's placeholder copied into an annotation of edge-1's
+    // ClusterConfiguration (a file that holds it, at another place)
+    const d = tmpdir('ksfed-edited-');
+    fs.cpSync(DIST, d, { recursive: true });
+    const file = path.join(d, 'edge-1', '0000-clusterconfiguration-kubesphere-system-ks-installer.yaml');
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('metadata:\n', 'metadata:\n  annotations:\n    copy: "{{ksfed:jwt-secret}}"\n'));
+    for (const c of fleet.sandbox.clusters) c.clearRequests();
+    // WHEN applied
+    const r = await run(['apply', d, '--kubeconfig', fleet.kubeconfig]);
+    // THEN refused in one line naming the file, cluster, pointer and id, before any write
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`ksfed: ${file}: cluster "edge-1", /metadata/annotations/copy: holds placeholder {{ksfed:jwt-secret}}, which federation.json does not list there (ksfed fills a placeholder only where the library wrote it). Fix: synthesize again; never edit dist/ or write "{{ksfed:...}}" by hand\n`);
+    expect(fleet.sandbox.clusters.flatMap(c => c.requests.filter(q => q.method !== 'GET').map(q => `${c.name} ${q.method} ${q.path}`))).toEqual([]);
+  });
+
   test('--output json is one JSON report; a down cluster gives exit 1', async () => {
     fleet.sandbox.cluster('edge-1').setDown(true);
     try {

@@ -208,8 +208,8 @@ export async function loadObjectsInSlices(index: FederationIndex, sliceMs = 4): 
 
 /** Loads the objects one file per step. */
 function* loadSteps(index: FederationIndex): Generator<void, Federation> {
-  // Placeholder id -> the files (folder/file) federation.json lists it in.
-  const listed = new Map(index.placeholders.map(p => [p.id, new Set(p.occurrences.map(o => o.file))]));
+  // Placeholder id -> the places (cluster, folder/file, pointer) federation.json lists it at.
+  const listed = new Map(index.placeholders.map(p => [p.id, new Set(p.occurrences.map(o => placeKey(o.cluster, o.file, o.pointer)))]));
   const clusters: FederationCluster[] = [];
   for (const { entries, ...c } of index.clusters) {
     const objects: FederationObject[] = [];
@@ -274,17 +274,17 @@ function loadObject(dist: string, cluster: Omit<FederationIndexCluster, 'entries
   if (expected !== actual) {
     throw new UsageError(`${rel}: federation.json says it holds ${expected}, but it holds ${actual}. Fix: synthesize again`);
   }
+  // Only where federation.json lists it: a token anywhere else (a hand-edited file, a federation.json that
+  // does not match the files) would be filled with a credential where nobody meant it to go.
   const placeholders = new Set<string>();
-  for (const id of text.matchAll(PLACEHOLDER)) {
-    const files = listed.get(id[1]);
-    if (!files) {
-      throw new UsageError(`${rel}: holds placeholder {{ksfed:${id[1]}}}, which federation.json does not declare. Fix: synthesize again`);
-    }
-    // (which clusters a run contacts is worked out from these lists before the files are read)
-    if (!files.has(`${cluster.folder}/${file}`)) {
-      throw new UsageError(`${rel}: holds placeholder {{ksfed:${id[1]}}}, which federation.json does not list for this file. Fix: synthesize again`);
-    }
-    placeholders.add(id[1]);
+  if (text.includes('{{ksfed:')) {
+    forEachToken(manifest, '', (id, pointer) => {
+      const places = listed.get(id);
+      if (!places?.has(placeKey(cluster.name, `${cluster.folder}/${file}`, pointer))) {
+        throw new UsageError(`${rel}: cluster "${cluster.name}", ${pointer}: holds placeholder {{ksfed:${id}}}, which federation.json ${places ? 'does not list there (ksfed fills a placeholder only where the library wrote it)' : 'does not declare'}. Fix: synthesize again; never edit dist/ or write "{{ksfed:...}}" by hand`);
+      }
+      placeholders.add(id);
+    });
   }
   return {
     cluster: cluster.name,
@@ -299,6 +299,21 @@ function loadObject(dist: string, cluster: Omit<FederationIndexCluster, 'entries
     manifest,
     placeholders: [...placeholders].sort(),
   };
+}
+
+function placeKey(cluster: string, file: string, pointer: string): string {
+  return `${cluster}\u0000${file}\u0000${pointer}`;
+}
+
+/** Calls `visit` with each placeholder token of a JSON value's strings and the string's JSON pointer. */
+function forEachToken(value: unknown, pointer: string, visit: (id: string, pointer: string) => void): void {
+  if (typeof value === 'string') {
+    for (const m of value.matchAll(PLACEHOLDER)) visit(m[1], pointer);
+  } else if (Array.isArray(value)) {
+    value.forEach((v, i) => forEachToken(v, `${pointer}/${i}`, visit));
+  } else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) forEachToken(v, `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`, visit);
+  }
 }
 
 function firstLine(text: string): string {

@@ -1,6 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { ApiObject, Chart } from 'cdk8s';
 import { synth, tmpdir } from './fixtures';
+import { quickstart } from '../../examples/quickstart/main';
 import { UsageError } from '../../src/applier/errors';
 import { describeObject, groupOf, loadFederation, loadObjects, loadObjectsInSlices, readFederationIndex } from '../../src/applier/federation';
 
@@ -91,7 +93,7 @@ describe('loadFederation', () => {
     const d = copy();
     const file = path.join(d, 'edge-1', '0000-clusterconfiguration-kubesphere-system-ks-installer.yaml');
     fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('{{ksfed:jwt-secret}}', '{{ksfed:made-up}}'));
-    expect(loadError(d)).toMatch(/placeholder \{\{ksfed:made-up\}\}, which federation.json does not declare/);
+    expect(loadError(d)).toBe(`${file}: cluster "edge-1", /spec/authentication/jwtSecret: holds placeholder {{ksfed:made-up}}, which federation.json does not declare. Fix: synthesize again; never edit dist/ or write "{{ksfed:...}}" by hand`);
   });
 
   test('a placeholder federation.json declares but does not list for that file', () => {
@@ -103,7 +105,68 @@ describe('loadFederation', () => {
     jwt.occurrences = jwt.occurrences.filter((o: any) => o.cluster !== 'edge-1');
     fs.writeFileSync(path.join(d, 'federation.json'), JSON.stringify(manifest));
     // THEN (which clusters a run contacts is worked out from those lists, so they must be right)
-    expect(loadError(d)).toMatch(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: holds placeholder \\{\\{ksfed:jwt-secret\\}\\}, which federation.json does not list for this file. Fix: synthesize again`));
+    expect(loadError(d)).toBe(`${file}: cluster "edge-1", /spec/authentication/jwtSecret: holds placeholder {{ksfed:jwt-secret}}, which federation.json does not list there (ksfed fills a placeholder only where the library wrote it). Fix: synthesize again; never edit dist/ or write "{{ksfed:...}}" by hand`);
+  });
+
+  describe('a placeholder anywhere federation.json does not list it (cluster, file and pointer) is refused', () => {
+    // GIVEN a program with a ConfigMap of its own on edge-1, synthesized, then edited by hand
+    const withSettings = synth(app => {
+      quickstart(app);
+      new ApiObject(app.node.findChild('edge-1') as Chart, 'settings', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: 'default' }, data: { note: 'hello' } });
+    });
+    const edit = (change: (d: string, manifest: any) => string): { dir: string; file: string } => {
+      const d = tmpdir('ksfed-edited-');
+      fs.cpSync(withSettings, d, { recursive: true });
+      const manifest = JSON.parse(fs.readFileSync(path.join(d, 'federation.json'), 'utf8'));
+      const file = change(d, manifest);
+      fs.writeFileSync(path.join(d, 'federation.json'), JSON.stringify(manifest));
+      return { dir: d, file };
+    };
+    const settingsFile = (d: string, manifest: any) => path.join(d, 'edge-1', manifest.clusters[1].objects.find((o: any) => o.kind === 'ConfigMap').file);
+    const replace = (file: string, from: string, to: string) => fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(from, to));
+
+    test.each<[string, (d: string, manifest: any) => string, string]>([
+      ['the JWT secret copied into a ConfigMap', (d, m) => {
+        const file = settingsFile(d, m);
+        replace(file, 'note: hello', 'note: "{{ksfed:jwt-secret}}"');
+        return file;
+      }, 'cluster "edge-1", /data/note: holds placeholder {{ksfed:jwt-secret}}, which federation.json does not list there'],
+      ['another cluster\'s agent token copied into a ConfigMap', (d, m) => {
+        const file = settingsFile(d, m);
+        replace(file, 'note: hello', 'note: "token {{ksfed:agent-token/branch-7}}"');
+        return file;
+      }, 'cluster "edge-1", /data/note: holds placeholder {{ksfed:agent-token/branch-7}}, which federation.json does not list there'],
+      ['the JWT secret copied within a file that holds it (another pointer)', (d, m) => {
+        const file = path.join(d, 'edge-1', m.clusters[1].objects.find((o: any) => o.kind === 'ClusterConfiguration').file);
+        replace(file, 'metadata:\n', 'metadata:\n  annotations:\n    copy: "{{ksfed:jwt-secret}}"\n');
+        return file;
+      }, 'cluster "edge-1", /metadata/annotations/copy: holds placeholder {{ksfed:jwt-secret}}, which federation.json does not list there'],
+      ['federation.json lists the file, at another pointer', (d, m) => {
+        const file = settingsFile(d, m);
+        replace(file, 'note: hello', 'note: "{{ksfed:jwt-secret}}"');
+        m.placeholders.find((p: any) => p.id === 'jwt-secret').occurrences.push({ cluster: 'edge-1', file: `edge-1/${path.basename(file)}`, pointer: '/data/other' });
+        return file;
+      }, 'cluster "edge-1", /data/note: holds placeholder {{ksfed:jwt-secret}}, which federation.json does not list there'],
+      ['federation.json lists the pointer, for another cluster', (d, m) => {
+        const file = settingsFile(d, m);
+        replace(file, 'note: hello', 'note: "{{ksfed:jwt-secret}}"');
+        m.placeholders.find((p: any) => p.id === 'jwt-secret').occurrences.push({ cluster: 'branch-7', file: `edge-1/${path.basename(file)}`, pointer: '/data/note' });
+        return file;
+      }, 'cluster "edge-1", /data/note: holds placeholder {{ksfed:jwt-secret}}, which federation.json does not list there'],
+    ])('%s', (_name, change, message) => {
+      const { dir, file } = edit(change);
+      expect(loadError(dir)).toBe(`${file}: ${message} (ksfed fills a placeholder only where the library wrote it). Fix: synthesize again; never edit dist/ or write "{{ksfed:...}}" by hand`);
+    });
+
+    test('where federation.json lists it, it loads', () => {
+      const { dir } = edit((d, m) => {
+        const file = settingsFile(d, m);
+        replace(file, 'note: hello', 'note: "{{ksfed:jwt-secret}}"');
+        m.placeholders.find((p: any) => p.id === 'jwt-secret').occurrences.push({ cluster: 'edge-1', file: `edge-1/${path.basename(file)}`, pointer: '/data/note' });
+        return file;
+      });
+      expect(loadFederation(dir).clusters[1].objects.find(o => o.kind === 'ConfigMap')!.placeholders).toEqual(['jwt-secret']);
+    });
   });
 
   test('a folder name that escapes dist', () => {
