@@ -91,7 +91,7 @@ export interface FederationIndex extends Omit<Federation, 'clusters'> {
 /**
  * Reads `<dist>/federation.json` and every file it lists, and checks them. Throws a UsageError with one clear
  * line on bad input: a missing or malformed folder, a file that is not the Kubernetes object federation.json
- * says it is, a placeholder that federation.json does not declare for that file.
+ * says it is, a placeholder at a place (cluster, file, pointer) federation.json does not list for it.
  */
 export function loadFederation(dist: string): Federation {
   return loadObjects(readFederationIndex(dist));
