@@ -281,6 +281,51 @@ test('secrets never reach any output', async () => {
   }
 });
 
+test('a rotated secret: neither the live value nor the new one reaches any output of any command', async () => {
+  // GIVEN a fleet applied with KS_JWT_SECRET=A
+  const dist = synth(app => {
+    const host = new Host(app, 'host', { name: 'host', jwtSecret: JwtSecret.fromEnv('KS_JWT_SECRET') });
+    new Member(app, 'edge-1', { host, name: 'edge-1', connection: Connection.direct() });
+    new Member(app, 'branch-7', { host, name: 'branch-7', connection: Connection.agent() });
+  });
+  const before = 'Rt5vA8zKq2LmW9xPc4NbH7jD1sFgY3eU';
+  const after = 'Zp8nQ3wEr6TyU1iOa5SdF9gHj2KlX4cV';
+  const fleet = await startFleet();
+  const outputs: string[] = [];
+  try {
+    const kc = ['--kubeconfig', fleet.kubeconfig];
+    const first = await run(['apply', dist, ...kc], { KS_JWT_SECRET: before });
+    expect(first.code).toBe(0);
+    expect(fleet.sandbox.cluster('host').get('installer.kubesphere.io/v1alpha1', 'ClusterConfiguration', 'ks-installer', 'kubesphere-system').spec.authentication.jwtSecret).toBe(before);
+    // WHEN it is rotated to B and every command runs, in text and JSON
+    const results: { [command: string]: Output } = {};
+    for (const args of [
+      ['diff', dist, ...kc], ['diff', dist, ...kc, '--output', 'json'],
+      ['apply', dist, ...kc, '--dry-run'], ['apply', dist, ...kc, '--dry-run', '--output', 'json'],
+      ['apply', dist, ...kc], ['apply', dist, ...kc, '--output', 'json'],
+      ['status', dist, ...kc], ['status', dist, ...kc, '--output', 'json'], ['plan', dist], ['plan', dist, '--output', 'json'],
+    ]) {
+      const r = await run(args, { KS_JWT_SECRET: after });
+      results[args.filter(a => a !== dist && !kc.includes(a)).join(' ')] = r;
+      outputs.push(r.stdout, r.stderr);
+    }
+    // THEN the change is told (where, not what), ...
+    expect(results.diff.code).toBe(0);
+    expect(results.diff.stdout).toMatch(/^ {2}~ ClusterConfiguration kubesphere-system\/ks-installer\n {6}\/spec\/authentication\/jwtSecret$/m);
+    expect(JSON.parse(results['diff --output json'].stdout).clusters[1].objects.find((o: any) => o.kind === 'ClusterConfiguration').changes).toEqual(['/spec/authentication/jwtSecret']);
+    expect(results['apply --dry-run'].stdout).toMatch(/configured \(dry run\) {2}ClusterConfiguration kubesphere-system\/ks-installer/);
+    expect(fleet.sandbox.cluster('edge-1').get('installer.kubesphere.io/v1alpha1', 'ClusterConfiguration', 'ks-installer', 'kubesphere-system').spec.authentication.jwtSecret).toBe(after);
+    // ... and neither value appears anywhere, in clear or base64
+    const all = outputs.join('\n');
+    for (const secret of [before, after]) {
+      expect(all.includes(secret)).toBe(false);
+      expect(all.includes(Buffer.from(secret).toString('base64'))).toBe(false);
+    }
+  } finally {
+    await fleet.stop();
+  }
+});
+
 test('sandbox command writes a kubeconfig, prints contexts, stops on request', async () => {
   const out = path.join(tmpdir(), 'sb.kubeconfig');
   let stdout = '';

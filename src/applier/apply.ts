@@ -57,7 +57,8 @@ async function runClusters(session: Session, command: 'apply' | 'diff', dist: st
     });
     return report;
   }));
-  return {
+  // (redacted again at the end: values learnt during the run, e.g. live ones, are hidden in earlier messages too)
+  return session.redactor.redactDeep({
     command,
     dist,
     dryRun: options.dryRun ?? false,
@@ -65,7 +66,7 @@ async function runClusters(session: Session, command: 'apply' | 'diff', dist: st
     success: clusters.every(c => c.status === 'succeeded'),
     durationMs: session.clock.now() - started,
     clusters,
-  };
+  });
 }
 
 function aborted(session: Session, name: string, options: ApplyOptions): ClusterReport {

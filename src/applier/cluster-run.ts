@@ -10,7 +10,7 @@ import { FederationCluster, FederationObject, groupOf } from './federation';
 import { FIELD_MANAGER, KubeClient, READ_PRIORITY } from './kube-client';
 import { isNoOpApply } from './no-op';
 import { mapLimit, objectDependencies, objectPriorities, phaseGroups, pollDelay } from './ordering';
-import { sourceObject } from './placeholders';
+import { redactLiveValues, secretPointers, sourceObject } from './placeholders';
 import { pruneCandidates } from './prune';
 import { ClusterReport, ObjectResult, objectName } from './report';
 import { Session } from './session';
@@ -211,6 +211,10 @@ class ClusterRun {
         for (const namespace of k.namespaces) await list(k.apiVersion, k.kind, namespace);
       }
     });
+    // What an earlier apply filled in is hidden from every message too (this run may not know it: a rotation).
+    for (const o of this.cluster.objects.filter(x => x.placeholders.length > 0)) {
+      redactLiveValues(this.session.redactor, o.manifest, this.live.get(memberKey(o)));
+    }
   }
 
   private resultOf(o: FederationObject): ObjectResult | undefined {
@@ -465,11 +469,14 @@ class ClusterRun {
       this.record(o, { result: 'created' });
       return;
     }
+    redactLiveValues(this.session.redactor, o.manifest, live);
     const found = changes(comparable(live), comparable(result));
     if (found.length === 0) {
       this.record(o, { result: 'unchanged' });
     } else {
-      this.record(o, { result: 'configured', changes: found.map(c => this.session.redactor.redact(describeChange(o.kind, c))) });
+      // (values where a placeholder stands are never shown, on either side)
+      const secret = secretPointers(this.session.federation, o);
+      this.record(o, { result: 'configured', changes: found.map(c => this.session.redactor.redact(describeChange(o.kind, c, secret))) });
     }
   }
 

@@ -54,16 +54,29 @@ export function deepEqual(a: any, b: any): boolean {
   return ka.length === kb.length && ka.every(k => deepEqual(a[k], b[k]));
 }
 
-/** Whether the values at a path may be printed: never for Secrets' data, never for objects or long text. */
-export function printable(kind: string, change: Change): boolean {
+/**
+ * Whether a change's path is one of `pointers`, lies under one, or holds one (a parent object or array that
+ * changed as a whole).
+ */
+export function touches(path: string, pointers: readonly string[]): boolean {
+  if (path === '/' || path === '') return pointers.length > 0;
+  return pointers.some(p => p === path || p.startsWith(`${path}/`) || path.startsWith(`${p}/`));
+}
+
+/**
+ * Whether the values at a path may be printed: never for Secrets' data, never where a placeholder's value stands
+ * (`secret`: JSON pointers; both sides, the live one too), never for objects or long text.
+ */
+export function printable(kind: string, change: Change, secret: readonly string[] = []): boolean {
   if (kind === 'Secret' && /^\/(data|stringData)(\/|$)/.test(change.path)) return false;
+  if (touches(change.path, secret)) return false;
   const scalar = (v: unknown) => v === undefined || v === null || typeof v === 'number' || typeof v === 'boolean' || (typeof v === 'string' && v.length <= 80 && !v.includes('\n'));
   return scalar(change.before) && scalar(change.after);
 }
 
-/** `/spec/replicas: 1 -> 2`, or just the path when the values must not or cannot be shown. */
-export function describeChange(kind: string, change: Change): string {
-  if (!printable(kind, change)) return change.path;
+/** `/spec/replicas: 1 -> 2`, or just the path when the values must not (see `printable`) or cannot be shown. */
+export function describeChange(kind: string, change: Change, secret: readonly string[] = []): string {
+  if (!printable(kind, change, secret)) return change.path;
   const show = (v: unknown) => v === undefined ? '(none)' : JSON.stringify(v);
   return `${change.path}: ${show(change.before)} -> ${show(change.after)}`;
 }

@@ -4,7 +4,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { UpstreamError } from './cross-cluster';
 import { formatDuration } from './duration';
 import { KubeApiError, TimeoutError, UsageError } from './errors';
-import { Federation, PlaceholderEntry, PlaceholderSourceSpec } from './federation';
+import { Federation, FederationObject, groupOf, PlaceholderEntry, PlaceholderSourceSpec } from './federation';
 import { KubeClient, ObjectRef } from './kube-client';
 import { credentialsOf, reduceKubeconfig } from './kubeconfig';
 import { pollDelay } from './ordering';
@@ -435,4 +435,72 @@ export function placeholderIdsIn(value: any): string[] {
   const ids = new Set<string>();
   collect(value, ids);
   return [...ids].sort();
+}
+
+/** The JSON pointers of the strings of a manifest that hold placeholders, with those strings. */
+export function placeholderPointers(manifest: any, pointer = '', out = new Map<string, string>()): Map<string, string> {
+  if (typeof manifest === 'string') {
+    if (manifest.includes('{{ksfed:')) out.set(pointer, manifest);
+  } else if (Array.isArray(manifest)) {
+    manifest.forEach((v, i) => placeholderPointers(v, `${pointer}/${i}`, out));
+  } else if (manifest !== null && typeof manifest === 'object' && !(manifest instanceof Date)) {
+    for (const [k, v] of Object.entries(manifest)) placeholderPointers(v, `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`, out);
+  }
+  return out;
+}
+
+const pointersByKind = new WeakMap<object, Map<string, Set<string>>>();
+
+/** A cluster's objects (what `secretPointers` reads of a federation). */
+interface ObjectsOf {
+  readonly objects: readonly FederationObject[];
+}
+
+/**
+ * Where a diff of `o` must not show values: the places placeholders stand in any object of its kind in the
+ * federation (its own, and those of the same kind elsewhere, which its live object may still hold from an
+ * earlier apply), as JSON pointers.
+ */
+export function secretPointers(federation: { readonly clusters: readonly ObjectsOf[] }, o: FederationObject): string[] {
+  let byKind = pointersByKind.get(federation);
+  if (!byKind) {
+    byKind = new Map();
+    for (const c of federation.clusters) {
+      for (const x of c.objects) {
+        if (x.placeholders.length === 0) continue;
+        const key = `${groupOf(x.apiVersion)}/${x.kind}`;
+        const set = byKind.get(key) ?? new Set<string>();
+        for (const pointer of placeholderPointers(x.manifest).keys()) set.add(pointer);
+        byKind.set(key, set);
+      }
+    }
+    pointersByKind.set(federation, byKind);
+  }
+  return [...(byKind.get(`${groupOf(o.apiVersion)}/${o.kind}`) ?? [])];
+}
+
+/**
+ * Registers with the redactor the values a live object holds where `manifest` has placeholders: what an earlier
+ * apply filled in, which this run may not know (the secret before a rotation). Where the text around a
+ * placeholder is as the manifest has it, just the placeholder's part; else the whole string.
+ */
+export function redactLiveValues(redactor: Redactor, manifest: any, live: any): void {
+  if (!live || typeof live !== 'object') return;
+  for (const [pointer, template] of placeholderPointers(manifest)) {
+    const value = readPointer(live, pointer);
+    if (typeof value !== 'string' || value.length === 0 || value === template) continue;
+    const ids: string[] = [];
+    const source = template.split(TOKEN).map((part, i) => {
+      if (i % 2 === 0) return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      ids.push(part);
+      return '([\\s\\S]*)';
+    }).join('');
+    const match = new RegExp(`^${source}$`).exec(value);
+    const parts = match ? ids.map((id, i) => [id, match[i + 1]]) : [[ids[0], value]];
+    for (const [id, part] of parts) {
+      redactor.add(part, `{{ksfed:${id}}}`);
+      const decoded = Buffer.from(part, 'base64').toString('utf8');
+      if (part.length >= 8 && Buffer.from(decoded, 'utf8').toString('base64') === part) redactor.add(decoded, `{{ksfed:${id}}}`);
+    }
+  }
 }

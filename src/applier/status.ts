@@ -2,6 +2,7 @@ import { describeError } from './cluster-run';
 import { KubeApiError } from './errors';
 import { FederationCluster, groupOf } from './federation';
 import { mapLimit } from './ordering';
+import { redactLiveValues } from './placeholders';
 import { objectName } from './report';
 import { ConnectOptions, openSession, Session } from './session';
 import { rolloutReadiness } from './waits';
@@ -47,7 +48,8 @@ export async function status(dist: string, options: ConnectOptions = {}): Promis
   const host = session.federation.clusters.find(c => c.name === session.federation.host)!;
   try {
     const clusters = await mapLimit(session.selected, 4, c => health(session, c, host));
-    return { dist, healthy: clusters.every(c => c.healthy), clusters };
+    // (conditions and errors come from the clusters: what an apply filled in is hidden there too)
+    return session.redactor.redactDeep({ dist, healthy: clusters.every(c => c.healthy), clusters });
   } finally {
     session.close();
   }
@@ -61,6 +63,7 @@ async function health(session: Session, c: FederationCluster, host: FederationCl
   if (clusterObject && hostReachable) {
     try {
       const obj = await session.client(host.name).get(clusterObject);
+      redactLiveValues(session.redactor, clusterObject.manifest, obj);
       conditions = obj ? (obj.status?.conditions ?? []).map(view) : [];
     } catch {
       conditions = undefined;
@@ -78,6 +81,7 @@ async function health(session: Session, c: FederationCluster, host: FederationCl
     for (const o of c.objects) {
       if (groupOf(o.apiVersion) === 'apps' && ['Deployment', 'StatefulSet', 'DaemonSet'].includes(o.kind)) {
         const obj = await client.get(o);
+        redactLiveValues(session.redactor, o.manifest, obj);
         const r = obj ? rolloutReadiness({ ...obj, kind: o.kind }) : { ready: false, message: 'not found' };
         workloads.push({ name: objectName(o), ready: r.ready, state: r.message });
       } else if (groupOf(o.apiVersion) === 'types.kubefed.io') {

@@ -5,7 +5,7 @@ import { ApiObject, Chart } from 'cdk8s';
 import { FakeClient, FAST, Fleet, mutations, startFleet, synth, tmpdir } from './fixtures';
 import { quickstart } from '../../examples/quickstart/main';
 import { ComponentOwner, Connection, FederationApp, Host, JwtSecret, Kubeconfig, Member } from '../../src';
-import { apply } from '../../src/applier/apply';
+import { apply, diff } from '../../src/applier/apply';
 import { APPLYSET_GROUP_KINDS_ANNOTATION, APPLYSET_TOOLING_ANNOTATION } from '../../src/applier/applyset';
 import { describeError } from '../../src/applier/cluster-run';
 import { KubeApiError } from '../../src/applier/errors';
@@ -206,6 +206,27 @@ describe('with a scripted client', () => {
     expect(report.clusters[0].status).toBe('failed');
     expect(report.clusters[0].objects.map(o => `${o.name} ${o.result}`).sort()).toEqual(['edge-1 created', 'host failed', 'ks-installer created']);
     expect(report.clusters[0].objects.find(o => o.result === 'failed')!.message).toBe('422 Invalid: Cluster.cluster.kubesphere.io "host" is invalid: spec.provider: Invalid value');
+  });
+
+  test('after a rotation, the live value (which this run does not resolve) is hidden in a diff and in messages', async () => {
+    // GIVEN the host applied with the JWT secret A
+    const client = new FakeClient('host');
+    const live = 'live-jwt-secret-A-0123456789abcdef';
+    const options = { kubeConfig, clientFactory: () => client, only: ['host'], ...FAST };
+    expect((await apply(dist, { ...options, env: { KS_JWT_SECRET: live } })).success).toBe(true);
+    // WHEN it is rotated to B: a diff, and an apply whose failure message quotes the live value
+    const rotated = { ...options, env: { KS_JWT_SECRET: 'new-jwt-secret-B-0123456789abcdef' } };
+    const report = await diff(dist, rotated);
+    client.failWith = call => call === 'apply ClusterConfiguration ks-installer'
+      ? new KubeApiError(422, 'Invalid', `admission webhook denied the request: jwtSecret may not change from "${live}"`)
+      : undefined;
+    const events: ApplyEvent[] = [];
+    const failed = await apply(dist, { ...rotated, output: e => events.push(e) });
+    // THEN the change is told by its path only, and the message names the placeholder instead of the value
+    expect(report.clusters[0].objects.find(o => o.kind === 'ClusterConfiguration')!.changes).toEqual(['/spec/authentication/jwtSecret']);
+    expect(failed.clusters[0].objects.find(o => o.kind === 'ClusterConfiguration')!.message)
+      .toBe('422 Invalid: admission webhook denied the request: jwtSecret may not change from "{{ksfed:jwt-secret}}"');
+    expect(JSON.stringify([report, failed, events])).not.toContain(live);
   });
 
   test('a cluster whose API client cannot be made fails alone, with the reason', async () => {

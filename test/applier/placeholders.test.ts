@@ -7,7 +7,10 @@ import { UpstreamError } from '../../src/applier/cross-cluster';
 import { KubeApiError, TimeoutError, UsageError } from '../../src/applier/errors';
 import { Federation, PlaceholderEntry } from '../../src/applier/federation';
 import * as kubeconfigModule from '../../src/applier/kubeconfig';
-import { pendingValue, PlaceholderEnvironment, PlaceholderError, PlaceholderResolver, placeholderIdsIn, readPointer, substitute } from '../../src/applier/placeholders';
+import {
+  pendingValue, PlaceholderEnvironment, PlaceholderError, PlaceholderResolver, placeholderIdsIn, placeholderPointers, readPointer, redactLiveValues,
+  secretPointers, substitute,
+} from '../../src/applier/placeholders';
 import { Redactor } from '../../src/applier/redact';
 import { Clock } from '../../src/applier/retry';
 import { selfSignedCertificate } from '../../src/applier/x509';
@@ -409,5 +412,46 @@ describe('rendering', () => {
     expect(substitute('x{{ksfed:unknown}}', new Map())).toBe('x{{ksfed:unknown}}');
     expect(readPointer({ a: { 'b/c': [1, { d: 2 }] } }, '/a/b~1c/1/d')).toBe(2);
     expect(readPointer(undefined, '/a')).toBeUndefined();
+  });
+});
+
+describe('live values', () => {
+  const manifest = {
+    kind: 'Deployment',
+    spec: { token: '{{ksfed:jwt-secret}}', args: ['--proxy-server={{ksfed:proxy-address}}/x', 'plain'], kc: '{{ksfed:kubeconfig/edge-1}}', other: 'plain text' },
+  };
+
+  test('what an earlier apply filled in where the manifest has placeholders is redacted: just its part, and base64 decoded', () => {
+    const redactor = new Redactor();
+    const kubeconfig = 'apiVersion: v1\nclusters: [old-cluster-credentials]\n';
+    redactLiveValues(redactor, manifest, {
+      kind: 'Deployment',
+      spec: { token: 'live-secret-A-0123456789', args: ['--proxy-server=http://10.1.2.3:8080/x', 'plain'], kc: Buffer.from(kubeconfig).toString('base64'), other: 'plain text' },
+    });
+    expect(redactor.redact('was live-secret-A-0123456789, dials http://10.1.2.3:8080 with --proxy-server= set')).toBe('was {{ksfed:jwt-secret}}, dials {{ksfed:proxy-address}} with --proxy-server= set');
+    expect(redactor.redact(`config ${kubeconfig}`)).toBe('config {{ksfed:kubeconfig/edge-1}}');
+    expect(redactor.redact('plain text')).toBe('plain text');
+  });
+
+  test('where the text around a placeholder changed, the whole live string is redacted; nothing for an object that is not there', () => {
+    const redactor = new Redactor();
+    redactLiveValues(redactor, manifest, { spec: { args: ['--server=http://10.9.9.9:8080'] } });
+    expect(redactor.redact('arg --server=http://10.9.9.9:8080')).toBe('arg {{ksfed:proxy-address}}');
+    redactLiveValues(redactor, manifest, undefined);
+    expect(placeholderPointers(manifest)).toEqual(new Map([
+      ['/spec/token', '{{ksfed:jwt-secret}}'], ['/spec/args/0', '--proxy-server={{ksfed:proxy-address}}/x'], ['/spec/kc', '{{ksfed:kubeconfig/edge-1}}'],
+    ]));
+  });
+
+  test('secretPointers: where placeholders stand in any object of the kind, in any cluster', () => {
+    const object = (cluster: string, kind: string, m: any, ids: string[]) => ({ cluster, file: 'f', phase: 'p', apiVersion: 'installer.kubesphere.io/v1alpha1', kind, name: 'ks-installer', constructPath: 'c', manifest: m, placeholders: ids });
+    const member = object('edge-1', 'ClusterConfiguration', { spec: { authentication: { jwtSecret: '{{ksfed:jwt-secret}}' } } }, ['jwt-secret']);
+    // (the host's, which JwtSecret.fromHostCluster() leaves without: its live object may still hold an earlier one)
+    const host = object('host', 'ClusterConfiguration', { spec: {} }, []);
+    const other = object('host', 'Other', { spec: {} }, []);
+    const fed = { clusters: [{ objects: [host, other] }, { objects: [member] }] };
+    expect(secretPointers(fed, host)).toEqual(['/spec/authentication/jwtSecret']);
+    expect(secretPointers(fed, member)).toEqual(['/spec/authentication/jwtSecret']);
+    expect(secretPointers(fed, other)).toEqual([]);
   });
 });

@@ -71,3 +71,26 @@ test('federated objects report their propagation', async () => {
     await fleet.stop();
   }
 });
+
+test('what an apply filled in is hidden where a cluster quotes it (a condition message with the agent token)', async () => {
+  const fleet = await startFleet();
+  try {
+    const opts = { kubeconfig: fleet.kubeconfig, ...FAST };
+    expect((await apply(dist, opts)).success).toBe(true);
+    // GIVEN the host's Cluster of branch-7 with a condition that quotes its token (status resolves no placeholder)
+    const host = fleet.sandbox.cluster('host');
+    const cluster = host.get('cluster.kubesphere.io/v1alpha1', 'Cluster', 'branch-7');
+    const token = cluster.spec.connection.token;
+    const conditions = [...cluster.status.conditions, { type: 'TokenChecked', status: 'False', reason: 'Rejected', message: `token ${token} was rejected` }];
+    host.api.writeStatus(host.api.typeOf('cluster.kubesphere.io/v1alpha1', 'Cluster'), undefined, 'branch-7', { ...cluster.status, conditions }, 'tower');
+    // WHEN
+    const report = await status(dist, opts);
+    // THEN
+    const text = formatStatus(report);
+    expect(text).toContain('branch-7: TokenChecked=False: token {{ksfed:agent-token/branch-7}} was rejected');
+    expect(token.length).toBeGreaterThan(20);
+    expect(`${JSON.stringify(report)}\n${text}`).not.toContain(token);
+  } finally {
+    await fleet.stop();
+  }
+});
