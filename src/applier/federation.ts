@@ -129,15 +129,15 @@ export function readFederationIndex(dist: string): FederationIndex {
     }
     return {
       name: c.name,
-      role: c.role,
+      role: c.role === 'host' ? 'host' : 'member',
       folder: c.folder,
       context: c.context,
-      connection: c.connection,
-      dependsOn: c.dependsOn ?? [],
-      host: c.host,
-      labels: c.labels ?? {},
-      constructPath: c.constructPath ?? c.name,
-      phases: c.phases ?? [],
+      connection: typeof c.connection === 'string' ? c.connection : undefined,
+      dependsOn: Array.isArray(c.dependsOn) ? c.dependsOn.filter((d: any) => typeof d === 'string') : [],
+      host: typeof c.host === 'string' ? c.host : undefined,
+      labels: c.labels && typeof c.labels === 'object' ? c.labels : {},
+      constructPath: typeof c.constructPath === 'string' ? c.constructPath : c.name,
+      phases: Array.isArray(c.phases) ? c.phases : [],
       entries: c.objects,
     } as FederationIndexCluster;
   });
