@@ -135,7 +135,8 @@ interface KsfedRun {
 /** A first apply and a re-apply with nothing changed, on fresh sandbox clusters, timed in this process. */
 async function measureKsfed(dist: string, options: SandboxOptions, concurrency: number, clusters: number): Promise<KsfedRun> {
   const sandbox = await SandboxProcess.start(options);
-  const kubeconfig = path.join(dist, 'sandbox.kubeconfig');
+  // (outside dist: ksfed refuses a file there that federation.json does not list)
+  const kubeconfig = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ksfed-bench-kc-')), 'sandbox.kubeconfig');
   fs.writeFileSync(kubeconfig, sandbox.kubeconfigYaml, { mode: 0o600 });
   // `concurrency` requests in flight per cluster, like the bound below assumes (and like kubectl, one process per
   // cluster); the overall cap is set so it never binds: with it at `concurrency` too, the ten members could not

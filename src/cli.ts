@@ -167,7 +167,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     io.stdout(`${version()}\n`);
     return 0;
   }
-  if (parsed.help || !parsed.command || parsed.command === 'help') {
+  if (!parsed.command && !parsed.help) {
+    // No command is bad input: the usage goes to stderr, exit 2.
+    io.stderr(`${HELP}\n`);
+    return 2;
+  }
+  if (parsed.help || parsed.command === 'help') {
     io.stdout(`${HELP}\n`);
     return parsed.command && parsed.command !== 'help' ? 2 : 0;
   }

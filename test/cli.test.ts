@@ -61,13 +61,38 @@ describe('argument parsing', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('ksfed apply  <dist>');
     expect(help.stdout).toContain('--force-conflicts');
-    expect((await run([])).code).toBe(0);
     expect((await run(['--version'])).stdout).toMatch(/^\d+\.\d+\.\d+/);
+    expect((await run(['help'])).code).toBe(0);
     const unknown = await run(['explode']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/unknown command "explode"/);
   });
 });
+
+test.each([[[]], [['--only', 'edge-1']]])('%j: no command is bad input: the usage on stderr, exit 2', async args => {
+  const r = await run(args);
+  expect(r.code).toBe(2);
+  expect(r.stdout).toBe('');
+  expect(r.stderr).toMatch(/^ksfed: apply a synthesized KubeSphere federation/);
+  expect(r.stderr).toContain('Usage:\n  ksfed apply  <dist> [options]');
+});
+
+/** A copy of DIST broken by `edit` (its folder). */
+function broken(edit: (dir: string) => void): string {
+  const dir = tmpdir('ksfed-cli-broken-');
+  fs.cpSync(DIST, dir, { recursive: true });
+  edit(dir);
+  return dir;
+}
+
+/** A copy of DIST whose federation.json `edit` changed. */
+function brokenManifest(edit: (manifest: any) => void): string {
+  return broken(dir => {
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'federation.json'), 'utf8'));
+    edit(manifest);
+    fs.writeFileSync(path.join(dir, 'federation.json'), JSON.stringify(manifest));
+  });
+}
 
 describe('bad input: one line, exit 2, no stack trace', () => {
   test.each([
@@ -77,12 +102,30 @@ describe('bad input: one line, exit 2, no stack trace', () => {
     [['apply', DIST, '--kubeconfig', '/nonexistent/kc'], /--kubeconfig \/nonexistent\/kc: no such file/],
     [['status', DIST, '--prune'], /--prune does not apply to ksfed status/],
     [['diff', DIST, '--dry-run'], /--dry-run does not apply to ksfed diff/],
+    [['apply', brokenManifest(m => m.clusters[0].role = 'hostx')], /federation\.json: clusters\[0\]\.role \(cluster "host"\) is "hostx"; expected "host" or "member"\. Fix: synthesize again/],
+    [['apply', brokenManifest(m => m.host = 'edge-1')], /federation\.json: host is "edge-1"; expected the cluster whose role is "host" \(host\)\. Fix: synthesize again/],
+    [['apply', brokenManifest(m => m.clusters[1].dependsOn = ['edge-1'])], /federation\.json: clusters\[1\]\.dependsOn\[0\] \(cluster "edge-1"\) is "edge-1"; expected another cluster/],
+    [['apply', broken(d => fs.writeFileSync(path.join(d, 'edge-1', 'extra.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra}\n'))],
+      /edge-1\/extra\.yaml: a file that federation\.json does not list for cluster "edge-1"; ksfed would not apply it\. Fix: remove it/],
+    [['plan', broken(d => fs.mkdirSync(path.join(d, 'edge-2')))], /edge-2: a folder of no cluster of federation\.json; ksfed would ignore it\. Fix: remove it/],
   ])('%j', async (args, message) => {
     const r = await run(args as string[]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message as RegExp);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  test('two clusters resolving to one context: refused before any request', async () => {
+    const fleet = await startFleet();
+    try {
+      const r = await run(['apply', DIST, '--kubeconfig', fleet.kubeconfig, '--context', 'edge-1=host']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe('ksfed: clusters "host" and "edge-1" both resolve to kubeconfig context "host" (the default context of "host", --context edge-1=host); ksfed would apply both folders to one cluster. Fix: pass --context edge-1=<the context of edge-1>\n');
+      expect(fleet.sandbox.clusters.flatMap(c => c.requests)).toEqual([]);
+    } finally {
+      await fleet.stop();
+    }
   });
 
   test('a missing context names the contexts there are', async () => {

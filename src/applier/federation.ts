@@ -99,7 +99,8 @@ export function loadFederation(dist: string): Federation {
 
 /**
  * Reads and checks `<dist>/federation.json` alone (a fraction of a millisecond): the clusters, their contexts and
- * the placeholders, enough to contact the clusters while `loadObjects` reads and parses the files.
+ * the placeholders, enough to contact the clusters while `loadObjects` reads and parses the files. Its structure
+ * is checked (`checkFederationJson`), and so is the folder: no file or folder it does not list (`checkNoStrayEntries`).
  */
 export function readFederationIndex(dist: string): FederationIndex {
   const dir = path.resolve(dist);
@@ -117,34 +118,15 @@ export function readFederationIndex(dist: string): FederationIndex {
     throw new UsageError(`${path.join(dist, MANIFEST_FILE)}: not valid JSON (${(e as Error).message}). Fix: synthesize again`);
   }
   const where = path.join(dist, MANIFEST_FILE);
-  if (!raw || typeof raw !== 'object' || raw.apiVersion !== MANIFEST_API_VERSION || raw.kind !== 'Federation') {
-    throw new UsageError(`${where}: expected apiVersion "${MANIFEST_API_VERSION}" and kind "Federation", got ${JSON.stringify(raw?.apiVersion)} / ${JSON.stringify(raw?.kind)}. Fix: synthesize again with this version of cdk8s-kubesphere-federation`);
-  }
-  if (!Array.isArray(raw.clusters) || raw.clusters.length === 0) {
-    throw new UsageError(`${where}: "clusters" is missing or empty`);
-  }
-  if (typeof raw.host !== 'string' || !raw.clusters.some((c: any) => c?.name === raw.host)) {
-    throw new UsageError(`${where}: "host" ${JSON.stringify(raw.host)} is not one of the clusters`);
-  }
+  checkFederationJson(where, raw);
 
   const rawPlaceholders: any[] = Array.isArray(raw.placeholders) ? raw.placeholders : [];
   const placeholders = rawPlaceholders.map((p, i) => checkPlaceholder(where, p, i));
-  const names = new Set<string>();
-  const clusters: FederationIndexCluster[] = raw.clusters.map((c: any, i: number) => {
-    const cw = `${where}: clusters[${i}]`;
-    for (const key of ['name', 'role', 'folder', 'context']) {
-      if (typeof c?.[key] !== 'string' || c[key].length === 0) throw new UsageError(`${cw}: "${key}" is missing`);
-    }
-    if (names.has(c.name)) throw new UsageError(`${cw}: cluster "${c.name}" is listed twice`);
-    names.add(c.name);
-    if (c.folder.includes('/') || c.folder.includes('\\') || c.folder.startsWith('.')) {
-      throw new UsageError(`${cw}: folder ${JSON.stringify(c.folder)} is not a plain folder name`);
-    }
+  const clusters: FederationIndexCluster[] = raw.clusters.map((c: any) => {
     const folder = path.join(dir, c.folder);
     if (!fs.existsSync(folder) || !fs.statSync(folder).isDirectory()) {
       throw new UsageError(`${path.join(dist, c.folder)}: folder of cluster "${c.name}" is missing. Fix: synthesize again; do not edit the output by hand`);
     }
-    if (!Array.isArray(c.objects)) throw new UsageError(`${cw}: "objects" is missing`);
     return {
       name: c.name,
       role: c.role === 'host' ? 'host' : 'member',
@@ -159,16 +141,7 @@ export function readFederationIndex(dist: string): FederationIndex {
       entries: c.objects,
     } as FederationIndexCluster;
   });
-  for (const c of clusters) {
-    for (const d of c.dependsOn) {
-      if (!names.has(d)) throw new UsageError(`${where}: cluster "${c.name}" depends on unknown cluster "${d}"`);
-    }
-  }
-  for (const p of placeholders) {
-    for (const r of p.requires) {
-      if (!names.has(r)) throw new UsageError(`${where}: placeholder "${p.id}" requires unknown cluster "${r}"`);
-    }
-  }
+  checkNoStrayEntries(dir, dist, clusters);
   return {
     dir,
     dist,
@@ -329,4 +302,207 @@ export function describeObject(o: { kind: string; namespace?: string; name: stri
 export function groupOf(apiVersion: string): string {
   const i = apiVersion.indexOf('/');
   return i < 0 ? '' : apiVersion.slice(0, i);
+}
+
+/** Throws the UsageError of a field of federation.json: its path, its value, what was expected. */
+type Fail = (field: string, value: unknown, expected: string) => never;
+
+const FIX_MANIFEST = 'Fix: synthesize again (federation.json is written by FederationApp.synth(); do not edit it by hand)';
+const CLUSTER_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const PLACEHOLDER_ID = /^[a-z0-9][a-z0-9./_-]*$/;
+const WAIT_KINDS = ['established', 'rollout'];
+const CONNECTIONS = ['direct', 'proxy'];
+/** The placeholder source types ksfed resolves, and the string fields each one needs. */
+const SOURCE_FIELDS: { [type: string]: string[] } = {
+  'env': ['name'],
+  'file': ['path'],
+  'context': [],
+  'host-secret': ['namespace', 'name', 'key'],
+  'generate': [],
+  'read-object': ['apiVersion', 'kind', 'name', 'pointer'],
+  'service-address': ['namespace', 'name'],
+  'webhook-certificate': ['namespace', 'secret', 'part'],
+};
+
+/**
+ * Checks the structure of federation.json, the contract between synth and ksfed: every field ksfed reads has the
+ * type and the values synth writes (fields it does not read are left alone); the host is the one cluster with role
+ * `host`; names and folders are unique; `dependsOn`, `requires` and the placeholders' clusters name other clusters of
+ * the federation, without a cycle. Throws a UsageError with one line naming the field, the value and the fix.
+ */
+function checkFederationJson(where: string, raw: any): void {
+  if (!isObject(raw) || raw.apiVersion !== MANIFEST_API_VERSION || raw.kind !== 'Federation') {
+    throw new UsageError(`${where}: expected apiVersion "${MANIFEST_API_VERSION}" and kind "Federation", got ${JSON.stringify(raw?.apiVersion)} / ${JSON.stringify(raw?.kind)}. Fix: synthesize again with this version of cdk8s-kubesphere-federation`);
+  }
+  const fail: Fail = (field, value, expected) => {
+    throw new UsageError(`${where}: ${field} ${value === undefined ? 'is missing' : `is ${show(value)}`}; expected ${expected}. ${FIX_MANIFEST}`);
+  };
+  const optionalString = (field: string, value: unknown): void => {
+    if (value !== undefined && typeof value !== 'string') fail(field, value, 'a string');
+  };
+  const stringList = (field: string, value: unknown): string[] => {
+    if (value === undefined) return [];
+    if (!Array.isArray(value)) return fail(field, value, 'a list of strings');
+    value.forEach((v, i) => {
+      if (typeof v !== 'string' || v.length === 0) fail(`${field}[${i}]`, v, 'a non-empty string');
+    });
+    return value;
+  };
+  optionalString('generator', raw.generator);
+  optionalString('kubesphereVersion', raw.kubesphereVersion);
+  const phases = stringList('phases', raw.phases);
+  if (!Array.isArray(raw.clusters) || raw.clusters.length === 0) fail('clusters', raw.clusters, 'a non-empty list of clusters');
+
+  const names = new Set<string>();
+  const folders = new Set<string>();
+  raw.clusters.forEach((c: any, i: number) => {
+    const at = `clusters[${i}]`;
+    if (!isObject(c)) fail(at, c, 'an object');
+    if (typeof c.name !== 'string' || !CLUSTER_NAME.test(c.name) || c.name.length > 63) fail(`${at}.name`, c.name, 'a cluster name (a DNS-1123 label)');
+    const of = ` (cluster "${c.name}")`;
+    if (names.has(c.name)) fail(`${at}.name`, c.name, 'a name no other cluster has (it is listed twice)');
+    names.add(c.name);
+    if (c.role !== 'host' && c.role !== 'member') fail(`${at}.role${of}`, c.role, '"host" or "member"');
+    if (typeof c.folder !== 'string' || c.folder.length === 0 || c.folder.includes('/') || c.folder.includes('\\') || c.folder.startsWith('.') || c.folder === MANIFEST_FILE) {
+      fail(`${at}.folder${of}`, c.folder, 'a plain folder name inside the output folder');
+    }
+    if (folders.has(c.folder)) fail(`${at}.folder${of}`, c.folder, 'a folder no other cluster has');
+    folders.add(c.folder);
+    if (typeof c.context !== 'string' || c.context.length === 0) fail(`${at}.context${of}`, c.context, 'a kubeconfig context name');
+    if (c.connection !== undefined && !CONNECTIONS.includes(c.connection)) fail(`${at}.connection${of}`, c.connection, '"direct" or "proxy"');
+    stringList(`${at}.dependsOn${of}`, c.dependsOn);
+    optionalString(`${at}.host${of}`, c.host);
+    optionalString(`${at}.constructPath${of}`, c.constructPath);
+    if (c.labels !== undefined && (!isObject(c.labels) || Object.values(c.labels).some(v => typeof v !== 'string'))) fail(`${at}.labels${of}`, c.labels, 'an object of string values');
+    for (const p of stringList(`${at}.phases${of}`, c.phases)) if (phases.length > 0 && !phases.includes(p)) fail(`${at}.phases${of}`, p, `one of the federation's phases (${phases.join(', ')})`);
+    if (!Array.isArray(c.objects)) fail(`${at}.objects${of}`, c.objects, 'a list of objects');
+    checkObjectEntries(`${at}.objects`, of, c.objects, phases, fail);
+  });
+
+  const hosts = raw.clusters.filter((c: any) => c.role === 'host').map((c: any) => c.name);
+  if (typeof raw.host !== 'string' || !names.has(raw.host)) fail('host', raw.host, `the name of the host cluster, one of: ${[...names].join(', ')}`);
+  if (!hosts.includes(raw.host)) fail('host', raw.host, `the cluster whose role is "host" (${hosts.join(', ') || 'none has'})`);
+  const second = raw.clusters.findIndex((c: any) => c.role === 'host' && c.name !== raw.host);
+  if (second >= 0) fail(`clusters[${second}].role (cluster "${raw.clusters[second].name}")`, 'host', `"member": a federation has one host, "${raw.host}"`);
+  raw.clusters.forEach((c: any, i: number) => {
+    const of = ` (cluster "${c.name}")`;
+    if (c.host !== undefined && c.host !== raw.host) fail(`clusters[${i}].host${of}`, c.host, `the federation's host "${raw.host}"`);
+    (c.dependsOn ?? []).forEach((d: string, j: number) => {
+      if (!names.has(d)) fail(`clusters[${i}].dependsOn[${j}]${of}`, d, `a cluster of the federation (${[...names].join(', ')})`);
+      if (d === c.name) fail(`clusters[${i}].dependsOn[${j}]${of}`, d, 'another cluster (a cluster cannot depend on itself)');
+    });
+  });
+  checkNoDependencyCycle(where, raw.clusters);
+
+  if (raw.placeholders !== undefined && !Array.isArray(raw.placeholders)) fail('placeholders', raw.placeholders, 'a list of placeholders');
+  const ids = new Set<string>();
+  (raw.placeholders ?? []).forEach((p: any, i: number) => {
+    const at = `placeholders[${i}]`;
+    if (!isObject(p)) fail(at, p, 'an object');
+    if (typeof p.id !== 'string' || !PLACEHOLDER_ID.test(p.id)) fail(`${at}.id`, p.id, 'a placeholder id (lowercase letters, digits, ".", "/", "_" and "-")');
+    if (ids.has(p.id)) fail(`${at}.id`, p.id, 'an id no other placeholder has (it is listed twice)');
+    ids.add(p.id);
+    const of = ` (placeholder "${p.id}")`;
+    optionalString(`${at}.kind${of}`, p.kind);
+    optionalString(`${at}.description${of}`, p.description);
+    if (p.encoding !== undefined && p.encoding !== 'raw' && p.encoding !== 'base64') fail(`${at}.encoding${of}`, p.encoding, '"raw" or "base64"');
+    if (p.secret !== undefined && typeof p.secret !== 'boolean') fail(`${at}.secret${of}`, p.secret, 'true or false');
+    const s = p.source;
+    if (!isObject(s) || !Object.prototype.hasOwnProperty.call(SOURCE_FIELDS, s.type)) {
+      fail(`${at}.source.type${of}`, s?.type, `one of: ${Object.keys(SOURCE_FIELDS).join(', ')}`);
+    }
+    for (const key of SOURCE_FIELDS[s.type]) if (typeof s[key] !== 'string' || s[key].length === 0) fail(`${at}.source.${key}${of}`, s[key], 'a non-empty string');
+    for (const [field, value] of [['source.cluster', s.cluster], ['source.member', s.member], ['source.reuse.cluster', s.reuse?.cluster]]) {
+      if (value !== undefined && !names.has(value)) fail(`${at}.${field}${of}`, value, `a cluster of the federation (${[...names].join(', ')})`);
+    }
+    stringList(`${at}.requires${of}`, p.requires).forEach((r, j) => {
+      if (!names.has(r)) fail(`${at}.requires[${j}]${of}`, r, `a cluster of the federation (${[...names].join(', ')})`);
+    });
+    if (p.occurrences !== undefined && !Array.isArray(p.occurrences)) fail(`${at}.occurrences${of}`, p.occurrences, 'a list of {cluster, file, pointer}');
+    (p.occurrences ?? []).forEach((o: any, j: number) => {
+      const ow = `${at}.occurrences[${j}]`;
+      if (!isObject(o)) fail(`${ow}${of}`, o, 'an object {cluster, file, pointer}');
+      if (!names.has(o.cluster)) fail(`${ow}.cluster${of}`, o.cluster, `a cluster of the federation (${[...names].join(', ')})`);
+      if (typeof o.file !== 'string' || o.file.length === 0) fail(`${ow}.file${of}`, o.file, 'a file path (<folder>/<file>)');
+      if (typeof o.pointer !== 'string' || !o.pointer.startsWith('/')) fail(`${ow}.pointer${of}`, o.pointer, 'a JSON pointer');
+    });
+  });
+}
+
+/** Checks the object entries of one cluster of federation.json (see `checkFederationJson`). */
+function checkObjectEntries(at: string, of: string, entries: any[], phases: string[], fail: Fail): void {
+  const files = new Set<string>();
+  entries.forEach((o, i) => {
+    const ow = `${at}[${i}]`;
+    if (!isObject(o)) fail(`${ow}${of}`, o, 'an object');
+    if (typeof o.file !== 'string' || o.file.length === 0 || o.file.includes('/') || o.file.includes('\\') || o.file.startsWith('.')) {
+      fail(`${ow}.file${of}`, o.file, 'a plain file name inside the cluster\'s folder');
+    }
+    if (files.has(o.file)) fail(`${ow}.file${of}`, o.file, 'a file no other object of the cluster has (it is listed twice)');
+    files.add(o.file);
+    for (const key of ['apiVersion', 'kind', 'name']) if (typeof o[key] !== 'string' || o[key].length === 0) fail(`${ow}.${key}${of}`, o[key], 'a non-empty string');
+    if (o.namespace !== undefined && (typeof o.namespace !== 'string' || o.namespace.length === 0)) fail(`${ow}.namespace${of}`, o.namespace, 'a namespace name');
+    if (o.phase !== undefined && (typeof o.phase !== 'string' || (phases.length > 0 && !phases.includes(o.phase)))) {
+      fail(`${ow}.phase${of}`, o.phase, phases.length > 0 ? `one of the federation's phases (${phases.join(', ')})` : 'a phase name');
+    }
+    if (o.waitFor !== undefined && !WAIT_KINDS.includes(o.waitFor)) fail(`${ow}.waitFor${of}`, o.waitFor, '"established" or "rollout"');
+    if (o.constructPath !== undefined && typeof o.constructPath !== 'string') fail(`${ow}.constructPath${of}`, o.constructPath, 'a string');
+  });
+}
+
+/** Throws a UsageError when the clusters' `dependsOn` form a cycle (every run would wait for itself). */
+function checkNoDependencyCycle(where: string, clusters: { name: string; dependsOn?: string[] }[]): void {
+  const edges = new Map(clusters.map(c => [c.name, c.dependsOn ?? []]));
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (name: string, trail: string[]): void => {
+    if (state.get(name) === 'done') return;
+    if (state.get(name) === 'visiting') {
+      const cycle = [...trail.slice(trail.indexOf(name)), name].join(' -> ');
+      throw new UsageError(`${where}: the clusters' dependsOn form a cycle (${cycle}); no run could start. ${FIX_MANIFEST}`);
+    }
+    state.set(name, 'visiting');
+    for (const d of edges.get(name) ?? []) visit(d, [...trail, name]);
+    state.set(name, 'done');
+  };
+  for (const c of clusters) visit(c.name, []);
+}
+
+/** Names of the output folder that ksfed tolerates although federation.json does not list them. */
+const TOLERATED_TOP_LEVEL = /^README(\.md)?$/i;
+/** YAML and JSON files look like manifests: one not listed is refused even when its name starts with a dot. */
+const MANIFEST_LIKE = /\.(ya?ml|json)$/i;
+
+/**
+ * Refuses a file or folder of the output folder that federation.json does not list: ksfed would silently leave it
+ * out (an object added by hand, the folder of a cluster the program no longer has). Tolerated: names starting with a
+ * dot that are not YAML or JSON (`.git`, `.gitignore`, `.gitkeep`, `.DS_Store`: version control and file managers
+ * put them there), and a README or README.md next to federation.json (synth leaves unrelated files in the outdir).
+ */
+function checkNoStrayEntries(dir: string, dist: string, clusters: { name: string; folder: string; entries: any[] }[]): void {
+  const tolerated = (name: string) => name.startsWith('.') && !MANIFEST_LIKE.test(name);
+  const folders = new Map(clusters.map(c => [c.folder, c]));
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const readme = TOLERATED_TOP_LEVEL.test(entry.name) && !entry.isDirectory();
+    if (entry.name === MANIFEST_FILE || folders.has(entry.name) || tolerated(entry.name) || readme) continue;
+    const what = entry.isDirectory() ? 'a folder of no cluster of federation.json' : 'a file that federation.json does not list';
+    throw new UsageError(`${path.join(dist, entry.name)}: ${what}; ksfed would ignore it. Fix: remove it (or add it to the program and synthesize again)`);
+  }
+  for (const [folder, c] of folders) {
+    const listed = new Set(c.entries.map(o => o?.file));
+    for (const entry of fs.readdirSync(path.join(dir, folder), { withFileTypes: true })) {
+      if (listed.has(entry.name) || tolerated(entry.name)) continue;
+      const what = entry.isDirectory() ? 'a folder' : 'a file';
+      throw new UsageError(`${path.join(dist, folder, entry.name)}: ${what} that federation.json does not list for cluster "${c.name}"; ksfed would not apply it. Fix: remove it, or add the object to the program and synthesize again`);
+    }
+  }
+}
+
+function isObject(value: unknown): value is { [key: string]: any } {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A value for a message: JSON, cut short. */
+function show(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }

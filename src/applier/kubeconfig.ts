@@ -74,6 +74,61 @@ export function resolveContexts(
   return out;
 }
 
+/**
+ * Refuses two clusters that would be one: the same kubeconfig context, or (with `kc`) contexts whose API servers are
+ * the same once normalised (`normalizeServer`), with the same `tls-server-name` and `proxy-url`. Only pairs with a
+ * cluster in `inRun` (the clusters the run talks to or hands a kubeconfig of) count: a run must not write one
+ * cluster's folder to another cluster, nor read one cluster's state from another. A cluster outside the run whose
+ * context the kubeconfig lacks is left out. Pass no `kc` when something else than the kubeconfig decides where
+ * requests go (a client factory).
+ */
+export function checkDistinctClusters(
+  clusters: { name: string; context: string }[],
+  inRun: Set<string>,
+  overrides: { [cluster: string]: string } = {},
+  kc?: KubeConfig,
+): void {
+  const resolved = clusters
+    .map(c => ({ name: c.name, context: overrides[c.name] ?? c.context }))
+    .filter(c => !kc || kc.getContextObject(c.context));
+  const how = (name: string) => overrides[name] !== undefined ? `--context ${name}=${overrides[name]}` : `the default context of "${name}"`;
+  const serverOf = (context: string): { url: string; key: string } | undefined => {
+    const cluster = kc?.getCluster(kc.getContextObject(context)?.cluster ?? '');
+    if (!cluster?.server) return undefined;
+    const url = normalizeServer(cluster.server);
+    return { url, key: [url, cluster.tlsServerName ?? '', cluster.proxyUrl ?? ''].join(' ') };
+  };
+  for (let i = 0; i < resolved.length; i++) {
+    for (let j = i + 1; j < resolved.length; j++) {
+      const [a, b] = [resolved[i], resolved[j]];
+      if (!inRun.has(a.name) && !inRun.has(b.name)) continue;
+      // (the fix names the cluster whose context was given on the command line, else the later one)
+      const fix = overrides[a.name] !== undefined && overrides[b.name] === undefined ? a.name : b.name;
+      if (a.context === b.context) {
+        throw new UsageError(`clusters "${a.name}" and "${b.name}" both resolve to kubeconfig context "${a.context}" (${how(a.name)}, ${how(b.name)}); ksfed would apply both folders to one cluster. Fix: pass --context ${fix}=<the context of ${fix}>`);
+      }
+      const [sa, sb] = [serverOf(a.context), serverOf(b.context)];
+      if (sa && sb && sa.key === sb.key) {
+        throw new UsageError(`clusters "${a.name}" (context ${a.context}) and "${b.name}" (context ${b.context}) both point to the API server ${sa.url}; ksfed would apply both folders to one cluster. Fix: pass --context ${fix}=<a context of ${fix}'s own API server>, or correct the kubeconfig`);
+      }
+    }
+  }
+}
+
+/**
+ * An API server URL in one spelling, to compare servers: scheme and host in lower case, no default port (443 for
+ * https, 80 for http), no trailing slash; a URL without a scheme is https (as kubectl reads it).
+ */
+export function normalizeServer(server: string): string {
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(server) ? server : `https://${server}`;
+  try {
+    const url = new URL(withScheme);
+    return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
+  } catch {
+    return server.trim().toLowerCase().replace(/\/+$/, '');
+  }
+}
+
 /** Every credential the kubeconfig holds for the given contexts (to redact them from any output). */
 export function credentialsOf(kc: KubeConfig, contexts: string[]): string[] {
   const out: string[] = [];

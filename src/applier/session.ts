@@ -4,7 +4,7 @@ import { ClusterBoard } from './cross-cluster';
 import { KubeApiError, UsageError } from './errors';
 import { Federation, FederationCluster, FederationIndex, FederationIndexCluster, groupOf, loadObjectsInSlices, readFederationIndex } from './federation';
 import { ClientNodeKubeClient, KubeClient, READ_PRIORITY } from './kube-client';
-import { credentialsOf, loadKubeConfig, resolveContexts } from './kubeconfig';
+import { checkDistinctClusters, credentialsOf, loadKubeConfig, resolveContexts } from './kubeconfig';
 import { Limiter, PriorityLimiter } from './ordering';
 import { PlaceholderResolver } from './placeholders';
 import { Redactor } from './redact';
@@ -141,6 +141,11 @@ export async function openSession(dist: string, options: ConnectOptions, use: Se
     contexts = kubeConfig
       ? resolveContexts(kubeConfig, talkTo, options.contexts)
       : new Map(talkTo.map(c => [c.name, options.contexts?.[c.name] ?? c.context]));
+    // Two clusters must not be one: those the run talks to, and the members whose kubeconfig (from their context)
+    // goes into the host's Cluster objects. A client factory, not the kubeconfig, decides where requests go.
+    const involved = new Set(talk);
+    for (const p of index.placeholders) if (ids.has(p.id) && p.source.type === 'context' && typeof p.source.member === 'string') involved.add(p.source.member);
+    checkDistinctClusters(index.clusters, involved, options.contexts, options.clientFactory ? undefined : kubeConfig);
   }
   if (kubeConfig) {
     for (const credential of credentialsOf(kubeConfig, [...contexts.values()])) redactor.add(credential, '<redacted:credential>');

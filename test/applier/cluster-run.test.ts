@@ -72,7 +72,9 @@ describe('against a sandbox', () => {
     const dist = synth();
     const manifest = JSON.parse(fs.readFileSync(path.join(dist, 'federation.json'), 'utf8'));
     manifest.clusters.find((c: any) => c.name === 'edge-1').objects = [];
+    for (const p of manifest.placeholders) p.occurrences = p.occurrences.filter((o: any) => o.cluster !== 'edge-1');
     fs.writeFileSync(path.join(dist, 'federation.json'), JSON.stringify(manifest));
+    for (const f of fs.readdirSync(path.join(dist, 'edge-1'))) fs.rmSync(path.join(dist, 'edge-1', f));
     // WHEN
     const report = await apply(dist, opts(fleet, { prune: true }));
     // THEN

@@ -4,7 +4,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { Yaml } from 'cdk8s';
 import { tmpdir } from './fixtures';
 import { UsageError } from '../../src/applier/errors';
-import { credentialsOf, loadKubeConfig, reduceKubeconfig, resolveContexts } from '../../src/applier/kubeconfig';
+import { checkDistinctClusters, credentialsOf, loadKubeConfig, normalizeServer, reduceKubeconfig, resolveContexts } from '../../src/applier/kubeconfig';
 
 const TOKEN = 'eyJhbGciOiJSUzI1NiIsImtpZCI6ImZha2UifQ.fake-edge-token';
 
@@ -77,6 +77,61 @@ describe('resolveContexts', () => {
 
   test('credentials of the contexts in use, for redaction', () => {
     expect(credentialsOf(kc, ['host', 'edge-1'])).toEqual([TOKEN]);
+  });
+});
+
+describe('checkDistinctClusters', () => {
+  /** A kubeconfig with one context per entry: context name -> cluster entry. */
+  function kubeconfigOf(clusters: { [context: string]: { server: string; tlsServerName?: string; proxyUrl?: string } }): KubeConfig {
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: Object.entries(clusters).map(([name, c]) => ({ name, skipTLSVerify: false, ...c })),
+      users: [{ name: 'u', token: 't' }],
+      contexts: Object.keys(clusters).map(name => ({ name, cluster: name, user: 'u' })),
+      currentContext: Object.keys(clusters)[0],
+    });
+    return kc;
+  }
+  const fleet = [{ name: 'host', context: 'host' }, { name: 'edge-1', context: 'edge-1' }];
+  const all = new Set(['host', 'edge-1']);
+
+  test('one API server spelt two ways (host case, default port, trailing slash) is refused', () => {
+    const kc = kubeconfigOf({ 'host': { server: 'https://API.example.com:443/' }, 'edge-1': { server: 'https://api.example.com' } });
+    expect(() => checkDistinctClusters(fleet, all, {}, kc)).toThrow(
+      /^clusters "host" \(context host\) and "edge-1" \(context edge-1\) both point to the API server https:\/\/api\.example\.com; ksfed would apply both folders to one cluster\. Fix: pass --context edge-1=<a context of edge-1's own API server>, or correct the kubeconfig$/);
+    expect(() => checkDistinctClusters(fleet, all, {}, kubeconfigOf({ 'host': { server: 'http://10.0.0.1:80' }, 'edge-1': { server: 'HTTP://10.0.0.1/' } }))).toThrow(/both point to the API server http:\/\/10\.0\.0\.1;/);
+  });
+
+  test('the same address through another proxy or server name, another port or path, is another cluster', () => {
+    for (const edge of [
+      { server: 'https://10.0.0.1:6443', proxyUrl: 'socks5://bastion-b:1080' },
+      { server: 'https://10.0.0.1:6443', tlsServerName: 'edge-1.internal' },
+      { server: 'https://10.0.0.1:6444' },
+      { server: 'https://10.0.0.1:6443/edge-1' },
+    ]) {
+      const kc = kubeconfigOf({ 'host': { server: 'https://10.0.0.1:6443', proxyUrl: edge.proxyUrl ? 'socks5://bastion-a:1080' : undefined }, 'edge-1': edge });
+      expect(() => checkDistinctClusters(fleet, all, {}, kc)).not.toThrow();
+    }
+  });
+
+  test('without a kubeconfig (a client factory decides), only the context names are compared', () => {
+    expect(() => checkDistinctClusters(fleet, all, { 'edge-1': 'host' })).toThrow(/both resolve to kubeconfig context "host"/);
+    expect(() => checkDistinctClusters(fleet, all)).not.toThrow();
+  });
+
+  test('a pair outside the run, or a context the kubeconfig lacks outside the run, is left alone', () => {
+    const kc = kubeconfigOf({ host: { server: 'https://a' }, other: { server: 'https://b' } });
+    const three = [...fleet, { name: 'branch-7', context: 'missing' }];
+    expect(() => checkDistinctClusters(three, new Set(['host']), { 'edge-1': 'other', 'branch-7': 'other' }, kc)).not.toThrow();
+    expect(() => checkDistinctClusters(three, all, { 'edge-1': 'other' }, kc)).not.toThrow();
+    expect(() => checkDistinctClusters(three, all, { 'branch-7': 'other', 'edge-1': 'other' }, kc)).toThrow(
+      /^clusters "edge-1" and "branch-7" both resolve to kubeconfig context "other" \(--context edge-1=other, --context branch-7=other\)/);
+  });
+
+  test('normalizeServer', () => {
+    expect(normalizeServer('HTTPS://Api.Example.COM:443//')).toBe('https://api.example.com');
+    expect(normalizeServer('api.example.com:6443')).toBe('https://api.example.com:6443');
+    expect(normalizeServer('https://[::1]:6443/k8s/')).toBe('https://[::1]:6443/k8s');
   });
 });
 

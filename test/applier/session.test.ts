@@ -1,5 +1,9 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { FAKE_JWT_SECRET, FAST, FakeClient, startFleet, synth } from './fixtures';
+import * as yaml from 'js-yaml';
+import { FAKE_JWT_SECRET, FAST, FakeClient, Fleet, startFleet, synth, tmpdir } from './fixtures';
+import { quickstart } from '../../examples/quickstart/main';
 import { Connection, Host, JwtSecret, Member } from '../../src';
 import { apply } from '../../src/applier/apply';
 import { UsageError } from '../../src/applier/errors';
@@ -149,5 +153,65 @@ describe('openSession', () => {
     } finally {
       await fleet.stop();
     }
+  });
+});
+
+describe('two clusters that would be one are refused before any request', () => {
+  let fleet: Fleet;
+  beforeAll(async () => {
+    fleet = await startFleet();
+  });
+  afterAll(() => fleet.stop());
+  beforeEach(() => {
+    for (const c of fleet.sandbox.clusters) c.requests.length = 0;
+  });
+
+  /** The fleet's kubeconfig plus a context `alias` whose cluster entry has the host's server written as `server`. */
+  function withAlias(server: (hostUrl: string) => string): string {
+    const kc: any = yaml.load(fs.readFileSync(fleet.kubeconfig, 'utf8'));
+    kc.clusters.push({ name: 'alias', cluster: { 'server': server(fleet.sandbox.cluster('host').url), 'insecure-skip-tls-verify': true } });
+    kc.contexts.push({ name: 'alias', context: { cluster: 'alias', user: 'edge-1-admin' } });
+    const file = path.join(tmpdir('ksfed-kc-'), 'alias.kubeconfig');
+    fs.writeFileSync(file, yaml.dump(kc));
+    return file;
+  }
+
+  const requests = () => fleet.sandbox.clusters.flatMap(c => c.requests);
+
+  test('--context edge-1=host: the member\'s folder would go to the host', async () => {
+    const run = apply(dist, { kubeconfig: fleet.kubeconfig, contexts: { 'edge-1': 'host' }, ...FAST });
+    await expect(run).rejects.toThrow(UsageError);
+    await expect(run).rejects.toThrow(
+      /^clusters "host" and "edge-1" both resolve to kubeconfig context "host" \(the default context of "host", --context edge-1=host\); ksfed would apply both folders to one cluster\. Fix: pass --context edge-1=<the context of edge-1>$/);
+    expect(requests()).toEqual([]);
+  });
+
+  test('another context of the same API server, spelt differently (scheme case, trailing slash)', async () => {
+    const kubeconfig = withAlias(url => `${url.replace('http://', 'HTTP://')}/`);
+    await expect(apply(dist, { kubeconfig, contexts: { 'edge-1': 'alias' }, ...FAST })).rejects.toThrow(
+      /^clusters "host" \(context host\) and "edge-1" \(context alias\) both point to the API server http:\/\/127\.0\.0\.1:\d+; ksfed would apply both folders to one cluster\. Fix: pass --context edge-1=<a context of edge-1's own API server>, or correct the kubeconfig$/);
+    expect(requests()).toEqual([]);
+  });
+
+  test('--only a cluster that shares its server with a cluster outside the run is refused too (one of the two contexts is wrong)', async () => {
+    await expect(openSession(dist, { kubeconfig: fleet.kubeconfig, only: ['edge-1'], contexts: { 'branch-7': 'edge-1' }, ...FAST }))
+      .rejects.toThrow(/^clusters "edge-1" and "branch-7" both resolve to kubeconfig context "edge-1"/);
+    // the host's folder holds edge-1's kubeconfig (from its context): --only host is refused when edge-1 is the host
+    await expect(openSession(dist, { kubeconfig: fleet.kubeconfig, only: ['host'], contexts: { 'edge-1': 'host' }, ...FAST }))
+      .rejects.toThrow(/^clusters "host" and "edge-1" both resolve to kubeconfig context "host"/);
+    expect(requests()).toEqual([]);
+  });
+
+  test('two clusters outside the run may share a context: the run neither writes nor reads there', async () => {
+    // GIVEN a fourth cluster, mapped to branch-7's context
+    const four = synth(app => {
+      quickstart(app);
+      new Member(app, 'branch-8', { host: app.node.findChild('host') as Host, name: 'branch-8', connection: Connection.agent() });
+    });
+    // WHEN edge-1 alone is applied (it involves the host, not the agent members)
+    const s = await openSession(four, { kubeconfig: fleet.kubeconfig, only: ['edge-1'], contexts: { 'branch-8': 'branch-7' }, ...FAST });
+    // THEN
+    expect([...s.contexts.keys()].sort()).toEqual(['edge-1', 'host']);
+    s.close();
   });
 });
