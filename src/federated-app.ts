@@ -378,8 +378,11 @@ export class FederatedApp extends Construct {
       });
     } catch (e) {
       if (e instanceof OverrideError) {
-        fail(this, `override of ${resource.manifest.kind} "${resource.manifest.metadata.name}" for cluster ${cluster}`, e.override.path, `KubeFed cannot apply it: ${e.reason}`,
-          'point the override at a path that exists in the template (or use add for a new key)');
+        const op = e.override.op || 'replace';
+        fail(this, `override of ${resource.manifest.kind} "${resource.manifest.metadata.name}" for cluster ${cluster}`, e.override.path, `KubeFed cannot apply it (op "${op}"): ${e.reason}`,
+          op === 'remove'
+            ? 'remove only a path the template has (with an index within its array), or drop the override'
+            : 'point the override at a path whose parent exists in the template, with an index within its array (or add the whole parent object first)');
       }
       throw e;
     }
@@ -445,8 +448,16 @@ export class FederatedApp extends Construct {
       };
       return { resource, federated, rsp, preference };
     });
-    this.computed = { clusters, placed, namespacePlacement, resources: out };
-    return this.computed;
+    const computed: Computed = { clusters, placed, namespacePlacement, resources: out };
+    if (this.mode === FederationMode.FEDERATED) {
+      // KubeFed applies each cluster's overrides (after the scheduler's replicas) when it propagates: refuse
+      // at synth, as rendered mode does, every override it could not apply, in the same order and words.
+      for (const clusterName of placed) {
+        for (const { resource, federated, preference } of out) this.renderOne(computed, resource, federated, preference, clusterName);
+      }
+    }
+    this.computed = computed;
+    return computed;
   }
 
   private preference(options: ReplicaSchedulingOptions): SchedulingPreference {

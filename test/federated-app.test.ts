@@ -336,6 +336,42 @@ describe('FederatedApp', () => {
       expect(() => app.manifests('host') && web.preview(a)).toThrow(/override of Deployment "web" for cluster a "\/spec\/nope\/deeper": KubeFed cannot apply it/);
     });
 
+    describe('an override KubeFed cannot apply is refused at synth in both modes, with the same message', () => {
+      const synthError = (mode: FederationMode, op: OverrideOperation, schedule: boolean): string => {
+        const f = fleet();
+        const web = new FederatedApp(f.project, 'web', { mode });
+        const t = webTier(web);
+        if (schedule) web.scheduleReplicas({ totalReplicas: 4, clusters: [f.a, f.b, f.c].map(cluster => ({ cluster, weight: 1 })) });
+        web.addOverride(f.b, t.deployment, op);
+        try {
+          f.app.synth();
+        } catch (e) {
+          return (e as Error).message;
+        }
+        return `${mode} mode accepted it`;
+      };
+      test.each([
+        ['remove of a missing key', () => OverrideOperation.remove('/spec/template/spec/nope'), false,
+          /\[host\/shop\/Project-shop-prod\/web\] override of Deployment "web" for cluster b "\/spec\/template\/spec\/nope": KubeFed cannot apply it \(op "remove"\): there is no member "nope" to remove\. Fix: remove only a path the template has/],
+        ['remove of an index out of range', () => OverrideOperation.remove('/spec/template/spec/containers/2'), false,
+          /for cluster b "\/spec\/template\/spec\/containers\/2": KubeFed cannot apply it \(op "remove"\): index 2 is out of range for an array of 2 element\(s\)\. Fix: remove only/],
+        ['replace under a missing parent', () => OverrideOperation.replace('/spec/nope/deeper', 1), false,
+          /for cluster b "\/spec\/nope\/deeper": KubeFed cannot apply it \(op "replace"\): replace: the parent \/spec\/nope does not exist.*Fix: point the override at a path whose parent exists/],
+        ['replace of an index out of range', () => OverrideOperation.replace('/spec/template/spec/containers/5/image', 'x'), false,
+          /"\/spec\/template\/spec\/containers\/5\/image": KubeFed cannot apply it \(op "replace"\): replace: cannot step into \/spec\/template\/spec\/containers\/5: index 5 is out of range/],
+        ['add under a missing parent', () => OverrideOperation.add('/metadata/annotations/team', 'shop'), false,
+          /"\/metadata\/annotations\/team": KubeFed cannot apply it \(op "add"\): add: the parent \/metadata\/annotations does not exist/],
+        ['add past the end of an array', () => OverrideOperation.add('/spec/template/spec/containers/3', { name: 'x', image: 'x:1' }), false,
+          /"\/spec\/template\/spec\/containers\/3": KubeFed cannot apply it \(op "add"\): index 3 is out of range for an array of 2 element\(s\)/],
+        ['remove of a missing key, with scheduled replicas', () => OverrideOperation.remove('/spec/template/spec/nope'), true,
+          /for cluster b "\/spec\/template\/spec\/nope": KubeFed cannot apply it \(op "remove"\)/],
+      ])('%s', (_name, op, schedule, message) => {
+        const federated = synthError(FederationMode.FEDERATED, op(), schedule);
+        expect(() => { throw new Error(federated); }).toThrow(message);
+        expect(synthError(FederationMode.RENDERED, op(), schedule)).toBe(federated);
+      });
+    });
+
     test('weights, minimums and maximums that cannot be satisfied', () => {
       const f = fleet();
       const web = new FederatedApp(f.project, 'web');
