@@ -1,6 +1,6 @@
 import { ApiObject, Chart } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
-import { checkLabels, cloneJson, dnsLabelProblem, fail, suggestDnsLabel } from './_util';
+import { checkEnvVarNames, checkLabels, cloneJson, dnsLabelProblem, fail, suggestDnsLabel } from './_util';
 import { ClusterChart, clusterChartsOf } from './cluster-chart';
 import { FEDERATED_TYPES, FederatedTypeInfo, federatedApiVersion, federatedTypeForTarget, targetApiVersion } from './crds';
 import {
@@ -275,6 +275,7 @@ export class FederatedApp extends Construct {
     }
     if (options.image !== undefined && options.image.trim().length === 0) fail(this, 'override image', options.image, 'it is empty', 'give an image reference, e.g. "mirror.local/nginx:1.25"');
     checkLabels(this, 'override labels', options.labels);
+    checkEnvVarNames(this, 'override env name', Object.keys(options.env ?? {}));
     entry.options.push(options);
   }
 
@@ -492,6 +493,14 @@ export class FederatedApp extends Construct {
     const nameProblem = dnsLabelProblem(manifest.metadata.name, 253);
     if (nameProblem && !/^[a-z0-9.:-]+$/.test(manifest.metadata.name)) {
       fail(apiObject, 'metadata.name', manifest.metadata.name, nameProblem, `name it like "${suggestDnsLabel(manifest.metadata.name)}"`);
+    }
+    // KubeFed (federated mode) or the member's API server (rendered mode) would refuse them only on the member.
+    const podSpec = WORKLOAD_POD_SPEC[manifest.kind] ? manifest.spec?.template?.spec : undefined;
+    for (const field of ['initContainers', 'containers']) {
+      for (const container of podSpec?.[field] ?? []) {
+        checkEnvVarNames(apiObject, `${field} "${container.name}" env name`, (container.env ?? []).map((e: any) => e.name));
+        checkEnvVarNames(apiObject, `${field} "${container.name}" envFrom prefix`, (container.envFrom ?? []).map((e: any) => e.prefix).filter((p: any) => p !== undefined && p !== ''));
+      }
     }
     return { apiObject, manifest, type, namespaced };
   }

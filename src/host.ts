@@ -2,7 +2,7 @@ import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { ClusterRole } from './_output';
 import { placeholderToken } from './_placeholders';
-import { fail } from './_util';
+import { checkImageRegistry, fail } from './_util';
 import { ClusterChart, ClusterOptions } from './cluster-chart';
 import { ComponentSize } from './component-size';
 import { KubeFedControlPlane, WebhookCertificate } from './components/kubefed';
@@ -75,7 +75,8 @@ export interface HostProps extends ClusterOptions {
    */
   readonly towerNodePort?: number;
   /**
-   * Registry prefix for every image (and ks-installer's `local_registry`), for air-gapped installs.
+   * Registry prefix for every image (and ks-installer's `local_registry`), for air-gapped installs:
+   * `host[:port][/path]` without scheme or trailing `/`, e.g. `registry.example.com:5000`.
    * @default - Docker Hub
    */
   readonly imageRegistry?: string;
@@ -152,6 +153,7 @@ export class Host extends ClusterChart {
 
     this.jwtSecret = props.jwtSecret ?? JwtSecret.fromHostCluster();
     this.appStore = props.appStore ?? false;
+    checkImageRegistry(this, 'imageRegistry', props.imageRegistry);
     this.imageRegistry = props.imageRegistry;
     this.componentOwner = props.componentOwner ?? ComponentOwner.LIBRARY;
     if (props.proxyPublishAddress !== undefined) checkUrl(this.node.path, 'proxyPublishAddress', props.proxyPublishAddress, 'http://203.0.113.10:8080');

@@ -337,18 +337,21 @@ describe('FederatedApp', () => {
     });
 
     describe('an override KubeFed cannot apply is refused at synth in both modes, with the same message', () => {
-      const synthError = (mode: FederationMode, op: OverrideOperation, schedule: boolean): string => {
+      const synthOf = (mode: FederationMode, op: OverrideOperation, schedule: boolean) => {
         const f = fleet();
         const web = new FederatedApp(f.project, 'web', { mode });
         const t = webTier(web);
         if (schedule) web.scheduleReplicas({ totalReplicas: 4, clusters: [f.a, f.b, f.c].map(cluster => ({ cluster, weight: 1 })) });
         web.addOverride(f.b, t.deployment, op);
+        return () => f.app.synth();
+      };
+      const messageOf = (run: () => void): string => {
         try {
-          f.app.synth();
+          run();
         } catch (e) {
           return (e as Error).message;
         }
-        return `${mode} mode accepted it`;
+        return 'accepted';
       };
       test.each([
         ['remove of a missing key', () => OverrideOperation.remove('/spec/template/spec/nope'), false,
@@ -366,10 +369,39 @@ describe('FederatedApp', () => {
         ['remove of a missing key, with scheduled replicas', () => OverrideOperation.remove('/spec/template/spec/nope'), true,
           /for cluster b "\/spec\/template\/spec\/nope": KubeFed cannot apply it \(op "remove"\)/],
       ])('%s', (_name, op, schedule, message) => {
-        const federated = synthError(FederationMode.FEDERATED, op(), schedule);
-        expect(() => { throw new Error(federated); }).toThrow(message);
-        expect(synthError(FederationMode.RENDERED, op(), schedule)).toBe(federated);
+        expect(synthOf(FederationMode.FEDERATED, op(), schedule)).toThrow(message);
+        expect(synthOf(FederationMode.RENDERED, op(), schedule)).toThrow(message);
+        expect(messageOf(synthOf(FederationMode.FEDERATED, op(), schedule))).toBe(messageOf(synthOf(FederationMode.RENDERED, op(), schedule)));
       });
+    });
+
+    test('environment variable names Kubernetes rejects, in override env and in the template', () => {
+      const { project, a } = fleet();
+      const web = new FederatedApp(project, 'web');
+      const t = webTier(web);
+      expect(() => web.override(a, t.deployment, { env: { '1ST_REGION': 'eu' } })).toThrow(
+        /\[host\/shop\/Project-shop-prod\/web\] override env name "1ST_REGION": Kubernetes accepts environment variable names of letters, digits, '_', '-' and '.' that do not start with a digit. Fix: use letters, digits/);
+      expect(() => web.override(a, t.deployment, { env: { 'LOG LEVEL': 'x' } })).toThrow(/override env name "LOG LEVEL": Kubernetes accepts/);
+      expect(() => web.override(a, t.deployment, { env: { '..cfg': 'x' } })).toThrow(/override env name "..cfg": Kubernetes refuses an environment variable name that is "." or starts with ".."/);
+      web.override(a, t.deployment, { env: { 'my.env-name': 'ok', '_X': 'ok' } });
+
+      const g = fleet();
+      const bad = new FederatedApp(g.project, 'bad', { mode: FederationMode.RENDERED });
+      new kplus.Deployment(bad.template, 'api', { containers: [{ name: 'api', image: 'api:1', envVariables: { 'API-KEY=': kplus.EnvValue.fromValue('x') } }] });
+      expect(() => g.app.synth()).toThrow(/\[host\/shop\/Project-shop-prod\/bad\/template\/api\/Resource\] containers "api" env name "API-KEY=": Kubernetes accepts/);
+      const h = fleet();
+      const prefixed = new FederatedApp(h.project, 'prefixed');
+      const cfg = new kplus.ConfigMap(prefixed.template, 'cfg', { data: { A: 'b' } });
+      const d = new kplus.Deployment(prefixed.template, 'api', { containers: [{ name: 'api', image: 'api:1' }] });
+      d.containers[0].env.copyFrom(kplus.Env.fromConfigMap(cfg, '9_'));
+      expect(() => h.app.synth()).toThrow(/containers "api" envFrom prefix "9_": Kubernetes accepts/);
+    });
+
+    test('a resource name KubeFed cannot use gets a suggestion that is itself valid', () => {
+      const { app, project } = fleet();
+      const web = new FederatedApp(project, 'web');
+      new ApiObject(web.template, 'cfg', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${'A'.repeat(62)}_b` } });
+      expect(() => app.synth()).toThrow(/metadata.name "A+_b": it must be a DNS-1123 label.*Fix: name it like "a{62}"$/);
     });
 
     test('weights, minimums and maximums that cannot be satisfied', () => {

@@ -157,6 +157,23 @@ describe('Host', () => {
         /\[host\] componentOwner "installer": webhookCertificate, towerServiceType and towerNodePort only apply when this library installs/);
     });
 
+    test('imageRegistry is a registry host[:port][/path]: no scheme, trailing "/", spaces or tag', () => {
+      const host = (imageRegistry: string) => new Host(testApp(), 'host', { name: 'host', imageRegistry });
+      expect(() => host('https://registry.example.com')).toThrow(
+        /\[host\] imageRegistry "https:\/\/registry.example.com": an image registry has no scheme \(images are pulled as <registry>\/kubesphere\/tower:v0.2.1\). Fix: drop the scheme: "registry.example.com"$/);
+      expect(() => host('http://registry.local:5000/')).toThrow(/imageRegistry "http:\/\/registry.local:5000\/": an image registry has no scheme.*Fix: drop the scheme: "registry.local:5000"$/);
+      expect(() => host('registry.example.com/')).toThrow(/\[host\] imageRegistry "registry.example.com\/": it ends with "\/".*Fix: drop the trailing "\/": "registry.example.com"$/);
+      expect(() => host('registry.example.com /mirror')).toThrow(/imageRegistry "registry.example.com \/mirror": it holds spaces. Fix: remove them: "registry.example.com\/mirror"$/);
+      expect(() => host('registry.example.com/Mirror')).toThrow(/imageRegistry "registry.example.com\/Mirror": it is not an image registry host\[:port\]\[\/path\].*Fix: write host\[:port\]\[\/path\]: "registry.example.com\/mirror"$/);
+      expect(() => host('registry.example.com/mirror:v1')).toThrow(/imageRegistry "registry.example.com\/mirror:v1": it is not an image registry host\[:port\]\[\/path\]/);
+      expect(() => host('')).toThrow(/\[host\] imageRegistry "": it is empty. Fix: omit imageRegistry to pull from Docker Hub/);
+      for (const ok of ['registry.local:5000', 'Registry.Example.com/mirror/kubesphere-io', 'localhost:5000', '10.0.0.1:5000/a_b', '[fd00::1]:5000']) {
+        const app = testApp();
+        new Host(app, 'host', { name: 'host', imageRegistry: ok });
+        expect(objectOf(app, 'host', 'Deployment', 'tower').spec.template.spec.containers[0].image).toBe(`${ok}/kubesphere/tower:v0.2.1`);
+      }
+    });
+
     test('capacity exceeded, with the shortfall', () => {
       expect(() => new Host(testApp(), 'host', { name: 'host', capacity: { cpu: '250m' } })).toThrow(
         /\[host\] capacity.cpu "250m": the federation components request 300m CPU \(kubefed-controller-manager 100m, kubefed-admission-webhook 100m, tower 100m\), 50m more than declared. Fix: declare the real allocatable CPU/);
