@@ -53,12 +53,68 @@ export function dnsSubdomainProblem(name: string): string | undefined {
 }
 
 /**
- * A suggestion for a DNS-1123 label derived from an invalid name (for error messages only).
+ * A suggestion for a DNS-1123 label of at most `max` characters derived from an invalid name (for error messages
+ * only); it is itself a valid label within `max`.
  * @internal
  */
-export function suggestDnsLabel(name: string): string {
-  const s = String(name ?? '').toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63);
-  return s.length > 0 ? s : 'my-cluster';
+export function suggestDnsLabel(name: string, max = 63): string {
+  const trim = (s: string) => s.slice(0, Math.max(max, 1)).replace(/^-+|-+$/g, '');
+  const s = trim(String(name ?? '').toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+/, ''));
+  return s.length > 0 ? s : trim('my-cluster');
+}
+
+const ENV_VAR_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+
+/**
+ * Why `name` is not an environment variable name Kubernetes 1.27 accepts (apimachinery `IsEnvVarName`:
+ * `[-._a-zA-Z][-._a-zA-Z0-9]*`, and not `.`, `..` or starting with `..`), or undefined.
+ * @internal
+ */
+export function envVarNameProblem(name: string): string | undefined {
+  if (typeof name !== 'string' || name.length === 0) return 'it is empty';
+  if (!ENV_VAR_NAME.test(name)) {
+    return 'Kubernetes accepts environment variable names of letters, digits, \'_\', \'-\' and \'.\' that do not start with a digit';
+  }
+  if (name.startsWith('..') || name === '.') return 'Kubernetes refuses an environment variable name that is "." or starts with ".."';
+  return undefined;
+}
+
+/**
+ * Throws unless every name is an environment variable name Kubernetes accepts.
+ * @internal
+ */
+export function checkEnvVarNames(scope: IConstruct, prop: string, names: string[]): void {
+  for (const name of names) {
+    const problem = envVarNameProblem(name);
+    if (problem) fail(scope, prop, name, problem, 'use letters, digits, \'_\', \'-\' and \'.\', not starting with a digit or "..", e.g. "LOG_LEVEL"');
+  }
+}
+
+const REGISTRY_HOST = '(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\\[[a-fA-F0-9:]+\\])';
+const REGISTRY_PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+/** An image reference's domain and optional path (distribution/reference grammar): `host[:port][/path]`. */
+const IMAGE_REGISTRY = new RegExp(`^${REGISTRY_HOST}(?::[0-9]+)?(?:/${REGISTRY_PATH_COMPONENT})*$`);
+const SCHEME = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//;
+
+/**
+ * Throws unless `registry` is an image registry prefix `host[:port][/path]` as the container image reference
+ * grammar (distribution/reference) allows it: no scheme, no trailing `/`, no spaces, no tag; the host may hold
+ * upper case, the path may not.
+ * @internal
+ */
+export function checkImageRegistry(scope: IConstruct, prop: string, registry: string | undefined): void {
+  if (registry === undefined || (typeof registry === 'string' && IMAGE_REGISTRY.test(registry))) return;
+  const text = String(registry);
+  if (text.length === 0) fail(scope, prop, registry, 'it is empty', `omit ${prop} to pull from Docker Hub, or give a registry like "registry.example.com:5000"`);
+  const cleaned = text.replace(/\s+/g, '').replace(SCHEME, '').replace(/\/+$/, '');
+  const valid = [cleaned, cleaned.toLowerCase()].find(c => IMAGE_REGISTRY.test(c));
+  const then = valid ? `: "${valid}"` : ', e.g. "registry.example.com:5000/mirror"';
+  const pulled = 'images are pulled as <registry>/kubesphere/tower:v0.2.1';
+  if (SCHEME.test(text.trim())) fail(scope, prop, registry, `an image registry has no scheme (${pulled})`, `drop the scheme${then}`);
+  if (/\s/.test(text)) fail(scope, prop, registry, 'it holds spaces', `remove them${then}`);
+  if (text.endsWith('/')) fail(scope, prop, registry, `it ends with "/" (${pulled})`, `drop the trailing "/"${then}`);
+  fail(scope, prop, registry, 'it is not an image registry host[:port][/path] (host: letters, digits, \'-\' and \'.\'; path: lowercase letters and digits, with \'.\', \'_\' or \'-\' between them)',
+    `write host[:port][/path]${then}`);
 }
 
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;

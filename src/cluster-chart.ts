@@ -178,7 +178,7 @@ export abstract class ClusterChart extends Chart {
     CLUSTERS.set(this.node.root, registered);
     const problem = dnsLabelProblem(options.name, 60);
     if (problem) {
-      fail(this, 'name', options.name, `${problem} (at most 60, since tower names a Service "mc-<name>")`, `use a name like "${suggestDnsLabel(options.name)}"`);
+      fail(this, 'name', options.name, `${problem} (at most 60, since tower names a Service "mc-<name>")`, `use a name like "${suggestDnsLabel(options.name, 60)}"`);
     }
     this.clusterName = options.name;
     this.role = role;

@@ -1,6 +1,6 @@
 import { ApiObject, Chart } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
-import { checkLabels, cloneJson, dnsLabelProblem, fail, suggestDnsLabel } from './_util';
+import { checkEnvVarNames, checkLabels, cloneJson, dnsLabelProblem, fail, suggestDnsLabel } from './_util';
 import { ClusterChart, clusterChartsOf } from './cluster-chart';
 import { FEDERATED_TYPES, FederatedTypeInfo, federatedApiVersion, federatedTypeForTarget, targetApiVersion } from './crds';
 import {
@@ -275,6 +275,7 @@ export class FederatedApp extends Construct {
     }
     if (options.image !== undefined && options.image.trim().length === 0) fail(this, 'override image', options.image, 'it is empty', 'give an image reference, e.g. "mirror.local/nginx:1.25"');
     checkLabels(this, 'override labels', options.labels);
+    checkEnvVarNames(this, 'override env name', Object.keys(options.env ?? {}));
     entry.options.push(options);
   }
 
@@ -378,8 +379,11 @@ export class FederatedApp extends Construct {
       });
     } catch (e) {
       if (e instanceof OverrideError) {
-        fail(this, `override of ${resource.manifest.kind} "${resource.manifest.metadata.name}" for cluster ${cluster}`, e.override.path, `KubeFed cannot apply it: ${e.reason}`,
-          'point the override at a path that exists in the template (or use add for a new key)');
+        const op = e.override.op || 'replace';
+        fail(this, `override of ${resource.manifest.kind} "${resource.manifest.metadata.name}" for cluster ${cluster}`, e.override.path, `KubeFed cannot apply it (op "${op}"): ${e.reason}`,
+          op === 'remove'
+            ? 'remove only a path the template has (with an index within its array), or drop the override'
+            : 'point the override at a path whose parent exists in the template, with an index within its array (or add the whole parent object first)');
       }
       throw e;
     }
@@ -445,8 +449,16 @@ export class FederatedApp extends Construct {
       };
       return { resource, federated, rsp, preference };
     });
-    this.computed = { clusters, placed, namespacePlacement, resources: out };
-    return this.computed;
+    const computed: Computed = { clusters, placed, namespacePlacement, resources: out };
+    if (this.mode === FederationMode.FEDERATED) {
+      // KubeFed applies each cluster's overrides (after the scheduler's replicas) when it propagates: refuse
+      // at synth, as rendered mode does, every override it could not apply, in the same order and words.
+      for (const clusterName of placed) {
+        for (const { resource, federated, preference } of out) this.renderOne(computed, resource, federated, preference, clusterName);
+      }
+    }
+    this.computed = computed;
+    return computed;
   }
 
   private preference(options: ReplicaSchedulingOptions): SchedulingPreference {
@@ -481,6 +493,14 @@ export class FederatedApp extends Construct {
     const nameProblem = dnsLabelProblem(manifest.metadata.name, 253);
     if (nameProblem && !/^[a-z0-9.:-]+$/.test(manifest.metadata.name)) {
       fail(apiObject, 'metadata.name', manifest.metadata.name, nameProblem, `name it like "${suggestDnsLabel(manifest.metadata.name)}"`);
+    }
+    // KubeFed (federated mode) or the member's API server (rendered mode) would refuse them only on the member.
+    const podSpec = WORKLOAD_POD_SPEC[manifest.kind] ? manifest.spec?.template?.spec : undefined;
+    for (const field of ['initContainers', 'containers']) {
+      for (const container of podSpec?.[field] ?? []) {
+        checkEnvVarNames(apiObject, `${field} "${container.name}" env name`, (container.env ?? []).map((e: any) => e.name));
+        checkEnvVarNames(apiObject, `${field} "${container.name}" envFrom prefix`, (container.envFrom ?? []).map((e: any) => e.prefix).filter((p: any) => p !== undefined && p !== ''));
+      }
     }
     return { apiObject, manifest, type, namespaced };
   }

@@ -21,6 +21,15 @@ export interface SynthesizedObject {
   readonly manifest: any;
 }
 
+/** Props of a FederationApp. */
+export interface FederationAppProps extends AppProps {
+  /**
+   * Print the federation's warnings (see `warnings()`) to stderr when `synth()` runs.
+   * @default true
+   */
+  readonly printWarnings?: boolean;
+}
+
 /**
  * A cdk8s App for a KubeSphere federation.
  *
@@ -47,10 +56,12 @@ export class FederationApp extends App {
   private readonly clusters: ClusterRegistration[] = [];
   private readonly placeholders = new Map<string, PlaceholderSpec>();
   private readonly placements = new PlaceholderPlacements();
+  private readonly printWarnings: boolean;
 
-  constructor(props: AppProps = {}) {
+  constructor(props: FederationAppProps = {}) {
     super(props);
     this.resolvers.unshift(this.placements);
+    this.printWarnings = props.printWarnings ?? true;
   }
 
   /**
@@ -120,10 +131,20 @@ export class FederationApp extends App {
   }
 
   /**
-   * Writes one folder per cluster and `federation.json` into the outdir.
+   * What is valid but likely to fail at apply time, one message per problem in the style of the validation
+   * errors (`[path] prop value: problem. Fix: ...`). Runs validation first; `synth()` prints them to stderr.
+   */
+  public warnings(): string[] {
+    return this.validateTree();
+  }
+
+  /**
+   * Writes one folder per cluster and `federation.json` into the outdir, and prints the warnings to stderr
+   * (unless `printWarnings` is false).
    */
   public synth(): void {
-    this.validateTree();
+    const warnings = this.validateTree();
+    if (this.printWarnings) for (const warning of warnings) process.stderr.write(`Warning: ${warning}\n`);
     const clusters = this.sortedClusters();
     const objects = new Map(clusters.map(c => [c.clusterName, this.objectsOf(c)]));
     const manifest = this.buildManifest(objects);
@@ -152,8 +173,11 @@ export class FederationApp extends App {
     return [...this.clusters.filter(c => c.role === ClusterRole.HOST), ...this.clusters.filter(c => c.role !== ClusterRole.HOST)];
   }
 
-  /** Runs every construct's validations, like cdk8s's App.synth, and throws one error listing them all. */
-  private validateTree(): void {
+  /**
+   * Runs every construct's validations, like cdk8s's App.synth, and throws one error listing them all.
+   * Returns the warnings of the constructs that report some.
+   */
+  private validateTree(): string[] {
     if (!this.clusters.some(c => c.role === ClusterRole.HOST)) {
       throw new Error('[FederationApp] the federation has no Host. Fix: add `new Host(app, \'host\', { name: \'host\' })` before synthesizing');
     }
@@ -171,6 +195,10 @@ export class FederationApp extends App {
     if (errors.length > 0) {
       throw new Error(`Validation failed with the following errors:\n  ${errors.join('\n  ')}`);
     }
+    return this.node.findAll().flatMap(construct => {
+      const warnings = (construct as any)._federationWarnings;
+      return typeof warnings === 'function' ? warnings.call(construct) as string[] : [];
+    });
   }
 
   private objectsOf(cluster: ClusterRegistration): SynthesizedObject[] {

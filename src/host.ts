@@ -1,7 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { ClusterRole } from './_output';
-import { fail } from './_util';
+import { checkImageRegistry, fail, problemMessage } from './_util';
 import { ClusterChart, ClusterOptions } from './cluster-chart';
 import { ComponentSize } from './component-size';
 import { KubeFedControlPlane, WebhookCertificate } from './components/kubefed';
@@ -74,7 +74,8 @@ export interface HostProps extends ClusterOptions {
    */
   readonly towerNodePort?: number;
   /**
-   * Registry prefix for every image (and ks-installer's `local_registry`), for air-gapped installs.
+   * Registry prefix for every image (and ks-installer's `local_registry`), for air-gapped installs:
+   * `host[:port][/path]` without scheme or trailing `/`, e.g. `registry.example.com:5000`.
    * @default - Docker Hub
    */
   readonly imageRegistry?: string;
@@ -131,6 +132,8 @@ export class Host extends ClusterChart {
   public readonly tower?: Tower;
   /** KubeFed controller-manager replicas. */
   public readonly kubefedControllerReplicas: number;
+  /** Agent members that dial tower at the load balancer's address, read at apply time. */
+  private readonly loadBalancerAgents: string[] = [];
 
   constructor(scope: Construct, id: string, props: HostProps) {
     super(scope, id, ClusterRole.HOST, props);
@@ -151,6 +154,7 @@ export class Host extends ClusterChart {
 
     this.jwtSecret = props.jwtSecret ?? JwtSecret.fromHostCluster();
     this.appStore = props.appStore ?? false;
+    checkImageRegistry(this, 'imageRegistry', props.imageRegistry);
     this.imageRegistry = props.imageRegistry;
     this.componentOwner = props.componentOwner ?? ComponentOwner.LIBRARY;
     if (props.proxyPublishAddress !== undefined) checkUrl(this.node.path, 'proxyPublishAddress', props.proxyPublishAddress, 'http://203.0.113.10:8080');
@@ -236,10 +240,12 @@ export class Host extends ClusterChart {
 
   /**
    * The tower address for agents: explicit, else an apply-time placeholder read from the tower Service.
+   * @param member the agent member that dials it (reported by `_federationWarnings` when it is the placeholder)
    * @internal
    */
-  public _proxyAddressValue(): string {
+  public _proxyAddressValue(member: string): string {
     if (this.proxyPublishAddress) return this.proxyPublishAddress;
+    this.loadBalancerAgents.push(member);
     return FederationApp.forScope(this)._registerPlaceholder({
       id: 'proxy-address',
       kind: 'proxy-address',
@@ -249,6 +255,20 @@ export class Host extends ClusterChart {
       source: { type: 'service-address', cluster: this.clusterName, namespace: KUBESPHERE_NAMESPACE, name: 'tower', port: 8080, scheme: 'http' },
       requires: [this.clusterName],
     });
+  }
+
+  /**
+   * Warns when agent members depend on the tower LoadBalancer getting an external address: without a
+   * load-balancer controller none arrives, and the agents have nothing to dial.
+   * @internal
+   */
+  public _federationWarnings(): string[] {
+    const agents = this.loadBalancerAgents;
+    if (agents.length === 0) return [];
+    const names = agents.length > 5 ? `${agents.slice(0, 5).join(', ')} and ${agents.length - 5} more` : agents.join(', ');
+    return [problemMessage(this, 'proxyPublishAddress', this.proxyPublishAddress,
+      `agent member${agents.length > 1 ? 's' : ''} ${names} dial${agents.length > 1 ? '' : 's'} tower at the external address of its LoadBalancer Service, which ksfed reads at apply time; on a cluster without a load-balancer controller (bare metal, kind) none arrives and the agents cannot connect`,
+      'make sure the host gives LoadBalancer Services an external address, or set proxyPublishAddress (e.g. towerServiceType: TowerServiceType.NODE_PORT with "http://<node-ip>:<nodePort>"), or give the agent members Connection.agent({ proxyAddress })')];
   }
 
   private details(): { [key: string]: unknown } {

@@ -116,7 +116,7 @@ export class Member extends ClusterChart {
       });
       this.agent = new ClusterAgent(this, 'ClusterAgent', {
         clusterName: this.clusterName,
-        proxyAddress: this.connection.proxyAddress ?? host._proxyAddressValue(),
+        proxyAddress: this.connection.proxyAddress ?? host._proxyAddressValue(this.clusterName),
         token: token.value,
         size: agentSize,
         imageRegistry: host.imageRegistry,

@@ -128,8 +128,17 @@ export class WorkspaceRole extends Construct {
   /** Prefer `workspace.addRole(name, options)`. */
   constructor(workspace: Workspace, name: string, options: WorkspaceRoleOptions) {
     super(workspace, `Role-${name}`);
-    const problem = dnsLabelProblem(name, 63 - workspace.workspaceName.length - 1);
-    if (problem) fail(workspace, 'addRole name', name, problem, `use a name like "${suggestDnsLabel(name)}"`);
+    // The WorkspaceRole is named "<workspace>-<name>", at most 63 characters.
+    const max = 63 - workspace.workspaceName.length - 1;
+    if (max < 1) {
+      fail(workspace, 'addRole name', name, `the WorkspaceRole is named "${workspace.workspaceName}-<name>", and the workspace name leaves no room within 63 characters`,
+        'give the workspace a name of at most 61 characters');
+    }
+    const problem = dnsLabelProblem(name, max);
+    if (problem) {
+      const why = typeof name === 'string' && name.length > max ? ` (the WorkspaceRole is named "${workspace.workspaceName}-<name>", at most 63 characters)` : '';
+      fail(workspace, 'addRole name', name, `${problem}${why}`, `use a name like "${suggestDnsLabel(name, max)}"`);
+    }
     if ((Object.values(BuiltInWorkspaceRole) as string[]).includes(name)) {
       fail(workspace, 'addRole name', name, 'it is the name of a built-in workspace role that KubeSphere creates itself', `use BuiltInWorkspaceRole.${name.toUpperCase().replace('-', '_')} with addMember, or another name`);
     }

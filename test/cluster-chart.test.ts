@@ -1,5 +1,6 @@
 import { ApiObject, Chart } from 'cdk8s';
 import { ClusterChart, ClusterVisibility, Connection, Host, Member } from '../src';
+import { dnsLabelProblem } from '../src/_util';
 import { componentToggles } from '../src/cluster-chart';
 import { testApp } from './util/fleet';
 
@@ -40,6 +41,22 @@ describe('ClusterChart', () => {
       edgeruntime: { enabled: true, kubeedge: { enabled: true } },
     });
     expect(componentToggles(undefined)).toEqual({});
+  });
+
+  test.each([
+    ['too long', 'a'.repeat(61)],
+    ['too long with a "-" at the limit', `${'a'.repeat(59)}-bc`],
+    ['too long and invalid', `Edge_${'X'.repeat(70)}`],
+  ])('validation: a cluster name %s gets a suggestion that is itself a valid name (at most 60)', (_what, name) => {
+    let message = 'accepted';
+    try {
+      new Host(testApp(), 'host', { name });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/^\[host\] name ".*": .*\(at most 60, since tower names a Service "mc-<name>"\). Fix: use a name like "[a-z0-9-]+"$/);
+    const suggestion = /use a name like "([^"]*)"/.exec(message)![1];
+    expect(dnsLabelProblem(suggestion, 60)).toBeUndefined();
   });
 
   test('validation: empty context', () => {

@@ -336,6 +336,74 @@ describe('FederatedApp', () => {
       expect(() => app.manifests('host') && web.preview(a)).toThrow(/override of Deployment "web" for cluster a "\/spec\/nope\/deeper": KubeFed cannot apply it/);
     });
 
+    describe('an override KubeFed cannot apply is refused at synth in both modes, with the same message', () => {
+      const synthOf = (mode: FederationMode, op: OverrideOperation, schedule: boolean) => {
+        const f = fleet();
+        const web = new FederatedApp(f.project, 'web', { mode });
+        const t = webTier(web);
+        if (schedule) web.scheduleReplicas({ totalReplicas: 4, clusters: [f.a, f.b, f.c].map(cluster => ({ cluster, weight: 1 })) });
+        web.addOverride(f.b, t.deployment, op);
+        return () => f.app.synth();
+      };
+      const messageOf = (run: () => void): string => {
+        try {
+          run();
+        } catch (e) {
+          return (e as Error).message;
+        }
+        return 'accepted';
+      };
+      test.each([
+        ['remove of a missing key', () => OverrideOperation.remove('/spec/template/spec/nope'), false,
+          /\[host\/shop\/Project-shop-prod\/web\] override of Deployment "web" for cluster b "\/spec\/template\/spec\/nope": KubeFed cannot apply it \(op "remove"\): there is no member "nope" to remove\. Fix: remove only a path the template has/],
+        ['remove of an index out of range', () => OverrideOperation.remove('/spec/template/spec/containers/2'), false,
+          /for cluster b "\/spec\/template\/spec\/containers\/2": KubeFed cannot apply it \(op "remove"\): index 2 is out of range for an array of 2 element\(s\)\. Fix: remove only/],
+        ['replace under a missing parent', () => OverrideOperation.replace('/spec/nope/deeper', 1), false,
+          /for cluster b "\/spec\/nope\/deeper": KubeFed cannot apply it \(op "replace"\): replace: the parent \/spec\/nope does not exist.*Fix: point the override at a path whose parent exists/],
+        ['replace of an index out of range', () => OverrideOperation.replace('/spec/template/spec/containers/5/image', 'x'), false,
+          /"\/spec\/template\/spec\/containers\/5\/image": KubeFed cannot apply it \(op "replace"\): replace: cannot step into \/spec\/template\/spec\/containers\/5: index 5 is out of range/],
+        ['add under a missing parent', () => OverrideOperation.add('/metadata/annotations/team', 'shop'), false,
+          /"\/metadata\/annotations\/team": KubeFed cannot apply it \(op "add"\): add: the parent \/metadata\/annotations does not exist/],
+        ['add past the end of an array', () => OverrideOperation.add('/spec/template/spec/containers/3', { name: 'x', image: 'x:1' }), false,
+          /"\/spec\/template\/spec\/containers\/3": KubeFed cannot apply it \(op "add"\): index 3 is out of range for an array of 2 element\(s\)/],
+        ['remove of a missing key, with scheduled replicas', () => OverrideOperation.remove('/spec/template/spec/nope'), true,
+          /for cluster b "\/spec\/template\/spec\/nope": KubeFed cannot apply it \(op "remove"\)/],
+      ])('%s', (_name, op, schedule, message) => {
+        expect(synthOf(FederationMode.FEDERATED, op(), schedule)).toThrow(message);
+        expect(synthOf(FederationMode.RENDERED, op(), schedule)).toThrow(message);
+        expect(messageOf(synthOf(FederationMode.FEDERATED, op(), schedule))).toBe(messageOf(synthOf(FederationMode.RENDERED, op(), schedule)));
+      });
+    });
+
+    test('environment variable names Kubernetes rejects, in override env and in the template', () => {
+      const { project, a } = fleet();
+      const web = new FederatedApp(project, 'web');
+      const t = webTier(web);
+      expect(() => web.override(a, t.deployment, { env: { '1ST_REGION': 'eu' } })).toThrow(
+        /\[host\/shop\/Project-shop-prod\/web\] override env name "1ST_REGION": Kubernetes accepts environment variable names of letters, digits, '_', '-' and '.' that do not start with a digit. Fix: use letters, digits/);
+      expect(() => web.override(a, t.deployment, { env: { 'LOG LEVEL': 'x' } })).toThrow(/override env name "LOG LEVEL": Kubernetes accepts/);
+      expect(() => web.override(a, t.deployment, { env: { '..cfg': 'x' } })).toThrow(/override env name "..cfg": Kubernetes refuses an environment variable name that is "." or starts with ".."/);
+      web.override(a, t.deployment, { env: { 'my.env-name': 'ok', '_X': 'ok' } });
+
+      const g = fleet();
+      const bad = new FederatedApp(g.project, 'bad', { mode: FederationMode.RENDERED });
+      new kplus.Deployment(bad.template, 'api', { containers: [{ name: 'api', image: 'api:1', envVariables: { 'API-KEY=': kplus.EnvValue.fromValue('x') } }] });
+      expect(() => g.app.synth()).toThrow(/\[host\/shop\/Project-shop-prod\/bad\/template\/api\/Resource\] containers "api" env name "API-KEY=": Kubernetes accepts/);
+      const h = fleet();
+      const prefixed = new FederatedApp(h.project, 'prefixed');
+      const cfg = new kplus.ConfigMap(prefixed.template, 'cfg', { data: { A: 'b' } });
+      const d = new kplus.Deployment(prefixed.template, 'api', { containers: [{ name: 'api', image: 'api:1' }] });
+      d.containers[0].env.copyFrom(kplus.Env.fromConfigMap(cfg, '9_'));
+      expect(() => h.app.synth()).toThrow(/containers "api" envFrom prefix "9_": Kubernetes accepts/);
+    });
+
+    test('a resource name KubeFed cannot use gets a suggestion that is itself valid', () => {
+      const { app, project } = fleet();
+      const web = new FederatedApp(project, 'web');
+      new ApiObject(web.template, 'cfg', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${'A'.repeat(62)}_b` } });
+      expect(() => app.synth()).toThrow(/metadata.name "A+_b": it must be a DNS-1123 label.*Fix: name it like "a{62}"$/);
+    });
+
     test('weights, minimums and maximums that cannot be satisfied', () => {
       const f = fleet();
       const web = new FederatedApp(f.project, 'web');

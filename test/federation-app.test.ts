@@ -155,6 +155,25 @@ describe('FederationApp', () => {
     }
   });
 
+  test('synth prints the warnings to stderr, one line each, unless printWarnings is false', () => {
+    const write = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const app = testApp();
+      quickFleet(app);
+      expect(app.warnings()).toHaveLength(1);
+      app.synth();
+      expect(write.mock.calls.map(c => c[0])).toEqual([`Warning: ${app.warnings()[0]}\n`]);
+      write.mockClear();
+      const quiet = new FederationApp({ outdir: testApp().outdir, printWarnings: false });
+      quickFleet(quiet);
+      quiet.synth();
+      expect(quiet.warnings()).toHaveLength(1);
+      expect(write).not.toHaveBeenCalled();
+    } finally {
+      write.mockRestore();
+    }
+  });
+
   describe('validation', () => {
     test('no host', () => {
       const app = testApp();

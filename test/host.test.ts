@@ -1,5 +1,5 @@
 import { App } from 'cdk8s';
-import { ComponentOwner, ComponentSize, Connection, FederationApp, Host, JwtSecret, Member, TowerServiceType, Versions, WebhookCertificate } from '../src';
+import { ComponentOwner, ComponentSize, Connection, FederationApp, Host, HostProps, JwtSecret, Member, TowerServiceType, Versions, WebhookCertificate } from '../src';
 import { objectOf, objectsOf, testApp } from './util/fleet';
 
 describe('Host', () => {
@@ -157,6 +157,23 @@ describe('Host', () => {
         /\[host\] componentOwner "installer": webhookCertificate, towerServiceType and towerNodePort only apply when this library installs/);
     });
 
+    test('imageRegistry is a registry host[:port][/path]: no scheme, trailing "/", spaces or tag', () => {
+      const host = (imageRegistry: string) => new Host(testApp(), 'host', { name: 'host', imageRegistry });
+      expect(() => host('https://registry.example.com')).toThrow(
+        /\[host\] imageRegistry "https:\/\/registry.example.com": an image registry has no scheme \(images are pulled as <registry>\/kubesphere\/tower:v0.2.1\). Fix: drop the scheme: "registry.example.com"$/);
+      expect(() => host('http://registry.local:5000/')).toThrow(/imageRegistry "http:\/\/registry.local:5000\/": an image registry has no scheme.*Fix: drop the scheme: "registry.local:5000"$/);
+      expect(() => host('registry.example.com/')).toThrow(/\[host\] imageRegistry "registry.example.com\/": it ends with "\/".*Fix: drop the trailing "\/": "registry.example.com"$/);
+      expect(() => host('registry.example.com /mirror')).toThrow(/imageRegistry "registry.example.com \/mirror": it holds spaces. Fix: remove them: "registry.example.com\/mirror"$/);
+      expect(() => host('registry.example.com/Mirror')).toThrow(/imageRegistry "registry.example.com\/Mirror": it is not an image registry host\[:port\]\[\/path\].*Fix: write host\[:port\]\[\/path\]: "registry.example.com\/mirror"$/);
+      expect(() => host('registry.example.com/mirror:v1')).toThrow(/imageRegistry "registry.example.com\/mirror:v1": it is not an image registry host\[:port\]\[\/path\]/);
+      expect(() => host('')).toThrow(/\[host\] imageRegistry "": it is empty. Fix: omit imageRegistry to pull from Docker Hub/);
+      for (const ok of ['registry.local:5000', 'Registry.Example.com/mirror/kubesphere-io', 'localhost:5000', '10.0.0.1:5000/a_b', '[fd00::1]:5000']) {
+        const app = testApp();
+        new Host(app, 'host', { name: 'host', imageRegistry: ok });
+        expect(objectOf(app, 'host', 'Deployment', 'tower').spec.template.spec.containers[0].image).toBe(`${ok}/kubesphere/tower:v0.2.1`);
+      }
+    });
+
     test('capacity exceeded, with the shortfall', () => {
       expect(() => new Host(testApp(), 'host', { name: 'host', capacity: { cpu: '250m' } })).toThrow(
         /\[host\] capacity.cpu "250m": the federation components request 300m CPU \(kubefed-controller-manager 100m, kubefed-admission-webhook 100m, tower 100m\), 50m more than declared. Fix: declare the real allocatable CPU/);
@@ -170,6 +187,35 @@ describe('Host', () => {
       expect(() => new Host(testApp(), 'host', { name: 'host', capacity: { memory: '8GB' } })).toThrow(/\[host\] capacity.memory "8GB": it is not a positive Kubernetes quantity/);
       expect(() => new Host(testApp(), 'host', { name: 'host', capacity: { nodes: 0 } })).toThrow(/\[host\] capacity.nodes 0: it must be a whole number of at least 1/);
       expect(() => new Host(testApp(), 'host', { name: 'host', kubefedControllerReplicas: 0 })).toThrow(/\[host\/KubeFed\] controllerReplicas 0: it must be a whole number from 1 to 10/);
+    });
+  });
+
+  describe('warning: agent members and the LoadBalancer tower without proxyPublishAddress', () => {
+    const fleet = (hostProps: Partial<HostProps>, members: [string, Connection][]) => {
+      const app = testApp();
+      const host = new Host(app, 'host', { name: 'host', ...hostProps });
+      for (const [name, connection] of members) new Member(app, name, { host, name, connection });
+      return app;
+    };
+
+    test('warned (not refused) with the default LoadBalancer tower and an agent member', () => {
+      const app = fleet({}, [['edge-1', Connection.direct()], ['branch-7', Connection.agent()]]);
+      expect(app.warnings()).toEqual([
+        '[host] proxyPublishAddress (unset): agent member branch-7 dials tower at the external address of its LoadBalancer Service, which ksfed reads at apply time; '
+        + 'on a cluster without a load-balancer controller (bare metal, kind) none arrives and the agents cannot connect. Fix: make sure the host gives LoadBalancer Services '
+        + 'an external address, or set proxyPublishAddress (e.g. towerServiceType: TowerServiceType.NODE_PORT with "http://<node-ip>:<nodePort>"), or give the agent members '
+        + 'Connection.agent({ proxyAddress })',
+      ]);
+      expect(() => app.synth()).not.toThrow();
+      const many = fleet({ componentOwner: ComponentOwner.INSTALLER }, ['a', 'b', 'c', 'd', 'e', 'f', 'g'].map(n => [n, Connection.agent()]));
+      expect(many.warnings()).toEqual([expect.stringMatching(/^\[host\] proxyPublishAddress \(unset\): agent members a, b, c, d, e and 2 more dial tower at the external address/)]);
+    });
+
+    test('not warned without agent members, with proxyPublishAddress, or when each agent has its proxyAddress', () => {
+      expect(fleet({}, [['edge-1', Connection.direct()]]).warnings()).toEqual([]);
+      expect(fleet({ proxyPublishAddress: 'http://203.0.113.10:8080' }, [['branch-7', Connection.agent()]]).warnings()).toEqual([]);
+      expect(fleet({ towerServiceType: TowerServiceType.NODE_PORT, proxyPublishAddress: 'http://10.0.0.5:30880' }, [['branch-7', Connection.agent()]]).warnings()).toEqual([]);
+      expect(fleet({}, [['branch-7', Connection.agent({ proxyAddress: 'http://tower.example.com:8080' })]]).warnings()).toEqual([]);
     });
   });
 

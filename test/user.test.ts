@@ -1,4 +1,5 @@
 import { Host, User } from '../src';
+import { dnsLabelProblem } from '../src/_util';
 import { objectOf, testApp } from './util/fleet';
 import { describeWithUpstream, loadUpstreamCrd, validateAgainstCrd } from './util/schema';
 
@@ -26,6 +27,18 @@ describe('User', () => {
     expect(() => new User(host, 'u4', { name: 'bob', email: 'bob2@example.com' })).toThrow(/\[host\/u4\] name "bob": user name already used by host\/ok/);
     expect(() => new User(host, 'u5', { name: 'bobby', email: 'bob@example.com' })).toThrow(/\[host\/u5\] email "bob@example.com": e-mail already used by host\/ok; KubeSphere keeps e-mails unique/);
   });
+});
+
+test.each([`${'a'.repeat(62)}-b`, `Bob.${'x'.repeat(58)}.y`])('a user name too long gets a valid suggestion (%s)', name => {
+  const host = new Host(testApp(), 'host', { name: 'host' });
+  let message = 'accepted';
+  try {
+    new User(host, 'u', { name, email: 'u@example.com' });
+  } catch (e) {
+    message = (e as Error).message;
+  }
+  expect(message).toMatch(/^\[host\/u\] name ".*": it is \d+ characters long, more than 63. Fix: use a user name like "[a-z0-9-]+"$/);
+  expect(dnsLabelProblem(/user name like "([^"]*)"/.exec(message)![1])).toBeUndefined();
 });
 
 describeWithUpstream('User against the upstream CRD', () => {

@@ -1,4 +1,5 @@
 import { BuiltInWorkspaceRole, Connection, Host, Member, Placement, Workspace, WorkspaceDeletionPolicy } from '../src';
+import { dnsLabelProblem } from '../src/_util';
 import { objectOf, objectsOf, testApp } from './util/fleet';
 import { describeWithUpstream, loadUpstreamCrd, validateAgainstCrd } from './util/schema';
 
@@ -120,6 +121,41 @@ describe('Workspace', () => {
       const role = other.addRole('r', { rules: [{ resources: ['pods'], verbs: ['get'] }] });
       expect(() => ws.addMemberWithRole('bob', role)).toThrow(/addMemberWithRole role "o-r": the role belongs to workspace "o"/);
     });
+  });
+});
+
+describe('name suggestions are themselves valid', () => {
+  const suggestionOf = (build: () => unknown, max: number): string => {
+    let message = 'accepted';
+    try {
+      build();
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    const match = /Fix: use a (?:namespace )?name like "([^"]*)"$/.exec(message);
+    expect(match).not.toBeNull();
+    expect(dnsLabelProblem(match![1], max)).toBeUndefined();
+    return match![1];
+  };
+  const rules = [{ resources: ['pods'], verbs: ['get'] }];
+  const long = `${'a'.repeat(62)}-b`;
+
+  test('workspace and project names too long, with a "-" at the limit', () => {
+    const { host } = fleet();
+    expect(suggestionOf(() => new Workspace(host, 'w', { name: long, placement: Placement.members() }), 63)).toBe('a'.repeat(62));
+    const ws = new Workspace(host, 'shop', { name: 'shop', placement: Placement.members() });
+    expect(() => ws.addProject(long)).toThrow(/\[host\/shop\/Project-a+-b\] name "a+-b": it is 64 characters long, more than 63. Fix: use a namespace name like "a{62}"$/);
+    suggestionOf(() => ws.addProject(`Shop_${'P'.repeat(70)}`), 63);
+  });
+
+  test('a role name within what the workspace name leaves ("<workspace>-<role>" at most 63 characters)', () => {
+    const { host } = fleet();
+    const ws = new Workspace(host, 'shop', { name: 'shop', placement: Placement.members() });
+    expect(() => ws.addRole('r'.repeat(60), { rules })).toThrow(
+      /\[host\/shop\] addRole name "r{60}": it is 60 characters long, more than 58 \(the WorkspaceRole is named "shop-<name>", at most 63 characters\). Fix: use a name like "r{58}"$/);
+    expect(suggestionOf(() => ws.addRole(`Deploy_${'x'.repeat(60)}`, { rules }), 58)).toHaveLength(58);
+    const wide = new Workspace(host, 'wide', { name: 'w'.repeat(62), placement: Placement.members() });
+    expect(() => wide.addRole('r', { rules })).toThrow(/addRole name "r": the WorkspaceRole is named "w{62}-<name>", and the workspace name leaves no room within 63 characters. Fix: give the workspace a name of at most 61 characters/);
   });
 });
 

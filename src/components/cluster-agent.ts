@@ -1,5 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
+import { checkImageRegistry } from '../_util';
 import { ComponentSize } from '../component-size';
 import { Versions } from '../versions';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './_security';
@@ -21,7 +22,7 @@ export interface ClusterAgentProps {
    */
   readonly size?: ComponentSize;
   /**
-   * Registry prefix for the image.
+   * Registry prefix for the image: `host[:port][/path]` without scheme or trailing `/`.
    * @default - Docker Hub
    */
   readonly imageRegistry?: string;
@@ -43,6 +44,7 @@ export class ClusterAgent extends Construct {
   constructor(scope: Construct, id: string, props: ClusterAgentProps) {
     super(scope, id);
     const ns = KUBESPHERE_NAMESPACE;
+    checkImageRegistry(this, 'imageRegistry', props.imageRegistry);
     this.size = props.size ?? ComponentSize.CLUSTER_AGENT;
     const labels = { 'app': 'agent', 'app.kubernetes.io/part-of': 'tower' };
 

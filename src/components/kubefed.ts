@@ -1,6 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { fail } from '../_util';
+import { checkImageRegistry, fail } from '../_util';
 import { ClusterChart } from '../cluster-chart';
 import { ComponentSize } from '../component-size';
 import { FEDERATED_TYPES, federatedCrd, federatedTypeConfig, KUBEFED_NAMESPACE as CRD_KUBEFED_NAMESPACE, kubefedCoreCrds } from '../crds';
@@ -78,7 +78,7 @@ export interface KubeFedControlPlaneProps {
    */
   readonly webhookSize?: ComponentSize;
   /**
-   * Registry prefix for the image.
+   * Registry prefix for the image: `host[:port][/path]` without scheme or trailing `/`.
    * @default - Docker Hub
    */
   readonly imageRegistry?: string;
@@ -117,6 +117,7 @@ export class KubeFedControlPlane extends Construct {
     this.controllerReplicas = replicas;
     this.controllerSize = props.controllerSize ?? ComponentSize.KUBEFED_CONTROLLER_MANAGER;
     this.webhookSize = props.webhookSize ?? ComponentSize.KUBEFED_ADMISSION_WEBHOOK;
+    checkImageRegistry(this, 'imageRegistry', props.imageRegistry);
     const image = Versions.image(Versions.KUBEFED_IMAGE, props.imageRegistry);
     const certificate = props.webhookCertificate ?? WebhookCertificate.applyTime();
     const ns = KUBEFED_NAMESPACE;

@@ -1,6 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { fail } from '../_util';
+import { checkImageRegistry, fail } from '../_util';
 import { ComponentSize } from '../component-size';
 import { Versions } from '../versions';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './_security';
@@ -37,7 +37,7 @@ export interface TowerProps {
    */
   readonly nodePort?: number;
   /**
-   * Registry prefix for the image.
+   * Registry prefix for the image: `host[:port][/path]` without scheme or trailing `/`.
    * @default - Docker Hub
    */
   readonly imageRegistry?: string;
@@ -68,6 +68,7 @@ export class Tower extends Construct {
         fail(this, 'nodePort', props.nodePort, 'node ports are whole numbers from 30000 to 32767 by default', 'pick a free port in that range');
       }
     }
+    checkImageRegistry(this, 'imageRegistry', props.imageRegistry);
     this.size = props.size ?? ComponentSize.TOWER;
     const labels = { 'app': 'tower', 'app.kubernetes.io/name': 'tower' };
 

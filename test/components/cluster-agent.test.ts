@@ -15,4 +15,10 @@ describe('ClusterAgent', () => {
     expect(deployment.spec.template.spec.serviceAccountName).toBe('kubesphere');
     expect(objects.find((o: any) => o.kind === 'Secret').stringData.token).toBe('tok-123');
   });
+
+  test('validation: imageRegistry without scheme', () => {
+    const chart = new Chart(testApp(), 'member');
+    expect(() => new ClusterAgent(chart, 'agent', { clusterName: 'm1', proxyAddress: 'http://tower:8080', token: 't', imageRegistry: 'oci://mirror.local/ks' })).toThrow(
+      /\[member\/agent\] imageRegistry "oci:\/\/mirror.local\/ks": an image registry has no scheme.*Fix: drop the scheme: "mirror.local\/ks"/);
+  });
 });

@@ -72,6 +72,11 @@ describe('KubeFedControlPlane', () => {
     expect(config.spec.syncController).toEqual({ maxConcurrentReconciles: 1, adoptResources: 'Enabled' });
   });
 
+  test('validation: imageRegistry without trailing slash', () => {
+    const { host } = hostApp();
+    expect(() => new KubeFedControlPlane(host, 'kubefed2', { imageRegistry: 'mirror.local/' })).toThrow(/\[host\/kubefed2\] imageRegistry "mirror.local\/": it ends with "\/".*Fix: drop the trailing "\/": "mirror.local"/);
+  });
+
   test('validation: cert-manager issuer', () => {
     expect(() => WebhookCertificate.certManager({ issuerName: '' })).toThrow(/\[WebhookCertificate.certManager\] issuerName "": it is empty/);
     expect(() => WebhookCertificate.certManager({ issuerName: 'x', issuerKind: 'Vault' })).toThrow(/issuerKind "Vault": cert-manager issuers are of kind Issuer or ClusterIssuer/);

@@ -32,6 +32,12 @@ describe('Tower', () => {
     expect(objectOf(app, 'host', 'Deployment', 'tower').spec.template.spec.containers[0].resources).toEqual({ requests: { cpu: '200m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } });
   });
 
+  test('validation: imageRegistry without scheme', () => {
+    const app = testApp();
+    const host = new Host(app, 'host', { name: 'host' });
+    expect(() => new Tower(host, 'tower2', { imageRegistry: 'https://mirror.local' })).toThrow(/\[host\/tower2\] imageRegistry "https:\/\/mirror.local": an image registry has no scheme.*Fix: drop the scheme: "mirror.local"/);
+  });
+
   test('validation: node port range', () => {
     expect(() => new Host(testApp(), 'host', { name: 'host', towerServiceType: TowerServiceType.NODE_PORT, towerNodePort: 8080, proxyPublishAddress: 'http://n:8080' }))
       .toThrow(/\[host\/Tower\] nodePort 8080: node ports are whole numbers from 30000 to 32767 by default/);
