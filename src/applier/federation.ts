@@ -43,6 +43,8 @@ export interface FederationCluster {
   readonly labels: { [key: string]: string };
   readonly constructPath: string;
   readonly phases: string[];
+  /** Namespaces a project's FederatedNamespace places on this cluster (KubeFed makes them; prune keeps them). */
+  readonly federatedNamespaces: string[];
   readonly objects: FederationObject[];
 }
 
@@ -156,6 +158,7 @@ export function readFederationIndex(dist: string): FederationIndex {
       labels: c.labels && typeof c.labels === 'object' ? c.labels : {},
       constructPath: typeof c.constructPath === 'string' ? c.constructPath : c.name,
       phases: Array.isArray(c.phases) ? c.phases : [],
+      federatedNamespaces: Array.isArray(c.federatedNamespaces) ? c.federatedNamespaces.filter((n: any) => typeof n === 'string') : [],
       entries: c.objects,
     } as FederationIndexCluster;
   });
