@@ -53,7 +53,8 @@ export async function diff(dist: string, options: Omit<ApplyOptions, 'dryRun'> =
 const REMOVED_CLUSTERS_FLAG = '--prune-removed-clusters';
 
 async function run(command: 'apply' | 'diff', dist: string, options: ApplyOptions): Promise<ApplyReport> {
-  for (const [flag, set] of [[NONEMPTY_NAMESPACES_FLAG, options.pruneNonEmptyNamespaces], [REMOVED_CLUSTERS_FLAG, options.pruneRemovedClusters]] as const) {
+  const needPrune = [[NONEMPTY_NAMESPACES_FLAG, options.pruneNonEmptyNamespaces], [REMOVED_CLUSTERS_FLAG, options.pruneRemovedClusters]] as const;
+  for (const [flag, set] of needPrune) {
     if (set && !options.prune) throw new UsageError(`${flag} works only with --prune. Fix: add --prune`);
   }
   // Contexts of clusters the folder no longer holds are for their clean-up (checked against the host's record).
@@ -89,7 +90,8 @@ function removedClusters(session: Session, options: ApplyOptions, extra: { [clus
   const host = session.preflight.get(federation.host);
   const known = host !== undefined && !host.error;
   const names = new Set(federation.clusters.map(c => c.name));
-  const removed = known ? (parseParent(host.parent).clusters ?? []).filter(n => !names.has(n)).map(name => ({ name, context: extra[name] ?? name })) : [];
+  const recorded = known ? parseParent(host.parent).clusters ?? [] : [];
+  const removed = recorded.filter(n => !names.has(n)).map(name => ({ name, context: extra[name] ?? name }));
   if (!options.pruneRemovedClusters) return removed;
   for (const name of Object.keys(extra)) {
     if (known && !removed.some(r => r.name === name)) {
@@ -125,7 +127,9 @@ function forgetHint(session: Session, keep: string[]): string {
  * Reports the removed clusters; with `pruneRemovedClusters` (and once the host's run succeeded), prunes ksfed's
  * ApplySet on each (see cleanRemovedCluster), then forgets the cleaned ones from the host's record (not in a dry run).
  */
-async function cleanRemoved(session: Session, removed: { name: string; context: string }[], report: ApplyReport, options: ApplyOptions): Promise<RemovedClusterReport[]> {
+async function cleanRemoved(
+  session: Session, removed: { name: string; context: string }[], report: ApplyReport, options: ApplyOptions,
+): Promise<RemovedClusterReport[]> {
   const host = report.clusters.find(c => c.name === session.federation.host);
   const reports = await Promise.all(removed.map(async ({ name, context }): Promise<RemovedClusterReport> => {
     const others = removed.filter(r => r.name !== name).map(r => r.name);

@@ -117,7 +117,8 @@ class ClusterRun {
     const recorded = parseParent(parent);
     // The host's parent also records the federation's clusters (a removed one stays until it is cleaned).
     const isHost = cluster.name === session.federation.host;
-    const desired = isHost ? unionOf(stateOf(cluster.objects), { ...stateOf([]), clusters: [...recorded.clusters ?? [], ...session.federation.clusters.map(c => c.name)] }) : stateOf(cluster.objects);
+    const record = isHost ? { ...stateOf([]), clusters: [...recorded.clusters ?? [], ...session.federation.clusters.map(c => c.name)] } : stateOf([]);
+    const desired = unionOf(stateOf(cluster.objects), record);
     const superset = unionOf(recorded, desired);
     // Every object is rendered in memory (placeholders filled, ApplySet label stamped) as soon as its values are
     // known; values from another cluster may take a while (the host's tower address), and only the objects that
@@ -521,7 +522,7 @@ class ClusterRun {
   private async prune(superset: ReturnType<typeof unionOf>, desired: ReturnType<typeof stateOf>): Promise<void> {
     const { session, options, cluster } = this;
     const keep = new Set(cluster.objects.map(o => memberKey(o)));
-    const declaredNamespaces = new Set([...cluster.federatedNamespaces, ...cluster.objects.filter(o => o.kind === 'Namespace' && o.apiVersion === 'v1').map(o => o.name)]);
+    const declaredNamespaces = new Set([...cluster.federatedNamespaces ?? [], ...cluster.objects.filter(o => o.kind === 'Namespace' && o.apiVersion === 'v1').map(o => o.name)]);
     const found = await pruneCandidates(this.client, superset, { keep, declaredNamespaces, nonEmptyNamespaces: options.pruneNonEmptyNamespaces });
     for (const gk of found.unknown) session.emit({ type: 'info', cluster: cluster.name, message: `cannot prune ${gk}: the ApplySet parent does not record its apiVersion` });
     // Stops between deletions when aborted: the parent still records the superset, so a re-run finishes.

@@ -44,7 +44,7 @@ export interface FederationCluster {
   readonly constructPath: string;
   readonly phases: string[];
   /** Namespaces a project's FederatedNamespace places on this cluster (KubeFed makes them; prune keeps them). */
-  readonly federatedNamespaces: string[];
+  readonly federatedNamespaces?: string[];
   readonly objects: FederationObject[];
 }
 

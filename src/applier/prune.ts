@@ -98,7 +98,8 @@ export async function pruneCandidates(client: KubeClient, recorded: ApplySetStat
       }
       for (const item of items) {
         const uid = typeof item.metadata?.uid === 'string' ? item.metadata.uid : undefined;
-        const candidate: PruneCandidate = { apiVersion, kind, namespace: item.metadata?.namespace || undefined, name: item.metadata?.name, ...(uid ? { uid } : {}) };
+        const where = item.metadata?.namespace || undefined;
+        const candidate: PruneCandidate = { apiVersion, kind, namespace: where, name: item.metadata?.name, ...(uid ? { uid } : {}) };
         if (!candidate.name || options.keep.has(memberKey(candidate))) continue;
         if (item.metadata?.labels?.[APPLYSET_PART_OF_LABEL] !== KSFED_APPLYSET_ID) continue;
         if (item.metadata?.annotations?.[PRUNE_ANNOTATION] === 'never') {
@@ -268,7 +269,9 @@ export async function executePrune(client: KubeClient, cluster: string, scan: Pr
       throw new AbortedError();
     }
     if (!options.dryRun) {
-      if (c.release) await client.apply({ apiVersion: c.apiVersion, kind: c.kind, metadata: { name: c.name, ...(c.namespace ? { namespace: c.namespace } : {}) } }, { force: true });
+      // (applying the name alone removes every field ksfed owned, its ApplySet label included)
+      const { apiVersion, kind, name, namespace } = c;
+      if (c.release) await client.apply({ apiVersion, kind, metadata: { name, namespace } }, { force: true });
       else await client.delete(c);
     }
     pruned++;
@@ -303,7 +306,9 @@ export interface RemovedClusterCleanup {
  * deletes nothing and ends `left`. Objects kept for other reasons than `prune: never` (or kinds that cannot be
  * listed) leave the parent in place, recording them, and end `partly-cleaned`. Never throws but AbortedError.
  */
-export async function cleanRemovedCluster(client: KubeClient, cluster: string, options: ExecutePruneOptions & { readonly nonEmptyNamespaces?: boolean }): Promise<RemovedClusterCleanup> {
+export async function cleanRemovedCluster(
+  client: KubeClient, cluster: string, options: ExecutePruneOptions & { readonly nonEmptyNamespaces?: boolean },
+): Promise<RemovedClusterCleanup> {
   const results: ObjectResult[] = [];
   try {
     const parent = await client.get(APPLYSET_PARENT);

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { synth, tmpdir } from './fixtures';
+import { multiRegionShop } from '../../examples/multi-region-shop/main';
 import { UsageError } from '../../src/applier/errors';
 import { describeObject, groupOf, loadFederation, loadObjects, loadObjectsInSlices, readFederationIndex } from '../../src/applier/federation';
 
@@ -37,6 +38,12 @@ describe('loadFederation', () => {
     const agent = fed.clusters[2].objects.find(o => o.kind === 'Deployment')!;
     expect(agent.placeholders).toEqual(['proxy-address']);
     expect(fed.placeholders.map(p => p.id)).toContain('jwt-secret');
+  });
+
+  test('reads the namespaces KubeFed places on each cluster (none when federation.json lists none)', () => {
+    const shop = loadFederation(synth(multiRegionShop));
+    expect(shop.clusters.map(c => [c.name, c.federatedNamespaces])).toEqual([['host', []], ['eu-west-1', ['shop-prod']], ['eu-west-2', ['shop-prod']], ['ap-south-1', ['shop-prod']]]);
+    expect(loadFederation(dist).clusters.map(c => c.federatedNamespaces)).toEqual([[], [], []]);
   });
 
   test('manifests are plain JSON in the API spelling, every field kept', () => {

@@ -4,14 +4,15 @@ import { multiRegionShop } from '../../examples/multi-region-shop/main';
 import { quickstart } from '../../examples/quickstart/main';
 import { FederatedApp, FederationApp } from '../../src';
 import { apply, diff } from '../../src/applier/apply';
-import { APPLYSET_PARENT, APPLYSET_PART_OF_LABEL, KSFED_APPLYSET_ID, memberKey, parentManifest, PRUNE_ANNOTATION, stateOf } from '../../src/applier/applyset';
+import { APPLYSET_PART_OF_LABEL, KSFED_APPLYSET_ID, memberKey, parentManifest, PRUNE_ANNOTATION, stateOf } from '../../src/applier/applyset';
 import { KubeApiError } from '../../src/applier/errors';
 import { cleanRemovedCluster, describeContents, executePrune, pruneCandidates } from '../../src/applier/prune';
 import { ApplyReport, formatDiff, formatSummary } from '../../src/applier/report';
 
 jest.setTimeout(90_000);
 
-const member = (apiVersion: string, kind: string, name: string, namespace?: string, more: { annotations?: any; uid?: string; ownerReferences?: any[] } = {}) => ({
+type More = { annotations?: any; uid?: string; ownerReferences?: any[] };
+const member = (apiVersion: string, kind: string, name: string, namespace?: string, more: More = {}) => ({
   apiVersion,
   kind,
   metadata: {
@@ -23,7 +24,9 @@ const member = (apiVersion: string, kind: string, name: string, namespace?: stri
     ...(more.ownerReferences ? { ownerReferences: more.ownerReferences } : {}),
   },
 });
-const foreign = (apiVersion: string, kind: string, name: string, namespace: string, more: object = {}) => ({ apiVersion, kind, metadata: { name, namespace, ...more } });
+const foreign = (apiVersion: string, kind: string, name: string, namespace: string, more: object = {}) => ({
+  apiVersion, kind, metadata: { name, namespace, ...more },
+});
 const names = (list: { kind: string; namespace?: string; name: string }[]) => list.map(c => `${c.kind} ${c.namespace ?? ''}/${c.name}`);
 const NS = stateOf([{ apiVersion: 'v1', kind: 'Namespace' }, { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'app' }]);
 
