@@ -216,6 +216,7 @@ export class ClientNodeKubeClient implements KubeClient {
     }));
     const out: { apiVersion: string; kind: string }[] = [];
     lists.forEach((list, i) => {
+      this.api.remember(versions[i], list);
       for (const r of Array.isArray(list?.resources) ? list.resources : []) {
         if (r?.namespaced !== true || typeof r.name !== 'string' || r.name.includes('/') || !Array.isArray(r.verbs) || !r.verbs.includes('list')) continue;
         out.push({ apiVersion: versions[i], kind: r.kind });
@@ -373,6 +374,12 @@ class ObjectApi extends KubernetesObjectApi {
     const data = text.length > 0 ? JSON.parse(text) : undefined;
     if (data && typeof data === 'object') Object.defineProperty(data, HTTP_STATUS, { value: response.httpStatusCode });
     return data;
+  }
+
+  /** Keeps a group version's discovery document (as a lookup that missed would): lists of its kinds need none. */
+  public remember(groupVersion: string, list: any): void {
+    if (!Array.isArray(list?.resources)) return;
+    (this as unknown as { apiVersionResourceCache: { [v: string]: unknown } }).apiVersionResourceCache[groupVersion] = list;
   }
 
   /** GET of a path of the API server (discovery), as parsed JSON. */

@@ -165,18 +165,19 @@ export async function namespaceContents(
 ): Promise<{ holds: NamespaceContents; unchecked?: string }> {
   const objects = new Map<string, any>();
   const unlisted: string[] = [];
-  for (const k of kinds) {
-    const groupKind = groupKindOf(k.apiVersion, k.kind);
-    if (NOT_CONTENTS.has(groupKind) || MEASUREMENT_GROUPS.has(groupOf(k.apiVersion))) continue;
-    let items: any[];
+  const listed = kinds.filter(k => !NOT_CONTENTS.has(groupKindOf(k.apiVersion, k.kind)) && !MEASUREMENT_GROUPS.has(groupOf(k.apiVersion)));
+  // (all at once: the client bounds the requests in flight; the results are taken in the kinds' order)
+  const lists = await Promise.all(listed.map(async k => {
     try {
-      items = await client.list(k.apiVersion, k.kind, { namespace });
+      return await client.list(k.apiVersion, k.kind, { namespace });
     } catch (e) {
-      if (e instanceof KubeApiError && e.code === 404) continue;
-      unlisted.push(`${groupKind}: ${messageOf(e)}`);
-      continue;
+      if (e instanceof AbortedError) throw e;
+      if (!(e instanceof KubeApiError && e.code === 404)) unlisted.push(`${groupKindOf(k.apiVersion, k.kind)}: ${messageOf(e)}`);
+      return [];
     }
-    for (const item of items) {
+  }));
+  for (const [i, k] of listed.entries()) {
+    for (const item of lists[i]) {
       const key = memberKey({ apiVersion: k.apiVersion, kind: k.kind, namespace, name: item.metadata?.name ?? '' });
       // (one object served by two groups, e.g. Ingress of extensions and networking.k8s.io, counts once)
       const id = typeof item.metadata?.uid === 'string' ? item.metadata.uid : key;
@@ -215,7 +216,7 @@ export async function namespaceContents(
     (holds[gk] ??= []).push(o.metadata?.name ?? '?');
   }
   for (const names of Object.values(holds)) names.sort();
-  return { holds, ...(unlisted.length > 0 ? { unchecked: `cannot list ${unlisted.join('; ')}` } : {}) };
+  return { holds, ...(unlisted.length > 0 ? { unchecked: `cannot list ${unlisted.sort().join('; ')}` } : {}) };
 }
 
 /** `2 ConfigMap (a, b), 1 Secret (s)`: counts and the first names of each kind. */
@@ -329,7 +330,8 @@ export async function cleanRemovedCluster(
       return { status: 'left', message: `would prune ${outcome.pruned}${kept}${blocking.length === 0 && scan.unknown.length === 0 ? ' and its ApplySet parent' : ''}`, results };
     }
     if (blocking.length > 0 || scan.unknown.length > 0) {
-      await client.apply(parentManifest(stateAfterPrune(stateOf([]), scan)), { force: true });
+      // The parent keeps recording what is left (as it is, while some kinds cannot be listed).
+      if (scan.unknown.length === 0) await client.apply(parentManifest(stateAfterPrune(stateOf([]), scan)), { force: true });
       const why = scan.unknown.length > 0 ? `cannot list ${scan.unknown.join(', ')} (the parent does not record their apiVersion)` : `${blocking.length} kept (see above)`;
       return { status: 'partly-cleaned', message: `pruned ${outcome.pruned}; ${why}: it stays recorded until they are gone`, results };
     }

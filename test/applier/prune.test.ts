@@ -183,6 +183,16 @@ describe('cleanRemovedCluster', () => {
     expect(client.calls.filter(c => /^(apply|delete)/.test(c))).toEqual(['apply Secret ksfed-applyset']);
     expect(await cleanRemovedCluster(client, 'gone', { dryRun: false, nonEmptyNamespaces: true })).toEqual(expect.objectContaining({ status: 'cleaned' }));
 
+    // a kind the parent records without its apiVersion cannot be listed: the parent stays as it is
+    const unknown = new FakeClient();
+    const recordedWithout = parentOf([{ apiVersion: 'example.com/v1', kind: 'Widget', namespace: 'a' }]);
+    delete recordedWithout.metadata.annotations['ksfed.kubesphere-federation/group-kind-versions'];
+    unknown.put(recordedWithout);
+    expect(await cleanRemovedCluster(unknown, 'gone', { dryRun: false })).toEqual(expect.objectContaining({
+      status: 'partly-cleaned', message: 'pruned 0; cannot list Widget.example.com (the parent does not record their apiVersion): it stays recorded until they are gone',
+    }));
+    expect(unknown.calls.filter(c => /^(apply|delete)/.test(c))).toEqual([]);
+
     const other = new FakeClient();
     other.put({ ...parentOf([]), metadata: { ...parentOf([]).metadata, annotations: { 'applyset.kubernetes.io/tooling': 'kubectl/v1.29' } } });
     expect(await cleanRemovedCluster(other, 'gone', { dryRun: false })).toEqual(expect.objectContaining({ status: 'failed', message: expect.stringMatching(/managed by "kubectl\/v1.29"/) }));
