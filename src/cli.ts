@@ -19,7 +19,11 @@ Options:
   --context CLUSTER=CONTEXT   kubeconfig context of a cluster (default: the context named like the cluster); repeatable
   --only CLUSTER              only this cluster (repeatable, or comma-separated)
   --dry-run                   server dry-run: validate everything, change nothing (apply)
-  --prune                     delete objects ksfed applied before that the folders no longer hold (ApplySet)
+  --prune                     delete objects ksfed applied before that the folders no longer hold (ApplySet);
+                              keeps Namespaces the program still places and ones holding objects ksfed did not create
+  --prune-nonempty-namespaces with --prune: delete such Namespaces too, with everything in them (reported)
+  --prune-removed-clusters    with --prune: prune ksfed's objects on clusters removed from the program (their
+                              context: named like the cluster, or --context NAME=CONTEXT), then forget them
   --force-conflicts           take over fields another field manager owns
   --concurrency N             requests in flight over all clusters (default 4)
   --timeout DURATION          whole run (default 15m), e.g. 90s, 5m, 1h
@@ -64,6 +68,8 @@ interface Parsed {
   only: string[];
   dryRun: boolean;
   prune: boolean;
+  pruneNonEmptyNamespaces: boolean;
+  pruneRemovedClusters: boolean;
   forceConflicts: boolean;
   concurrency?: number;
   timeoutMs?: number;
@@ -77,11 +83,11 @@ interface Parsed {
 }
 
 const VALUE_FLAGS = new Set(['--kubeconfig', '--context', '--only', '--concurrency', '--timeout', '--wait-timeout', '--output', '--clusters', '--port', '--kubeconfig-out']);
-const BOOLEAN_FLAGS = new Set(['--dry-run', '--prune', '--force-conflicts', '--help', '-h', '--version']);
+const BOOLEAN_FLAGS = new Set(['--dry-run', '--prune', '--prune-nonempty-namespaces', '--prune-removed-clusters', '--force-conflicts', '--help', '-h', '--version']);
 
 /** Parses the command line (hand-rolled: no dependencies). Throws a UsageError on anything it does not know. */
 export function parseArgs(argv: string[]): Parsed {
-  const p: Parsed = { command: '', positional: [], contexts: {}, only: [], dryRun: false, prune: false, forceConflicts: false, output: 'text', help: false, version: false };
+  const p: Parsed = { command: '', positional: [], contexts: {}, only: [], dryRun: false, prune: false, pruneNonEmptyNamespaces: false, pruneRemovedClusters: false, forceConflicts: false, output: 'text', help: false, version: false };
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i];
     let value: string | undefined;
@@ -99,6 +105,8 @@ export function parseArgs(argv: string[]): Parsed {
       if (value !== undefined) throw new UsageError(`${arg} takes no value`);
       if (arg === '--dry-run') p.dryRun = true;
       if (arg === '--prune') p.prune = true;
+      if (arg === '--prune-nonempty-namespaces') p.pruneNonEmptyNamespaces = true;
+      if (arg === '--prune-removed-clusters') p.pruneRemovedClusters = true;
       if (arg === '--force-conflicts') p.forceConflicts = true;
       if (arg === '--help' || arg === '-h') p.help = true;
       if (arg === '--version') p.version = true;
@@ -219,6 +227,7 @@ function dist(parsed: Parsed): string {
 function checkFlags(parsed: Parsed, allowed: string[]): void {
   const used: [string, boolean][] = [
     ['--dry-run', parsed.dryRun], ['--prune', parsed.prune], ['--force-conflicts', parsed.forceConflicts],
+    ['--prune-nonempty-namespaces', parsed.pruneNonEmptyNamespaces], ['--prune-removed-clusters', parsed.pruneRemovedClusters],
     ['--clusters', parsed.clusters !== undefined], ['--port', parsed.port !== undefined], ['--kubeconfig-out', parsed.kubeconfigOut !== undefined],
   ];
   for (const [flag, set] of used) {
@@ -227,7 +236,8 @@ function checkFlags(parsed: Parsed, allowed: string[]): void {
 }
 
 async function runApply(parsed: Parsed, io: CliIo, live: Live): Promise<number> {
-  checkFlags(parsed, parsed.command === 'apply' ? ['--dry-run', '--prune', '--force-conflicts'] : ['--prune', '--force-conflicts']);
+  const pruneFlags = ['--prune', '--prune-nonempty-namespaces', '--prune-removed-clusters'];
+  checkFlags(parsed, parsed.command === 'apply' ? ['--dry-run', ...pruneFlags, '--force-conflicts'] : [...pruneFlags, '--force-conflicts']);
   const folder = dist(parsed);
   const json = parsed.output === 'json';
   const events: ApplyEvent[] = [];
@@ -255,6 +265,8 @@ async function runApply(parsed: Parsed, io: CliIo, live: Live): Promise<number> 
     contexts: parsed.contexts,
     only: parsed.only,
     prune: parsed.prune,
+    pruneNonEmptyNamespaces: parsed.pruneNonEmptyNamespaces,
+    pruneRemovedClusters: parsed.pruneRemovedClusters,
     forceConflicts: parsed.forceConflicts,
     concurrency: parsed.concurrency,
     timeoutMs: parsed.timeoutMs,

@@ -35,7 +35,8 @@ export interface FederationAppProps extends AppProps {
  *
  * `synth()` writes one folder per cluster, named after the cluster, holding one file per object in apply order
  * (`0000-customresourcedefinition-....yaml`, ...), and `federation.json`, which tells `ksfed` the clusters, their
- * roles, connection types, default contexts, apply phases and the placeholders to fill at apply time.
+ * roles, connection types, default contexts, apply phases, the namespaces KubeFed places on each cluster
+ * (`federatedNamespaces`) and the placeholders to fill at apply time.
  * Synthesizing again removes the folders of the previous synth first.
  */
 export class FederationApp extends App {
@@ -256,6 +257,15 @@ export class FederationApp extends App {
       }
     }
     const host = this.clusters.find(c => c.role === ClusterRole.HOST)!;
+    // Namespaces KubeFed places through a project's FederatedNamespace, per cluster: ksfed's prune keeps them.
+    const federatedNamespaces = new Map<string, Set<string>>();
+    for (const construct of this.node.findAll()) {
+      const placed = (construct as any)._federatedNamespaces;
+      if (typeof placed !== 'function') continue;
+      for (const { cluster, namespace } of placed.call(construct) as { cluster: string; namespace: string }[]) {
+        federatedNamespaces.set(cluster, (federatedNamespaces.get(cluster) ?? new Set<string>()).add(namespace));
+      }
+    }
     const clusterEntries = this.sortedClusters().map(c => {
       const list = objects.get(c.clusterName) ?? [];
       const requires = new Set<string>();
@@ -273,6 +283,7 @@ export class FederationApp extends App {
         ...c.details(),
         constructPath: c.chart.node.path,
         phases: PHASE_ORDER.filter(p => list.some(o => o.phase === p)),
+        ...(federatedNamespaces.has(c.clusterName) ? { federatedNamespaces: [...federatedNamespaces.get(c.clusterName)!].sort() } : {}),
         objects: list.map(o => ({
           file: o.file,
           phase: o.phase,

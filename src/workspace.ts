@@ -293,6 +293,15 @@ export class Project extends Construct {
   public get labels(): { [key: string]: string } {
     return { ...this._labels };
   }
+
+  /**
+   * The clusters the FederatedNamespace of a multi-cluster project places its namespace on (federation.json's
+   * `federatedNamespaces`, which prune keeps); none for a single-cluster project.
+   * @internal
+   */
+  public _federatedNamespaces(): { cluster: string; namespace: string }[] {
+    return this.federatedNamespace ? this.clusterNames.map(cluster => ({ cluster, namespace: this.namespace })) : [];
+  }
 }
 
 /** Props of a workspace. */

@@ -39,6 +39,12 @@ describe('argument parsing', () => {
   test('flags, repeatable and comma lists, --flag=value', () => {
     const p = parseArgs(['apply', 'dist', '--context', 'edge-1=kind-edge', '--context=host=kind-host', '--only', 'a,b', '--only', 'c', '--dry-run', '--prune', '--force-conflicts', '--concurrency', '8', '--timeout', '5m', '--output=json']);
     expect(p).toMatchObject({ command: 'apply', positional: ['dist'], contexts: { 'edge-1': 'kind-edge', 'host': 'kind-host' }, only: ['a', 'b', 'c'], dryRun: true, prune: true, forceConflicts: true, concurrency: 8, timeoutMs: 300_000, output: 'json' });
+    expect(p).toMatchObject({ pruneNonEmptyNamespaces: false, pruneRemovedClusters: false });
+  });
+
+  test('the prune flags', () => {
+    const p = parseArgs(['apply', 'dist', '--prune', '--prune-nonempty-namespaces', '--prune-removed-clusters', '--context', 'gone=old-ctx']);
+    expect(p).toMatchObject({ prune: true, pruneNonEmptyNamespaces: true, pruneRemovedClusters: true, contexts: { gone: 'old-ctx' } });
   });
 
   test.each([
@@ -49,6 +55,7 @@ describe('argument parsing', () => {
     [['apply', 'd', '--output', 'yaml'], /use text or json/],
     [['apply', 'd', '--only'], /--only needs a value/],
     [['apply', 'd', '--prune=yes'], /takes no value/],
+    [['apply', 'd', '--prune-removed-clusters=yes'], /--prune-removed-clusters takes no value/],
   ])('%j is bad input', async (args, message) => {
     const r = await run(args as string[]);
     expect(r.code).toBe(2);
@@ -61,6 +68,8 @@ describe('argument parsing', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('ksfed apply  <dist>');
     expect(help.stdout).toContain('--force-conflicts');
+    expect(help.stdout).toContain('  --prune-nonempty-namespaces with --prune: delete such Namespaces too, with everything in them (reported)\n');
+    expect(help.stdout).toContain('  --prune-removed-clusters    with --prune: prune ksfed\'s objects on clusters removed from the program (their\n');
     expect((await run(['--version'])).stdout).toMatch(/^\d+\.\d+\.\d+/);
     expect((await run(['help'])).code).toBe(0);
     const unknown = await run(['explode']);
@@ -108,6 +117,9 @@ describe('bad input: one line, exit 2, no stack trace', () => {
     [['apply', broken(d => fs.writeFileSync(path.join(d, 'edge-1', 'extra.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra}\n'))],
       /edge-1\/extra\.yaml: a file that federation\.json does not list for cluster "edge-1"; ksfed would not apply it\. Fix: remove it/],
     [['plan', broken(d => fs.mkdirSync(path.join(d, 'edge-2')))], /edge-2: a folder of no cluster of federation\.json; ksfed would ignore it\. Fix: remove it/],
+    [['status', DIST, '--prune-removed-clusters'], /--prune-removed-clusters does not apply to ksfed status/],
+    [['apply', DIST, '--prune-removed-clusters'], /^ksfed: --prune-removed-clusters works only with --prune\. Fix: add --prune\n$/],
+    [['diff', DIST, '--prune-nonempty-namespaces'], /^ksfed: --prune-nonempty-namespaces works only with --prune\. Fix: add --prune\n$/],
   ])('%j', async (args, message) => {
     const r = await run(args as string[]);
     expect(r.code).toBe(2);
@@ -400,4 +412,39 @@ test('sandbox command writes a kubeconfig, prints contexts, stops on request', a
   const token = /token: (\S+)/.exec(kc)![1];
   expect(stdout).not.toContain(token);
   expect(stdout).not.toContain(jwt);
+});
+
+describe('a cluster removed from the program', () => {
+  // The quickstart without branch-7.
+  const WITHOUT_BRANCH = synth(app => {
+    const host = new Host(app, 'host', { name: 'host', region: 'eu-central', capacity: { nodes: 3, cpu: '4', memory: '8Gi' } });
+    new Member(app, 'edge-1', { host, name: 'edge-1', region: 'eu-west', group: 'production', connection: Connection.direct() });
+  });
+
+  test('is reported in text and JSON; --prune-removed-clusters cleans it (exit 0), or exits 1 when it cannot be reached', async () => {
+    const fleet = await startFleet();
+    try {
+      const kc = ['--kubeconfig', fleet.kubeconfig];
+      expect((await run(['apply', DIST, ...kc, '--prune'])).code).toBe(0);
+
+      const json = await run(['apply', WITHOUT_BRANCH, ...kc, '--prune', '--output', 'json']);
+      expect(json.code).toBe(0);
+      expect(JSON.parse(json.stdout).removedClusters).toEqual([expect.objectContaining({ name: 'branch-7', status: 'left', message: expect.stringMatching(/Fix: rerun with --prune --prune-removed-clusters/) })]);
+      const text = await run(['diff', WITHOUT_BRANCH, ...kc]);
+      expect(text.stdout).toMatch(/^branch-7 \(removed from the program\): left: applied before/m);
+
+      fleet.sandbox.cluster('branch-7').setDown(true);
+      const down = await run(['apply', WITHOUT_BRANCH, ...kc, '--prune', '--prune-removed-clusters']);
+      expect(down.code).toBe(1);
+      expect(down.stdout).toMatch(/^removed cluster branch-7: failed: not cleaned: .*; it stays recorded, run again to clean it$/m);
+
+      fleet.sandbox.cluster('branch-7').setDown(false);
+      const cleaned = await run(['apply', WITHOUT_BRANCH, ...kc, '--prune', '--prune-removed-clusters']);
+      expect(cleaned.code).toBe(0);
+      expect(cleaned.stdout).toMatch(/^branch-7  pruned {4}  Deployment kubesphere-system\/cluster-agent$/m);
+      expect(cleaned.stdout).toMatch(/^removed cluster branch-7: cleaned: pruned 3 and its ApplySet parent; the host's record forgets it$/m);
+    } finally {
+      await fleet.stop();
+    }
+  });
 });

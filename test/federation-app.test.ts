@@ -100,6 +100,24 @@ describe('FederationApp', () => {
     }
   });
 
+  test('federation.json lists, per cluster, the namespaces a multi-cluster project\'s FederatedNamespace places there (prune keeps them)', () => {
+    const app = testApp();
+    const host = quickFleet(app);
+    const team = new Workspace(host, 'team', { name: 'team', placement: Placement.members() });
+    const [edge, branch] = ['edge-1', 'branch-7'].map(n => app.node.findChild(n) as Member);
+    team.addProject('web', { placement: Placement.members() });
+    team.addProject('shared', { placement: Placement.clusters(branch, edge) });
+    team.addProject('edge-only', { placement: Placement.clusters(edge) });
+    const manifest = app.federationManifest();
+    expect(manifest.clusters.map((c: any) => [c.name, c.federatedNamespaces])).toEqual([
+      ['host', undefined],
+      ['edge-1', ['shared', 'web']],
+      ['branch-7', ['shared', 'web']],
+    ]);
+    // (a single-cluster project is a plain Namespace in its member's folder instead)
+    expect(app.manifests('edge-1').filter(o => o.kind === 'Namespace').map(o => o.metadata.name)).toEqual(['edge-only']);
+  });
+
   test('deterministic: two synths of the same program are byte-identical', () => {
     const a = testApp();
     quickFleet(a);

@@ -1,12 +1,28 @@
+import { APPLYSET_PARENT, CLUSTERS_ANNOTATION, parentManifest, parseParent } from './applyset';
 import { runCluster } from './cluster-run';
+import { AbortedError, messageOf, UsageError } from './errors';
+import { readFederationIndex } from './federation';
+import { credentialsOf } from './kubeconfig';
 import { clusterOrder } from './ordering';
-import { ApplyReport, ClusterReport } from './report';
+import { cleanRemovedCluster, NONEMPTY_NAMESPACES_FLAG } from './prune';
+import { ApplyReport, ClusterReport, RemovedClusterReport } from './report';
 import { ConnectOptions, openSession, Session } from './session';
 
 /** Options of `apply`. */
 export interface ApplyOptions extends ConnectOptions {
   /** Delete objects applied before that the folders no longer hold (kubectl-compatible ApplySet). */
   readonly prune?: boolean;
+  /**
+   * With `prune`: also delete a Namespace that holds objects ksfed did not create, with everything in it (the
+   * report says what). Without it such a Namespace is kept and reported.
+   */
+  readonly pruneNonEmptyNamespaces?: boolean;
+  /**
+   * With `prune`: on each cluster the host's record names that the folder no longer holds, prune ksfed's whole
+   * ApplySet (its context: `contexts[name]`, else the context named like the cluster), then forget it. Without
+   * it such clusters are reported.
+   */
+  readonly pruneRemovedClusters?: boolean;
   /** Take over fields another field manager owns. */
   readonly forceConflicts?: boolean;
 }
@@ -33,13 +49,141 @@ export async function diff(dist: string, options: Omit<ApplyOptions, 'dryRun'> =
   return run('diff', dist, { ...options, dryRun: true });
 }
 
+/** The flag that cleans clusters removed from the program. */
+const REMOVED_CLUSTERS_FLAG = '--prune-removed-clusters';
+
 async function run(command: 'apply' | 'diff', dist: string, options: ApplyOptions): Promise<ApplyReport> {
-  const session = await openSession(dist, options);
+  const needPrune = [[NONEMPTY_NAMESPACES_FLAG, options.pruneNonEmptyNamespaces], [REMOVED_CLUSTERS_FLAG, options.pruneRemovedClusters]] as const;
+  for (const [flag, set] of needPrune) {
+    if (set && !options.prune) throw new UsageError(`${flag} works only with --prune. Fix: add --prune`);
+  }
+  // Contexts of clusters the folder no longer holds are for their clean-up (checked against the host's record).
+  const extra: { [cluster: string]: string } = {};
+  let contexts = options.contexts;
+  if (options.pruneRemovedClusters && options.contexts) {
+    const names = new Set(readFederationIndex(dist).clusters.map(c => c.name));
+    contexts = {};
+    for (const [name, context] of Object.entries(options.contexts)) {
+      if (names.has(name)) contexts[name] = context;
+      else extra[name] = context;
+    }
+  }
+  const session = await openSession(dist, { ...options, contexts });
   try {
-    return await runClusters(session, command, dist, options);
+    const removed = removedClusters(session, options, extra);
+    const report = await runClusters(session, command, dist, options);
+    const removedReports = await cleanRemoved(session, removed, report, options);
+    return { ...report, success: report.success && removedReports.every(r => r.status !== 'failed'), removedClusters: removedReports };
   } finally {
     session.close();
   }
+}
+
+/**
+ * The clusters the host's record (its ApplySet parent, read by the preflight) names that the folder no longer
+ * holds, with the context of their clean-up. With `pruneRemovedClusters`, checks those contexts before anything is
+ * written: each exists, and none reaches a cluster of the folder (its context or its server); a `--context` for a
+ * cluster neither in the folder nor removed is refused.
+ */
+function removedClusters(session: Session, options: ApplyOptions, extra: { [cluster: string]: string }): { name: string; context: string }[] {
+  const { federation, kubeConfig } = session;
+  const host = session.preflight.get(federation.host);
+  const known = host !== undefined && !host.error;
+  const names = new Set(federation.clusters.map(c => c.name));
+  const recorded = known ? parseParent(host.parent).clusters ?? [] : [];
+  const removed = recorded.filter(n => !names.has(n)).map(name => ({ name, context: extra[name] ?? name }));
+  if (!options.pruneRemovedClusters) return removed;
+  for (const name of Object.keys(extra)) {
+    if (known && !removed.some(r => r.name === name)) {
+      throw new UsageError(`--context ${name}=${extra[name]}: unknown cluster "${name}"; the federation has: ${[...names].join(', ')}; removed clusters the host records: ${removed.map(r => r.name).join(', ') || 'none'}`);
+    }
+  }
+  if (!kubeConfig) return removed;
+  const serverOf = (context: string) => {
+    const ctx = kubeConfig.getContextObject(context);
+    return ctx ? kubeConfig.getCluster(ctx.cluster)?.server : undefined;
+  };
+  const inFolder = federation.clusters.map(c => ({ name: c.name, context: session.contexts.get(c.name) ?? options.contexts?.[c.name] ?? c.context }));
+  for (const r of removed) {
+    const how = extra[r.name] ? `--context ${r.name}=${r.context}` : `the default context of removed cluster "${r.name}"`;
+    if (!kubeConfig.getContextObject(r.context)) {
+      throw new UsageError(`no context "${r.context}" in the kubeconfig (${how}) to prune removed cluster "${r.name}". Fix: pass --context ${r.name}=<context>, or, if the cluster is gone for good, ${forgetHint(session, removed.filter(x => x.name !== r.name).map(x => x.name))}`);
+    }
+    const same = inFolder.find(c => c.context === r.context || (serverOf(c.context) !== undefined && serverOf(c.context) === serverOf(r.context)));
+    if (same) {
+      throw new UsageError(`${how} reaches cluster "${same.name}" of the folder (${same.context === r.context ? `context ${r.context}` : `server ${serverOf(r.context)}`}); pruning removed cluster "${r.name}" there would delete ${same.name}'s objects. Fix: pass --context ${r.name}=<the removed cluster's own context>`);
+    }
+  }
+  return removed;
+}
+
+/** How to drop clusters from the host's record by hand (the record keeps `keep` besides the folder's clusters). */
+function forgetHint(session: Session, keep: string[]): string {
+  const clusters = [...new Set([...session.federation.clusters.map(c => c.name), ...keep])].sort().join(',');
+  return `forget it: kubectl --context ${session.contexts.get(session.federation.host) ?? session.federation.host} -n ${APPLYSET_PARENT.namespace} annotate secret ${APPLYSET_PARENT.name} --overwrite ${CLUSTERS_ANNOTATION}=${clusters}`;
+}
+
+/**
+ * Reports the removed clusters; with `pruneRemovedClusters` (and once the host's run succeeded), prunes ksfed's
+ * ApplySet on each (see cleanRemovedCluster), then forgets the cleaned ones from the host's record (not in a dry run).
+ */
+async function cleanRemoved(
+  session: Session, removed: { name: string; context: string }[], report: ApplyReport, options: ApplyOptions,
+): Promise<RemovedClusterReport[]> {
+  const host = report.clusters.find(c => c.name === session.federation.host);
+  const reports = await Promise.all(removed.map(async ({ name, context }): Promise<RemovedClusterReport> => {
+    const others = removed.filter(r => r.name !== name).map(r => r.name);
+    if (!options.pruneRemovedClusters) {
+      return {
+        name,
+        status: 'left',
+        message: `applied before (the host's ApplySet parent records it) but no longer in the folder: ksfed's objects are still on it (agent, token, ClusterConfiguration changes...). Fix: rerun with --prune ${REMOVED_CLUSTERS_FLAG} to prune them there (context "${name}", or --context ${name}=CONTEXT), or, if the cluster is gone for good, ${forgetHint(session, others)}`,
+        objects: [],
+      };
+    }
+    if (options.signal?.aborted) return { name, context, status: 'skipped', message: 'not cleaned: the run was aborted; it stays recorded', objects: [] };
+    if (host?.status !== 'succeeded') {
+      return { name, context, status: 'skipped', message: `not cleaned: the host's run ${host ? `did not succeed (${host.status})` : 'is not part of this run'}; it stays recorded`, objects: [] };
+    }
+    const objects: RemovedClusterReport['objects'] = [];
+    try {
+      session.contexts.set(name, context);
+      if (session.kubeConfig) for (const credential of credentialsOf(session.kubeConfig, [context])) session.redactor.add(credential, '<redacted:credential>');
+      session.emit({ type: 'info', cluster: name, message: `removed from the program: ${options.dryRun ? 'what pruning' : 'pruning'} ksfed's ApplySet there${options.dryRun ? ' would do' : ''}` });
+      const done = await cleanRemovedCluster(session.client(name), name, {
+        dryRun: options.dryRun ?? false,
+        signal: options.signal,
+        nonEmptyNamespaces: options.pruneNonEmptyNamespaces,
+        onResult: result => {
+          const redacted = session.redactor.redactDeep(result);
+          objects.push(redacted);
+          session.emit({ type: 'object', cluster: name, result: redacted });
+        },
+      });
+      return { name, context, status: done.status, message: session.redactor.redact(done.status === 'failed' ? `${done.message}; it stays recorded, run again to clean it` : done.message), objects };
+    } catch (e) {
+      if (e instanceof AbortedError) return { name, context, status: 'skipped', message: 'interrupted: run again to finish; it stays recorded', objects };
+      if (e instanceof UsageError) throw e;
+      return { name, context, status: 'failed', message: session.redactor.redact(`not cleaned: ${messageOf(e).split('\n')[0]}; it stays recorded, run again to clean it`), objects };
+    }
+  }));
+  const cleaned = reports.filter(r => r.status === 'cleaned').map(r => r.name);
+  if (cleaned.length > 0 && !options.dryRun) {
+    try {
+      const client = session.client(session.federation.host);
+      const parent = await client.get(APPLYSET_PARENT);
+      const state = parseParent(parent);
+      await client.apply(parentManifest({ ...state, clusters: (state.clusters ?? []).filter(n => !cleaned.includes(n)) }), { force: true });
+      for (const r of reports) if (r.status === 'cleaned') r.message += '; the host\'s record forgets it';
+    } catch (e) {
+      for (const r of reports.filter(x => x.status === 'cleaned')) {
+        r.status = 'failed';
+        r.message += `; but the host's record could not forget it (${session.redactor.redact(messageOf(e).split('\n')[0])}): run again`;
+      }
+    }
+  }
+  for (const r of reports) session.emit({ type: 'info', cluster: r.name, message: `removed cluster: ${r.status}: ${r.message}` });
+  return reports;
 }
 
 async function runClusters(session: Session, command: 'apply' | 'diff', dist: string, options: ApplyOptions): Promise<ApplyReport> {
@@ -52,6 +196,7 @@ async function runClusters(session: Session, command: 'apply' | 'diff', dist: st
       mode: command,
       dryRun: options.dryRun ?? false,
       prune: options.prune ?? false,
+      pruneNonEmptyNamespaces: options.pruneNonEmptyNamespaces ?? false,
       forceConflicts: options.forceConflicts ?? false,
       signal: options.signal,
     });

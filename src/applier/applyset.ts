@@ -19,6 +19,11 @@ export const APPLYSET_GROUP_KINDS_ANNOTATION = 'applyset.kubernetes.io/contains-
 export const APPLYSET_NAMESPACES_ANNOTATION = 'applyset.kubernetes.io/additional-namespaces';
 /** ksfed's own annotation on the parent: the apiVersion of each group-kind, so pruning can list them. */
 export const GROUP_KIND_VERSIONS_ANNOTATION = 'ksfed.kubesphere-federation/group-kind-versions';
+/**
+ * ksfed's own annotation on the host's parent: the clusters of the federation applied since the last clean-up,
+ * comma-separated (a cluster removed from the program stays recorded until its objects are pruned there).
+ */
+export const CLUSTERS_ANNOTATION = 'ksfed.kubesphere-federation/clusters';
 /** Objects annotated with this and `never` are never pruned. */
 export const PRUNE_ANNOTATION = 'ksfed.kubesphere-federation/prune';
 
@@ -74,9 +79,11 @@ export interface ApplySetState {
   readonly groupKinds: Map<string, string>;
   /** Namespaces of namespaced members, the parent's own namespace included. */
   readonly namespaces: Set<string>;
+  /** The host's record of the federation's clusters (CLUSTERS_ANNOTATION); undefined on members and before any. */
+  readonly clusters?: string[];
 }
 
-/** The state the given objects need. */
+/** The state the given objects need (no record of clusters). */
 export function stateOf(objects: { apiVersion: string; kind: string; namespace?: string }[]): ApplySetState {
   const groupKinds = new Map<string, string>();
   const namespaces = new Set<string>();
@@ -91,7 +98,8 @@ export function stateOf(objects: { apiVersion: string; kind: string; namespace?:
 export function unionOf(a: ApplySetState, b: ApplySetState): ApplySetState {
   const groupKinds = new Map(a.groupKinds);
   for (const [gk, v] of b.groupKinds) if (v || !groupKinds.get(gk)) groupKinds.set(gk, v);
-  return { groupKinds, namespaces: new Set([...a.namespaces, ...b.namespaces]) };
+  const clusters = a.clusters || b.clusters ? [...new Set([...a.clusters ?? [], ...b.clusters ?? []])].sort() : undefined;
+  return { groupKinds, namespaces: new Set([...a.namespaces, ...b.namespaces]), ...(clusters ? { clusters } : {}) };
 }
 
 /**
@@ -101,7 +109,8 @@ export function unionOf(a: ApplySetState, b: ApplySetState): ApplySetState {
 export function sameState(a: ApplySetState, b: ApplySetState): boolean {
   const gk = (s: ApplySetState) => [...s.groupKinds.entries()].map(([k, v]) => `${k}=${v}`).sort().join(',');
   const ns = (s: ApplySetState) => [...s.namespaces].filter(n => n !== APPLYSET_PARENT.namespace).sort().join(',');
-  return gk(a) === gk(b) && ns(a) === ns(b);
+  const clusters = (s: ApplySetState) => s.clusters === undefined ? undefined : [...s.clusters].sort().join(',');
+  return gk(a) === gk(b) && ns(a) === ns(b) && clusters(a) === clusters(b);
 }
 
 /** Reads the state recorded on a parent (an empty state for no parent). */
@@ -118,7 +127,8 @@ export function parseParent(parent: any | undefined): ApplySetState {
   }
   const namespaces = new Set((annotations[APPLYSET_NAMESPACES_ANNOTATION] ?? '').split(',').map(s => s.trim()).filter(s => s));
   if (parent) namespaces.add(APPLYSET_PARENT.namespace);
-  return { groupKinds, namespaces };
+  const clusters = annotations[CLUSTERS_ANNOTATION]?.split(',').map(s => s.trim()).filter(s => s).sort();
+  return { groupKinds, namespaces, ...(clusters ? { clusters } : {}) };
 }
 
 /**
@@ -146,7 +156,7 @@ export function parentProblem(parent: any | undefined): string | undefined {
   return undefined;
 }
 
-/** The parent object recording `state`, for server-side apply. */
+/** The parent object recording `state` (and, on the host, its record of the clusters), for server-side apply. */
 export function parentManifest(state: ApplySetState, version = toolingVersion()): any {
   const groupKinds = [...state.groupKinds.keys()].sort();
   return {
@@ -161,6 +171,7 @@ export function parentManifest(state: ApplySetState, version = toolingVersion())
         [APPLYSET_GROUP_KINDS_ANNOTATION]: groupKinds.join(','),
         [APPLYSET_NAMESPACES_ANNOTATION]: [...state.namespaces].filter(n => n !== APPLYSET_PARENT.namespace).sort().join(','),
         [GROUP_KIND_VERSIONS_ANNOTATION]: groupKinds.filter(gk => state.groupKinds.get(gk)).map(gk => `${gk}=${state.groupKinds.get(gk)}`).join(','),
+        ...(state.clusters ? { [CLUSTERS_ANNOTATION]: [...state.clusters].sort().join(',') } : {}),
       },
     },
     type: 'Opaque',

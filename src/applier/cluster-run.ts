@@ -11,7 +11,7 @@ import { FIELD_MANAGER, KubeClient, READ_PRIORITY } from './kube-client';
 import { isNoOpApply } from './no-op';
 import { mapLimit, objectDependencies, objectPriorities, phaseGroups, pollDelay } from './ordering';
 import { redactLiveValues, secretPointers, sourceObject } from './placeholders';
-import { pruneCandidates } from './prune';
+import { executePrune, pruneCandidates, stateAfterPrune } from './prune';
 import { ClusterReport, ObjectResult, objectName } from './report';
 import { Session } from './session';
 import { BatchWaiter, clusterReadiness, crdReadiness, readinessFor } from './waits';
@@ -22,6 +22,8 @@ export interface ClusterRunOptions {
   readonly mode: 'apply' | 'diff';
   readonly dryRun: boolean;
   readonly prune: boolean;
+  /** Prune Namespaces that hold objects ksfed did not create (`--prune-nonempty-namespaces`). */
+  readonly pruneNonEmptyNamespaces?: boolean;
   readonly forceConflicts: boolean;
   readonly signal?: AbortSignal;
 }
@@ -113,7 +115,10 @@ class ClusterRun {
     if (problem) throw new ClusterStop('failed', problem);
 
     const recorded = parseParent(parent);
-    const desired = stateOf(cluster.objects);
+    // The host's parent also records the federation's clusters (a removed one stays until it is cleaned).
+    const isHost = cluster.name === session.federation.host;
+    const record = isHost ? { ...stateOf([]), clusters: [...recorded.clusters ?? [], ...session.federation.clusters.map(c => c.name)] } : stateOf([]);
+    const desired = unionOf(stateOf(cluster.objects), record);
     const superset = unionOf(recorded, desired);
     // Every object is rendered in memory (placeholders filled, ApplySet label stamped) as soon as its values are
     // known; values from another cluster may take a while (the host's tower address), and only the objects that
@@ -524,27 +529,25 @@ class ClusterRun {
   private async prune(superset: ReturnType<typeof unionOf>, desired: ReturnType<typeof stateOf>): Promise<void> {
     const { session, options, cluster } = this;
     const keep = new Set(cluster.objects.map(o => memberKey(o)));
-    const found = await pruneCandidates(this.client, superset, keep);
+    const declaredNamespaces = new Set([...cluster.federatedNamespaces ?? [], ...cluster.objects.filter(o => o.kind === 'Namespace' && o.apiVersion === 'v1').map(o => o.name)]);
+    const found = await pruneCandidates(this.client, superset, { keep, declaredNamespaces, nonEmptyNamespaces: options.pruneNonEmptyNamespaces });
     for (const gk of found.unknown) session.emit({ type: 'info', cluster: cluster.name, message: `cannot prune ${gk}: the ApplySet parent does not record its apiVersion` });
-    for (const p of found.protected) session.emit({ type: 'info', cluster: cluster.name, message: `kept ${objectName(p)}: annotated ksfed.kubesphere-federation/prune=never` });
-    let pruned = 0;
-    for (const c of found.candidates) {
-      // Stop between deletions when aborted: the parent still records the superset, so a re-run finishes.
-      if (options.signal?.aborted) {
-        this.report.prune = `interrupted after ${pruned} of ${found.candidates.length}; run again to finish`;
-        throw new AbortedError();
-      }
-      if (!options.dryRun) await this.client.delete(c);
-      pruned++;
-      const result: ObjectResult = { cluster: cluster.name, apiVersion: c.apiVersion, kind: c.kind, ...(c.namespace ? { namespace: c.namespace } : {}), name: c.name, result: 'pruned' };
-      this.report.objects.push(result);
-      session.emit({ type: 'object', cluster: cluster.name, result });
+    // Stops between deletions when aborted: the parent still records the superset, so a re-run finishes.
+    const { pruned } = await executePrune(this.client, cluster.name, found, {
+      dryRun: options.dryRun,
+      signal: options.signal,
+      onResult: result => {
+        this.report.objects.push(result);
+        session.emit({ type: 'object', cluster: cluster.name, result });
+      },
+      onInterrupted: (done, total) => this.report.prune = `interrupted after ${done} of ${total}; run again to finish`,
+    });
+    // Shrink the parent to the new set (and what was kept) once every stale object is gone.
+    const after = stateAfterPrune(desired, found);
+    if (!options.dryRun && found.unknown.length === 0 && !sameState(superset, after)) {
+      await this.client.apply(parentManifest(after), { force: true });
     }
-    // Shrink the parent to the new set once every stale object is gone.
-    if (!options.dryRun && found.unknown.length === 0 && !sameState(superset, desired)) {
-      await this.client.apply(parentManifest(desired), { force: true });
-    }
-    this.report.prune = `${options.dryRun ? 'would prune' : 'pruned'} ${pruned}${found.protected.length ? `, kept ${found.protected.length} (prune: never)` : ''}`;
+    this.report.prune = `${options.dryRun ? 'would prune' : 'pruned'} ${pruned}${found.kept.length ? `, kept ${found.kept.length}` : ''}`;
   }
 }
 

@@ -43,6 +43,8 @@ export interface FederationCluster {
   readonly labels: { [key: string]: string };
   readonly constructPath: string;
   readonly phases: string[];
+  /** Namespaces a project's FederatedNamespace places on this cluster (KubeFed makes them; prune keeps them). */
+  readonly federatedNamespaces?: string[];
   readonly objects: FederationObject[];
 }
 
@@ -138,6 +140,7 @@ export function readFederationIndex(dist: string): FederationIndex {
       labels: c.labels && typeof c.labels === 'object' ? c.labels : {},
       constructPath: typeof c.constructPath === 'string' ? c.constructPath : c.name,
       phases: Array.isArray(c.phases) ? c.phases : [],
+      federatedNamespaces: c.federatedNamespaces ?? [],
       entries: c.objects,
     } as FederationIndexCluster;
   });
@@ -375,6 +378,7 @@ function checkFederationJson(where: string, raw: any): void {
     optionalString(`${at}.constructPath${of}`, c.constructPath);
     if (c.labels !== undefined && (!isObject(c.labels) || Object.values(c.labels).some(v => typeof v !== 'string'))) fail(`${at}.labels${of}`, c.labels, 'an object of string values');
     for (const p of stringList(`${at}.phases${of}`, c.phases)) if (phases.length > 0 && !phases.includes(p)) fail(`${at}.phases${of}`, p, `one of the federation's phases (${phases.join(', ')})`);
+    for (const n of stringList(`${at}.federatedNamespaces${of}`, c.federatedNamespaces)) if (!CLUSTER_NAME.test(n) || n.length > 63) fail(`${at}.federatedNamespaces${of}`, n, 'a namespace name (a DNS-1123 label)');
     if (!Array.isArray(c.objects)) fail(`${at}.objects${of}`, c.objects, 'a list of objects');
     checkObjectEntries(`${at}.objects`, of, c.objects, phases, fail);
   });

@@ -50,6 +50,11 @@ export interface KubeClient {
   /** Deletes the object; false when it was already gone. */
   delete(ref: ObjectRef, options?: { dryRun?: boolean }): Promise<boolean>;
   /**
+   * Every namespaced kind the server serves that can be listed, in each group's preferred version (discovery:
+   * `/api/v1`, `/apis` and one request per group). Rejects when a group's discovery fails.
+   */
+  namespacedKinds(): Promise<{ apiVersion: string; kind: string }[]>;
+  /**
    * Records the kinds a CustomResourceDefinition serves (its served versions, plural and scope), once it is
    * Established with the names it asks for: requests for them then need no discovery request first.
    */
@@ -195,6 +200,29 @@ export class ClientNodeKubeClient implements KubeClient {
 
   public learnKinds(crd: any): void {
     this.api.learnKinds(crd);
+  }
+
+  public async namespacedKinds(): Promise<{ apiVersion: string; kind: string }[]> {
+    const groups: any = await this.call(() => this.api.getJson('/apis'));
+    const versions = ['v1', ...(Array.isArray(groups?.groups) ? groups.groups : [])
+      .map((g: any) => g?.preferredVersion?.groupVersion ?? g?.versions?.[0]?.groupVersion)
+      .filter((v: unknown): v is string => typeof v === 'string')];
+    const lists = await Promise.all(versions.map(async v => {
+      try {
+        return await this.call(() => this.api.getJson(v === 'v1' ? '/api/v1' : `/apis/${v}`)) as any;
+      } catch (e) {
+        throw e instanceof KubeApiError ? new KubeApiError(e.code, e.reason, `discovery of ${v}: ${e.message}`) : e;
+      }
+    }));
+    const out: { apiVersion: string; kind: string }[] = [];
+    lists.forEach((list, i) => {
+      this.api.remember(versions[i], list);
+      for (const r of Array.isArray(list?.resources) ? list.resources : []) {
+        if (r?.namespaced !== true || typeof r.name !== 'string' || r.name.includes('/') || !Array.isArray(r.verbs) || !r.verbs.includes('list')) continue;
+        out.push({ apiVersion: versions[i], kind: r.kind });
+      }
+    });
+    return out;
   }
 
   private call<T>(fn: () => Promise<T>, request: RequestOptions = {}): Promise<T> {
@@ -346,6 +374,19 @@ class ObjectApi extends KubernetesObjectApi {
     const data = text.length > 0 ? JSON.parse(text) : undefined;
     if (data && typeof data === 'object') Object.defineProperty(data, HTTP_STATUS, { value: response.httpStatusCode });
     return data;
+  }
+
+  /** Keeps a group version's discovery document (as a lookup that missed would): lists of its kinds need none. */
+  public remember(groupVersion: string, list: any): void {
+    if (!Array.isArray(list?.resources)) return;
+    (this as unknown as { apiVersionResourceCache: { [v: string]: unknown } }).apiVersionResourceCache[groupVersion] = list;
+  }
+
+  /** GET of a path of the API server (discovery), as parsed JSON. */
+  public async getJson(path: string): Promise<any> {
+    const request = this.configuration.baseServer.makeRequestContext(path, HttpMethod.GET);
+    request.setHeaderParam('Accept', 'application/json');
+    return this.requestPromise(request);
   }
 
   public addMiddleware(middleware: unknown): void {

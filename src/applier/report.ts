@@ -1,5 +1,5 @@
 /** What happened to one object. */
-export type ObjectOutcome = 'created' | 'configured' | 'unchanged' | 'failed' | 'pruned' | 'timed-out' | 'skipped';
+export type ObjectOutcome = 'created' | 'configured' | 'unchanged' | 'failed' | 'pruned' | 'kept' | 'timed-out' | 'skipped';
 
 /** The result of one object. */
 export interface ObjectResult {
@@ -14,7 +14,7 @@ export interface ObjectResult {
   /** The construct that produced it (from federation.json). */
   readonly constructPath?: string;
   readonly result: ObjectOutcome;
-  /** Why it failed, timed out or was skipped; or a note. */
+  /** Why it failed, timed out, was skipped or kept (not pruned); or a note. */
   readonly message?: string;
   /** For diff and dry runs: the changes, as `path: before -> after` (values of secrets never shown). */
   readonly changes?: string[];
@@ -39,6 +39,26 @@ export interface ClusterReport {
   readonly objects: ObjectResult[];
 }
 
+/**
+ * A cluster that an earlier apply recorded on the host and that the folder no longer holds: what is left of ksfed's
+ * objects there, and what its clean-up (`pruneRemovedClusters`) did.
+ */
+export interface RemovedClusterReport {
+  readonly name: string;
+  /** The kubeconfig context of its clean-up. */
+  readonly context?: string;
+  /**
+   * `left`: its objects stay (no clean-up asked, or a dry run: `objects` then says what it would prune);
+   * `cleaned`: ksfed's ApplySet there is pruned and the host's record forgets it; `partly-cleaned`: some objects
+   * are kept (see `objects`) and it stays recorded; `failed`: not cleaned (unreachable, refused) and still recorded;
+   * `skipped`: not cleaned because the host's run did not succeed or is not part of this run.
+   */
+  status: 'left' | 'cleaned' | 'partly-cleaned' | 'failed' | 'skipped';
+  /** What happened, and what to do. */
+  message: string;
+  readonly objects: ObjectResult[];
+}
+
 /** The result of `apply` or `diff`. */
 export interface ApplyReport {
   readonly command: 'apply' | 'diff';
@@ -49,6 +69,8 @@ export interface ApplyReport {
   readonly success: boolean;
   readonly durationMs: number;
   readonly clusters: ClusterReport[];
+  /** Clusters the host's record names that the folder no longer holds (see RemovedClusterReport). */
+  readonly removedClusters?: RemovedClusterReport[];
 }
 
 /** Progress events, for live output. Every message is already redacted. */
@@ -63,7 +85,7 @@ export type ApplyEvent =
 
 /** Counts of outcomes. */
 export function countsOf(objects: ObjectResult[]): { [outcome in ObjectOutcome]: number } {
-  const counts = { 'created': 0, 'configured': 0, 'unchanged': 0, 'failed': 0, 'pruned': 0, 'timed-out': 0, 'skipped': 0 };
+  const counts = { 'created': 0, 'configured': 0, 'unchanged': 0, 'failed': 0, 'pruned': 0, 'kept': 0, 'timed-out': 0, 'skipped': 0 };
   for (const o of objects) counts[o.result]++;
   return counts;
 }
@@ -97,6 +119,11 @@ export function formatSummary(report: ApplyReport): string {
   for (const c of report.clusters) {
     if (c.error) lines.push(`${c.name}: ${c.error}`);
     if (c.prune && /^(skipped|interrupted)|kept/.test(c.prune) && c.status !== 'skipped') lines.push(`${c.name}: prune ${c.prune}`);
+    for (const o of c.objects) if (o.result === 'kept') lines.push(`${c.name}: kept ${objectName(o)}: ${o.message ?? ''}`);
+  }
+  for (const r of report.removedClusters ?? []) {
+    lines.push(`removed cluster ${r.name}: ${r.status}: ${r.message}`);
+    for (const o of r.objects) if (o.result === 'kept') lines.push(`${r.name}: kept ${objectName(o)}: ${o.message ?? ''}`);
   }
   const ok = report.clusters.filter(c => c.status === 'succeeded').length;
   const what = report.command === 'diff' ? 'diff' : report.dryRun ? 'dry run' : 'apply';
@@ -109,13 +136,17 @@ export function formatDiff(report: ApplyReport): string {
   const lines: string[] = [];
   for (const c of report.clusters) {
     const n = countsOf(c.objects);
-    lines.push(`${c.name}: ${n.created} to create, ${n.configured} to change, ${n.unchanged} unchanged${report.prune ? `, ${n.pruned} to prune` : ''}${c.status !== 'succeeded' ? ` (${c.status}${c.error ? `: ${c.error}` : ''})` : ''}`);
+    lines.push(`${c.name}: ${n.created} to create, ${n.configured} to change, ${n.unchanged} unchanged${report.prune ? `, ${n.pruned} to prune${n.kept > 0 ? `, ${n.kept} kept` : ''}` : ''}${c.status !== 'succeeded' ? ` (${c.status}${c.error ? `: ${c.error}` : ''})` : ''}`);
     for (const o of c.objects) {
       if (o.result === 'unchanged') continue;
-      const sign = o.result === 'created' ? '+' : o.result === 'pruned' ? '-' : o.result === 'configured' ? '~' : '!';
+      const sign = o.result === 'created' ? '+' : o.result === 'pruned' ? '-' : o.result === 'configured' ? '~' : o.result === 'kept' ? '=' : '!';
       lines.push(`  ${sign} ${objectName(o)}${o.result === 'failed' || o.result === 'timed-out' || o.result === 'skipped' ? `: ${o.message ?? o.result}` : o.message ? ` (${o.message})` : ''}`);
       for (const change of o.changes ?? []) lines.push(`      ${change}`);
     }
+  }
+  for (const r of report.removedClusters ?? []) {
+    lines.push(`${r.name} (removed from the program): ${r.status}: ${r.message}`);
+    for (const o of r.objects) lines.push(`  ${o.result === 'kept' ? '=' : '-'} ${objectName(o)}${o.message ? ` (${o.message})` : ''}`);
   }
   return lines.join('\n');
 }
@@ -235,7 +266,7 @@ export class TerminalProgress {
         s.applying = true;
         const o = e.result;
         if (o.result === 'pruned') s.pruned++;
-        else s.finished++;
+        else if (o.result !== 'kept') s.finished++;
         if (o.result === 'failed' || o.result === 'timed-out') s.failed++;
         const verb = this.dryRun && ['created', 'configured', 'pruned'].includes(o.result) ? `${o.result} (dry run)` : o.result;
         s.detail = `${verb} ${objectName(o)}`;

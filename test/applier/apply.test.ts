@@ -4,12 +4,12 @@ import { KubeConfig, KubernetesObjectApi, PatchStrategy } from '@kubernetes/clie
 import { ApiObject, Chart } from 'cdk8s';
 import { FAST, Fleet, mutations, resourceVersions, startFleet, synth } from './fixtures';
 import { quickstart } from '../../examples/quickstart/main';
-import { FederationApp } from '../../src';
+import { Connection, FederationApp, Host, Member } from '../../src';
 import { apply, diff } from '../../src/applier/apply';
 import { APPLYSET_PARENT, APPLYSET_PART_OF_LABEL, KSFED_APPLYSET_ID } from '../../src/applier/applyset';
 import { comparable } from '../../src/applier/diff';
 import { UsageError } from '../../src/applier/errors';
-import { ApplyEvent, ApplyReport } from '../../src/applier/report';
+import { ApplyEvent, ApplyReport, formatDiff, formatSummary } from '../../src/applier/report';
 
 jest.setTimeout(60_000);
 
@@ -362,6 +362,106 @@ describe('selection', () => {
       expect(mutations(fleet.sandbox, 'edge-1')).toEqual([]);
       await expect(apply(DIST, options(fleet, { only: ['nope'] }))).rejects.toThrow(/unknown cluster "nope"; the federation has: host, edge-1, branch-7/);
       await expect(apply(DIST, options(fleet, { contexts: { 'edge-1': 'missing' } }))).rejects.toThrow(/no context "missing"/);
+    } finally {
+      await fleet.stop();
+    }
+  });
+});
+
+describe('clusters removed from the program', () => {
+  /** The quickstart without branch-7. */
+  const withoutBranch = (app: FederationApp) => {
+    const host = new Host(app, 'host', { name: 'host', region: 'eu-central', capacity: { nodes: 3, cpu: '4', memory: '8Gi' } });
+    new Member(app, 'edge-1', { host, name: 'edge-1', region: 'eu-west', group: 'production', connection: Connection.direct() });
+  };
+  const WITHOUT_BRANCH = synth(withoutBranch);
+  const recorded = (fleet: Fleet) => fleet.sandbox.cluster('host').get('v1', 'Secret', 'ksfed-applyset', 'kube-system')?.metadata?.annotations?.['ksfed.kubesphere-federation/clusters'];
+  const agent = (fleet: Fleet) => fleet.sandbox.cluster('branch-7').get('apps/v1', 'Deployment', 'cluster-agent', 'kubesphere-system');
+
+  test('are reported with what to do; --prune-removed-clusters prunes ksfed\'s objects there and the host\'s record forgets them', async () => {
+    const fleet = await startFleet();
+    try {
+      // GIVEN the quickstart applied: the host's parent records its clusters
+      expect(JSON.parse(fs.readFileSync(path.join(WITHOUT_BRANCH, 'federation.json'), 'utf8')).clusters.map((c: any) => c.name)).toEqual(['host', 'edge-1']);
+      expect((await apply(DIST, options(fleet, { prune: true }))).success).toBe(true);
+      expect(recorded(fleet)).toBe('branch-7,edge-1,host');
+
+      // WHEN branch-7 leaves the program: apply --prune
+      const report = await apply(WITHOUT_BRANCH, options(fleet, { prune: true }));
+      // THEN its Cluster on the host goes; its objects stay, reported with the fix; it stays recorded
+      expect(report.success).toBe(true);
+      expect(report.clusters.find(c => c.name === 'host')!.objects.filter(o => o.result === 'pruned').map(o => `${o.kind} ${o.name}`)).toEqual(['Cluster branch-7']);
+      expect(fleet.sandbox.cluster('host').get('cluster.kubesphere.io/v1alpha1', 'Cluster', 'branch-7')).toBeUndefined();
+      expect(report.removedClusters).toEqual([expect.objectContaining({ name: 'branch-7', status: 'left', objects: [] })]);
+      const line = formatSummary(report).split('\n').find(l => l.startsWith('removed cluster branch-7'));
+      expect(line).toBe('removed cluster branch-7: left: applied before (the host\'s ApplySet parent records it) but no longer in the folder: ksfed\'s objects are still on it (agent, token, ClusterConfiguration changes...). Fix: rerun with --prune --prune-removed-clusters to prune them there (context "branch-7", or --context branch-7=CONTEXT), or, if the cluster is gone for good, forget it: kubectl --context host -n kube-system annotate secret ksfed-applyset --overwrite ksfed.kubesphere-federation/clusters=edge-1,host');
+      expect(agent(fleet)).toBeDefined();
+      expect(recorded(fleet)).toBe('branch-7,edge-1,host');
+
+      // WHEN a diff with the flag: what it would prune there, nothing changed
+      const preview = await diff(WITHOUT_BRANCH, options(fleet, { prune: true, pruneRemovedClusters: true }));
+      expect(preview.removedClusters!.map(r => [r.status, r.message, r.objects.map(o => `${o.result} ${o.kind} ${o.name}`)])).toEqual([['left', 'would prune 3 and its ApplySet parent', [
+        'pruned ClusterConfiguration ks-installer', 'pruned Deployment cluster-agent', 'pruned Secret cluster-agent-token',
+      ]]]);
+      expect(formatDiff(preview)).toContain('branch-7 (removed from the program): left: would prune 3 and its ApplySet parent\n  - ClusterConfiguration kubesphere-system/ks-installer (would remove ksfed\'s fields');
+      expect(agent(fleet)).toBeDefined();
+
+      // WHEN the user asks for it
+      const cleaned = await apply(WITHOUT_BRANCH, options(fleet, { prune: true, pruneRemovedClusters: true }));
+      // THEN everything ksfed applied on branch-7 is pruned (the ClusterConfiguration only loses ksfed's fields), its
+      // parent is gone, and the host's record no longer names it
+      expect(cleaned.success).toBe(true);
+      expect(cleaned.removedClusters).toEqual([expect.objectContaining({ name: 'branch-7', context: 'branch-7', status: 'cleaned', message: 'pruned 3 and its ApplySet parent; the host\'s record forgets it' })]);
+      const branch = fleet.sandbox.cluster('branch-7');
+      expect(agent(fleet)).toBeUndefined();
+      expect(branch.get('v1', 'Secret', 'cluster-agent-token', 'kubesphere-system')).toBeUndefined();
+      expect(branch.get('v1', 'Secret', 'ksfed-applyset', 'kube-system')).toBeUndefined();
+      const cc = branch.get('installer.kubesphere.io/v1alpha1', 'ClusterConfiguration', 'ks-installer', 'kubesphere-system');
+      expect(cc.metadata.labels?.[APPLYSET_PART_OF_LABEL]).toBeUndefined();
+      expect(cc.spec?.multicluster).toBeUndefined();
+      expect(recorded(fleet)).toBe('edge-1,host');
+      // the next run has nothing to report
+      expect((await apply(WITHOUT_BRANCH, options(fleet, { prune: true }))).removedClusters).toEqual([]);
+    } finally {
+      await fleet.stop();
+    }
+  });
+
+  test('an unreachable removed cluster fails the run and stays recorded; a later run cleans it', async () => {
+    const fleet = await startFleet();
+    try {
+      expect((await apply(DIST, options(fleet, { prune: true }))).success).toBe(true);
+      fleet.sandbox.cluster('branch-7').setDown(true);
+      const retry = { ...FAST.retry, maxAttempts: 2 };
+      const report = await apply(WITHOUT_BRANCH, options(fleet, { prune: true, pruneRemovedClusters: true, retry }));
+      expect(report.success).toBe(false);
+      expect(report.clusters.every(c => c.status === 'succeeded')).toBe(true);
+      expect(report.removedClusters).toEqual([expect.objectContaining({ name: 'branch-7', status: 'failed', message: expect.stringMatching(/^not cleaned: .*(refused|reset|hang up).*; it stays recorded, run again to clean it$/) })]);
+      expect(recorded(fleet)).toBe('branch-7,edge-1,host');
+
+      fleet.sandbox.cluster('branch-7').setDown(false);
+      const again = await apply(WITHOUT_BRANCH, options(fleet, { prune: true, pruneRemovedClusters: true }));
+      expect(again.success).toBe(true);
+      expect(again.removedClusters!.map(r => r.status)).toEqual(['cleaned']);
+      expect(agent(fleet)).toBeUndefined();
+      expect(recorded(fleet)).toBe('edge-1,host');
+    } finally {
+      await fleet.stop();
+    }
+  });
+
+  test('a context that reaches a cluster of the folder, a missing one, or one for an unknown cluster is bad input before any write', async () => {
+    const fleet = await startFleet();
+    try {
+      expect((await apply(DIST, options(fleet, { prune: true }))).success).toBe(true);
+      for (const c of fleet.sandbox.clusters) c.clearRequests();
+      const go = (extra: object) => apply(WITHOUT_BRANCH, options(fleet, { prune: true, pruneRemovedClusters: true, ...extra }));
+      await expect(go({ contexts: { 'branch-7': 'edge-1' } })).rejects.toThrow(/^--context branch-7=edge-1 reaches cluster "edge-1" of the folder \(context edge-1\); pruning removed cluster "branch-7" there would delete edge-1's objects\. Fix: pass --context branch-7=<the removed cluster's own context>$/);
+      await expect(go({ contexts: { 'branch-7': 'missing' } })).rejects.toThrow(/^no context "missing" in the kubeconfig \(--context branch-7=missing\) to prune removed cluster "branch-7"\. Fix: pass --context branch-7=<context>, or, if the cluster is gone for good, forget it: kubectl --context host -n kube-system annotate secret ksfed-applyset --overwrite ksfed.kubesphere-federation\/clusters=edge-1,host$/);
+      await expect(go({ contexts: { nope: 'edge-1' } })).rejects.toThrow(/^--context nope=edge-1: unknown cluster "nope"; the federation has: host, edge-1; removed clusters the host records: branch-7$/);
+      await expect(apply(WITHOUT_BRANCH, options(fleet, { pruneRemovedClusters: true }))).rejects.toThrow(/^--prune-removed-clusters works only with --prune\. Fix: add --prune$/);
+      expect(mutations(fleet.sandbox).filter(m => !m.dryRun)).toEqual([]);
+      expect(agent(fleet)).toBeDefined();
     } finally {
       await fleet.stop();
     }

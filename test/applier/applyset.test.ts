@@ -6,8 +6,8 @@ import { ComponentOwner, FederationApp, Host } from '../../src';
 import { apply } from '../../src/applier';
 import {
   APPLYSET_GROUP_KINDS_ANNOTATION, APPLYSET_ID_LABEL, APPLYSET_NAMESPACES_ANNOTATION, APPLYSET_TOOLING_ANNOTATION, applySetId,
-  APPLYSET_PART_OF_LABEL, groupKindOf, KSFED_APPLYSET_ID, memberKey, parentManifest, parentProblem, parseParent, pruneRank, sameState, stateOf,
-  unionOf,
+  APPLYSET_PART_OF_LABEL, CLUSTERS_ANNOTATION, groupKindOf, KSFED_APPLYSET_ID, memberKey, parentManifest, parentProblem, parseParent, pruneRank,
+  sameState, stateOf, unionOf,
 } from '../../src/applier/applyset';
 import { Sandbox } from '../../src/sandbox';
 import { hasKubectl } from '../util/kubectl';
@@ -58,6 +58,21 @@ describe('group-kinds and state', () => {
     const elsewhere = stateOf([{ apiVersion: 'v1', kind: 'Secret', namespace: 'web' }]);
     expect(sameState(parseParent(parentManifest(elsewhere)), elsewhere)).toBe(true);
     expect(parsed.groupKinds.get('Deployment.apps')).toBe('apps/v1');
+  });
+
+  test('the host\'s record of the clusters round-trips, is merged by union and compared by sameState; members have none', () => {
+    const state = { ...stateOf([{ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'a' }]), clusters: ['host', 'edge-1'] };
+    const parent = parentManifest(state, '1.2.3');
+    expect(parent.metadata.annotations[CLUSTERS_ANNOTATION]).toBe('edge-1,host');
+    expect(parseParent(parent).clusters).toEqual(['edge-1', 'host']);
+    expect(parseParent(parentManifest(stateOf([]))).clusters).toBeUndefined();
+    expect(parentManifest(stateOf([])).metadata.annotations[CLUSTERS_ANNOTATION]).toBeUndefined();
+    // a removed cluster stays in the union until it is forgotten; a change of the record is a change of state
+    const next = unionOf(parseParent(parent), { ...stateOf([{ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'a' }]), clusters: ['host'] });
+    expect(next.clusters).toEqual(['edge-1', 'host']);
+    expect(sameState(next, parseParent(parent))).toBe(true);
+    expect(sameState(next, { ...next, clusters: ['host'] })).toBe(false);
+    expect(sameState(next, { ...next, clusters: undefined })).toBe(false);
   });
 
   test('union keeps old kinds and namespaces (the superset recorded before applying)', () => {
@@ -160,6 +175,8 @@ kubectlSuite('kubectl reads ksfed\'s ApplySet parent (skipped when kubectl is ab
       [APPLYSET_TOOLING_ANNOTATION]: expect.stringMatching(/^ksfed\//),
       [APPLYSET_GROUP_KINDS_ANNOTATION]: 'Cluster.cluster.kubesphere.io,ClusterConfiguration.installer.kubesphere.io',
       [APPLYSET_NAMESPACES_ANNOTATION]: 'kubesphere-system',
+      // the host's record of the federation's clusters travels on the same parent (kubectl ignores it, below)
+      [CLUSTERS_ANNOTATION]: 'host',
     });
   });
   afterAll(async () => {

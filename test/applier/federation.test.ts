@@ -45,6 +45,12 @@ describe('loadFederation', () => {
     expect(fed.placeholders.map(p => p.id)).toContain('jwt-secret');
   });
 
+  test('reads the namespaces KubeFed places on each cluster (none when federation.json lists none)', () => {
+    const shop = loadFederation(synth(multiRegionShop));
+    expect(shop.clusters.map(c => [c.name, c.federatedNamespaces])).toEqual([['host', []], ['eu-west-1', ['shop-prod']], ['eu-west-2', ['shop-prod']], ['ap-south-1', ['shop-prod']]]);
+    expect(loadFederation(dist).clusters.map(c => c.federatedNamespaces)).toEqual([[], [], []]);
+  });
+
   test('manifests are plain JSON in the API spelling, every field kept', () => {
     const crd = loadFederation(dist).clusters[0].objects.find(o => o.name === 'federateddeployments.types.kubefed.io')!;
     expect(crd.manifest.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.template['x-kubernetes-preserve-unknown-fields']).toBe(true);
@@ -222,6 +228,7 @@ describe('federation.json is checked field by field', () => {
     ['objects missing', m => delete m.clusters[1].objects, /: clusters\[1\]\.objects \(cluster "edge-1"\) is missing; expected a list of objects/],
     ['an object in an unknown phase', m => m.clusters[0].objects[0].phase = 'crd', /: clusters\[0\]\.objects\[0\]\.phase \(cluster "host"\) is "crd"; expected one of the federation's phases \(crds, namespaces, rbac, config, workloads, webhooks, custom-resources\)/],
     ['a cluster phase that is not one of the federation\'s', m => m.clusters[1].phases = ['later'], /: clusters\[1\]\.phases \(cluster "edge-1"\) is "later"; expected one of the federation's phases/],
+    ['federatedNamespaces that are not namespace names', m => m.clusters[1].federatedNamespaces = ['Shop Prod'], /: clusters\[1\]\.federatedNamespaces \(cluster "edge-1"\) is "Shop Prod"; expected a namespace name \(a DNS-1123 label\)/],
     ['an unknown wait', m => m.clusters[0].objects[0].waitFor = 'ready', /: clusters\[0\]\.objects\[0\]\.waitFor \(cluster "host"\) is "ready"; expected "established" or "rollout"/],
     ['an object without a kind', m => delete m.clusters[1].objects[0].kind, /: clusters\[1\]\.objects\[0\]\.kind \(cluster "edge-1"\) is missing; expected a non-empty string/],
     ['a file listed twice', m => m.clusters[2].objects[1].file = m.clusters[2].objects[0].file, /: clusters\[2\]\.objects\[1\]\.file \(cluster "branch-7"\) is "0000-secret-kubesphere-system-cluster-agent-token.yaml"; expected a file no other object of the cluster has/],

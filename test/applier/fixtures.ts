@@ -158,6 +158,14 @@ export class FakeClient implements KubeClient {
     this.learned.push(crd?.spec?.names?.kind);
   }
 
+  /** The namespaced kinds of the objects it holds, plus ConfigMap and Secret. */
+  public async namespacedKinds(): Promise<{ apiVersion: string; kind: string }[]> {
+    this.check('discovery', { apiVersion: 'v1', kind: 'APIResourceList' });
+    const kinds = new Map([['v1/ConfigMap', { apiVersion: 'v1', kind: 'ConfigMap' }], ['v1/Secret', { apiVersion: 'v1', kind: 'Secret' }]]);
+    for (const o of this.objects.values()) if (!this.clusterScoped.has(o.kind)) kinds.set(`${o.apiVersion}/${o.kind}`, { apiVersion: o.apiVersion, kind: o.kind });
+    return [...kinds.values()].sort((a, b) => `${a.apiVersion}/${a.kind}`.localeCompare(`${b.apiVersion}/${b.kind}`));
+  }
+
   private check(call: string, ref: { apiVersion: string; kind: string }): void {
     this.calls.push(call);
     if (this.unserved.has(`${ref.apiVersion}/${ref.kind}`)) throw new KubeApiError(404, 'NotServed', `the server does not serve ${ref.apiVersion}/${ref.kind}`);

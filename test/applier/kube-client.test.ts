@@ -105,6 +105,19 @@ describe('ClientNodeKubeClient against a sandbox', () => {
     expect(discovery()).toEqual(['/api/v1']);
   });
 
+  test('namespacedKinds: every namespaced, listable kind the server serves, in each group\'s preferred version; a failing group rejects', async () => {
+    const kinds = (await client().namespacedKinds()).map(k => `${k.apiVersion} ${k.kind}`);
+    expect(kinds).toEqual(expect.arrayContaining(['v1 ConfigMap', 'v1 Secret', 'v1 ServiceAccount', 'apps/v1 Deployment', 'rbac.authorization.k8s.io/v1 Role']));
+    // cluster-scoped kinds and subresources are not listed
+    expect(kinds.filter(k => /\b(Namespace|ClusterRole|CustomResourceDefinition)$/.test(k) || k.includes('/status'))).toEqual([]);
+    expect(new Set(kinds).size).toBe(kinds.length);
+    const paths = sandbox.cluster('c').requests.filter(r => r.method === 'GET' && /^\/apis?(\/|$)/.test(r.path)).map(r => r.path);
+    expect(paths).toEqual(expect.arrayContaining(['/apis', '/api/v1', '/apis/apps/v1']));
+
+    sandbox.cluster('c').setFaults({ rate5xx: 1, seed: 3 });
+    await expect(client().namespacedKinds()).rejects.toThrow(KubeApiError);
+  });
+
   test('BUILT_IN_RESOURCES says what the API server\'s discovery says', async () => {
     for (const [groupVersion, resources] of Object.entries(BUILT_IN_RESOURCES)) {
       const res = await fetch(`${sandbox.cluster('c').url}/${groupVersion === 'v1' ? 'api' : 'apis'}/${groupVersion}`, { headers: { Authorization: `Bearer ${sandbox.cluster('c').token}` } });

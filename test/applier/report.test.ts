@@ -76,6 +76,39 @@ test('the summary tells when a prune was skipped', () => {
   expect(formatSummary(r)).toContain('edge-1: prune skipped: the cluster did not succeed');
 });
 
+test('kept objects and removed clusters: a line each in the summary, = and a block in the diff', () => {
+  const kept: ObjectResult = { cluster: 'edge-1', apiVersion: 'v1', kind: 'Namespace', name: 'scratch', result: 'kept', message: 'it holds objects ksfed did not create: 1 ConfigMap (notes)' };
+  const r: ApplyReport = {
+    ...report,
+    command: 'diff',
+    clusters: [{ name: 'edge-1', role: 'member', status: 'succeeded', durationMs: 1, prune: 'would prune 0, kept 1', objects: [kept] }],
+    removedClusters: [{
+      name: 'gone',
+      context: 'gone',
+      status: 'left',
+      message: 'would prune 1 and its ApplySet parent',
+      objects: [{ cluster: 'gone', apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'kubesphere-system', name: 'cluster-agent', result: 'pruned' }],
+    }],
+  };
+  expect(countsOf([kept])).toMatchObject({ kept: 1, pruned: 0 });
+  const summary = formatSummary(r).split('\n');
+  expect(summary).toContain('edge-1: kept Namespace scratch: it holds objects ksfed did not create: 1 ConfigMap (notes)');
+  expect(summary).toContain('removed cluster gone: left: would prune 1 and its ApplySet parent');
+  expect(formatDiff(r).split('\n')).toEqual([
+    'edge-1: 0 to create, 0 to change, 0 unchanged, 0 to prune, 1 kept',
+    '  = Namespace scratch (it holds objects ksfed did not create: 1 ConfigMap (notes))',
+    'gone (removed from the program): left: would prune 1 and its ApplySet parent',
+    '  - Deployment kubesphere-system/cluster-agent',
+  ]);
+  // the live display does not count a kept object as one of the folder's
+  const out: string[] = [];
+  const progress = new TerminalProgress(['edge-1'], t => out.push(t), { intervalMs: 0 });
+  progress.event({ type: 'cluster-start', cluster: 'edge-1', objects: 1 });
+  progress.event({ type: 'object', cluster: 'edge-1', result: kept });
+  expect(out.join('')).toContain('applying 0/1 object  kept Namespace scratch');
+  progress.finish();
+});
+
 /**
  * Just enough of a VT100 for the live display: autowrap (deferred, like xterm), `\n` as CR+LF (the tty's onlcr),
  * scrolling into a scrollback, cursor up (`CSI n A`), erase below (`CSI J`, which tmux turns into "scroll the screen
