@@ -127,10 +127,13 @@ export function removeValue(doc: unknown, path: string): unknown {
  * RFC 6902 "replace" as evanphx/json-patch v4 implements it (`Patch.replace`): the parent must
  * exist and an array index must be in range, but a *missing member of an existing object is
  * created* (v4's `partialDoc.get` never reports a missing key), unlike RFC 6902 which fails.
+ * A negative array index is refused: v4's `partialArray.get` indexes the Go slice with it and panics.
  */
 export function replaceValue(doc: unknown, path: string, value: unknown): unknown {
   return mutate(doc, path, 'replace', (parent, key) => {
     if (Array.isArray(parent)) {
+      const negative = negativeIndexProblem(key, path);
+      if (negative) throw new JsonPatchError(`replace: ${negative}`);
       const idx = arrayIndex(key, parent.length, false);
       if (typeof idx !== 'number') throw new JsonPatchError(idx);
       parent[idx] = deepCopy(value);
@@ -157,6 +160,7 @@ function mutate(doc: unknown, path: string, op: string, apply: (parent: Containe
 
 // evanphx/json-patch v4 `findObject`: every token but the last must name an existing object or
 // array; a missing member, a null value, a scalar or a bad index means "doc is missing path".
+// A negative index into an array on the way panics in `partialArray.get`, so it is refused.
 function walkToParent(root: Container, tokens: string[], op: string): Container {
   let cur: Container = root;
   for (let i = 0; i < tokens.length - 1; i++) {
@@ -164,6 +168,8 @@ function walkToParent(root: Container, tokens: string[], op: string): Container 
     const where = formatPointer(tokens.slice(0, i + 1));
     let next: unknown;
     if (Array.isArray(cur)) {
+      const negative = negativeIndexProblem(token, where);
+      if (negative) throw new JsonPatchError(`${op}: ${negative}`);
       const idx = arrayIndex(token, cur.length, false);
       if (typeof idx !== 'number') throw new JsonPatchError(`${op}: cannot step into ${where}: ${idx}`);
       next = cur[idx];
@@ -197,6 +203,14 @@ function arrayIndex(token: string, size: number, forInsert: boolean): number | s
   }
   if (idx >= size) return `index ${token} is out of range for an array of ${forInsert ? size - 1 : size} element(s)`;
   return idx;
+}
+
+// evanphx/json-patch v4 `partialArray.get` checks only `idx >= len`, so a negative index (as Go
+// strconv.Atoi reads it: "-0" is 0) makes the Go slice access panic, which crashes the
+// kubefed-controller-manager process (the sync goroutine has no recover).
+function negativeIndexProblem(token: string, where: string): string | undefined {
+  if (!/^-\d+$/.test(token) || Number(token) === 0) return undefined;
+  return `the negative index at ${where} makes KubeFed's JSON-patch library (evanphx/json-patch v4) panic, which crashes kubefed-controller-manager; count from the start of the array instead`;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -143,7 +143,7 @@ describe('replace', () => {
     ['existing member', '/spec/replicas', 7, (d: any) => expect(d.spec.replicas).toBe(7)],
     ['missing member of an existing object is created (evanphx v4)', '/spec/paused', true, (d: any) => expect(d.spec.paused).toBe(true)],
     ['array element', '/spec/list/0', 'z', (d: any) => expect(d.spec.list).toEqual(['z', 'b', 'c'])],
-    ['negative index', '/spec/list/-1', 'z', (d: any) => expect(d.spec.list).toEqual(['a', 'b', 'z'])],
+    ['"-0" is index 0 (Go strconv.Atoi)', '/spec/list/-0', 'z', (d: any) => expect(d.spec.list).toEqual(['z', 'b', 'c'])],
     ['whole subtree', '/spec/nested', [], (d: any) => expect(d.spec.nested).toEqual([])],
   ])('%s', (_name, path, value, check) => {
     check(replaceValue(doc(), path, value));
@@ -154,8 +154,26 @@ describe('replace', () => {
     ['/spec/list/-', /not an array index/],
     ['/spec/missing/x', /parent \/spec\/missing does not exist/],
     ['', /whole document/],
+    // evanphx/json-patch v4.11.0 panics here (index out of range [-1]): KubeFed's controller-manager would crash.
+    ['/spec/list/-1', /replace: the negative index at \/spec\/list\/-1 makes KubeFed's JSON-patch library \(evanphx\/json-patch v4\) panic/],
+    ['/spec/list/-01', /negative index at \/spec\/list\/-01/],
   ])('%j fails: %s', (path, message) => {
     expect(() => replaceValue(doc(), path, 1)).toThrow(message);
+  });
+});
+
+describe('a negative index on the way to the target panics in evanphx/json-patch v4, so every op refuses it', () => {
+  test.each([
+    ['add', () => addValue(doc(), '/spec/nested/-1/v', 2)],
+    ['remove', () => removeValue(doc(), '/spec/nested/-1/k')],
+    ['replace', () => replaceValue(doc(), '/spec/nested/-1/k', 2)],
+  ])('%s', (op, run) => {
+    expect(run).toThrow(new RegExp(`^${op}: the negative index at /spec/nested/-1 makes KubeFed's JSON-patch library .* crashes kubefed-controller-manager; count from the start`));
+  });
+
+  test('"-0" on the way is index 0, and a negative key of an object is just a key', () => {
+    expect((addValue(doc(), '/spec/nested/-0/v', 2) as any).spec.nested[0]).toEqual({ k: 1, v: 2 });
+    expect((replaceValue({ m: { '-1': { x: 1 } } }, '/m/-1/x', 2) as any).m['-1'].x).toBe(2);
   });
 });
 
