@@ -115,6 +115,8 @@ export function planReplicas(pref: SchedulingPreference, availableClusters: read
     ranked.push({ name, hash: fnv1Hash32(name + key), weight: p.weight ?? 0, min: p.minReplicas ?? 0, max: p.maxReplicas });
   }
   ranked.sort((a, b) => b.weight - a.weight || a.hash - b.hash || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const overflowProblem = int64OverflowProblem(pref.totalReplicas, ranked.map(c => c.weight));
+  if (overflowProblem) throw new SchedulingError(`cannot plan replicas: ${overflowProblem}`);
 
   let remaining = pref.totalReplicas;
   for (const c of ranked) {
@@ -248,6 +250,8 @@ export function schedulingProblems(
     }
     return problems;
   }
+  const overflow = int64OverflowProblem(total, withPref.map(e => e.p.weight ?? 0));
+  if (overflow) problems.push(overflow);
   const sumMin = withPref.reduce((s, e) => s + (e.p.minReplicas ?? 0), 0);
   if (sumMin > total) {
     problems.push(`minReplicas add up to ${sumMin}, more than totalReplicas ${total}: KubeFed fills minimums in weight order and the last clusters get less than their minimum; raise totalReplicas to ${sumMin} or lower minReplicas`);
@@ -376,7 +380,19 @@ function numericProblems(pref: SchedulingPreference, withMinMax: boolean): strin
   return problems;
 }
 
-// ceil(a * w / sum) with exact integer arithmetic (Go: (a*w + sum - 1) / sum on int64).
+const INT64_MAX = 2n ** 63n - 1n;
+
+// KubeFed's planner computes (left * weight + weightSum - 1) / weightSum in Go int64 (planner.go `Plan`);
+// past 2^63 it wraps around and plans nonsense (e.g. 0 replicas everywhere), so such weights are refused.
+function int64OverflowProblem(total: number, weights: readonly number[]): string | undefined {
+  if (weights.length === 0 || !Number.isSafeInteger(total) || weights.some(w => !Number.isSafeInteger(w) || w < 0)) return undefined;
+  const sum = weights.reduce((s, w) => s + BigInt(w), 0n);
+  const max = weights.reduce((m, w) => (BigInt(w) > m ? BigInt(w) : m), 0n);
+  if (sum <= INT64_MAX && BigInt(total) * max + sum - 1n <= INT64_MAX) return undefined;
+  return `totalReplicas ${total} times weight ${max} exceeds the 64-bit integers KubeFed's planner computes with, so its arithmetic overflows and the plan is wrong; use smaller weights (only their ratios matter)`;
+}
+
+// ceil(a * w / sum) with exact integer arithmetic (Go: (a*w + sum - 1) / sum on int64, which cannot overflow here).
 function ceilDiv(a: number, w: number, sum: number): number {
   const big = (BigInt(a) * BigInt(w) + BigInt(sum) - 1n) / BigInt(sum);
   return Number(big);

@@ -151,9 +151,18 @@ describe('planReplicas, hand-computed', () => {
     expect(() => planReplicas(pref, ['a'], '')).toThrow(SchedulingError);
   });
 
-  test('large weights: integer arithmetic as in Go int64', () => {
-    const pref = rsp(2147483647, { a: { weight: 2 ** 40 + 1 }, b: { weight: 3 * 2 ** 40 + 7 } });
-    expect(planReplicas(pref, ['a', 'b'], key).plan).toEqual({ a: 536870911, b: 1610612736 });
+  test('large weights: exact integer arithmetic as in Go int64 (products past 2^53)', () => {
+    // Same plan as kubefed v0.8.1 planner.Plan computes for this input.
+    const pref = rsp(2147483647, { a: { weight: 2 ** 30 + 1 }, b: { weight: 2 ** 31 + 7 } });
+    expect(planReplicas(pref, ['a', 'b'], key).plan).toEqual({ a: 715827881, b: 1431655766 });
+  });
+
+  test('weights whose product with the total overflows Go int64 are refused (KubeFed would plan 0 everywhere)', () => {
+    const pref = rsp(2147483647, { a: { weight: 2 ** 32 - 1 }, b: { weight: 2 ** 32 - 1 } });
+    expect(() => planReplicas(pref, ['a', 'b'], key)).toThrow(
+      /cannot plan replicas: totalReplicas 2147483647 times weight 4294967295 exceeds the 64-bit integers KubeFed's planner computes with.*use smaller weights \(only their ratios matter\)/);
+    expect(schedulingProblems(pref, ['a', 'b'])).toEqual([expect.stringMatching(/times weight 4294967295 exceeds the 64-bit integers/)]);
+    expect(schedulingProblems(rsp(2147483647, { a: { weight: 2 ** 31 + 7 } }), ['a'])).toEqual([]);
   });
 
   test('does not mutate the preference', () => {
