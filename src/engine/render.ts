@@ -57,7 +57,8 @@ export function placedClusters(fedObj: any, target: TargetType, options: RenderO
  * - `metadata.name` and, unless the target is a Namespace, `metadata.namespace` come from the federated object;
  * - `kind` is the target kind; `apiVersion` is the template's when set, else the target's;
  * - with a scheduling preference, the RSP's placement and `/spec/replicas` overrides are applied first;
- * - the cluster's overrides are applied as JSON Patch, then label `kubefed.io/managed: "true"` is set.
+ * - the cluster's overrides are applied as JSON Patch, then label `kubefed.io/managed: "true"` is set
+ *   (on the labels as they are, or alone when they are not all strings, as apimachinery's GetLabels reads them).
  * Throws OverrideError for overrides KubeFed rejects or cannot apply (propagation would fail).
  */
 export function renderForCluster(fedObj: any, target: TargetType, cluster: string, options: RenderOptions = {}): any | undefined {
@@ -113,7 +114,10 @@ export function memberObject(fedObj: any, target: TargetType, cluster: string): 
     throw e;
   }
   if (!isPlainObject(patched.metadata)) patched.metadata = {};
-  const labels = isPlainObject(patched.metadata.labels) ? patched.metadata.labels : {};
+  // AddManagedLabel reads the labels with GetLabels, which gives none when any value is not a string: the
+  // labels are then replaced by the managed label alone.
+  const current = patched.metadata.labels;
+  const labels = isPlainObject(current) && Object.values(current).every(v => typeof v === 'string') ? current : {};
   labels[MANAGED_LABEL_KEY] = 'true';
   patched.metadata.labels = labels;
   return patched;

@@ -109,6 +109,13 @@ describe('memberObject / renderForCluster', () => {
     expect(memberObject(noLabels, DEPLOYMENT, 'edge-1').metadata.labels).toEqual({ 'kubefed.io/managed': 'true' });
   });
 
+  test('labels with a value that is not a string are replaced by the managed label alone (apimachinery GetLabels gives none)', () => {
+    const obj = fdeploy({ overrides: [{ clusterName: 'edge-1', clusterOverrides: [{ op: 'add', path: '/metadata/labels/tier', value: 1 }] }] });
+    expect(memberObject(obj, DEPLOYMENT, 'edge-1').metadata.labels).toEqual({ 'kubefed.io/managed': 'true' });
+    const strings = fdeploy({ overrides: [{ clusterName: 'edge-1', clusterOverrides: [{ op: 'add', path: '/metadata/labels/tier', value: '1' }] }] });
+    expect(memberObject(strings, DEPLOYMENT, 'edge-1').metadata.labels).toEqual(expect.objectContaining({ 'tier': '1', 'kubefed.io/managed': 'true' }));
+  });
+
   test('a failing override names the cluster and the override', () => {
     const obj = fdeploy({ overrides: [{ clusterName: 'edge-1', clusterOverrides: [{ op: 'remove', path: '/spec/strategy' }] }] });
     expect(() => renderForCluster(obj, DEPLOYMENT, 'edge-1', { clusters })).toThrow(OverrideError);
