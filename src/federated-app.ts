@@ -4,8 +4,8 @@ import { checkEnvVarNames, checkLabels, cloneJson, dnsLabelProblem, fail, sugges
 import { ClusterChart, clusterChartsOf } from './cluster-chart';
 import { FEDERATED_TYPES, FederatedTypeInfo, federatedApiVersion, federatedTypeForTarget, targetApiVersion } from './crds';
 import {
-  ClusterInfo, ClusterOverride, ClusterOverrides, MANAGED_LABEL_KEY, OverrideError, overrideProblem, PlacementSpec, renderForCluster,
-  SchedulingPreference, schedulingKey, schedulingProblems, templateProblems, validateOverrides,
+  ClusterInfo, ClusterOverride, ClusterOverrides, MANAGED_LABEL_KEY, OverrideError, overrideProblem, placedClusters, PlacementSpec, renderForCluster,
+  REPLICAS_PATH, resolvePlacement, schedulingCandidates, SchedulingPreference, schedulingKey, schedulingProblems, templateProblems, validateOverrides,
 } from './engine';
 import { Placement } from './placement';
 import { checkPlacementClusters, federationClusters, Project } from './workspace';
@@ -61,7 +61,8 @@ export interface OverrideOptions {
    */
   readonly env?: { [name: string]: string };
   /**
-   * The container `image` and `env` apply to.
+   * The container `image` and `env` of this call apply to, by name: one of the containers, or else one of the
+   * init containers. Each `override()` call has its own container.
    * @default - the first container
    */
   readonly container?: string;
@@ -206,11 +207,21 @@ interface TemplateResource {
   readonly namespaced: boolean;
 }
 
+interface ComputedResource {
+  readonly resource: TemplateResource;
+  readonly federated: any;
+  /** The clusters KubeFed propagates the resource to (after the scheduler's rewrite of its placement), sorted. */
+  readonly reach: string[];
+  readonly rsp?: any;
+  readonly preference?: SchedulingPreference;
+}
+
 interface Computed {
   readonly clusters: ClusterInfo[];
-  readonly placed: string[];
+  /** The clusters that receive at least one of the app's resources, sorted. */
+  readonly reached: string[];
   readonly namespacePlacement: PlacementSpec;
-  readonly resources: { resource: TemplateResource; federated: any; rsp?: any; preference?: SchedulingPreference }[];
+  readonly resources: ComputedResource[];
 }
 
 /**
@@ -244,6 +255,7 @@ export class FederatedApp extends Construct {
   public readonly allowHost: boolean;
   private readonly overrides = new Map<string, OverrideEntry>();
   private readonly schedules = new Map<ApiObject, ReplicaSchedulingOptions>();
+  private readonly retained = new Set<ApiObject>();
   private computed?: Computed;
   private emitted = false;
 
@@ -264,7 +276,9 @@ export class FederatedApp extends Construct {
 
   /**
    * Sets the common per-cluster differences of one resource: replicas, image, env, labels, annotations.
-   * Several calls for the same cluster and resource merge.
+   * Several calls for the same cluster and resource merge into one override list (KubeFed accepts one per
+   * cluster): each call's image and env apply to its own `container`; env maps, labels and annotations merge;
+   * for the same field the later call wins.
    * @param cluster the cluster that differs
    * @param resource a resource of this app's template (a cdk8s-plus construct or an ApiObject)
    */
@@ -317,14 +331,34 @@ export class FederatedApp extends Construct {
   }
 
   /**
+   * Sets `spec.retainReplicas` on the resource's `Federated<Kind>`: KubeFed creates it in each member with the
+   * template's replicas (or a cluster's `replicas` override), and from then on keeps the member's own value when
+   * it updates the object, so an autoscaler created in the member owns the replicas. A cluster with a `replicas`
+   * override keeps getting that value. Federated mode only; not with `scheduleReplicas` on the same resource.
+   * @param resource a Deployment, StatefulSet or ReplicaSet of this app's template
+   */
+  public retainReplicas(resource: IConstruct): void {
+    this.assertOpen('retainReplicas');
+    const target = this.resolveResource(resource, 'retainReplicas resource');
+    if (!SCALABLE.has(target.kind)) {
+      fail(this, 'retainReplicas resource', `${target.kind} ${target.name}`, 'KubeFed retains replicas of Deployments, StatefulSets and ReplicaSets only', 'pass a Deployment, StatefulSet or ReplicaSet');
+    }
+    if (this.mode === FederationMode.RENDERED) {
+      fail(this, 'retainReplicas', `${target.kind} ${target.name}`, 'keeping the member\'s replicas on updates is done by KubeFed\'s sync controller, which rendered mode leaves out (each apply would reset them)',
+        'use FederationMode.FEDERATED for this app, or leave replicas out of the template and let the member own them');
+    }
+    this.retained.add(target);
+  }
+
+  /**
    * What `cluster` receives from this app: the objects KubeFed creates there (federated mode, with KubeFed's
    * `kubefed.io/managed` label) or the objects written to its folder (rendered mode). Empty when not placed there.
    */
   public preview(cluster: ClusterChart): any[] {
     const computed = this.compute();
-    if (!computed.placed.includes(cluster.clusterName)) return [];
     const out: any[] = [];
-    for (const { resource, federated, preference } of computed.resources) {
+    for (const { resource, federated, preference, reach } of computed.resources) {
+      if (!reach.includes(cluster.clusterName)) continue;
       const rendered = this.renderOne(computed, resource, federated, preference, cluster.clusterName);
       if (rendered) out.push(this.mode === FederationMode.RENDERED ? stripManagedLabel(rendered) : rendered);
     }
@@ -348,9 +382,8 @@ export class FederatedApp extends Construct {
       return;
     }
     const charts = new Map(clusterChartsOf(this).map(c => [c.clusterName, c]));
-    for (const clusterName of computed.placed) {
+    for (const clusterName of computed.reached) {
       const chart = charts.get(clusterName)!;
-      if (clusterName === host.clusterName && !this.allowHost) continue;
       const prefix = `${this.project.workspace.workspaceName}-${this.project.namespace}-${this.node.id}`;
       if (!this.project.singleCluster && clusterName !== host.clusterName) {
         // Without KubeFed nothing creates the project's namespace in the member: write it too, once per project.
@@ -359,7 +392,8 @@ export class FederatedApp extends Construct {
           new ApiObject(chart, nsId, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: this.project.namespace, labels: this.project.labels } });
         }
       }
-      for (const { resource, federated, preference } of computed.resources) {
+      for (const { resource, federated, preference, reach } of computed.resources) {
+        if (!reach.includes(clusterName)) continue;
         const rendered = this.renderOne(computed, resource, federated, preference, clusterName);
         if (!rendered) continue;
         new ApiObject(chart, `Rendered-${prefix}-${resource.manifest.kind}-${resource.manifest.metadata.name}`, stripManagedLabel(rendered));
@@ -411,54 +445,92 @@ export class FederatedApp extends Construct {
     const namespacePlacement = single ? { clusters: [{ name: single.clusterName }] } : this.project.placement._toKube();
 
     const resources = this.templateObjects().map(apiObject => this.templateResource(apiObject));
-    const placedSet = new Set(placed);
     for (const entry of this.overrides.values()) {
-      if (!placedSet.has(entry.cluster.clusterName)) {
-        fail(this, 'override cluster', entry.cluster.clusterName, `the app is not placed on it (placement: ${placed.join(', ') || 'none'})`, 'override only clusters the app is placed on, or widen its placement');
-      }
-      if (this.schedules.has(entry.resource) && entry.options.some(o => o.replicas !== undefined)) {
-        fail(this, 'override replicas', entry.cluster.clusterName, `the replicas of ${entry.resource.kind} "${entry.resource.name}" are scheduled by scheduleReplicas, whose scheduler owns /spec/replicas`,
-          'drop replicas from the override, or set a minReplicas/maxReplicas for that cluster in scheduleReplicas');
+      const rawReplicas = entry.operations.some(o => o.path === REPLICAS_PATH);
+      if (this.schedules.has(entry.resource) && (rawReplicas || entry.options.some(o => o.replicas !== undefined))) {
+        fail(this, 'override replicas', entry.cluster.clusterName, `the replicas of ${entry.resource.kind} "${entry.resource.name}" are scheduled by scheduleReplicas, whose scheduler owns /spec/replicas (it sets the value of any override on that path)`,
+          'drop the replicas override, or set a minReplicas/maxReplicas for that cluster in scheduleReplicas');
       }
     }
-
-    const out = resources.map(resource => {
-      const federated = this.federatedObject(resource);
-      const schedule = this.schedules.get(resource.apiObject);
-      if (!schedule) return { resource, federated };
-      const preference = this.preference(schedule);
-      const problems = schedulingProblems(preference, clusters.map(c => c.name), {
-        key: schedulingKey(resource.manifest.metadata.namespace, resource.manifest.metadata.name),
-        propagatedClusters: placed,
-      });
-      if (problems.length > 0) {
-        fail(this, 'scheduleReplicas', `${schedule.totalReplicas} replicas of ${resource.manifest.kind} "${resource.manifest.metadata.name}"`, problems.join('; '),
-          'adjust totalReplicas, weights, minReplicas or maxReplicas as said');
+    const out = resources.map(resource => this.computeResource(resource, clusters, namespacePlacement, placed));
+    const reachOf = new Map(out.map(r => [r.resource.apiObject, r.reach]));
+    for (const entry of this.overrides.values()) {
+      const reach = reachOf.get(entry.resource)!;
+      if (!reach.includes(entry.cluster.clusterName)) {
+        fail(this, 'override cluster', entry.cluster.clusterName, `the app is not placed on it (placement: ${reach.join(', ') || 'none'})`, 'override only clusters the app is placed on, or widen its placement');
       }
-      const rsp = {
-        apiVersion: 'scheduling.kubefed.io/v1alpha1',
-        kind: 'ReplicaSchedulingPreference',
-        metadata: { name: resource.manifest.metadata.name, namespace: resource.manifest.metadata.namespace },
-        spec: {
-          targetKind: resource.type.federatedKind,
-          totalReplicas: preference.totalReplicas,
-          ...(preference.clusters ? { clusters: preference.clusters } : {}),
-          ...(preference.rebalance ? { rebalance: true } : {}),
-          ...(preference.intersectWithClusterSelector ? { intersectWithClusterSelector: true } : {}),
-        },
-      };
-      return { resource, federated, rsp, preference };
-    });
-    const computed: Computed = { clusters, placed, namespacePlacement, resources: out };
+    }
+    const reached = [...new Set(out.flatMap(r => r.reach))].sort();
+    const computed: Computed = { clusters, reached, namespacePlacement, resources: out };
     if (this.mode === FederationMode.FEDERATED) {
       // KubeFed applies each cluster's overrides (after the scheduler's replicas) when it propagates: refuse
       // at synth, as rendered mode does, every override it could not apply, in the same order and words.
-      for (const clusterName of placed) {
-        for (const { resource, federated, preference } of out) this.renderOne(computed, resource, federated, preference, clusterName);
+      for (const clusterName of reached) {
+        for (const { resource, federated, preference, reach } of out) {
+          if (reach.includes(clusterName)) this.renderOne(computed, resource, federated, preference, clusterName);
+        }
       }
     }
     this.computed = computed;
     return computed;
+  }
+
+  /**
+   * The federated object of one template resource, where KubeFed propagates it and, when its replicas are
+   * scheduled, its RSP. KubeFed's scheduler rewrites the object's placement to every cluster it plans for
+   * (including clusters planned 0 replicas), so a scheduled Deployment reaches every planned cluster of the
+   * project, not only the app's placement.
+   */
+  private computeResource(
+    resource: TemplateResource, clusters: ClusterInfo[], namespacePlacement: PlacementSpec, placed: string[],
+  ): ComputedResource {
+    const federated = this.federatedObject(resource);
+    const name = resource.manifest.metadata.name;
+    const schedule = this.schedules.get(resource.apiObject);
+    if (this.retained.has(resource.apiObject) && schedule) {
+      fail(this, 'retainReplicas', `${resource.manifest.kind} "${name}"`, 'its replicas are scheduled by scheduleReplicas, whose /spec/replicas overrides KubeFed applies after retaining the member\'s replicas, so retainReplicas would have no effect',
+        'drop retainReplicas (the scheduler owns the replicas), or drop scheduleReplicas and let the members own the replicas');
+    }
+    if (!schedule) return { resource, federated, reach: placed };
+    const preference = this.preference(schedule);
+    const what = `${schedule.totalReplicas} replicas of ${resource.manifest.kind} "${name}"`;
+    const scheduleOptions = { namespacePlacement, namespaced: resource.namespaced };
+    const candidates = schedulingCandidates(federated, preference, clusters, scheduleOptions);
+    if (preference.intersectWithClusterSelector && candidates.length === 0) {
+      fail(this, 'scheduleReplicas', what, `with intersectWithClusterSelector KubeFed's scheduler plans only over the clusters that both the app's and its project's cluster selectors match (it ignores cluster lists); here there are none (app placement: ${this.placement.description}; project placement: ${this.project.placement.description}), so it would leave the replicas unscheduled`,
+        'place the app and its project with Placement.selector(...) or Placement.members(), or drop intersectWithClusterSelector');
+    }
+    const projectClusters = resolvePlacement(namespacePlacement, clusters);
+    const problems = schedulingProblems(preference, candidates, {
+      key: schedulingKey(resource.manifest.metadata.namespace, name),
+      propagatedClusters: projectClusters,
+      intersected: preference.intersectWithClusterSelector,
+    });
+    if (problems.length > 0) fail(this, 'scheduleReplicas', what, problems.join('; '), 'adjust totalReplicas, weights, minReplicas or maxReplicas as said');
+    const reach = placedClusters(federated, { apiVersion: targetApiVersion(resource.type), kind: resource.type.target.kind }, {
+      clusters,
+      namespaced: resource.namespaced,
+      namespacePlacement: resource.namespaced ? namespacePlacement : undefined,
+      schedulingPreference: preference,
+    });
+    const host = this.project.workspace.host.clusterName;
+    if (reach.includes(host) && !this.allowHost) {
+      fail(this, 'scheduleReplicas', what, `KubeFed's scheduler places the ${resource.manifest.kind} on every cluster it plans for (${candidates.join(', ')}), and it reaches those in project "${this.project.namespace}"'s placement, which include the host cluster "${host}"`,
+        'keep the host out of the project\'s placement, set intersectWithClusterSelector with selector placements that leave out the host, or set allowHost: true');
+    }
+    const rsp = {
+      apiVersion: 'scheduling.kubefed.io/v1alpha1',
+      kind: 'ReplicaSchedulingPreference',
+      metadata: { name, namespace: resource.manifest.metadata.namespace },
+      spec: {
+        targetKind: resource.type.federatedKind,
+        totalReplicas: preference.totalReplicas,
+        ...(preference.clusters ? { clusters: preference.clusters } : {}),
+        ...(preference.rebalance ? { rebalance: true } : {}),
+        ...(preference.intersectWithClusterSelector ? { intersectWithClusterSelector: true } : {}),
+      },
+    };
+    return { resource, federated, reach, rsp, preference };
   }
 
   private preference(options: ReplicaSchedulingOptions): SchedulingPreference {
@@ -513,7 +585,7 @@ export class FederatedApp extends Construct {
     const entries = [...this.overrides.values()].filter(e => e.resource === resource.apiObject);
     for (const entry of entries.sort((a, b) => a.cluster.clusterName.localeCompare(b.cluster.clusterName))) {
       const ops = [
-        ...(entry.options.length > 0 ? this.overrideOps(resource, mergeOptions(entry.options), entry.cluster) : []),
+        ...(entry.options.length > 0 ? this.overrideOps(resource, entry.options, entry.cluster) : []),
         ...entry.operations.map(o => ({ op: o.op, path: o.path, ...(o.op === 'remove' ? {} : { value: cloneJson(o.value) }) })),
       ];
       if (ops.length > 0) overrides.push({ clusterName: entry.cluster.clusterName, clusterOverrides: ops });
@@ -526,6 +598,7 @@ export class FederatedApp extends Construct {
         template,
         placement: this.placement._toKube(),
         ...(overrides.length > 0 ? { overrides } : {}),
+        ...(this.retained.has(resource.apiObject) ? { retainReplicas: true } : {}),
       },
     };
     const problems = [...validateOverrides(overrides), ...templateProblems(federated)];
@@ -535,38 +608,71 @@ export class FederatedApp extends Construct {
     return federated;
   }
 
-  /** The override operations of the common options, computed from the template. */
-  private overrideOps(resource: TemplateResource, options: OverrideOptions, cluster: ClusterChart): ClusterOverride[] {
+  /**
+   * The override operations of the common options of every `override()` call for one cluster and resource,
+   * computed from the template. Each call's image and env go to its own container; KubeFed refuses a path
+   * twice for one cluster, so calls on the same container merge (env maps merge, the later image wins), as do
+   * replicas (the later wins), labels and annotations (maps merge).
+   */
+  private overrideOps(resource: TemplateResource, calls: OverrideOptions[], cluster: ClusterChart): ClusterOverride[] {
     const manifest = resource.manifest;
-    const ops: ClusterOverride[] = [];
     const where = `override(${cluster.clusterName}, ${manifest.kind} "${manifest.metadata.name}")`;
-    if (options.replicas !== undefined) {
-      if (!SCALABLE.has(manifest.kind)) fail(this, `${where} replicas`, options.replicas, `a ${manifest.kind} has no replicas`, 'drop replicas from this override');
-      ops.push({ op: manifest.spec?.replicas === undefined ? 'add' : 'replace', path: '/spec/replicas', value: options.replicas });
-    }
-    if (options.image !== undefined || options.env !== undefined) {
-      const podSpecPath = WORKLOAD_POD_SPEC[manifest.kind];
-      if (!podSpecPath) fail(this, `${where} image/env`, manifest.kind, `a ${manifest.kind} has no containers`, 'use image/env only on Deployments, StatefulSets, ReplicaSets and Jobs');
-      const containers: any[] = manifest.spec?.template?.spec?.containers ?? [];
-      const index = options.container === undefined ? 0 : containers.findIndex(c => c.name === options.container);
-      if (index < 0 || containers.length === 0) {
-        fail(this, `${where} container`, options.container, `no such container (containers: ${containers.map(c => c.name).join(', ') || 'none'})`, 'name one of the template\'s containers');
+    let replicas: number | undefined;
+    let labels: { [key: string]: string } | undefined;
+    let annotations: { [key: string]: string } | undefined;
+    const perContainer = new Map<string, { field: string; index: number; container: any; image?: string; env?: { [name: string]: string } }>();
+    for (const options of calls) {
+      if (options.replicas !== undefined) {
+        if (!SCALABLE.has(manifest.kind)) fail(this, `${where} replicas`, options.replicas, `a ${manifest.kind} has no replicas`, 'drop replicas from this override');
+        replicas = options.replicas;
       }
-      const base = `${podSpecPath}/containers/${index}`;
-      if (options.image !== undefined) ops.push({ op: 'replace', path: `${base}/image`, value: options.image });
-      if (options.env !== undefined) {
-        const env: any[] = cloneJson(containers[index].env ?? []);
-        for (const [key, value] of Object.entries(options.env)) {
-          const at = env.findIndex(e => e.name === key);
-          if (at >= 0) env[at] = { name: key, value };
-          else env.push({ name: key, value });
+      if (options.labels !== undefined) labels = { ...labels, ...options.labels };
+      if (options.annotations !== undefined) annotations = { ...annotations, ...options.annotations };
+      if (options.image === undefined && options.env === undefined) continue;
+      const target = this.overrideContainer(resource, options.container, where);
+      const key = `${target.field}/${target.index}`;
+      const merged = perContainer.get(key) ?? { ...target };
+      if (options.image !== undefined) merged.image = options.image;
+      if (options.env !== undefined) merged.env = { ...merged.env, ...options.env };
+      perContainer.set(key, merged);
+    }
+
+    const ops: ClusterOverride[] = [];
+    if (replicas !== undefined) ops.push({ op: manifest.spec?.replicas === undefined ? 'add' : 'replace', path: '/spec/replicas', value: replicas });
+    const containers = [...perContainer.values()].sort((x, y) => x.field.localeCompare(y.field) || x.index - y.index);
+    for (const { field, index, container, image, env } of containers) {
+      const base = `${WORKLOAD_POD_SPEC[manifest.kind]}/${field}/${index}`;
+      if (image !== undefined) ops.push({ op: 'replace', path: `${base}/image`, value: image });
+      if (env !== undefined) {
+        const list: any[] = cloneJson(container.env ?? []);
+        for (const [name, value] of Object.entries(env)) {
+          const at = list.findIndex(e => e.name === name);
+          if (at >= 0) list[at] = { name, value };
+          else list.push({ name, value });
         }
-        ops.push({ op: containers[index].env === undefined ? 'add' : 'replace', path: `${base}/env`, value: env });
+        ops.push({ op: container.env === undefined ? 'add' : 'replace', path: `${base}/env`, value: list });
       }
     }
-    if (options.labels !== undefined) ops.push({ op: 'add', path: '/metadata/labels', value: { ...(manifest.metadata.labels ?? {}), ...options.labels } });
-    if (options.annotations !== undefined) ops.push({ op: 'add', path: '/metadata/annotations', value: { ...options.annotations } });
+    if (labels !== undefined) ops.push({ op: 'add', path: '/metadata/labels', value: { ...(manifest.metadata.labels ?? {}), ...labels } });
+    if (annotations !== undefined) ops.push({ op: 'add', path: '/metadata/annotations', value: { ...annotations } });
     return ops;
+  }
+
+  /** The container an override's image/env apply to: by name among `containers`, then `initContainers`; else the first container. */
+  private overrideContainer(resource: TemplateResource, name: string | undefined, where: string): { field: string; index: number; container: any } {
+    const manifest = resource.manifest;
+    if (!WORKLOAD_POD_SPEC[manifest.kind]) fail(this, `${where} image/env`, manifest.kind, `a ${manifest.kind} has no containers`, 'use image/env only on Deployments, StatefulSets, ReplicaSets and Jobs');
+    const podSpec = manifest.spec?.template?.spec ?? {};
+    const containers: any[] = podSpec.containers ?? [];
+    const initContainers: any[] = podSpec.initContainers ?? [];
+    if (name === undefined && containers.length > 0) return { field: 'containers', index: 0, container: containers[0] };
+    for (const field of ['containers', 'initContainers']) {
+      const list: any[] = podSpec[field] ?? [];
+      const index = list.findIndex(c => c.name === name);
+      if (name !== undefined && index >= 0) return { field, index, container: list[index] };
+    }
+    const known = [...containers.map(c => c.name), ...initContainers.map(c => `${c.name} (init)`)].join(', ') || 'none';
+    return fail(this, `${where} container`, name, `no such container (containers: ${known})`, 'name one of the template\'s containers or init containers');
   }
 
   private overrideEntry(cluster: ClusterChart, resource: IConstruct, method: string) {
@@ -604,18 +710,6 @@ export class FederatedApp extends Construct {
       fail(this, method, undefined, 'the app was already synthesized or previewed, so later changes would not reach the output', `call ${method} before synth() and preview()`);
     }
   }
-}
-
-/** Several `override()` calls for one cluster and resource: maps merge, later scalars win. */
-function mergeOptions(list: OverrideOptions[]): OverrideOptions {
-  const merged: any = {};
-  for (const options of list) {
-    for (const [key, value] of Object.entries(options)) {
-      if (value === undefined) continue;
-      merged[key] = ['env', 'labels', 'annotations'].includes(key) ? { ...merged[key], ...value } : value;
-    }
-  }
-  return merged;
 }
 
 function stripManagedLabel(obj: any): any {

@@ -220,6 +220,12 @@ describe('FederatedApp', () => {
         expect: get => expect(['a', 'b', 'c'].map(c => get(c).spec.replicas)).toEqual([2, 5, 3]),
       },
       {
+        name: 'scheduled on fewer clusters than the project: the cluster planned 0 replicas receives the Deployment scaled to 0',
+        placement: f => Placement.clusters(f.a, f.b),
+        build: (f, web) => web.scheduleReplicas({ totalReplicas: 5, clusters: [{ cluster: f.a, weight: 1 }, { cluster: f.b, weight: 1 }] }),
+        expect: get => expect(['a', 'b', 'c'].map(c => get(c).spec.replicas)).toEqual([3, 2, 0]),
+      },
+      {
         name: 'replicas override without scheduling, on one cluster',
         build: (f, web, t) => web.override(f.a, t.deployment, { replicas: 0 }),
         expect: get => expect(['a', 'b', 'c'].map(c => get(c).spec.replicas)).toEqual([0, 3, 3]),
@@ -251,6 +257,165 @@ describe('FederatedApp', () => {
         expect(inFolder).toEqual(propagated);
       }
       testCase.expect(cluster => rendered.app.manifests(cluster).find(o => o.kind === 'Deployment' && o.metadata.name === 'web'));
+    });
+  });
+
+  /** What KubeFed v0.8.1 does, from its source (docs/federated-vs-rendered.md), in both modes. */
+  describe('KubeFed semantics', () => {
+    const bothModes = (build: (f: Fleet, mode: FederationMode) => FederatedApp) => [FederationMode.FEDERATED, FederationMode.RENDERED].map(mode => {
+      const f = fleet();
+      return { f, mode, app: build(f, mode) };
+    });
+    const deploymentIn = (web: FederatedApp, cluster: Member | Host) => web.preview(cluster).find(o => o.kind === 'Deployment');
+
+    test('F1: two override() calls on different containers each apply to their own container, in one override list', () => {
+      for (const { f, app: web, mode } of bothModes((g, m) => {
+        const app = new FederatedApp(g.project, 'web', { mode: m });
+        const { deployment } = webTier(app);
+        app.override(g.a, deployment, { image: 'mirror/nginx:2', env: { REGION: 'eu' } });
+        app.override(g.a, deployment, { container: 'sidecar', image: 'mirror/busybox:2' });
+        app.override(g.a, deployment, { env: { TIER: 'front' } });
+        return app;
+      })) {
+        const [main, sidecar] = deploymentIn(web, f.a).spec.template.spec.containers;
+        expect([main.name, main.image, main.env]).toEqual(['web', 'mirror/nginx:2', [{ name: 'LOG', value: 'info' }, { name: 'REGION', value: 'eu' }, { name: 'TIER', value: 'front' }]]);
+        expect([sidecar.name, sidecar.image, sidecar.env]).toEqual(['sidecar', 'mirror/busybox:2', undefined]);
+        if (mode === FederationMode.FEDERATED) {
+          // KubeFed's GetOverrides refuses a cluster listed twice or a path repeated for one cluster.
+          expect(objectOf(f.app, 'host', 'FederatedDeployment', 'web').spec.overrides).toEqual([{
+            clusterName: 'a',
+            clusterOverrides: [
+              { op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'mirror/nginx:2' },
+              { op: 'replace', path: '/spec/template/spec/containers/0/env', value: [{ name: 'LOG', value: 'info' }, { name: 'REGION', value: 'eu' }, { name: 'TIER', value: 'front' }] },
+              { op: 'replace', path: '/spec/template/spec/containers/1/image', value: 'mirror/busybox:2' },
+            ],
+          }]);
+        }
+      }
+    });
+
+    test('override() image and env on an init container, by name', () => {
+      const f = fleet();
+      const web = new FederatedApp(f.project, 'web');
+      const deployment = new kplus.Deployment(web.template, 'web', {
+        initContainers: [{ name: 'migrate', image: 'migrate:1' }],
+        containers: [{ name: 'web', image: 'nginx:1.25', portNumber: 8080 }],
+      });
+      web.override(f.b, deployment, { container: 'migrate', image: 'mirror/migrate:1', env: { DRY_RUN: 'false' } });
+      const spec = deploymentIn(web, f.b).spec.template.spec;
+      expect([spec.initContainers[0].image, spec.initContainers[0].env]).toEqual(['mirror/migrate:1', [{ name: 'DRY_RUN', value: 'false' }]]);
+      expect(spec.containers[0].image).toBe('nginx:1.25');
+      const g = fleet();
+      const web2 = new FederatedApp(g.project, 'web');
+      const d2 = new kplus.Deployment(web2.template, 'web', { initContainers: [{ name: 'migrate', image: 'migrate:1' }], containers: [{ name: 'web', image: 'nginx:1.25', portNumber: 8080 }] });
+      web2.override(g.b, d2, { container: 'nope', image: 'x:1' });
+      expect(() => g.app.synth()).toThrow(/override\(b, Deployment "web"\) container "nope": no such container \(containers: web, migrate \(init\)\)\. Fix: name one of the template's containers or init containers/);
+    });
+
+    test('F2: intersectWithClusterSelector in a selector-placed project plans over the clusters both selectors match', () => {
+      const previews = bothModes((f, mode) => {
+        const eu = f.ws.addProject('shop-eu', { placement: Placement.selector({ matchLabels: { 'cluster.kubesphere.io/region': 'eu' } }) });
+        const web = new FederatedApp(eu, 'web', { mode });
+        webTier(web);
+        web.scheduleReplicas({ totalReplicas: 5, defaultWeight: 1, intersectWithClusterSelector: true });
+        return web;
+      }).map(({ f, app: web }) => [f.a, f.b, f.c].map(c => deploymentIn(web, c)?.spec.replicas));
+      // 5 over a:b = 1:1, rounded up in KubeFed's hash order; c (region us) and the host are not planned at all.
+      expect(previews).toEqual([[2, 3, undefined], [2, 3, undefined]]);
+    });
+
+    test('F2: intersectWithClusterSelector without cluster selectors on both the app and its project is refused (KubeFed would not schedule)', () => {
+      const f = fleet();
+      const web = new FederatedApp(f.project, 'web', { placement: Placement.selector({ matchLabels: { 'cluster.kubesphere.io/region': 'eu' } }) });
+      webTier(web);
+      web.scheduleReplicas({ totalReplicas: 4, defaultWeight: 1, intersectWithClusterSelector: true });
+      expect(() => f.app.synth()).toThrow(
+        /\[host\/shop\/Project-shop-prod\/web\] scheduleReplicas "4 replicas of Deployment \\"web\\"": with intersectWithClusterSelector KubeFed's scheduler plans only over the clusters that both the app's and its project's cluster selectors match \(it ignores cluster lists\); here there are none \(app placement: selector .*; project placement: clusters a, b, c\), so it would leave the replicas unscheduled\. Fix: place the app and its project with Placement\.selector/);
+    });
+
+    test('F3: the scheduler places the Deployment on every planned cluster of the project, 0 replicas included, beyond the app placement', () => {
+      for (const { f, app: web, mode } of bothModes((g, m) => {
+        const app = new FederatedApp(g.project, 'web', { mode: m, placement: Placement.clusters(g.a, g.b) });
+        webTier(app);
+        app.scheduleReplicas({ totalReplicas: 5, clusters: [{ cluster: g.a, weight: 1 }, { cluster: g.b, weight: 1 }] });
+        return app;
+      })) {
+        expect([f.a, f.b, f.c].map(c => deploymentIn(web, c)?.spec.replicas)).toEqual([3, 2, 0]);
+        expect(web.preview(f.c).map(o => o.kind)).toEqual(['Deployment']);
+        if (mode === FederationMode.RENDERED) {
+          expect(f.app.manifests('c').map(o => `${o.kind}/${o.metadata.name}`)).toEqual(expect.arrayContaining(['Namespace/shop-prod', 'Deployment/web']));
+          expect(objectsOf(f.app, 'c', 'ConfigMap')).toEqual([]);
+        }
+      }
+    });
+
+    test('F3: a default weight gives replicas to project clusters outside the app placement, and overrides may target them', () => {
+      for (const { f, app: web } of bothModes((g, m) => {
+        const app = new FederatedApp(g.project, 'web', { mode: m, placement: Placement.clusters(g.a) });
+        const { deployment } = webTier(app);
+        app.scheduleReplicas({ totalReplicas: 6, clusters: [{ cluster: g.host, weight: 0 }], defaultWeight: 1 });
+        app.override(g.c, deployment, { image: 'mirror.us/nginx:1.25' });
+        return app;
+      })) {
+        expect([f.a, f.b, f.c].map(c => deploymentIn(web, c)?.spec.replicas)).toEqual([2, 2, 2]);
+        expect(deploymentIn(web, f.c).spec.template.spec.containers[0].image).toBe('mirror.us/nginx:1.25');
+        expect(web.preview(f.b).map(o => o.kind)).toEqual(['Deployment']);
+      }
+    });
+
+    test('a scheduled Deployment reaching the host through the project placement needs allowHost', () => {
+      const build = (allowHost: boolean) => {
+        const app = testApp();
+        const host = new Host(app, 'host', { name: 'host' });
+        const m = new Member(app, 'm', { host, name: 'm', connection: Connection.direct() });
+        const ws = new Workspace(host, 'ops', { name: 'ops', placement: Placement.all() });
+        const project = ws.addProject('ops-tools', { placement: Placement.clusters(host, m) });
+        const tools = new FederatedApp(project, 'tools', { placement: Placement.clusters(m), allowHost });
+        new kplus.Deployment(tools.template, 'api', { containers: [{ image: 'api:1', portNumber: 8080 }] });
+        tools.scheduleReplicas({ totalReplicas: 3, clusters: [{ cluster: m, weight: 1 }] });
+        return { app, host, m, tools };
+      };
+      const refused = build(false);
+      expect(() => refused.app.synth()).toThrow(
+        /\[host\/ops\/Project-ops-tools\/tools\] scheduleReplicas "3 replicas of Deployment \\"api\\"": KubeFed's scheduler places the Deployment on every cluster it plans for \(host, m\), and it reaches those in project "ops-tools"'s placement, which include the host cluster "host"\. Fix: keep the host out of the project's placement/);
+      const allowed = build(true);
+      expect(allowed.tools.preview(allowed.host).map(o => [o.kind, o.spec.replicas])).toEqual([['Deployment', 0]]);
+      expect(allowed.tools.preview(allowed.m).map(o => [o.kind, o.spec.replicas])).toEqual([['Deployment', 3]]);
+    });
+
+    test('a raw /spec/replicas override on a scheduled resource is refused (the scheduler sets its value)', () => {
+      const f = fleet();
+      const web = new FederatedApp(f.project, 'web', { placement: Placement.clusters(f.a, f.b) });
+      const { deployment } = webTier(web);
+      web.scheduleReplicas({ totalReplicas: 4, clusters: [{ cluster: f.a, weight: 1 }, { cluster: f.b, weight: 1 }] });
+      web.addOverride(f.b, deployment, OverrideOperation.remove('/spec/replicas'));
+      expect(() => f.app.synth()).toThrow(/override replicas "b": the replicas of Deployment "web" are scheduled by scheduleReplicas, whose scheduler owns \/spec\/replicas \(it sets the value of any override on that path\)/);
+    });
+
+    test('retainReplicas: set on the Federated<Kind>; what KubeFed creates is unchanged, a replicas override still wins', () => {
+      const f = fleet();
+      const web = new FederatedApp(f.project, 'web');
+      const { deployment, config } = webTier(web);
+      web.retainReplicas(deployment);
+      web.override(f.b, deployment, { replicas: 1 });
+      expect(() => web.retainReplicas(config)).toThrow(/retainReplicas resource "ConfigMap config": KubeFed retains replicas of Deployments, StatefulSets and ReplicaSets only. Fix: pass a Deployment, StatefulSet or ReplicaSet/);
+      expect(objectOf(f.app, 'host', 'FederatedDeployment', 'web').spec.retainReplicas).toBe(true);
+      expect(objectOf(f.app, 'host', 'FederatedConfigMap', 'config').spec.retainReplicas).toBeUndefined();
+      expect([f.a, f.b, f.c].map(c => deploymentIn(web, c).spec.replicas)).toEqual([3, 1, 3]);
+    });
+
+    test('retainReplicas is refused in rendered mode and with scheduleReplicas', () => {
+      const f = fleet();
+      const pull = new FederatedApp(f.project, 'pull', { mode: FederationMode.RENDERED });
+      const { deployment } = webTier(pull);
+      expect(() => pull.retainReplicas(deployment)).toThrow(
+        /\[host\/shop\/Project-shop-prod\/pull\] retainReplicas "Deployment web": keeping the member's replicas on updates is done by KubeFed's sync controller, which rendered mode leaves out.*Fix: use FederationMode.FEDERATED/);
+      const g = fleet();
+      const web = new FederatedApp(g.project, 'web', { placement: Placement.clusters(g.a, g.b) });
+      const tier = webTier(web);
+      web.retainReplicas(tier.deployment);
+      web.scheduleReplicas({ totalReplicas: 4, clusters: [{ cluster: g.a, weight: 1 }, { cluster: g.b, weight: 1 }] });
+      expect(() => g.app.synth()).toThrow(/retainReplicas "Deployment \\"web\\"": its replicas are scheduled by scheduleReplicas, whose \/spec\/replicas overrides KubeFed applies after retaining the member's replicas.*Fix: drop retainReplicas/);
     });
   });
 

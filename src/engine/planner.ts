@@ -217,6 +217,12 @@ export interface SchedulingProblemOptions {
    * @default - not checked
    */
   readonly propagatedClusters?: readonly string[];
+  /**
+   * The available clusters are the ones `intersectWithClusterSelector` leaves (both cluster selectors match);
+   * only changes the wording of messages.
+   * @default false
+   */
+  readonly intersected?: boolean;
 }
 
 /**
@@ -236,7 +242,9 @@ export function schedulingProblems(
   for (const name of Object.keys(prefs).sort()) {
     if (name !== '*' && !available.includes(name)) {
       const list = available.join(', ') || 'none';
-      problems.push(`clusters[${JSON.stringify(name)}] is not an available cluster (available: ${list}), so KubeFed ignores it; remove it or join that cluster`);
+      problems.push(options.intersected
+        ? `clusters[${JSON.stringify(name)}] is not among the clusters KubeFed plans over with intersectWithClusterSelector (${list}: those both cluster selectors match), so KubeFed ignores it; remove it or widen the selectors`
+        : `clusters[${JSON.stringify(name)}] is not an available cluster (available: ${list}), so KubeFed ignores it; remove it or join that cluster`);
     }
   }
   if (problems.length > 0) return problems;
@@ -300,6 +308,25 @@ export interface ScheduleOptions {
 }
 
 /**
+ * The clusters the RSP controller plans over, sorted (kubefed pkg/schedulingtypes/replicascheduler.go
+ * `Reconcile`, plugin.go `GetResourceClusters`): every available cluster; with `intersectWithClusterSelector`
+ * only those that the object's `clusterSelector` and, for a namespaced object, its FederatedNamespace's
+ * `clusterSelector` both match (`clusters` lists are ignored, and a missing selector matches nothing).
+ * Empty means the controller leaves the object alone (no placement or replicas written).
+ */
+export function schedulingCandidates(
+  fedObj: any, pref: SchedulingPreference, clusters: readonly ClusterInfo[], options: ScheduleOptions = {},
+): string[] {
+  const all = [...new Set(clusters.map((c) => c.name))].sort();
+  if (!pref.intersectWithClusterSelector || all.length === 0) return all;
+  const namespaced = options.namespaced ?? Boolean(fedObj?.metadata?.namespace);
+  if (namespaced && options.namespacePlacement === null) return []; // the controller cannot read the FederatedNamespace
+  return options.namespacePlacement === undefined
+    ? effectivePlacement(fedObj?.spec?.placement, undefined, clusters, false, { selectorOnly: true })
+    : effectivePlacement(fedObj?.spec?.placement, options.namespacePlacement, clusters, namespaced, { selectorOnly: true });
+}
+
+/**
  * What the RSP controller makes of a FederatedDeployment/FederatedReplicaSet (kubefed
  * pkg/schedulingtypes/replicascheduler.go `Reconcile`, plugin.go `Reconcile`):
  * - candidate clusters: every available cluster; with `intersectWithClusterSelector` only those
@@ -320,16 +347,8 @@ export function scheduleFederated<T>(fedObj: T, pref: SchedulingPreference, clus
   }
   const meta = obj.metadata ?? {};
   const key = schedulingKey(meta.namespace, meta.name);
-  let candidates = clusters.map((c) => c.name);
+  const candidates = schedulingCandidates(obj, pref, clusters, options);
   if (candidates.length === 0) return obj;
-  if (pref.intersectWithClusterSelector) {
-    const namespaced = options.namespaced ?? Boolean(meta.namespace);
-    if (namespaced && options.namespacePlacement === null) return obj; // the controller cannot read the FederatedNamespace
-    candidates = options.namespacePlacement === undefined
-      ? effectivePlacement(obj.spec?.placement, undefined, clusters, false, { selectorOnly: true })
-      : effectivePlacement(obj.spec?.placement, options.namespacePlacement, clusters, namespaced, { selectorOnly: true });
-    if (candidates.length === 0) return obj;
-  }
   const result = scheduleReplicas(pref, candidates, key, options.state);
 
   const existing: ClusterOverrides[] = obj.spec?.overrides ?? [];

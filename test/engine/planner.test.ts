@@ -2,7 +2,7 @@ import { OverrideError } from '../../src/engine/overrides';
 import { ClusterInfo } from '../../src/engine/placement';
 import {
   ClusterPreference, effectiveClusterPreferences, fnv1Hash32, planReplicas, scheduleFederated, scheduleReplicas,
-  SchedulingError, SchedulingPreference, schedulingKey, schedulingProblems,
+  schedulingCandidates, SchedulingError, SchedulingPreference, schedulingKey, schedulingProblems,
 } from '../../src/engine/planner';
 
 type Prefs = Record<string, ClusterPreference>;
@@ -343,6 +343,20 @@ describe('scheduleFederated (what the RSP controller writes)', () => {
     ['no FederatedNamespace', fdeploy(), { namespacePlacement: null }],
   ])('with intersection, %s leaves the object unchanged', (_name, obj, options) => {
     expect(scheduleFederated(obj, { ...weights, intersectWithClusterSelector: true }, clusters, options)).toEqual(obj);
+  });
+
+  test('schedulingCandidates: every joined cluster, or with intersection those both selectors match', () => {
+    expect(schedulingCandidates(fdeploy(), weights, clusters)).toEqual(['branch-7', 'edge-1', 'host']);
+    const intersect = { ...weights, intersectWithClusterSelector: true };
+    expect(schedulingCandidates(fdeploy(), intersect, clusters, { namespacePlacement: { clusterSelector: { matchLabels: { region: 'us' } } } })).toEqual(['branch-7']);
+    expect(schedulingCandidates(fdeploy(), intersect, clusters, { namespacePlacement: { clusters: [{ name: 'edge-1' }] } })).toEqual([]);
+    expect(schedulingCandidates(fdeploy(), intersect, clusters, { namespacePlacement: null })).toEqual([]);
+  });
+
+  test('schedulingProblems words unknown clusters after an intersection', () => {
+    expect(schedulingProblems(rsp(3, { 'host': { weight: 1 }, 'edge-1': { weight: 1 } }), ['edge-1'], { intersected: true })).toEqual([
+      expect.stringMatching(/^clusters\["host"\] is not among the clusters KubeFed plans over with intersectWithClusterSelector \(edge-1: those both cluster selectors match\), so KubeFed ignores it; remove it or widen the selectors$/),
+    ]);
   });
 
   test('no joined clusters: unchanged', () => {
