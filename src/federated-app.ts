@@ -385,7 +385,8 @@ export class FederatedApp extends Construct {
     for (const clusterName of computed.reached) {
       const chart = charts.get(clusterName)!;
       const prefix = `${this.project.workspace.workspaceName}-${this.project.namespace}-${this.node.id}`;
-      if (!this.project.singleCluster && clusterName !== host.clusterName) {
+      const namespacedHere = computed.resources.some(r => r.resource.namespaced && r.reach.includes(clusterName));
+      if (!this.project.singleCluster && clusterName !== host.clusterName && namespacedHere) {
         // Without KubeFed nothing creates the project's namespace in the member: write it too, once per project.
         const nsId = `RenderedNamespace-${this.project.workspace.workspaceName}-${this.project.namespace}`;
         if (!chart.node.tryFindChild(nsId)) {
@@ -452,7 +453,7 @@ export class FederatedApp extends Construct {
           'drop the replicas override, or set a minReplicas/maxReplicas for that cluster in scheduleReplicas');
       }
     }
-    const out = resources.map(resource => this.computeResource(resource, clusters, namespacePlacement, placed));
+    const out = resources.map(resource => this.computeResource(resource, clusters, namespacePlacement));
     const reachOf = new Map(out.map(r => [r.resource.apiObject, r.reach]));
     for (const entry of this.overrides.values()) {
       const reach = reachOf.get(entry.resource)!;
@@ -479,11 +480,9 @@ export class FederatedApp extends Construct {
    * The federated object of one template resource, where KubeFed propagates it and, when its replicas are
    * scheduled, its RSP. KubeFed's scheduler rewrites the object's placement to every cluster it plans for
    * (including clusters planned 0 replicas), so a scheduled Deployment reaches every planned cluster of the
-   * project, not only the app's placement.
+   * project, not only the app's placement; a cluster-scoped object is not limited to the project's clusters.
    */
-  private computeResource(
-    resource: TemplateResource, clusters: ClusterInfo[], namespacePlacement: PlacementSpec, placed: string[],
-  ): ComputedResource {
+  private computeResource(resource: TemplateResource, clusters: ClusterInfo[], namespacePlacement: PlacementSpec): ComputedResource {
     const federated = this.federatedObject(resource);
     const name = resource.manifest.metadata.name;
     const schedule = this.schedules.get(resource.apiObject);
@@ -491,7 +490,16 @@ export class FederatedApp extends Construct {
       fail(this, 'retainReplicas', `${resource.manifest.kind} "${name}"`, 'its replicas are scheduled by scheduleReplicas, whose /spec/replicas overrides KubeFed applies after retaining the member\'s replicas, so retainReplicas would have no effect',
         'drop retainReplicas (the scheduler owns the replicas), or drop scheduleReplicas and let the members own the replicas');
     }
-    if (!schedule) return { resource, federated, reach: placed };
+    const host = this.project.workspace.host.clusterName;
+    if (!schedule) {
+      const reach = this.reachOf(resource, federated, clusters, namespacePlacement);
+      if (reach.includes(host) && !this.allowHost) {
+        // Only a cluster-scoped kind gets here: KubeFed places it by its own placement, not within the project's.
+        fail(this, 'placement', this.placement.description, `the cluster-scoped ${resource.manifest.kind} "${name}" is placed by the app's placement alone (KubeFed does not limit it to the project's clusters), which includes the host cluster "${host}"`,
+          'place the app on members only (Placement.members() or Placement.clusters(...)), or set allowHost: true to opt in');
+      }
+      return { resource, federated, reach };
+    }
     const preference = this.preference(schedule);
     const what = `${schedule.totalReplicas} replicas of ${resource.manifest.kind} "${name}"`;
     const scheduleOptions = { namespacePlacement, namespaced: resource.namespaced };
@@ -507,13 +515,7 @@ export class FederatedApp extends Construct {
       intersected: preference.intersectWithClusterSelector,
     });
     if (problems.length > 0) fail(this, 'scheduleReplicas', what, problems.join('; '), 'adjust totalReplicas, weights, minReplicas or maxReplicas as said');
-    const reach = placedClusters(federated, { apiVersion: targetApiVersion(resource.type), kind: resource.type.target.kind }, {
-      clusters,
-      namespaced: resource.namespaced,
-      namespacePlacement: resource.namespaced ? namespacePlacement : undefined,
-      schedulingPreference: preference,
-    });
-    const host = this.project.workspace.host.clusterName;
+    const reach = this.reachOf(resource, federated, clusters, namespacePlacement, preference);
     if (reach.includes(host) && !this.allowHost) {
       fail(this, 'scheduleReplicas', what, `KubeFed's scheduler places the ${resource.manifest.kind} on every cluster it plans for (${candidates.join(', ')}), and it reaches those in project "${this.project.namespace}"'s placement, which include the host cluster "${host}"`,
         'keep the host out of the project\'s placement, set intersectWithClusterSelector with selector placements that leave out the host, or set allowHost: true');
@@ -531,6 +533,21 @@ export class FederatedApp extends Construct {
       },
     };
     return { resource, federated, reach, rsp, preference };
+  }
+
+  /**
+   * Where KubeFed propagates a federated object, sorted: a namespaced one within its project's clusters, a
+   * cluster-scoped one by its own placement, a scheduled one on the clusters its scheduler planned.
+   */
+  private reachOf(
+    resource: TemplateResource, federated: any, clusters: ClusterInfo[], namespacePlacement: PlacementSpec, preference?: SchedulingPreference,
+  ): string[] {
+    return placedClusters(federated, { apiVersion: targetApiVersion(resource.type), kind: resource.type.target.kind }, {
+      clusters,
+      namespaced: resource.namespaced,
+      namespacePlacement: resource.namespaced ? namespacePlacement : undefined,
+      schedulingPreference: preference,
+    });
   }
 
   private preference(options: ReplicaSchedulingOptions): SchedulingPreference {

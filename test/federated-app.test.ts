@@ -383,6 +383,28 @@ describe('FederatedApp', () => {
       expect(allowed.tools.preview(allowed.m).map(o => [o.kind, o.spec.replicas])).toEqual([['Deployment', 3]]);
     });
 
+    test('a cluster-scoped resource follows the app placement alone, beyond the project (no FederatedNamespace intersection)', () => {
+      for (const { f, app: web, mode } of bothModes((g, m) => {
+        const small = g.ws.addProject('small', { placement: Placement.clusters(g.a, g.b) });
+        const app = new FederatedApp(small, 'web', { mode: m, placement: Placement.members() });
+        new ApiObject(app.template, 'viewer', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', rules: [] });
+        new kplus.ConfigMap(app.template, 'cfg', { data: { a: 'b' } });
+        return app;
+      })) {
+        expect([f.a, f.b, f.c].map(c => web.preview(c).map(o => o.kind))).toEqual([['ClusterRole', 'ConfigMap'], ['ClusterRole', 'ConfigMap'], ['ClusterRole']]);
+        if (mode === FederationMode.RENDERED) {
+          // c is outside the project: it gets the ClusterRole, not the project's Namespace.
+          expect(f.app.manifests('c').filter(o => ['ClusterRole', 'Namespace'].includes(o.kind)).map(o => `${o.kind}/${o.metadata.name}`)).toEqual(['ClusterRole/viewer']);
+        }
+      }
+      const g = fleet();
+      const small = g.ws.addProject('small', { placement: Placement.clusters(g.a, g.b) });
+      const all = new FederatedApp(small, 'web', { placement: Placement.all() });
+      new ApiObject(all.template, 'viewer', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', rules: [] });
+      expect(() => g.app.synth()).toThrow(
+        /\[host\/shop\/Project-small\/web\] placement "every cluster": the cluster-scoped ClusterRole "viewer" is placed by the app's placement alone \(KubeFed does not limit it to the project's clusters\), which includes the host cluster "host"\. Fix: place the app on members only/);
+    });
+
     test('a raw /spec/replicas override on a scheduled resource is refused (the scheduler sets its value)', () => {
       const f = fleet();
       const web = new FederatedApp(f.project, 'web', { placement: Placement.clusters(f.a, f.b) });
