@@ -150,7 +150,9 @@ export interface ReplicaSchedulingOptions {
   readonly clusters?: ReplicaWeight[];
   /**
    * Weight of clusters without their own entry (the `"*"` key). Careful: KubeFed plans for every joined
-   * cluster, so replicas may be planned for clusters the app does not reach.
+   * cluster, the host included, and places the resource on every project cluster it planned (beyond the app's
+   * placement); replicas planned for clusters outside the project never run, which is an error: give those
+   * clusters weight 0, or use `intersectWithClusterSelector`.
    * @default - no default weight when `clusters` is given
    */
   readonly defaultWeight?: number;
@@ -160,7 +162,8 @@ export interface ReplicaSchedulingOptions {
    */
   readonly rebalance?: boolean;
   /**
-   * Plan only over the clusters the app's cluster selector picks.
+   * Plan only over the clusters that both the app's and its project's cluster selectors pick (KubeFed ignores
+   * cluster lists here, so both must be placed by a selector).
    * @default false
    */
   readonly intersectWithClusterSelector?: boolean;
@@ -303,6 +306,8 @@ export class FederatedApp extends Construct {
   /**
    * Spreads a Deployment's or ReplicaSet's replicas over clusters by weight (a ReplicaSchedulingPreference). The
    * scheduler then owns each cluster's `/spec/replicas`; the library writes no replica override of its own.
+   * KubeFed's scheduler places the resource on every cluster it plans for within the project, clusters planned
+   * 0 replicas included, so `preview()` and rendered mode show it there with `replicas: 0`.
    */
   public scheduleReplicas(options: ReplicaSchedulingOptions): void {
     this.assertOpen('scheduleReplicas');
