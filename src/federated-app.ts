@@ -5,7 +5,8 @@ import { ClusterChart, clusterChartsOf } from './cluster-chart';
 import { FEDERATED_TYPES, FederatedTypeInfo, federatedApiVersion, federatedTypeForTarget, targetApiVersion } from './crds';
 import {
   ClusterInfo, ClusterOverride, ClusterOverrides, MANAGED_LABEL_KEY, OverrideError, overrideProblem, placedClusters, PlacementSpec, renderForCluster,
-  REPLICAS_PATH, resolvePlacement, schedulingCandidates, SchedulingPreference, schedulingKey, schedulingProblems, templateProblems, validateOverrides,
+  REPLICAS_PATH, resolvePlacement, scheduleFederated, schedulingCandidates, SchedulingPreference, schedulingKey, schedulingProblems, templateProblems,
+  validateOverrides,
 } from './engine';
 import { Placement } from './placement';
 import { checkPlacementClusters, federationClusters, Project } from './workspace';
@@ -537,7 +538,10 @@ export class FederatedApp extends Construct {
         ...(preference.intersectWithClusterSelector ? { intersectWithClusterSelector: true } : {}),
       },
     };
-    return { resource, federated, reach, rsp, preference };
+    // Written as KubeFed's scheduler leaves it (placement and /spec/replicas overrides), so the scheduler finds
+    // nothing to rewrite and a re-apply does not fight it over fields it owns.
+    const scheduled = scheduleFederated(federated, preference, clusters, scheduleOptions);
+    return { resource, federated: scheduled, reach, rsp, preference };
   }
 
   /**

@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import {
   Connection, FederatedApp, FederationApp, FederationMode, Host, Member, OverrideOperation, Placement, Project, SelectorOperator, Workspace,
 } from '../src';
-import { renderForCluster } from '../src/engine';
+import { renderForCluster, scheduleFederated } from '../src/engine';
 import { objectOf, objectsOf, testApp } from './util/fleet';
 import { describeWithUpstream, loadUpstreamCrd, validateAgainstCrd } from './util/schema';
 
@@ -403,6 +403,25 @@ describe('FederatedApp', () => {
       new ApiObject(all.template, 'viewer', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', rules: [] });
       expect(() => g.app.synth()).toThrow(
         /\[host\/shop\/Project-small\/web\] placement "every cluster": the cluster-scoped ClusterRole "viewer" is placed by the app's placement alone \(KubeFed does not limit it to the project's clusters\), which includes the host cluster "host"\. Fix: place the app on members only/);
+    });
+
+    test('federated mode writes a scheduled FederatedDeployment as KubeFed\'s scheduler leaves it, so the scheduler has nothing to rewrite', () => {
+      const f = fleet();
+      const web = new FederatedApp(f.project, 'web', { placement: Placement.clusters(f.a, f.b) });
+      const { deployment } = webTier(web);
+      web.override(f.b, deployment, { image: 'mirror/nginx:1' });
+      web.scheduleReplicas({ totalReplicas: 5, clusters: [{ cluster: f.a, weight: 1 }, { cluster: f.b, weight: 1 }] });
+      const fd = objectOf(f.app, 'host', 'FederatedDeployment', 'web');
+      expect(fd.spec.placement).toEqual({ clusters: [{ name: 'a' }, { name: 'b' }, { name: 'c' }, { name: 'host' }] });
+      expect(fd.spec.overrides).toEqual([
+        { clusterName: 'b', clusterOverrides: [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'mirror/nginx:1' }, { path: '/spec/replicas', value: 2 }] },
+        { clusterName: 'a', clusterOverrides: [{ path: '/spec/replicas', value: 3 }] },
+        { clusterName: 'c', clusterOverrides: [{ path: '/spec/replicas', value: 0 }] },
+        { clusterName: 'host', clusterOverrides: [{ path: '/spec/replicas', value: 0 }] },
+      ]);
+      const rsp = objectOf(f.app, 'host', 'ReplicaSchedulingPreference', 'web');
+      const clusters = ['host', 'a', 'b', 'c'].map(name => ({ name, labels: name === 'host' ? { 'cluster-role.kubesphere.io/host': '' } : (f.app.node.findChild(name) as Member).clusterLabels }));
+      expect(scheduleFederated(fd, rsp.spec, clusters, { namespacePlacement: objectOf(f.app, 'host', 'FederatedNamespace', 'shop-prod').spec.placement })).toEqual(fd);
     });
 
     test('a raw /spec/replicas override on a scheduled resource is refused (the scheduler sets its value)', () => {
