@@ -287,7 +287,7 @@ export function schedulingProblems(
     if (lost.length > 0) {
       const n = lost.reduce((s, [, v]) => s + v, 0);
       const where = lost.map(([name, v]) => `${name}: ${v}`).join(', ');
-      problems.push(`${n} of ${total} replicas are planned for clusters the object is not propagated to (${where}), so they never run; give those clusters no preference (avoid "*"), or set intersectWithClusterSelector`);
+      problems.push(`${n} of ${total} replicas are planned for clusters the object is not propagated to (${where}), so they never run; give those clusters weight 0 or no preference (avoid "*"), or, with cluster selectors placing both the object and its namespace, set intersectWithClusterSelector`);
     }
   }
   return problems;

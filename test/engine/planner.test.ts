@@ -268,7 +268,8 @@ describe('schedulingProblems', () => {
 
   test('replicas planned for clusters the object does not reach are reported', () => {
     const problems = schedulingProblems(rsp(9), available, { key: 'shop-prod/web', propagatedClusters: ['edge-1', 'branch-7'] });
-    expect(problems).toEqual([expect.stringMatching(/3 of 9 replicas are planned for clusters the object is not propagated to \(host: 3\).*avoid "\*"/)]);
+    expect(problems).toEqual([expect.stringMatching(
+      /3 of 9 replicas are planned for clusters the object is not propagated to \(host: 3\), so they never run; give those clusters weight 0 or no preference \(avoid "\*"\), or, with cluster selectors placing both the object and its namespace, set intersectWithClusterSelector$/)]);
   });
 });
 
