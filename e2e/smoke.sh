@@ -4,7 +4,8 @@
 #
 #   e2e/smoke.sh [N]        N apiservers (default 2)
 #
-# Env: E2E_BIN (default <repo>/.cache/e2e-bin), E2E_KEEP=1 keeps the work dir.
+# Env: E2E_BIN (default <repo>/.cache/e2e-bin), E2E_KEEP=1 keeps the work dir,
+# E2E_KUBEFED=0 skips KubeFed, E2E_HOLD=SECONDS waits before the last RSS figures.
 # Everything listens on 127.0.0.1 only, on free ports; every process started
 # here is stopped by its PID on exit.
 set -euo pipefail
@@ -29,6 +30,7 @@ trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 now_ms() { date +%s%3N; }
 rss_mib() { awk '/^VmRSS/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
+cpu_s() { awk -v t="$(getconf CLK_TCK)" '{printf "%.1f", ($14+$15)/t}' "/proc/$1/stat"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 for b in etcd-lite kube-apiserver; do [[ -x "$bin/$b" ]] || fail "$bin/$b missing: run e2e/build.sh"; done
@@ -256,6 +258,7 @@ EOF2
   grep -E 'lease|leader|Starting' "$work/kubefed.log" | head -8 | cut -c1-200
 fi
 
-for i in $(seq 1 "$n"); do echo "kube-apiserver $i: RSS after checks $(rss_mib "${apids[$i]}") MiB"; done
-echo "etcd-lite: RSS after checks $(rss_mib "$etcd_pid") MiB"
+if [[ -n "${E2E_HOLD:-}" ]]; then echo "holding ${E2E_HOLD} s before the last RSS figures"; sleep "$E2E_HOLD"; fi
+for i in $(seq 1 "$n"); do echo "kube-apiserver $i: RSS after checks $(rss_mib "${apids[$i]}") MiB, CPU used $(cpu_s "${apids[$i]}") s"; done
+echo "etcd-lite: RSS after checks $(rss_mib "$etcd_pid") MiB, CPU used $(cpu_s "$etcd_pid") s"
 echo "smoke: OK"

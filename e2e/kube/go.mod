@@ -2,6 +2,10 @@ module github.com/cdk8s-kubesphere-federation/e2e/kube
 
 go 1.26
 
+// Same GODEBUG defaults as k8s.io/kubernetes' own go.mod (its release binaries
+// behave as if built by Go 1.24 where Go changed a default since).
+godebug default=go1.24
+
 replace (
 	k8s.io/api => k8s.io/api v0.34.4
 	k8s.io/apiextensions-apiserver => k8s.io/apiextensions-apiserver v0.34.4
