@@ -36,6 +36,7 @@ if [[ -n "${E2E_NICE:-}" ]]; then run=(nice -n "$E2E_NICE"); fi
 # name | module folder (under e2e/) | package | extra -ldflags
 targets=(
   "kube-apiserver|kube|k8s.io/kubernetes/cmd/kube-apiserver|K8S_VERSION_FLAGS"
+  "kube-controller-manager|kube|k8s.io/kubernetes/cmd/kube-controller-manager|K8S_VERSION_FLAGS"
   "etcd-lite|kube|./cmd/etcd-lite|"
   "kubefed-controller-manager|kubefed|sigs.k8s.io/kubefed/cmd/controller-manager|KUBEFED_VERSION_FLAGS"
 )

@@ -5,7 +5,7 @@
 #   e2e/smoke.sh [N]        N apiservers (default 2)
 #
 # Env: E2E_BIN (default <repo>/.cache/e2e-bin), E2E_KEEP=1 keeps the work dir,
-# E2E_KUBEFED=0 skips KubeFed, E2E_HOLD=SECONDS waits before the last RSS figures.
+# E2E_KUBEFED=0 skips KubeFed, E2E_KCM=0 skips kube-controller-manager, E2E_HOLD=SECONDS waits before the last RSS figures.
 # Everything listens on 127.0.0.1 only, on free ports; every process started
 # here is stopped by its PID on exit.
 set -euo pipefail
@@ -19,7 +19,7 @@ pids=()
 
 cleanup() {
   local i
-  # Newest first (kubefed, apiservers), etcd (the first) last.
+  # Newest first (controllers, apiservers), etcd (the first) last.
   for (( i=${#pids[@]}-1; i>=1; i-- )); do kill "${pids[i]}" 2>/dev/null || true; done
   for (( i=${#pids[@]}-1; i>=1; i-- )); do wait "${pids[i]}" 2>/dev/null || true; done
   if (( ${#pids[@]} )); then kill "${pids[0]}" 2>/dev/null || true; wait "${pids[0]}" 2>/dev/null || true; fi
@@ -129,6 +129,57 @@ if (( n >= 2 )); then
   [[ "$(k 2 get cm e2e-smoke -o jsonpath='{.data.cluster}')" == two ]] || fail "configmap not read back from apiserver 2"
   [[ "$(k 1 get cm e2e-smoke -o jsonpath='{.data.cluster}')" == one ]] || fail "apiserver 2's write reached apiserver 1"
   echo "isolation: apiservers 1 and 2 share etcd with prefixes /cluster-1 and /cluster-2 and see only their own objects"
+fi
+
+# --- kube-controller-manager (if built) for apiserver 1 ------------------------
+# Without it nothing finishes a namespace deletion, collects garbage by
+# ownerReferences, or makes the default ServiceAccount of a namespace.
+if [[ -x "$bin/kube-controller-manager" && "${E2E_KCM:-1}" == 1 ]]; then
+  kubectl config --kubeconfig "$work/c1.kubeconfig" set-cluster c1 --server "https://127.0.0.1:${ports[1]}" --insecure-skip-tls-verify=true >/dev/null
+  kubectl config --kubeconfig "$work/c1.kubeconfig" set-credentials admin --token "$token" >/dev/null
+  kubectl config --kubeconfig "$work/c1.kubeconfig" set-context c1 --cluster c1 --user admin >/dev/null
+  kubectl config --kubeconfig "$work/c1.kubeconfig" use-context c1 >/dev/null
+  t0=$(now_ms)
+  "$bin/kube-controller-manager" --kubeconfig "$work/c1.kubeconfig" \
+    --authentication-kubeconfig "$work/c1.kubeconfig" --authorization-kubeconfig "$work/c1.kubeconfig" \
+    --bind-address=127.0.0.1 --secure-port="$(free_port)" --cert-dir="$work/kcm1" \
+    --leader-elect=false --service-account-private-key-file="$work/sa.key" \
+    --controllers=namespace-controller,garbage-collector-controller,serviceaccount-controller,serviceaccount-token-controller,root-ca-certificate-publisher-controller \
+    >"$work/kcm1.log" 2>&1 &
+  kcmpid=$!; pids+=("$kcmpid")
+  k 1 create namespace e2e-kcm >/dev/null
+  sa=
+  for _ in $(seq 1 120); do
+    sa=$(k 1 -n e2e-kcm get serviceaccount default -o name 2>/dev/null || true)
+    [[ -n "$sa" ]] && break
+    kill -0 "$kcmpid" 2>/dev/null || { tail -30 "$work/kcm1.log"; fail "kube-controller-manager exited"; }
+    sleep 0.5
+  done
+  [[ -n "$sa" ]] || { tail -30 "$work/kcm1.log"; fail "no default ServiceAccount in e2e-kcm after 60 s"; }
+  echo "kube-controller-manager: default ServiceAccount made $(( $(now_ms) - t0 )) ms after start, RSS $(rss_mib "$kcmpid") MiB"
+  # Garbage collection: a ConfigMap owned by another goes when its owner goes.
+  k 1 -n e2e-kcm create configmap owner >/dev/null
+  owner_uid=$(k 1 -n e2e-kcm get cm owner -o jsonpath='{.metadata.uid}')
+  cat <<EOF2 | k 1 apply --server-side --field-manager=e2e -f - >/dev/null
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: owned
+  namespace: e2e-kcm
+  ownerReferences: [{apiVersion: v1, kind: ConfigMap, name: owner, uid: $owner_uid}]
+EOF2
+  t0=$(now_ms)
+  k 1 -n e2e-kcm delete cm owner >/dev/null
+  gone=
+  for _ in $(seq 1 120); do
+    k 1 -n e2e-kcm get cm owned >/dev/null 2>&1 || { gone=1; break; }
+    sleep 0.5
+  done
+  [[ -n "$gone" ]] || fail "owned ConfigMap not garbage-collected in 60 s"
+  echo "kube-controller-manager: owned ConfigMap garbage-collected $(( $(now_ms) - t0 )) ms after its owner's deletion"
+  t0=$(now_ms)
+  k 1 delete namespace e2e-kcm --timeout=60s >/dev/null || fail "namespace e2e-kcm not deleted in 60 s"
+  echo "kube-controller-manager: namespace deleted (finalized) in $(( $(now_ms) - t0 )) ms"
 fi
 
 # --- KubeFed controller-manager (if built) against apiserver 1 ------------------

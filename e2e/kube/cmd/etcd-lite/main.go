@@ -35,13 +35,19 @@ func main() {
 	readyTimeout := flag.Duration("ready-timeout", 60*time.Second, "give up if the server is not ready by then")
 	flag.Parse()
 
-	cu, err := resolve(*clientURL)
+	// Both ports are picked while the other one is still held, so that the
+	// two can never be the same; they are released just before etcd binds them.
+	var held []net.Listener
+	cu, err := resolve(*clientURL, &held)
 	if err != nil {
 		log.Fatalf("etcd-lite: --listen-client-url: %v", err)
 	}
-	pu, err := resolve(*peerURL)
+	pu, err := resolve(*peerURL, &held)
 	if err != nil {
 		log.Fatalf("etcd-lite: --listen-peer-url: %v", err)
+	}
+	for _, l := range held {
+		l.Close()
 	}
 
 	cfg := embed.NewConfig()
@@ -93,9 +99,10 @@ func main() {
 	}
 }
 
-// resolve parses u and, if its port is 0, replaces it with a port that was
-// free a moment ago (etcd needs the real port to advertise it).
-func resolve(raw string) (*url.URL, error) {
+// resolve parses u and, if its port is 0, replaces it with a free port (etcd
+// needs the real port to advertise it); the listener that reserved the port is
+// appended to held for the caller to close.
+func resolve(raw string, held *[]net.Listener) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return nil, err
@@ -112,7 +119,7 @@ func resolve(raw string) (*url.URL, error) {
 		return nil, err
 	}
 	addr := l.Addr().(*net.TCPAddr)
-	l.Close()
+	*held = append(*held, l)
 	u.Host = net.JoinHostPort(host, fmt.Sprint(addr.Port))
 	return u, nil
 }
