@@ -81,8 +81,12 @@ export function kubesphereNeeds(index: Pick<FederationIndex, 'clusters' | 'place
   });
 }
 
-/** What the check found missing on one cluster; undefined when it could not tell (unreachable, forbidden). */
-type Missing = { crds: string[]; namespace: boolean } | undefined;
+/** What the check found missing on one cluster, and whether a question went unanswered (unreachable, forbidden). */
+interface Missing {
+  readonly crds: string[];
+  readonly namespace: boolean;
+  readonly unanswered: boolean;
+}
 
 /**
  * Starts checking, on every cluster of `needs` at once, that KubeSphere is installed as the run needs: one discovery
@@ -96,17 +100,26 @@ export function checkKubeSphere(
   needs: KubeSphereNeeds[], client: (cluster: string) => KubeClient, context: (cluster: string) => string | undefined,
 ): (reachable: (cluster: string) => boolean) => Promise<void> {
   const probe = async (n: KubeSphereNeeds, attempts?: number): Promise<Missing> => {
+    let c: KubeClient;
     try {
-      const c = client(n.cluster);
-      const [served, namespace] = await Promise.all([
-        Promise.all(n.kinds.map(k => c.served(k.apiVersion, k.kind, { attempts }))),
-        n.namespace ? c.get({ apiVersion: 'v1', kind: 'Namespace', name: KUBESPHERE_SYSTEM }, { attempts, priority: READ_PRIORITY }) : true,
-      ]);
-      return { crds: n.kinds.filter((_, i) => !served[i]).map(k => crdNameOf(k.apiVersion, k.kind)), namespace: namespace === undefined };
-    } catch (e) {
+      c = client(n.cluster);
+    } catch {
+      return { crds: [], namespace: false, unanswered: true };
+    }
+    // (undefined: no answer; a UsageError, e.g. a kubeconfig that cannot work, is the session's to throw)
+    const answer = <T>(p: Promise<T>) => p.catch(e => {
       if (e instanceof UsageError) throw e;
       return undefined;
-    }
+    });
+    const [served, namespace] = await Promise.all([
+      Promise.all(n.kinds.map(k => answer(c.served(k.apiVersion, k.kind, { attempts })))),
+      n.namespace ? answer(c.get({ apiVersion: 'v1', kind: 'Namespace', name: KUBESPHERE_SYSTEM }, { attempts, priority: READ_PRIORITY }).then(ns => ns !== undefined)) : true,
+    ]);
+    return {
+      crds: n.kinds.filter((_, i) => served[i] === false).map(k => crdNameOf(k.apiVersion, k.kind)),
+      namespace: namespace === false,
+      unanswered: served.includes(undefined) || namespace === undefined,
+    };
   };
   const first = needs.map(n => {
     const p = probe(n, 1);
@@ -114,10 +127,13 @@ export function checkKubeSphere(
     return p;
   });
   return async reachable => {
-    const found = await Promise.all(needs.map(async (n, i) => (await first[i]) ?? (reachable(n.cluster) ? probe(n) : undefined)));
+    const found = await Promise.all(needs.map(async (n, i) => {
+      const m = await first[i];
+      return m.unanswered && m.crds.length === 0 && !m.namespace && reachable(n.cluster) ? probe(n) : m;
+    }));
     const problems = needs.flatMap((n, i) => {
       const m = found[i];
-      if (!m || (m.crds.length === 0 && !m.namespace)) return [];
+      if (m.crds.length === 0 && !m.namespace) return [];
       const what = [
         ...(m.crds.length > 0 ? [`CRD${m.crds.length > 1 ? 's' : ''} ${m.crds.join(', ')} ${m.crds.length > 1 ? 'are' : 'is'} not served`] : []),
         ...(m.namespace ? [`namespace ${KUBESPHERE_SYSTEM} does not exist`] : []),

@@ -2,7 +2,7 @@ import { ApiObject, Chart } from 'cdk8s';
 import { FakeClient, FAST, mutations, startFleet, synth } from './fixtures';
 import { quickstart } from '../../examples/quickstart/main';
 import { apply, diff } from '../../src/applier/apply';
-import { UsageError } from '../../src/applier/errors';
+import { KubeApiError, UsageError } from '../../src/applier/errors';
 import { readFederationIndex } from '../../src/applier/federation';
 import { checkKubeSphere, crdNameOf, kubesphereNeeds } from '../../src/applier/kubesphere-check';
 import { placeholdersOf } from '../../src/applier/session';
@@ -79,6 +79,10 @@ describe('checkKubeSphere', () => {
       + 'which ClusterConfiguration kubesphere-system/ks-installer needs. '
       + 'Fix: install KubeSphere v3.4 with ks-installer on edge-1 (kubesphere-installer.yaml, then cluster-configuration.yaml) and wait for it to finish, '
       + 'or point --context edge-1=CONTEXT at a cluster that runs KubeSphere');
+    // a question that gets no answer (reading the Namespace forbidden) does not hide the answer of the other
+    client.failWith = call => call === 'get Namespace kubesphere-system' ? new KubeApiError(403, 'Forbidden', 'namespaces "kubesphere-system" is forbidden') : undefined;
+    await expect(checkKubeSphere(edge, () => client, () => 'edge-1')(() => true))
+      .rejects.toThrow(/^cluster "edge-1" \(context edge-1\): KubeSphere is not installed there: CRD clusterconfigurations.installer.kubesphere.io is not served, which/);
   });
 
   test('KubeSphere in place: passes; a check that cannot be answered is left to the run, asked again only where the cluster answered', async () => {
