@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import { Connection, Host, JwtSecret, Member } from '../src';
+import { REAL_CLOCK } from '../src/applier/retry';
 import { main, parseArgs, STOP_MESSAGE } from '../src/cli';
 import { FAST, FAKE_JWT_SECRET, Fleet, startFleet, synth, tmpdir } from './applier/fixtures';
 
@@ -150,6 +151,33 @@ describe('bad input: one line, exit 2, no stack trace', () => {
       await fleet.stop();
     }
   });
+});
+
+test('a cluster without KubeSphere: exit 2 at once with one line saying what is missing and what to install; nothing written', async () => {
+  // GIVEN the host is a plain Kubernetes cluster, and a wait timeout of an hour
+  const fleet = await startFleet({ sandbox: { withoutKubeSphere: ['host'] } });
+  try {
+    let stdout = '';
+    let stderr = '';
+    let slept = 0;
+    // (the test's clock: the time ksfed spends waiting)
+    const clock = { now: () => Date.now(), sleep: (ms: number, signal?: AbortSignal) => (slept += ms, REAL_CLOCK.sleep(ms, signal)) };
+    const { waitTimeoutMs: _fast, ...overrides } = FAST_CLI;
+    // WHEN
+    const code = await main(['apply', DIST, '--kubeconfig', fleet.kubeconfig, '--wait-timeout', '1h', '--timeout', '2h'], {
+      stdout: t => (stdout += t), stderr: t => (stderr += t), isTTY: false, env: { HOME: tmpdir() }, overrides: { ...overrides, clock },
+    });
+    // THEN
+    expect(code).toBe(2);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(/^ksfed: cluster "host" \(context host\): KubeSphere is not installed there: CRDs clusterconfigurations.installer.kubesphere.io, clusters.cluster.kubesphere.io are not served and namespace kubesphere-system does not exist, which ClusterConfiguration kubesphere-system\/ks-installer, Cluster host, Cluster edge-1, \.\.\. need\. Fix: install KubeSphere v3\.4 with ks-installer on host /);
+    expect(stdout).toBe('');
+    // it did not wait (for an hour, or at all) and wrote nothing
+    expect(slept).toBeLessThan(1_000);
+    expect(fleet.sandbox.clusters.flatMap(c => c.requests.filter(r => r.method !== 'GET'))).toEqual([]);
+  } finally {
+    await fleet.stop();
+  }
 });
 
 test('plan needs no cluster', async () => {

@@ -459,11 +459,33 @@ class ClusterRun {
   }
 
   /**
-   * Once a CRD of this folder is Established (with the names it asks for), the kinds it serves are known without
-   * a discovery request.
+   * Once a CRD of this folder is Established (with the names it asks for): waits until the server serves the kind
+   * at the versions this folder's objects use, so that none of them is sent before. A real API server serves a new
+   * kind a moment after it says Established (its CRD handler and discovery learn of it from an informer; on an HA
+   * control plane, each instance on its own), so for a CRD this run created or changed that takes a discovery
+   * request (shared by the CRDs of a group version established meanwhile), asked again until it lists the kind.
+   * A CRD that was Established and unchanged already is trusted: its kinds are known without a request.
    */
-  private discover(crd: FederationObject): void {
-    this.client.learnKinds(crd.manifest);
+  private async discover(crd: FederationObject): Promise<void> {
+    const { session, options } = this;
+    const spec = crd.manifest?.spec ?? {};
+    const kind = spec.names?.kind;
+    const used = [...new Set(this.cluster.objects.filter(x => x.kind === kind && groupOf(x.apiVersion) === spec.group).map(x => x.apiVersion))];
+    if (used.length === 0 || this.resultOf(crd)?.result === 'unchanged') {
+      this.client.learnKinds(crd.manifest);
+      return;
+    }
+    const started = session.clock.now();
+    const limit = Math.min(started + session.waitTimeoutMs, session.deadline);
+    for (const apiVersion of used) {
+      for (let poll = 0; !(await this.client.served(apiVersion, kind)); poll++) {
+        const delay = pollDelay(poll, session.pollIntervalMs);
+        const waiting = `established, but ${apiVersion}/${kind} is not served yet (discovery does not list it)`;
+        if (session.clock.now() + delay > limit) throw new TimeoutError(`timed out after ${formatDuration(session.clock.now() - started)}: ${waiting}`);
+        if (poll === 0) session.emit({ type: 'wait', cluster: this.cluster.name, object: objectName(crd), message: waiting });
+        await session.clock.sleep(delay, options.signal);
+      }
+    }
   }
 
   /** A dry run: created, unchanged or configured (with the changed paths), against the live object. */
@@ -491,7 +513,7 @@ class ClusterRun {
     try {
       await this.waiter!.wait(o, check, this.session.waitTimeoutMs, answer,
         message => this.session.emit({ type: 'wait', cluster: this.cluster.name, object: objectName(o), message }));
-      if (check === crdReadiness) this.discover(o);
+      if (check === crdReadiness) await this.discover(o);
     } catch (e) {
       if (e instanceof AbortedError) throw e;
       const previous = this.resultOf(o);

@@ -59,6 +59,12 @@ export interface KubeClient {
    * Established with the names it asks for: requests for them then need no discovery request first.
    */
   learnKinds(crd: any): void;
+  /**
+   * Whether the server's discovery lists the kind now: asks with a discovery request of its group version sent after
+   * this call (calls made while one is out share the next one, sent with the options of the first); the answer
+   * is kept for later requests.
+   */
+  served(apiVersion: string, kind: string, options?: RequestOptions): Promise<boolean>;
 }
 
 /** Options of a client-node backed KubeClient. */
@@ -105,6 +111,8 @@ export class ClientNodeKubeClient implements KubeClient {
   private readonly options: KubeClientOptions;
   /** The keep-alive agent of this cluster and the TLS options it was made with. */
   private agent?: { fingerprint: string; agent: http.Agent };
+  /** Discovery requests for `served`, per apiVersion: the one out, and the one every later call waits for. */
+  private readonly rounds = new Map<string, { out?: Promise<unknown>; next?: Promise<unknown> }>();
 
   constructor(options: KubeClientOptions) {
     this.cluster = options.cluster;
@@ -149,13 +157,14 @@ export class ClientNodeKubeClient implements KubeClient {
   }
 
   public async apply(obj: any, options: { dryRun?: boolean; force?: boolean; priority?: number } = {}): Promise<{ object: any; created: boolean }> {
-    const object = await this.call(() => this.api.apply(obj, options.dryRun ?? false, options.force ?? false), { priority: options.priority });
+    const object = await this.call(() => this.api.apply(obj, options.dryRun ?? false, options.force ?? false),
+      { priority: options.priority }, kindOf(obj));
     return { object, created: object?.[HTTP_STATUS] === 201 };
   }
 
   public async get(ref: ObjectRef, options: RequestOptions = {}): Promise<any | undefined> {
     try {
-      return await this.call(() => this.api.read(header(ref)), options);
+      return await this.call(() => this.api.read(header(ref)), options, kindOf(ref));
     } catch (e) {
       if (e instanceof KubeApiError && e.code === 404 && !e.notServed) return undefined;
       throw e;
@@ -179,7 +188,7 @@ export class ClientNodeKubeClient implements KubeClient {
     let token: string | undefined;
     do {
       const page: any = await this.call(() => this.api.list(apiVersion, kind, options.namespace,
-        undefined, undefined, undefined, undefined, options.labelSelector, 500, token), { priority: options.priority });
+        undefined, undefined, undefined, undefined, options.labelSelector, 500, token), { priority: options.priority }, kindOf({ apiVersion, kind }));
       items.push(...(page?.items ?? []));
       token = page?.metadata?._continue ?? page?.metadata?.continue ?? undefined;
     } while (token);
@@ -190,7 +199,7 @@ export class ClientNodeKubeClient implements KubeClient {
   public async delete(ref: ObjectRef, options: { dryRun?: boolean } = {}): Promise<boolean> {
     try {
       await this.call(() => this.api.delete(header(ref),
-        undefined, options.dryRun ? 'All' : undefined, undefined, undefined, 'Background'));
+        undefined, options.dryRun ? 'All' : undefined, undefined, undefined, 'Background'), {}, kindOf(ref));
       return true;
     } catch (e) {
       if (e instanceof KubeApiError && e.code === 404 && !e.notServed) return false;
@@ -225,7 +234,27 @@ export class ClientNodeKubeClient implements KubeClient {
     return out;
   }
 
-  private call<T>(fn: () => Promise<T>, request: RequestOptions = {}): Promise<T> {
+  public served(apiVersion: string, kind: string, options: RequestOptions = {}): Promise<boolean> {
+    let round = this.rounds.get(apiVersion);
+    if (!round) this.rounds.set(apiVersion, round = {});
+    const r = round;
+    if (!r.next) {
+      // The next request goes out once the one out (sent before this call, so maybe before the kind was served) is
+      // answered; every call until then shares it.
+      r.next = (r.out ?? Promise.resolve()).catch(() => undefined).then(() => {
+        r.next = undefined;
+        const out = this.call(() => this.api.discover(apiVersion), options);
+        r.out = out;
+        out.catch(() => undefined).finally(() => {
+          if (r.out === out) r.out = undefined;
+        });
+        return out;
+      });
+    }
+    return r.next.then(() => this.api.knows(apiVersion, kind));
+  }
+
+  private call<T>(fn: () => Promise<T>, request: RequestOptions = {}, what?: string): Promise<T> {
     const o = this.options;
     const policy = o.retry ?? DEFAULT_RETRY_POLICY;
     const priority = request.priority ?? READ_PRIORITY;
@@ -235,7 +264,7 @@ export class ClientNodeKubeClient implements KubeClient {
       const send = () => {
         if (o.signal?.aborted) return Promise.reject(new AbortedError());
         return fn().catch(e => {
-          throw toKubeApiError(e);
+          throw toKubeApiError(e, what);
         });
       };
       // A cluster slot first, then an overall one: a request queued behind its own cluster holds no overall slot.
@@ -251,6 +280,11 @@ export class ClientNodeKubeClient implements KubeClient {
       onRetry: o.onRetry,
     });
   }
+}
+
+/** `apiVersion/kind` of an object or reference, for messages. */
+function kindOf(o: { apiVersion?: string; kind?: string }): string {
+  return `${o.apiVersion}/${o.kind}`;
 }
 
 /** The object header client-node's read/delete take. */
@@ -326,6 +360,42 @@ class ObjectApi extends KubernetesObjectApi {
         { kind: names.kind, name: names.plural, singularName: names.singular ?? names.kind.toLowerCase(), namespaced: spec.scope === 'Namespaced', verbs: RESOURCE_VERBS },
       ];
     }
+  }
+
+  /**
+   * Asks the server which resources `apiVersion` serves now (undefined: none, 404) and keeps the answer, as a lookup
+   * on a miss does; lookups of a kind missing from the cache meanwhile share it.
+   */
+  public discover(apiVersion: string): Promise<unknown[] | undefined> {
+    const asked = this.askDiscovery(apiVersion);
+    this.discovering.set(apiVersion, asked);
+    asked.catch(() => undefined).finally(() => {
+      if (this.discovering.get(apiVersion) === asked) this.discovering.delete(apiVersion);
+    });
+    return asked;
+  }
+
+  private async askDiscovery(apiVersion: string): Promise<unknown[] | undefined> {
+    const request = this.configuration.baseServer.makeRequestContext(this.apiVersionPath(apiVersion), HttpMethod.GET);
+    request.setHeaderParam('Accept', 'application/json, */*;q=0.8');
+    const cache = (this as unknown as { apiVersionResourceCache: { [v: string]: unknown } }).apiVersionResourceCache;
+    let list: any;
+    try {
+      list = await this.requestPromise(request);
+    } catch (e) {
+      if ((e as { code?: unknown })?.code !== 404) throw e;
+      delete cache[apiVersion];
+      return undefined;
+    }
+    const resources: unknown[] = Array.isArray(list?.resources) ? list.resources : [];
+    cache[apiVersion] = { ...list, resources };
+    return resources;
+  }
+
+  /** Whether the kept discovery answer of `apiVersion` lists the kind. */
+  public knows(apiVersion: string, kind: string): boolean {
+    const cache = (this as unknown as { apiVersionResourceCache: { [v: string]: { resources: { kind: string }[] } } }).apiVersionResourceCache;
+    return cache[apiVersion]?.resources.some(r => r.kind === kind) ?? false;
   }
 
   /** The discovery entry of a kind (cached; looked up again on a miss). */
@@ -438,8 +508,12 @@ class NodeHttpLibrary {
   }
 }
 
-/** Turns whatever client-node threw into a KubeApiError (or a UsageError for a kubeconfig that cannot work). */
-export function toKubeApiError(e: unknown): Error {
+/**
+ * Turns whatever client-node threw into a KubeApiError (or a UsageError for a kubeconfig that cannot work). A 404
+ * for a path the server does not serve (a Status without the name of a missing object: a kind whose CRD is not
+ * served, or not served yet) is `NotServed`, like a kind discovery does not list; `what` names the kind.
+ */
+export function toKubeApiError(e: unknown, what?: string): Error {
   if (e instanceof KubeApiError || e instanceof UsageError) return e;
   const err = e as any;
   const message: string = typeof err?.message === 'string' ? err.message : String(e);
@@ -467,8 +541,11 @@ export function toKubeApiError(e: unknown): Error {
     const text = typeof status.message === 'string' ? status.message : typeof body === 'string' && body.length > 0 ? body.slice(0, 300) : `HTTP ${err.code}`;
     const discovery = message.startsWith('Failed to fetch resource metadata');
     if (discovery && err.code === 404) {
-      const what = /Failed to fetch resource metadata for ([^:]+):/.exec(message)?.[1] ?? 'this kind';
-      return new KubeApiError(404, 'NotServed', `the server does not serve ${what} (yet)`);
+      const kind = /Failed to fetch resource metadata for ([^:]+):/.exec(message)?.[1] ?? 'this kind';
+      return new KubeApiError(404, 'NotServed', `the server does not serve ${kind} (yet)`);
+    }
+    if (err.code === 404 && status.reason === 'NotFound' && !status.details?.name) {
+      return new KubeApiError(404, 'NotServed', `the server does not serve ${what ?? 'this kind'} (yet): ${text}`);
     }
     return new KubeApiError(err.code, typeof status.reason === 'string' ? status.reason : httpReason(err.code), text, {
       retryAfterSeconds,

@@ -245,7 +245,7 @@ export class PlaceholderResolver {
           const ingress = svc?.status?.loadBalancer?.ingress?.[0];
           const addr = ingress?.ip || ingress?.hostname;
           return addr ? `${s.scheme ?? 'http'}://${addr}:${s.port}` : undefined;
-        });
+        }, e.kind === 'proxy-address' ? towerAddressHint(cluster) : `: the Service got no external address (is there a load-balancer controller on ${cluster}?)`);
       }
       case 'webhook-certificate': {
         const pair = await this.certificate(e);
@@ -360,6 +360,8 @@ export class PlaceholderResolver {
    */
   private async poll(
     e: PlaceholderEntry, cluster: string, ref: ObjectRef, where: string, requester: string | undefined, read: () => Promise<string | undefined>,
+    /** Appended to the timeout message: why the value may never come, and the fix. */
+    hint = '',
   ): Promise<string> {
     const clock = this.environment.clock ?? REAL_CLOCK;
     const timeout = this.environment.waitTimeoutMs ?? 300_000;
@@ -384,7 +386,7 @@ export class PlaceholderResolver {
       }
       const delay = pollDelay(poll, interval);
       if (clock.now() + delay > deadline) {
-        throw new TimeoutError(`placeholder ${e.id}: timed out after ${formatDuration(timeout)} waiting for ${where}`);
+        throw new TimeoutError(`placeholder ${e.id}: timed out after ${formatDuration(timeout)} waiting for ${where}${hint}`);
       }
       if (!told) {
         this.environment.onWait?.(requester ?? this.environment.federation.host, `waiting for ${where} ({{ksfed:${e.id}}})`);
@@ -393,6 +395,16 @@ export class PlaceholderResolver {
       await clock.sleep(delay, this.environment.signal);
     }
   }
+}
+
+/**
+ * Why the tower address agents dial may never come (appended to the timeout of its wait): with the default
+ * LoadBalancer tower and no `proxyPublishAddress`, the address is the Service's external one (facts sheet §4).
+ */
+function towerAddressHint(host: string): string {
+  return `: agent members dial tower there, and the tower LoadBalancer Service got no external address (no load-balancer controller on ${host}?).`
+    + ' Fix: give the host a load balancer (a cloud one, or MetalLB on bare metal), or set proxyPublishAddress on the Host to the address'
+    + ' agents reach tower at (e.g. towerServiceType NodePort and "http://<node-ip>:<nodePort>")';
 }
 
 function encode(value: string, encoding: 'raw' | 'base64'): string {

@@ -5,6 +5,7 @@ import { KubeApiError, UsageError } from './errors';
 import { Federation, FederationCluster, FederationIndex, FederationIndexCluster, groupOf, loadObjectsInSlices, readFederationIndex } from './federation';
 import { ClientNodeKubeClient, KubeClient, READ_PRIORITY } from './kube-client';
 import { checkDistinctClusters, credentialsOf, loadKubeConfig, resolveContexts } from './kubeconfig';
+import { checkKubeSphere, kubesphereNeeds } from './kubesphere-check';
 import { Limiter, PriorityLimiter } from './ordering';
 import { PlaceholderResolver } from './placeholders';
 import { Redactor } from './redact';
@@ -90,6 +91,11 @@ export interface SessionUse {
   readonly contact: boolean;
   /** Check the placeholder sources of the selected clusters. */
   readonly placeholders: boolean;
+  /**
+   * Check, with `contact`, that KubeSphere is installed where the folders need it (see checkKubeSphere). Default: as
+   * `placeholders` (the commands that apply the folders).
+   */
+  readonly kubesphere?: boolean;
 }
 
 /** The placeholder ids federation.json lists in the named clusters' files. */
@@ -242,6 +248,10 @@ export async function openSession(dist: string, options: ConnectOptions, use: Se
       }
     }
   }
+  // KubeSphere where the folders need it: checked alongside, before anything is written.
+  const kubesphere = contact && (use.kubesphere ?? use.placeholders)
+    ? checkKubeSphere(kubesphereNeeds(index, selectedNames, ids), client, c => contexts.get(c))
+    : undefined;
   await turn();
   // Alongside, without waiting for it, warm each cluster's discovery cache with the apiVersions its folder uses
   // that the client does not know already (built-in kinds it does), so that no apply later waits for a
@@ -286,6 +296,7 @@ export async function openSession(dist: string, options: ConnectOptions, use: Se
 
     if (contact) {
       await Promise.all(parents);
+      await kubesphere?.(c => preflight.get(c)?.error === undefined);
       // (the command's runs start as this function returns, the host's first: its parent write is sent before the
       // next turn of the event loop)
       setImmediate(() => warm(warmed.filter(c => c.name !== index.host)));

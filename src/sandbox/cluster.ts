@@ -20,7 +20,11 @@ export interface ClusterSettings {
   /** Position of the cluster in the sandbox (spreads fake load-balancer addresses). */
   readonly index: number;
   readonly establishDelayMs: number;
+  /** How long a new CRD's kind is still not served once it is Established (default 0; see `SandboxOptions.crdServeLagMs`). */
+  readonly crdServeLagMs?: number;
   readonly rolloutDelayMs: number;
+  /** Whether a load-balancer controller gives LoadBalancer Services an address (default true). */
+  readonly loadBalancer?: boolean;
   readonly faults: FaultOptions;
   /** Accept requests without credentials (see `SandboxOptions.anonymous`). */
   readonly anonymous?: boolean;
@@ -61,12 +65,14 @@ export class SandboxCluster {
       return `10.96.${Math.floor(n / 256)}.${n % 256}`;
     });
     let lbIp = 10;
-    this.crds = new CrdController(this.api, this.scheduler, settings.establishDelayMs);
+    this.crds = new CrdController(this.api, this.scheduler, settings.establishDelayMs, settings.crdServeLagMs ?? 0);
     this.controllers = [
       this.crds,
       new WorkloadController(this.api, this.scheduler, settings.rolloutDelayMs),
       new NamespaceController(this.api, this.scheduler, settings.rolloutDelayMs),
-      new LoadBalancerController(this.api, this.scheduler, settings.rolloutDelayMs, () => `172.31.${settings.index % 256}.${lbIp++ % 256}`),
+      ...(settings.loadBalancer ?? true
+        ? [new LoadBalancerController(this.api, this.scheduler, settings.rolloutDelayMs, () => `172.31.${settings.index % 256}.${lbIp++ % 256}`)]
+        : []),
     ];
     this.faults = new FaultInjector(settings.faults);
     this.server = new ApiServer(this.api, this.token, this.faults, settings.anonymous ?? false);

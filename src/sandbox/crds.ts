@@ -11,12 +11,20 @@ const CRD_RESOURCE = 'apiextensions.k8s.io/customresourcedefinitions';
  * The apiextensions part of the API server: validates CustomResourceDefinitions, and after `establishDelayMs`
  * serves their kinds (discovery and paths, one type per served version) and sets the `NamesAccepted` and
  * `Established` conditions. Until then requests for the new kind get 404, as before a real CRD is established.
+ * With `serveLagMs`, a new CRD's kind is served that long after it is Established (its requests and discovery get
+ * 404 meanwhile), as on a real API server, whose CRD handler and discovery learn an Established CRD from an
+ * informer a moment later (on an HA control plane, each instance on its own).
  * Deleting a CRD stops serving the kind and removes all its objects.
  */
 export class CrdController {
   private unsubscribe?: () => void;
 
-  constructor(private readonly api: ObjectApi, private readonly scheduler: Scheduler, private readonly establishDelayMs: number) {
+  constructor(
+    private readonly api: ObjectApi,
+    private readonly scheduler: Scheduler,
+    private readonly establishDelayMs: number,
+    private readonly serveLagMs = 0,
+  ) {
     api.addHooks(CRD_RESOURCE, {
       admit: ({ object, old }) => validateCrd(object, old),
       removed: (_type, crd) => this.removed(crd),
@@ -38,24 +46,29 @@ export class CrdController {
     const type = this.api.typeOf('apiextensions.k8s.io/v1', 'CustomResourceDefinition');
     this.api.create(type, undefined, crd, { fieldManager: manager });
     this.scheduler.cancel(`crd/${crd.metadata.name}`);
-    this.establish(crd.metadata.name);
+    this.establish(crd.metadata.name, 0);
   }
 
   private onEvent(e: StoreEvent): void {
     if (e.resource !== CRD_RESOURCE || e.type === 'DELETED') return;
     const name = e.object.metadata.name;
     if (isEstablished(e.object)) {
-      this.api.types.setCrdTypes(name, typesOf(e.object));
+      // (a kind whose serving lags its Established condition is served by its timer)
+      if (!this.scheduler.pending(`serve/${name}`)) this.api.types.setCrdTypes(name, typesOf(e.object));
     } else if (!this.scheduler.pending(`crd/${name}`)) {
       this.scheduler.schedule(`crd/${name}`, this.establishDelayMs, () => this.establish(name));
     }
   }
 
-  private establish(name: string): void {
+  private establish(name: string, serveLagMs = this.serveLagMs): void {
     const type = this.api.typeOf('apiextensions.k8s.io/v1', 'CustomResourceDefinition');
     const crd = this.api.peek(type, undefined, name);
     if (!crd || crd.metadata.deletionTimestamp) return;
-    this.api.types.setCrdTypes(name, typesOf(crd));
+    if (serveLagMs > 0) {
+      this.scheduler.schedule(`serve/${name}`, serveLagMs, () => this.serve(name));
+    } else {
+      this.api.types.setCrdTypes(name, typesOf(crd));
+    }
     const now = nowRfc3339();
     const storage = (crd.spec.versions as JsonObject[]).find((v) => v.storage)?.name;
     const stored: string[] = Array.isArray(crd.status?.storedVersions) ? [...crd.status.storedVersions] : [];
@@ -78,9 +91,16 @@ export class CrdController {
     }, 'kube-apiserver');
   }
 
+  /** Serves the kinds of an Established CRD (after `serveLagMs`). */
+  private serve(name: string): void {
+    const crd = this.api.peek(this.api.typeOf('apiextensions.k8s.io/v1', 'CustomResourceDefinition'), undefined, name);
+    if (crd && !crd.metadata.deletionTimestamp) this.api.types.setCrdTypes(name, typesOf(crd));
+  }
+
   private removed(crd: JsonObject): void {
     const name = crd.metadata.name;
     this.scheduler.cancel(`crd/${name}`);
+    this.scheduler.cancel(`serve/${name}`);
     const served = this.api.types.all().filter((t) => t.crd === name);
     this.api.types.setCrdTypes(name, []);
     const any = served[0];

@@ -14,10 +14,26 @@ export interface SandboxOptions {
   readonly port?: number;
   /** Pre-install KubeSphere's CRDs and namespaces and emulate its controllers. Default true. */
   readonly kubesphere?: boolean;
+  /**
+   * Clusters that start without KubeSphere (no KubeSphere CRDs, no `kubesphere-system`, no `kubesphere-secret`), as a
+   * plain Kubernetes cluster: what ksfed meets when KubeSphere was never installed there. Default: none.
+   */
+  readonly withoutKubeSphere?: string[];
   /** Delay before a new CRD is Established and served. Default 50 ms. */
   readonly establishDelayMs?: number;
+  /**
+   * How long a new CRD's kind is still not served (404, and missing from discovery) once the CRD says Established,
+   * as on a real API server, whose CRD handler and discovery learn of it a moment later (on an HA control plane,
+   * each instance on its own). Default 0: served as it is Established.
+   */
+  readonly crdServeLagMs?: number;
   /** Delay before workloads report ready (and LoadBalancer Services get an address). Default 50 ms. */
   readonly rolloutDelayMs?: number;
+  /**
+   * Clusters whose LoadBalancer Services never get an address, as on a cluster without a cloud load-balancer
+   * controller (bare metal without MetalLB, kind): the tower Service there stays `<pending>`. Default: none.
+   */
+  readonly withoutLoadBalancer?: string[];
   /** Delay of the KubeSphere reactions (tower, agent handshake, cluster controller, installer). Default 50 ms. */
   readonly kubesphereDelayMs?: number;
   /** Fault injection applied to every cluster (change per cluster with `SandboxCluster.setFaults`). */
@@ -49,11 +65,17 @@ export class Sandbox {
     if (new Set(names).size !== names.length) throw new Error(`Sandbox: duplicate cluster names in ${names.join(',')}`);
     const host = options.host ?? names[0];
     if (!names.includes(host)) throw new Error(`Sandbox: host ${JSON.stringify(host)} is not one of the clusters (${names.join(', ')})`);
+    for (const [option, list] of [['withoutKubeSphere', options.withoutKubeSphere], ['withoutLoadBalancer', options.withoutLoadBalancer]] as const) {
+      const unknown = (list ?? []).filter((n) => !names.includes(n));
+      if (unknown.length > 0) throw new Error(`Sandbox: ${option} names ${unknown.join(', ')}, not one of the clusters (${names.join(', ')})`);
+    }
     const clusters = names.map((name, index) => new SandboxCluster({
       name,
       index,
       establishDelayMs: options.establishDelayMs ?? 50,
+      crdServeLagMs: options.crdServeLagMs,
       rolloutDelayMs: options.rolloutDelayMs ?? 50,
+      loadBalancer: !(options.withoutLoadBalancer ?? []).includes(name),
       faults: options.faults ?? {},
       anonymous: options.anonymous ?? false,
     }));
@@ -61,7 +83,7 @@ export class Sandbox {
     try {
       for (let i = 0; i < clusters.length; i++) {
         await clusters[i].start(options.port ? options.port + i : 0);
-        if (options.kubesphere ?? true) preinstallKubeSphere(clusters[i]);
+        if ((options.kubesphere ?? true) && !(options.withoutKubeSphere ?? []).includes(clusters[i].name)) preinstallKubeSphere(clusters[i]);
       }
       sandbox.kubesphere?.start();
     } catch (e) {

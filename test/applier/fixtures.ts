@@ -6,8 +6,8 @@ import * as path from 'path';
 import { quickstart } from '../../examples/quickstart/main';
 import { FederationApp } from '../../src';
 import { KubeApiError } from '../../src/applier/errors';
-import { KubeClient, ObjectRef } from '../../src/applier/kube-client';
-import { Sandbox } from '../../src/sandbox';
+import { KubeClient, ObjectRef, RequestOptions } from '../../src/applier/kube-client';
+import { Sandbox, SandboxOptions } from '../../src/sandbox';
 
 /** A fresh temp folder. */
 export function tmpdir(prefix = 'ksfed-applier-'): string {
@@ -48,6 +48,8 @@ export interface FleetOptions {
   /** The host's ks-installer jwt Secret; null: none. */
   readonly jwtSecret?: string | null;
   readonly rolloutDelayMs?: number;
+  /** More sandbox options (clusters without KubeSphere or load balancer, a CRD serve lag). */
+  readonly sandbox?: Partial<SandboxOptions>;
 }
 
 /** Starts the quickstart clusters in a sandbox with short controller delays. */
@@ -59,13 +61,17 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
     rolloutDelayMs: options.rolloutDelayMs ?? 5,
     kubesphereDelayMs: 5,
     faults: options.faults,
+    ...options.sandbox,
   });
   const kubeconfig = path.join(tmpdir('ksfed-kc-'), 'sandbox.kubeconfig');
   fs.writeFileSync(kubeconfig, sandbox.kubeconfigYaml());
   // The sandbox's ks-installer writes a random jwt Secret; tests pin a known value (to search outputs for it),
   // or remove it (null) to test a host without one.
-  if (options.jwtSecret === null) removeJwtSecret(sandbox);
-  else seedJwtSecret(sandbox, options.jwtSecret ?? FAKE_JWT_SECRET);
+  // (a host without KubeSphere has no jwt Secret to pin or remove)
+  if (!options.sandbox?.withoutKubeSphere?.includes(sandbox.host)) {
+    if (options.jwtSecret === null) removeJwtSecret(sandbox);
+    else seedJwtSecret(sandbox, options.jwtSecret ?? FAKE_JWT_SECRET);
+  }
   return { sandbox, kubeconfig, stop: () => sandbox.stop() };
 }
 
@@ -112,7 +118,10 @@ export class FakeClient implements KubeClient {
   /** Kinds recorded with learnKinds. */
   public readonly learned: string[] = [];
 
-  constructor(public readonly cluster = 'fake') {}
+  constructor(public readonly cluster = 'fake') {
+    // (a cluster with KubeSphere: ks-installer's namespace is there)
+    this.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kubesphere-system' } });
+  }
 
   public key(ref: ObjectRef): string {
     return `${ref.apiVersion}/${ref.kind}/${ref.namespace ?? ''}/${ref.name}`;
@@ -164,6 +173,10 @@ export class FakeClient implements KubeClient {
     const kinds = new Map([['v1/ConfigMap', { apiVersion: 'v1', kind: 'ConfigMap' }], ['v1/Secret', { apiVersion: 'v1', kind: 'Secret' }]]);
     for (const o of this.objects.values()) if (!this.clusterScoped.has(o.kind)) kinds.set(`${o.apiVersion}/${o.kind}`, { apiVersion: o.apiVersion, kind: o.kind });
     return [...kinds.values()].sort((a, b) => `${a.apiVersion}/${a.kind}`.localeCompare(`${b.apiVersion}/${b.kind}`));
+  }
+
+  public async served(apiVersion: string, kind: string, _options?: RequestOptions): Promise<boolean> {
+    return !this.unserved.has(`${apiVersion}/${kind}`);
   }
 
   private check(call: string, ref: { apiVersion: string; kind: string }): void {

@@ -32,6 +32,16 @@ describe('toKubeApiError', () => {
     expect((toKubeApiError(discovery503) as KubeApiError).code).toBe(503);
   });
 
+  test('a 404 for a path the server does not serve is NotServed; a 404 for a missing object or namespace is not', () => {
+    const status = (message: string, details: object) => ({ code: 404, body: JSON.stringify({ kind: 'Status', reason: 'NotFound', message, details }), headers: {} });
+    const path = toKubeApiError(status('the server could not find the requested resource', {}), 'example.com/v1/Widget') as KubeApiError;
+    expect([path.code, path.notServed, path.message]).toEqual([404, true, 'the server does not serve example.com/v1/Widget (yet): the server could not find the requested resource']);
+    const object = toKubeApiError(status('widgets.example.com "w" not found', { name: 'w', group: 'example.com', kind: 'widgets' }), 'example.com/v1/Widget') as KubeApiError;
+    expect([object.reason, object.notServed]).toEqual(['NotFound', false]);
+    const namespace = toKubeApiError(status('namespaces "shop" not found', { name: 'shop', kind: 'namespaces' })) as KubeApiError;
+    expect(namespace.notServed).toBe(false);
+  });
+
   test('network errors and timeouts', () => {
     const reset = toKubeApiError(Object.assign(new Error('request to http://x failed, reason: socket hang up'), { code: 'ECONNRESET', type: 'system' })) as KubeApiError;
     expect([reset.code, reset.reason, reset.message]).toEqual([0, 'ECONNRESET', 'connection reset (socket hang up)']);
@@ -156,6 +166,52 @@ describe('ClientNodeKubeClient against a sandbox', () => {
     await expect(c.apply({ apiVersion: 'example.com/v3', kind: 'Gadget', metadata: { name: 'g' } })).rejects.toMatchObject({ reason: 'NotServed' });
     // a CRD without names or versions teaches nothing
     expect(() => c.learnKinds({ spec: { group: 'example.com' } })).not.toThrow();
+  });
+
+  test('a kind served a moment after its CRD says Established: its apply is NotServed until then; served() asks discovery again each time', async () => {
+    // GIVEN a sandbox whose CRDs are served 300 ms after they say Established
+    const lagging = await Sandbox.start({ clusters: ['l'], kubesphere: false, establishDelayMs: 1, crdServeLagMs: 300 });
+    try {
+      const config = new KubeConfig();
+      config.loadFromString(lagging.kubeconfigYaml());
+      const c = new ClientNodeKubeClient({ cluster: 'l', kubeConfig: config, context: 'l', retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 1 } });
+      const crd = {
+        apiVersion: 'apiextensions.k8s.io/v1',
+        kind: 'CustomResourceDefinition',
+        metadata: { name: 'sprockets.example.com' },
+        spec: {
+          group: 'example.com',
+          names: { kind: 'Sprocket', plural: 'sprockets' },
+          scope: 'Namespaced',
+          versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { 'type': 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+        },
+      };
+      await c.apply(crd);
+      const established = async () => (await c.get({ apiVersion: crd.apiVersion, kind: crd.kind, name: crd.metadata.name }))?.status?.conditions
+        ?.some((x: any) => x.type === 'Established' && x.status === 'True');
+      while (!await established()) await new Promise(resolve => setTimeout(resolve, 5));
+      expect(lagging.cluster('l').scheduler.pending('serve/sprockets.example.com')).toBe(true); // (what follows runs inside the lag)
+      // WHEN its kinds are learned from the Established CRD and a custom resource is applied at once
+      c.learnKinds(crd);
+      const sprocket = { apiVersion: 'example.com/v1', kind: 'Sprocket', metadata: { name: 's', namespace: 'default' } };
+      // THEN the 404 is NotServed (retried while waiting), not a failure; discovery does not list the kind yet
+      await expect(c.apply(sprocket)).rejects.toMatchObject({ code: 404, reason: 'NotServed', message: expect.stringMatching(/^the server does not serve example.com\/v1\/Sprocket \(yet\)/) });
+      expect(await c.served('example.com/v1', 'Sprocket')).toBe(false);
+      // and once served, discovery says so (a new request: the earlier answer is not reused) and the apply goes through
+      const lookups = () => lagging.cluster('l').requests.filter(r => r.method === 'GET' && r.path === '/apis/example.com/v1').length;
+      const before = lookups();
+      await new Promise(resolve => setTimeout(resolve, 350));
+      expect(await c.served('example.com/v1', 'Sprocket')).toBe(true);
+      expect(lookups()).toBe(before + 1);
+      expect((await c.apply(sprocket)).created).toBe(true);
+      // calls made while one discovery request is out share the next one
+      const all = await Promise.all([1, 2, 3, 4].map(() => c.served('example.com/v1', 'Sprocket')));
+      expect(all).toEqual([true, true, true, true]);
+      expect(lookups()).toBe(before + 2);
+      c.close();
+    } finally {
+      await lagging.stop();
+    }
   });
 
   test('a kind that is not served is NotServed', async () => {

@@ -257,6 +257,24 @@ describe('sources', () => {
     await expect(r.value('proxy-address')).resolves.toBe('http://172.31.0.10:8080');
   });
 
+  test('service-address: a tower address that never comes says why (no load balancer) and the fix (proxyPublishAddress)', async () => {
+    // GIVEN the tower Service on the host without an external address, for the whole wait
+    const { r, host, clock } = resolver();
+    host.put({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'tower', namespace: 'kubesphere-system' }, spec: { type: 'LoadBalancer' }, status: { loadBalancer: {} } });
+    // THEN the timeout says what agents need, not just that time ran out
+    const error = await r.value('proxy-address').then(() => undefined, e => e);
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(error.message).toBe('placeholder proxy-address: timed out after 1s waiting for the load balancer address of Service kubesphere-system/tower on host:'
+      + ' agent members dial tower there, and the tower LoadBalancer Service got no external address (no load-balancer controller on host?).'
+      + ' Fix: give the host a load balancer (a cloud one, or MetalLB on bare metal), or set proxyPublishAddress on the Host to the address'
+      + ' agents reach tower at (e.g. towerServiceType NodePort and "http://<node-ip>:<nodePort>")');
+    expect(clock.t).toBeGreaterThanOrEqual(900);
+    // and another Service's address says the same cause, without the tower's fix
+    const other = entry('web-address', { type: 'service-address', cluster: 'host', namespace: 'shop', name: 'web', port: 80 }, { secret: false });
+    const { r: r2 } = resolver({ federation: federation([other]) });
+    await expect(r2.value('web-address')).rejects.toThrow(/^placeholder web-address: timed out after 1s waiting for the load balancer address of Service shop\/web on host: the Service got no external address \(is there a load-balancer controller on host\?\)$/);
+  });
+
   test('a dry run does not wait: it uses a stand-in', async () => {
     const { r } = resolver({ dryRun: true });
     await expect(r.value('proxy-address')).resolves.toBe(pendingValue('proxy-address'));

@@ -128,6 +128,18 @@ describe('openSession', () => {
     await expect(openSession(envDist, noCluster, { contact: false, placeholders: true })).rejects.toBeInstanceOf(UsageError);
   });
 
+  test('KubeSphere is checked up front where the folders are applied (apply, diff), not for status', async () => {
+    const fleet = await startFleet({ sandbox: { withoutKubeSphere: ['branch-7'] } });
+    try {
+      const options = { kubeconfig: fleet.kubeconfig, ...FAST };
+      await expect(openSession(dist, options)).rejects.toThrow(/^cluster "branch-7" \(context branch-7\): KubeSphere is not installed there: /);
+      (await openSession(dist, options, { contact: true, placeholders: true, kubesphere: false })).close();
+      (await openSession(dist, options, { contact: true, placeholders: false })).close();
+    } finally {
+      await fleet.stop();
+    }
+  });
+
   test('an unreachable cluster is recorded, not fatal', async () => {
     const fleet = await startFleet();
     try {

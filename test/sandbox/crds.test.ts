@@ -116,6 +116,28 @@ describe('CustomResourceDefinitions', () => {
   });
 });
 
+describe('crdServeLagMs', () => {
+  test('a new CRD says Established before its kind is served: 404 and not in discovery until the lag has passed', async () => {
+    // (a lag long enough that the checks below run inside it, even on a loaded machine)
+    const sandbox = await Sandbox.start({ clusters: ['l'], kubesphere: false, establishDelayMs: 1, crdServeLagMs: 400 });
+    try {
+      await applyRaw(sandbox, 'l', widgetCrd());
+      const established = () => sandbox.cluster('l').get('apiextensions.k8s.io/v1', 'CustomResourceDefinition', 'widgets.example.com')
+        ?.status?.conditions?.some((c: any) => c.type === 'Established' && c.status === 'True');
+      await eventually(established);
+      expect(sandbox.cluster('l').scheduler.pending('serve/widgets.example.com')).toBe(true); // (the checks below run inside the lag)
+      const early = await http(sandbox, 'l', '/apis/example.com/v1/namespaces/default/widgets');
+      expect(early.status).toBe(404);
+      expect(early.body).toMatchObject({ reason: 'NotFound', message: 'the server could not find the requested resource', details: {} });
+      expect((await http(sandbox, 'l', '/apis/example.com/v1')).status).toBe(404);
+      await eventually(async () => (await http(sandbox, 'l', '/apis/example.com/v1/namespaces/default/widgets')).status === 200);
+      expect((await http(sandbox, 'l', '/apis/example.com/v1')).body.resources.map((r: any) => r.name)).toEqual(['widgets', 'widgets/status']);
+    } finally {
+      await sandbox.stop();
+    }
+  });
+});
+
 describe('typesOf', () => {
   test('one type per served version, storage version recorded', () => {
     const crd = widgetCrd({ versions: ['v2', 'v1beta1'] });

@@ -17,4 +17,18 @@ describe('load-balancer controller', () => {
       await sandbox.stop();
     }
   });
+
+  test('withoutLoadBalancer: LoadBalancer Services of that cluster stay pending, the others get an address', async () => {
+    const sandbox = await Sandbox.start({ clusters: ['a', 'b'], kubesphere: false, rolloutDelayMs: 5, withoutLoadBalancer: ['a'] });
+    try {
+      const svc = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'lb', namespace: 'default' }, spec: { type: 'LoadBalancer', ports: [{ port: 8080 }] } };
+      await apply(clientFor(sandbox, 'a'), svc);
+      await apply(clientFor(sandbox, 'b'), svc);
+      await eventually(() => sandbox.cluster('b').get('v1', 'Service', 'lb', 'default').status?.loadBalancer?.ingress);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(sandbox.cluster('a').get('v1', 'Service', 'lb', 'default').status?.loadBalancer?.ingress).toBeUndefined();
+    } finally {
+      await sandbox.stop();
+    }
+  });
 });

@@ -67,6 +67,27 @@ describe('Sandbox.start options', () => {
     }
   });
 
+  test('withoutKubeSphere: those clusters start as plain Kubernetes, the others with KubeSphere', async () => {
+    const sandbox = await Sandbox.start({ clusters: ['host', 'edge-1'], withoutKubeSphere: ['edge-1'] });
+    try {
+      const edge = sandbox.cluster('edge-1');
+      expect(edge.get('v1', 'Namespace', 'kubesphere-system')).toBeUndefined();
+      expect(edge.get('apiextensions.k8s.io/v1', 'CustomResourceDefinition', 'clusterconfigurations.installer.kubesphere.io')).toBeUndefined();
+      expect(edge.api.types.byKind('installer.kubesphere.io/v1alpha1', 'ClusterConfiguration')).toBeUndefined();
+      expect(edge.get('v1', 'Namespace', 'default')).toBeDefined();
+      const host = sandbox.cluster('host');
+      expect(host.get('v1', 'Secret', 'kubesphere-secret', 'kubesphere-system')).toBeDefined();
+      expect(host.get('apiextensions.k8s.io/v1', 'CustomResourceDefinition', 'clusters.cluster.kubesphere.io')).toBeDefined();
+    } finally {
+      await sandbox.stop();
+    }
+  });
+
+  test('withoutKubeSphere and withoutLoadBalancer must name clusters of the sandbox', async () => {
+    await expect(Sandbox.start({ clusters: ['a'], withoutKubeSphere: ['b'] })).rejects.toThrow(/withoutKubeSphere names b, not one of the clusters \(a\)/);
+    await expect(Sandbox.start({ clusters: ['a'], withoutLoadBalancer: ['c'] })).rejects.toThrow(/withoutLoadBalancer names c, not one of the clusters \(a\)/);
+  });
+
   test('a port in use fails the start and leaves nothing running', async () => {
     const first = await Sandbox.start({ clusters: ['x'] });
     try {
