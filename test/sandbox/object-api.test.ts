@@ -1,4 +1,5 @@
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { PatchStrategy } from '@kubernetes/client-node';
 import { apply, clientFor, configMap, deployment, eventually, failure, http } from './helpers';
@@ -260,7 +261,8 @@ describe('stored objects are never changed in place', () => {
     app.synth();
     const sandbox = await Sandbox.start({ clusters: app.clusterNames, rolloutDelayMs: 5, kubesphereDelayMs: 5, establishDelayMs: 5 });
     try {
-      const kubeconfig = path.join(app.outdir, 'sandbox.kubeconfig');
+      // Outside the output folder: ksfed refuses files federation.json does not list.
+      const kubeconfig = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ksfed-kc-')), 'sandbox.kubeconfig');
       fs.writeFileSync(kubeconfig, sandbox.kubeconfigYaml(), { mode: 0o600 });
       const report = await applyFleet(app.outdir, { kubeconfig, prune: true, timeoutMs: 20_000 });
       expect(report.clusters.map(c => [c.name, c.status, c.error])).toEqual(app.clusterNames.map(n => [n, 'succeeded', undefined]));
