@@ -176,7 +176,7 @@ describe('FederationApp', () => {
   test('synth prints the warnings to stderr, one line each, unless printWarnings is false', () => {
     const write = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
-      const app = testApp();
+      const app = testApp(true);
       quickFleet(app);
       expect(app.warnings()).toHaveLength(1);
       app.synth();

@@ -16,7 +16,7 @@ export function tmpdir(prefix = 'ksfed-applier-'): string {
 
 /** Synthesizes a program (the quickstart by default) into a temp folder; returns the folder. */
 export function synth(program: (app: FederationApp) => void = quickstart, outdir = tmpdir()): string {
-  const app = new FederationApp({ outdir });
+  const app = new FederationApp({ outdir, printWarnings: false });
   program(app);
   app.synth();
   return outdir;

@@ -3,9 +3,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { FederationApp } from '../../src';
 
-/** A FederationApp writing into a fresh temporary folder. */
-export function testApp(): FederationApp {
-  return new FederationApp({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'ksfed-test-')) });
+/** A FederationApp writing into a fresh temporary folder; synth prints its warnings only when asked. */
+export function testApp(printWarnings = false): FederationApp {
+  return new FederationApp({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'ksfed-test-')), printWarnings });
 }
 
 /** The objects of `cluster` with the given kind (and name). */
