@@ -7,6 +7,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ApiObject, Chart } from 'cdk8s';
+import {
+  applyInOrder, clientsFor, clusterObjectsOf, Expectations, expectationsOf, judgeCluster, keyOf, propagationProblems, until,
+} from './kubefed-judge';
 import { multiRegionShop } from '../../examples/multi-region-shop/main';
 import { Connection, FederatedApp, FederationApp, FederationMode, Host, Member, Placement, Workspace } from '../../src';
 import { ClientNodeKubeClient } from '../../src/applier/kube-client';
@@ -14,9 +17,6 @@ import { formatStatus, status } from '../../src/applier/status';
 import { MANAGED_LABEL_KEY } from '../../src/engine';
 import { RealFleet } from '../../src/real-fleet';
 import { kubefedSemantics } from '../fixtures/kubefed-semantics';
-import {
-  applyInOrder, clientsFor, clusterObjectsOf, Expectations, expectationsOf, judgeCluster, keyOf, propagationProblems, until,
-} from './kubefed-judge';
 
 jest.setTimeout(600_000);
 
@@ -42,7 +42,8 @@ function synthesize(program: (app: FederationApp) => void): { app: FederationApp
  */
 function extraCases(app: FederationApp): void {
   const host = new Host(app, 'host', { name: 'host' });
-  const member = (name: string, region: string, group: string) => new Member(app, name, { host, name, region, group, connection: Connection.direct() });
+  const member = (name: string, region: string, group: string) =>
+    new Member(app, name, { host, name, region, group, connection: Connection.direct() });
   const eu1 = member('eu-1', 'eu', 'production');
   member('eu-2', 'eu', 'production');
   const us1 = member('us-1', 'us', 'production');
@@ -58,7 +59,9 @@ function extraCases(app: FederationApp): void {
     apiVersion: 'apps/v1',
     kind: 'StatefulSet',
     spec: {
-      serviceName: 'db', replicas: 1, selector: { matchLabels: { app: 'db' } },
+      serviceName: 'db',
+      replicas: 1,
+      selector: { matchLabels: { app: 'db' } },
       template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'db', image: 'postgres:16', ports: [{ containerPort: 5432 }] }] } },
     },
   });
@@ -66,7 +69,8 @@ function extraCases(app: FederationApp): void {
   const production = ws.addProject('extra-sel', { placement: Placement.selector({ matchLabels: { 'cluster.kubesphere.io/group': 'production' } }) });
   const usOnly = new FederatedApp(production, 'us-only', { placement: Placement.selector({ matchLabels: { 'cluster.kubesphere.io/region': 'us' } }) });
   const web = new ApiObject(usOnly.template, 'w', {
-    apiVersion: 'apps/v1', kind: 'Deployment',
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
     spec: { selector: { matchLabels: { app: 'w' } }, template: { metadata: { labels: { app: 'w' } }, spec: { containers: [{ name: 'w', image: 'nginx:1.25' }] } } },
   });
   usOnly.override(us1, web, { replicas: 3, labels: { tier: 'us' } });
@@ -82,7 +86,9 @@ function brokenCases(app: FederationApp): void {
   raw('Ns', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'judge-broken', labels: { [MANAGED_LABEL_KEY]: 'false' } } });
   // eu-2's Namespace gets a label value the member's API server refuses: the namespace never exists there.
   raw('Fns', {
-    apiVersion: 'types.kubefed.io/v1beta1', kind: 'FederatedNamespace', metadata: { name: 'judge-broken', namespace: 'judge-broken' },
+    apiVersion: 'types.kubefed.io/v1beta1',
+    kind: 'FederatedNamespace',
+    metadata: { name: 'judge-broken', namespace: 'judge-broken' },
     spec: {
       placement: { clusters: [{ name: 'eu-1' }, { name: 'eu-2' }] },
       overrides: [{ clusterName: 'eu-2', clusterOverrides: [{ op: 'add', path: '/metadata/labels', value: { bad: 'not valid!' } }] }],
@@ -90,7 +96,9 @@ function brokenCases(app: FederationApp): void {
   });
   // Placed on eu-1 (an override KubeFed cannot apply), eu-2 (no namespace there) and us-1 (outside the namespace).
   raw('Fcm', {
-    apiVersion: 'types.kubefed.io/v1beta1', kind: 'FederatedConfigMap', metadata: { name: 'cm', namespace: 'judge-broken' },
+    apiVersion: 'types.kubefed.io/v1beta1',
+    kind: 'FederatedConfigMap',
+    metadata: { name: 'cm', namespace: 'judge-broken' },
     spec: {
       template: { data: { a: '1' } },
       placement: { clusters: [{ name: 'eu-1' }, { name: 'eu-2' }, { name: 'us-1' }] },
