@@ -155,7 +155,7 @@ export class KubeSphereEmulator {
       case 'managed-host':
         if (!cluster.spec.connection?.kubeconfig) {
           this.host.api.mergePatch(type, undefined, name, {
-            spec: { connection: { kubeconfig: placeholderKubeconfig(name, 'https://10.96.0.1:443', this.random.hex(16)) } },
+            spec: { connection: { kubeconfig: placeholderKubeconfig(name, 'https://10.96.0.1:443', `sandbox-placeholder-${this.random.hex(16)}`) } },
           }, KS_CONTROLLER_MANAGER);
         }
         this.reconcileDirect(type, name);
@@ -187,7 +187,7 @@ export class KubeSphereEmulator {
       const agent = readAgent(c);
       if (agent) agents.push({ cluster: c.name, agent });
     }
-    const outcome = handshake(cluster, agents, (server) => placeholderKubeconfig(name, server, this.random.hex(16)));
+    const outcome = handshake(cluster, agents, (server) => placeholderKubeconfig(name, server, `sandbox-placeholder-${this.random.hex(16)}`));
     if (outcome.patch) this.host.api.mergePatch(type, undefined, name, outcome.patch, TOWER);
     if (outcome.connected) this.markReady(type, name, this.clusters.find((c) => c.name === outcome.connected));
     if (outcome.disconnected) this.markNotReady(type, name, outcome.disconnected);
@@ -550,16 +550,16 @@ function writeStatus(api: ObjectApi, type: ResourceType, namespace: string | und
 
 /**
  * A placeholder kubeconfig (base64) as tower or the cluster controller issue one: it names the endpoint but holds no
- * usable credential (`hex`: random characters for the placeholder token).
+ * usable credential (`token` says what it is, e.g. `sandbox-placeholder-<random hex>`).
  */
-export function placeholderKubeconfig(cluster: string, server: string, hex: string): string {
+export function placeholderKubeconfig(cluster: string, server: string, token: string): string {
   const text = toYaml({
     'apiVersion': 'v1',
     'kind': 'Config',
     'clusters': [{ name: cluster, cluster: { 'server': server, 'insecure-skip-tls-verify': true } }],
     'contexts': [{ name: `kubernetes-admin@${cluster}`, context: { cluster, user: 'kubernetes-admin' } }],
     'current-context': `kubernetes-admin@${cluster}`,
-    'users': [{ name: 'kubernetes-admin', user: { token: `sandbox-placeholder-${hex}` } }],
+    'users': [{ name: 'kubernetes-admin', user: { token } }],
   });
   return Buffer.from(text, 'utf8').toString('base64');
 }
