@@ -83,7 +83,7 @@ describe('KubeFedControlPlane', () => {
     const durations = [spec.controllerDuration, spec.leaderElect, spec.clusterHealthCheck]
       .flatMap((o: any) => Object.values(o)).filter((v): v is string => typeof v === 'string' && /^\d/.test(v));
     // Go's time.Duration.String() for whole seconds: 3s, 1m0s, 1h0m0s
-    const goString = (seconds: number) => seconds >= 3600 ? `${Math.floor(seconds / 3600)}h${goString(seconds % 3600).replace(/^0s$/, '0m0s')}`
+    const goString = (seconds: number): string => seconds >= 3600 ? `${Math.floor(seconds / 3600)}h${goString(seconds % 3600).replace(/^0s$/, '0m0s')}`
       : seconds >= 60 ? `${Math.floor(seconds / 60)}m${seconds % 60}s` : `${seconds}s`;
     const seconds = (d: string) => [...d.matchAll(/(\d+)([hms])/g)].reduce((n, [, v, u]) => n + Number(v) * ({ h: 3600, m: 60, s: 1 } as any)[u], 0);
     expect(durations.length).toBe(7);
