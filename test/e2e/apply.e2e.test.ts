@@ -101,16 +101,32 @@ async function live(fleet: RealFleet, o: { cluster: string; apiVersion: string; 
   return JSON.parse(reply.body);
 }
 
+/** The value of a Kubernetes quantity ("1000m", "2Gi", "1"), or undefined when it is not one. */
+function quantity(v: unknown): number | undefined {
+  const m = typeof v === 'string' ? /^(\d+(?:\.\d+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/.exec(v) : undefined;
+  if (!m) return undefined;
+  const scale: Record<string, number> = { '': 1, 'm': 1e-3, 'k': 1e3, 'M': 1e6, 'G': 1e9, 'T': 1e12, 'Ki': 2 ** 10, 'Mi': 2 ** 20, 'Gi': 2 ** 30, 'Ti': 2 ** 40 };
+  return Number(m[1]) * scale[m[2] ?? ''];
+}
+
+/** A value the API server does not store (an `omitempty` field set to its zero value). */
+function isEmpty(v: unknown): boolean {
+  return v === 0 || v === false || v === '' || (Array.isArray(v) && v.length === 0) || (v !== null && typeof v === 'object' && Object.keys(v).length === 0);
+}
+
 /**
  * Where `live` differs from what `want` (the folder's manifest) sets: every field the manifest sets must be there
- * with the same value; fields only the server or a controller set (defaults, status, metadata) are ignored. A
- * Secret's `stringData` is compared with its `data`; values at `skip` (placeholders) only need to be present and
- * filled in.
+ * with the same value; fields only the server or a controller set (defaults, status, metadata) are ignored, and
+ * so is the server's own spelling of a value (it drops empty `omitempty` fields, writes quantities canonically:
+ * 1000m as 1, 2048Mi as 2Gi). A Secret's `stringData` is compared with its `data`; values at `skip`
+ * (placeholders) only need to be present and filled in.
  */
 function differences(want: any, got: any, skip: string[], at = ''): string[] {
   if (skip.includes(at)) {
     return got === undefined || (typeof got === 'string' && got.includes('{{ksfed:')) ? [`${at}: placeholder not filled in`] : [];
   }
+  if (got === undefined && isEmpty(want)) return [];
+  if (/\/resources\/(limits|requests)\//.test(at) && quantity(want) !== undefined && quantity(want) === quantity(got)) return [];
   if (Array.isArray(want)) {
     if (!Array.isArray(got) || got.length !== want.length) return [`${at}: ${JSON.stringify(got)} (want ${JSON.stringify(want)})`];
     return want.flatMap((w, i) => differences(w, got[i], skip, `${at}/${i}`));
