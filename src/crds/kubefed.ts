@@ -8,6 +8,7 @@
  * `x-kubernetes-preserve-unknown-fields` so that the controllers that write
  * them lose nothing when these CRDs are installed.
  */
+import { KUBEFED_NAMESPACE } from './federated-types';
 import { arr, bool, bytes, crd, int, JsonSchema, map, obj, preserve, resource, str } from './schema';
 
 /** API group of the KubeFed core types. */
@@ -179,4 +180,33 @@ export function kubefedCoreCrds(): any[] {
     clusterPropagatedVersionCrd(),
     federatedServiceStatusCrd(),
   ];
+}
+
+/**
+ * The `KubeFedConfig` named `kubefed` as KubeSphere v3.4.1 installs it (facts §3.5): every field KubeFed v0.8.1's
+ * defaulting webhook would otherwise fill, so the controller-manager accepts it without the webhook.
+ * @param availableDelay `controllerDuration.availableDelay` (KubeSphere: 20s)
+ */
+export function kubeFedConfig(namespace: string = KUBEFED_NAMESPACE, availableDelay = '20s'): any {
+  return {
+    apiVersion: `${KUBEFED_CORE_GROUP}/v1beta1`,
+    kind: 'KubeFedConfig',
+    metadata: { name: 'kubefed', namespace },
+    // Written as KubeFed's mutating webhook stores it (it re-prints every duration the way Go does, 60s as 1m0s,
+    // and sorts the feature gates by name): in any other spelling the first apply is stored differently from the
+    // folder, and every re-apply writes it back (seen against the real webhook, test/e2e/apply.e2e.test.ts).
+    spec: {
+      scope: 'Cluster',
+      controllerDuration: { availableDelay, unavailableDelay: '1m0s' },
+      leaderElect: { leaseDuration: '15s', renewDeadline: '10s', retryPeriod: '5s', resourceLock: 'configmaps' },
+      clusterHealthCheck: { period: '10s', failureThreshold: 3, successThreshold: 1, timeout: '3s' },
+      syncController: { maxConcurrentReconciles: 1, adoptResources: 'Enabled' },
+      statusController: { maxConcurrentReconciles: 1 },
+      featureGates: [
+        { name: 'PushReconciler', configuration: 'Enabled' },
+        { name: 'RawResourceStatusCollection', configuration: 'Disabled' },
+        { name: 'SchedulerPreferences', configuration: 'Enabled' },
+      ],
+    },
+  };
 }

@@ -4,6 +4,7 @@ import {
   federatedTypeConfigCrd,
   kubefedCoreCrds,
   kubeFedClusterCrd,
+  kubeFedConfig,
   kubeFedConfigCrd,
   propagatedVersionCrd,
   replicaSchedulingPreferenceCrd,
@@ -22,28 +23,6 @@ const PAIRS: Array<[string, () => any, string]> = [
   ['ClusterPropagatedVersion', clusterPropagatedVersionCrd, 'clusterpropagatedversions.core.kubefed.io.yaml'],
   ['FederatedServiceStatus', federatedServiceStatusCrd, 'federatedservicestatuses.core.kubefed.io.yaml'],
 ];
-
-/** KubeFedConfig `kubefed` as KubeSphere installs it (facts §3.5). */
-function kubeFedConfig(): any {
-  return {
-    apiVersion: 'core.kubefed.io/v1beta1',
-    kind: 'KubeFedConfig',
-    metadata: { name: 'kubefed', namespace: 'kube-federation-system' },
-    spec: {
-      scope: 'Cluster',
-      controllerDuration: { availableDelay: '20s', unavailableDelay: '60s' },
-      leaderElect: { leaseDuration: '15s', renewDeadline: '10s', retryPeriod: '5s', resourceLock: 'configmaps' },
-      clusterHealthCheck: { period: '10s', failureThreshold: 3, successThreshold: 1, timeout: '3s' },
-      syncController: { maxConcurrentReconciles: 1, adoptResources: 'Enabled' },
-      statusController: { maxConcurrentReconciles: 1 },
-      featureGates: [
-        { name: 'PushReconciler', configuration: 'Enabled' },
-        { name: 'SchedulerPreferences', configuration: 'Enabled' },
-        { name: 'RawResourceStatusCollection', configuration: 'Disabled' },
-      ],
-    },
-  };
-}
 
 /** A weighted RSP for FederatedDeployment web (facts §3.6, §3.8). */
 function rsp(): any {
@@ -171,5 +150,36 @@ describeWithUpstream('kubefed CRDs against upstream (kubesphere/ks-installer@v3.
       expect(validateAgainstCrd(ours(), o).sort()).toEqual(expected);
       expect(validateAgainstCrd(loadUpstreamCrd(file), o).sort()).toEqual(expected);
     }
+  });
+});
+
+describe('kubeFedConfig', () => {
+  test('is complete: every field KubeFed v0.8.1\'s defaulting webhook fills, and a valid KubeFedConfig', () => {
+    const config = kubeFedConfig();
+    expect(config.metadata).toEqual({ name: 'kubefed', namespace: 'kube-federation-system' });
+    expect(Object.keys(config.spec).sort()).toEqual(
+      ['clusterHealthCheck', 'controllerDuration', 'featureGates', 'leaderElect', 'scope', 'statusController', 'syncController']);
+    // KubeFed's default feature gates (pkg/features): one entry each.
+    expect(config.spec.featureGates.map((g: any) => g.name).sort()).toEqual(['PushReconciler', 'RawResourceStatusCollection', 'SchedulerPreferences']);
+    expect(config.spec.controllerDuration.availableDelay).toBe('20s');
+    expect(kubeFedConfig('ns', '1s').spec.controllerDuration).toEqual({ availableDelay: '1s', unavailableDelay: '1m0s' });
+    expect(validateAgainstCrd(kubeFedConfigCrd(), config)).toEqual([]);
+  });
+
+  test('is in the form KubeFed\'s webhook stores it: durations as Go prints them, feature gates by name', () => {
+    // KubeFed v0.8.1's defaulter (pkg/apis/core/v1beta1/defaults) sorts featureGates by name, and the webhook's
+    // answer re-prints each metav1.Duration (time.Duration.String()): a folder in another spelling is stored
+    // differently, and every re-apply would write it back.
+    const spec = kubeFedConfig().spec;
+    expect(spec.controllerDuration).toEqual({ availableDelay: '20s', unavailableDelay: '1m0s' });
+    expect(spec.featureGates.map((g: any) => g.name)).toEqual(['PushReconciler', 'RawResourceStatusCollection', 'SchedulerPreferences']);
+    const durations = [spec.controllerDuration, spec.leaderElect, spec.clusterHealthCheck]
+      .flatMap((o: any) => Object.values(o)).filter((v): v is string => typeof v === 'string' && /^\d/.test(v));
+    // Go's time.Duration.String() for whole seconds: 3s, 1m0s, 1h0m0s
+    const goString = (seconds: number): string => seconds >= 3600 ? `${Math.floor(seconds / 3600)}h${goString(seconds % 3600).replace(/^0s$/, '0m0s')}`
+      : seconds >= 60 ? `${Math.floor(seconds / 60)}m${seconds % 60}s` : `${seconds}s`;
+    const seconds = (d: string) => [...d.matchAll(/(\d+)([hms])/g)].reduce((n, [, v, u]) => n + Number(v) * ({ h: 3600, m: 60, s: 1 } as any)[u], 0);
+    expect(durations.length).toBe(7);
+    for (const d of durations) expect(d).toBe(goString(seconds(d)));
   });
 });
