@@ -9,6 +9,7 @@ import * as path from 'path';
 import { EgressProxy, egressSelectorConfiguration } from './egress-proxy';
 import { Endpoint, freePorts, request, sleep } from './http';
 import { Informer, InformerEvent } from './informer';
+import { applyObject, getObject } from './objects';
 import { FleetProcess, Processes, tail } from './processes';
 import {
   agentOf, AgentSeen, ClusterFacts, decodeKubeconfig, endpointPatch, handshake, joinKind, KUBESPHERE_SYSTEM,
@@ -176,6 +177,8 @@ export class StandIns {
 
   private onWorkload(cluster: string, kind: string, type: InformerEvent, obj: any): void {
     const { namespace, name } = obj.metadata;
+    // (an agent's Deployment turning available is tower's cue)
+    if (namespace === KUBESPHERE_SYSTEM) this.schedule();
     if (cluster === this.fleet.host && kind === 'Deployment' && namespace === KUBEFED_NS && name === WEBHOOK_DEPLOYMENT) this.ensureWebhook();
     if (type === 'DELETED' || obj.metadata.deletionTimestamp || obj.status?.observedGeneration === obj.metadata.generation) return;
     // The webhook's Deployment is available once the local webhook serves, as a pod's readiness probe would say.
@@ -366,21 +369,33 @@ export class StandIns {
   }
 
   /**
-   * KubeSphere's join (only when KubeFed runs): Secret `<cluster>-secret` (the token) and KubeFedCluster `<cluster>`
-   * (server, CA, the Cluster's labels) in kube-federation-system on the host. KubeSphere makes a ServiceAccount on
-   * the member for the token; here the credentials that reached the member are used.
+   * KubeSphere's join (only when KubeFed runs): a KubeFedCluster `<cluster>` (server, CA, the Cluster's labels) and
+   * its Secret `<cluster>-secret` in kube-federation-system on the host. One the launcher joined already (it joins
+   * every fleet cluster with a member ServiceAccount's token, as KubeSphere does) only gets the Cluster's labels;
+   * a new one gets the credentials that reached the member (KubeSphere would make a ServiceAccount there).
    */
   private async joinKubeFed(cluster: any, member: Endpoint): Promise<void> {
     const name: string = cluster.metadata.name;
-    await this.apply(this.fleet.host, `/api/v1/namespaces/${KUBEFED_NS}/secrets/${name}-secret`, {
+    const host = this.fleet.endpoint(this.fleet.host);
+    const at = `/apis/core.kubefed.io/v1beta1/namespaces/${KUBEFED_NS}/kubefedclusters/${name}`;
+    const labels = cluster.metadata.labels ?? {};
+    const existing = await getObject(host, at);
+    if (existing) {
+      if (JSON.stringify(existing.metadata.labels ?? {}) !== JSON.stringify(labels)) {
+        await this.patch(this.fleet.host, at, { metadata: { labels: { ...nulls(existing.metadata.labels), ...labels } } }, STAND_IN_MANAGERS.clusterController);
+      }
+      return;
+    }
+    await applyObject(host, {
       apiVersion: 'v1', kind: 'Secret', metadata: { name: `${name}-secret`, namespace: KUBEFED_NS }, stringData: { token: member.token },
-    });
-    await this.apply(this.fleet.host, `/apis/core.kubefed.io/v1beta1/namespaces/${KUBEFED_NS}/kubefedclusters/${name}`, {
+    }, STAND_IN_MANAGERS.clusterController);
+    await applyObject(host, {
       apiVersion: 'core.kubefed.io/v1beta1',
       kind: 'KubeFedCluster',
-      metadata: { name, namespace: KUBEFED_NS, labels: cluster.metadata.labels ?? {} },
+      metadata: { name, namespace: KUBEFED_NS, labels },
       spec: { apiEndpoint: member.server, caBundle: Buffer.from(member.ca).toString('base64'), secretRef: { name: `${name}-secret` } },
-    });
+    }, STAND_IN_MANAGERS.clusterController);
+    this.note(`host: KubeFedCluster ${name} joined (${member.server})`);
   }
 
   /** tower deletes `mc-<cluster>` when its Cluster is gone or no longer a joined proxy cluster. */
@@ -493,12 +508,11 @@ export class StandIns {
     this.note(`${cluster}: ${body.kind} ${body.metadata.namespace ?? ''}/${body.metadata.name} created by ${manager}`);
     return JSON.parse(reply.body);
   }
+}
 
-  private async apply(cluster: string, at: string, body: any): Promise<void> {
-    const reply = await request(this.fleet.endpoint(cluster), 'PATCH', `${at}?fieldManager=${STAND_IN_MANAGERS.clusterController}&force=true`,
-      JSON.stringify(body), 'application/apply-patch+yaml');
-    if (reply.status !== 200 && reply.status !== 201) throw new Error(`apply ${at}: HTTP ${reply.status}: ${message(reply.body)}`);
-  }
+/** Every key of `labels` set to null (a merge patch that removes them, unless set again). */
+function nulls(labels: Record<string, string> | undefined): Record<string, null> {
+  return Object.fromEntries(Object.keys(labels ?? {}).map((k) => [k, null]));
 }
 
 function message(body: string): string {

@@ -9,7 +9,6 @@ import * as yaml from 'js-yaml';
 import { Connection, FederationApp, Host, Member } from '../../src';
 import { KSFED_APPLYSET_ID } from '../../src/applier';
 import { main } from '../../src/cli';
-import { kubesphereCrds } from '../../src/crds/kubesphere';
 import { RealFleet } from '../../src/real-fleet';
 import { request } from '../../src/real-fleet/http';
 import { multiRegionShop } from '../../examples/multi-region-shop/main';
@@ -164,7 +163,6 @@ function fleetSuite(title: string, build: (app: FederationApp) => void, extra?: 
       app.synth();
       ctx.objects = folderObjects(ctx.dist);
       ctx.fleet = await RealFleet.start({ clusters: app.clusterNames, standIns: true });
-      await ensureKubeSphere(ctx.fleet);
     });
     afterAll(async () => {
       await ctx.fleet?.stop();
@@ -223,33 +221,6 @@ interface Ctx {
   dist: string;
   objects: FolderObject[];
   fleet: RealFleet;
-}
-
-/**
- * KubeSphere as ks-installer leaves it (CRDs, kubesphere-system, the host's kubesphere-secret), when the fleet
- * does not have it yet.
- */
-async function ensureKubeSphere(fleet: RealFleet): Promise<void> {
-  for (const cluster of fleet.clusters) {
-    const e = fleet.endpoint(cluster);
-    if ((await request(e, 'GET', '/apis/cluster.kubesphere.io/v1alpha1')).status === 200) continue;
-    const ssa = async (at: string, body: any) => {
-      const r = await request(e, 'PATCH', `${at}?fieldManager=ks-installer&force=true`, JSON.stringify(body), 'application/apply-patch+yaml');
-      if (r.status >= 300) throw new Error(`${at}: ${r.status} ${r.body}`);
-    };
-    for (const crd of kubesphereCrds()) await ssa(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`, crd);
-    for (const ns of ['kubesphere-system', 'kubesphere-controls-system']) await ssa(`/api/v1/namespaces/${ns}`, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-    await ssa('/api/v1/namespaces/kubesphere-system/serviceaccounts/kubesphere', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'kubesphere', namespace: 'kubesphere-system' } });
-    if (cluster === fleet.host) {
-      await ssa('/api/v1/namespaces/kubesphere-system/secrets/kubesphere-secret', {
-        apiVersion: 'v1', kind: 'Secret', metadata: { name: 'kubesphere-secret', namespace: 'kubesphere-system' }, stringData: { secret: 'e2e-jwt-secret-0123456789abcdef0123' },
-      });
-    }
-    for (let i = 0; (await request(e, 'GET', '/apis/cluster.kubesphere.io/v1alpha1')).status !== 200; i++) {
-      if (i > 100) throw new Error(`KubeSphere CRDs not served on ${cluster}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 }
 
 fleetSuite('quickstart (host, a direct member, an agent member)', quickstart, (c) => {
