@@ -382,7 +382,8 @@ export class StandIns {
     const existing = await getObject(host, at);
     if (existing) {
       if (JSON.stringify(existing.metadata.labels ?? {}) !== JSON.stringify(labels)) {
-        await this.patch(this.fleet.host, at, { metadata: { labels: { ...nulls(existing.metadata.labels), ...labels } } }, STAND_IN_MANAGERS.clusterController);
+        const body = { metadata: { labels: { ...nulls(existing.metadata.labels), ...labels } } };
+        await this.patch(this.fleet.host, at, body, STAND_IN_MANAGERS.clusterController);
       }
       return;
     }
@@ -492,7 +493,7 @@ export class StandIns {
 
   private async patch(cluster: string, at: string, body: any, manager: string): Promise<any> {
     const reply = await request(this.fleet.endpoint(cluster), 'PATCH', `${at}?fieldManager=${manager}`, JSON.stringify(body), 'application/merge-patch+json');
-    if (reply.status !== 200) throw new Error(`PATCH ${at}: HTTP ${reply.status}: ${message(reply.body)}`);
+    if (reply.status !== 200) throw new Error(`PATCH ${at}: HTTP ${reply.status}: ${serverMessage(reply.body)}`);
     return JSON.parse(reply.body);
   }
 
@@ -504,7 +505,7 @@ export class StandIns {
 
   private async create(cluster: string, at: string, body: any, manager: string): Promise<any> {
     const reply = await request(this.fleet.endpoint(cluster), 'POST', `${at}?fieldManager=${manager}`, JSON.stringify(body));
-    if (reply.status !== 201) throw new Error(`POST ${at}: HTTP ${reply.status}: ${message(reply.body)}`);
+    if (reply.status !== 201) throw new Error(`POST ${at}: HTTP ${reply.status}: ${serverMessage(reply.body)}`);
     this.note(`${cluster}: ${body.kind} ${body.metadata.namespace ?? ''}/${body.metadata.name} created by ${manager}`);
     return JSON.parse(reply.body);
   }
@@ -515,7 +516,7 @@ function nulls(labels: Record<string, string> | undefined): Record<string, null>
   return Object.fromEntries(Object.keys(labels ?? {}).map((k) => [k, null]));
 }
 
-function message(body: string): string {
+function serverMessage(body: string): string {
   try {
     return JSON.parse(body).message ?? body;
   } catch {

@@ -6,13 +6,13 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as yaml from 'js-yaml';
+import { multiRegionShop } from '../../examples/multi-region-shop/main';
+import { quickstart } from '../../examples/quickstart/main';
 import { Connection, FederationApp, Host, Member } from '../../src';
 import { KSFED_APPLYSET_ID } from '../../src/applier';
 import { main } from '../../src/cli';
 import { RealFleet } from '../../src/real-fleet';
 import { request } from '../../src/real-fleet/http';
-import { multiRegionShop } from '../../examples/multi-region-shop/main';
-import { quickstart } from '../../examples/quickstart/main';
 
 jest.setTimeout(600_000);
 
@@ -67,7 +67,12 @@ interface FolderObject {
 function folderObjects(dist: string): FolderObject[] {
   const federation = JSON.parse(fs.readFileSync(path.join(dist, 'federation.json'), 'utf8'));
   return federation.clusters.flatMap((c: any) => c.objects.map((o: any) => ({
-    cluster: c.name, file: o.file, apiVersion: o.apiVersion, kind: o.kind, namespace: o.namespace, name: o.name,
+    cluster: c.name,
+    file: o.file,
+    apiVersion: o.apiVersion,
+    kind: o.kind,
+    namespace: o.namespace,
+    name: o.name,
     manifest: yaml.load(fs.readFileSync(path.join(dist, c.folder, o.file), 'utf8')),
   })));
 }
@@ -93,7 +98,9 @@ function restPath(apiVersion: string, kind: string, name: string, namespace?: st
   return `${base}${namespace ? `/namespaces/${namespace}` : ''}/${plural}/${name}`;
 }
 
-async function live(fleet: RealFleet, o: { cluster: string; apiVersion: string; kind: string; name: string; namespace?: string }): Promise<any | undefined> {
+type Ref = { cluster: string; apiVersion: string; kind: string; name: string; namespace?: string };
+
+async function live(fleet: RealFleet, o: Ref): Promise<any | undefined> {
   const reply = await request(fleet.endpoint(o.cluster), 'GET', restPath(o.apiVersion, o.kind, o.name, o.namespace));
   if (reply.status === 404) return undefined;
   if (reply.status !== 200) throw new Error(`GET ${o.kind} ${o.namespace ?? ''}/${o.name} on ${o.cluster}: HTTP ${reply.status}: ${reply.body}`);

@@ -45,7 +45,11 @@ function deployment(name: string, namespace: string, replicas: number, container
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name, namespace },
-    spec: { replicas, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [container] } } },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: { metadata: { labels: { app: name } }, spec: { containers: [container] } },
+    },
   };
 }
 
@@ -54,11 +58,15 @@ describe('1. workloads: the status kubelet and the workload controllers would re
     const e = fleet.endpoint('edge');
     await ssa(e, deployment('web', 'default', 2));
     await ssa(e, {
-      apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'db', namespace: 'default' },
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'db', namespace: 'default' },
       spec: { replicas: 3, serviceName: 'db', selector: { matchLabels: { app: 'db' } }, template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'db', image: 'postgres:16' }] } } },
     });
     await ssa(e, {
-      apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'agent', namespace: 'default' },
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: 'agent', namespace: 'default' },
       spec: { selector: { matchLabels: { app: 'agent' } }, template: { metadata: { labels: { app: 'agent' } }, spec: { containers: [{ name: 'a', image: 'busybox' }] } } },
     });
     const web = await eventually('Deployment web available', async () => {
@@ -226,7 +234,9 @@ describe('4. KubeSphere: tower and the cluster controller', () => {
     const agent = (t: string) => [
       { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'cluster-agent-token', namespace: 'kubesphere-system' }, stringData: { token: t } },
       deployment('cluster-agent', 'kubesphere-system', 1, {
-        name: 'agent', image: 'kubesphere/tower:v0.2.1', command: ['/agent', '--name=branch', '--token=$(KS_AGENT_TOKEN)', '--proxy-server=http://192.0.2.10:8080'],
+        name: 'agent',
+        image: 'kubesphere/tower:v0.2.1',
+        command: ['/agent', '--name=branch', '--token=$(KS_AGENT_TOKEN)', '--proxy-server=http://192.0.2.10:8080'],
         env: [{ name: 'KS_AGENT_TOKEN', valueFrom: { secretKeyRef: { name: 'cluster-agent-token', key: 'token' } } }],
       }),
     ];
