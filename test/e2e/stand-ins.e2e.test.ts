@@ -273,3 +273,45 @@ describe('4. KubeSphere: tower and the cluster controller', () => {
     expect(await versions()).toEqual(before);
   });
 });
+
+describe('5. with KubeFed running (kubefed: true), a Ready Cluster is joined', () => {
+  let kf: RealFleet;
+  beforeAll(async () => {
+    kf = await RealFleet.start({ clusters: ['host', 'edge'], kubefed: true, standIns: true });
+  });
+  afterAll(async () => {
+    await kf?.stop();
+  });
+
+  test('a Cluster the launcher did not join gets its KubeFedCluster (labels, server, CA) and KubeFed makes it Ready; a joined one gets the labels', async () => {
+    const host = kf.endpoint('host');
+    const kubeconfig = Buffer.from(JSON.stringify({
+      'apiVersion': 'v1',
+      'kind': 'Config',
+      'clusters': [{ name: 'edge', cluster: { 'server': kf.server('edge'), 'certificate-authority-data': Buffer.from(kf.caPem('edge')).toString('base64') } }],
+      'users': [{ name: 'u', user: { token: kf.token } }],
+      'contexts': [{ name: 'edge', context: { cluster: 'edge', user: 'u' } }],
+      'current-context': 'edge',
+    })).toString('base64');
+    const cluster = (name: string) => ({
+      apiVersion: 'cluster.kubesphere.io/v1alpha1',
+      kind: 'Cluster',
+      metadata: { name, labels: { 'cluster.kubesphere.io/group': 'production' } },
+      spec: { joinFederation: true, connection: { type: 'direct', kubeconfig } },
+    });
+    await ssa(host, cluster('edge'));
+    await ssa(host, cluster('edge-again'));
+    const kfc = (name: string) => getObject(host, `/apis/core.kubefed.io/v1beta1/namespaces/kube-federation-system/kubefedclusters/${name}`);
+    const joined = await eventually('KubeFedCluster edge-again Ready', async () => {
+      const k = await kfc('edge-again');
+      return condition(k, 'Ready')?.status === 'True' && k;
+    }, 90_000);
+    expect(joined.spec).toMatchObject({ apiEndpoint: kf.server('edge'), secretRef: { name: 'edge-again-secret' } });
+    expect(joined.metadata.labels).toEqual({ 'cluster.kubesphere.io/group': 'production' });
+    const relabelled = await eventually('KubeFedCluster edge labels', async () => {
+      const k = await kfc('edge');
+      return k.metadata.labels?.['cluster.kubesphere.io/group'] === 'production' && k;
+    });
+    expect(relabelled.metadata.managedFields.map((m: any) => m.manager)).toEqual(expect.arrayContaining([STAND_IN_MANAGERS.clusterController]));
+  });
+});
