@@ -40,6 +40,7 @@ targets=(
   "kube-controller-manager|kube|k8s.io/kubernetes/cmd/kube-controller-manager|K8S_VERSION_FLAGS"
   "etcd-lite|kube|./cmd/etcd-lite|"
   "kubefed-controller-manager|kubefed|sigs.k8s.io/kubefed/cmd/controller-manager|KUBEFED_VERSION_FLAGS"
+  "kubefed-webhook|kubefed|./cmd/kubefed-webhook|KUBEFED_VERSION_FLAGS"
 )
 
 # Version strings that Kubernetes' and KubeFed's own release builds stamp in

@@ -192,17 +192,20 @@ export function kubeFedConfig(namespace: string = KUBEFED_NAMESPACE, availableDe
     apiVersion: `${KUBEFED_CORE_GROUP}/v1beta1`,
     kind: 'KubeFedConfig',
     metadata: { name: 'kubefed', namespace },
+    // Written as KubeFed's mutating webhook stores it (it re-prints every duration the way Go does, 60s as 1m0s,
+    // and sorts the feature gates by name): in any other spelling the first apply is stored differently from the
+    // folder, and every re-apply writes it back (seen against the real webhook, test/e2e/apply.e2e.test.ts).
     spec: {
       scope: 'Cluster',
-      controllerDuration: { availableDelay, unavailableDelay: '60s' },
+      controllerDuration: { availableDelay, unavailableDelay: '1m0s' },
       leaderElect: { leaseDuration: '15s', renewDeadline: '10s', retryPeriod: '5s', resourceLock: 'configmaps' },
       clusterHealthCheck: { period: '10s', failureThreshold: 3, successThreshold: 1, timeout: '3s' },
       syncController: { maxConcurrentReconciles: 1, adoptResources: 'Enabled' },
       statusController: { maxConcurrentReconciles: 1 },
       featureGates: [
         { name: 'PushReconciler', configuration: 'Enabled' },
-        { name: 'SchedulerPreferences', configuration: 'Enabled' },
         { name: 'RawResourceStatusCollection', configuration: 'Disabled' },
+        { name: 'SchedulerPreferences', configuration: 'Enabled' },
       ],
     },
   };

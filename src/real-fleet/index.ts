@@ -7,6 +7,7 @@ import * as path from 'path';
 import { Endpoint, freePorts, mustRequest, request, sleep } from './http';
 import { applyObject, conditionTrue, createObject, getObject, installCrds, poll } from './objects';
 import { FleetProcess, Processes, tail } from './processes';
+import { StandIns } from './stand-ins';
 import { federatedCrds, federatedTypeConfigs, KUBEFED_NAMESPACE, kubeFedConfig, kubefedCoreCrds } from '../crds';
 import { KS_CONTROLLER_MANAGER, KS_INSTALLER, kubesphereInstallation } from '../sandbox/kubesphere';
 import { toYaml } from '../sandbox/yaml';
@@ -27,6 +28,12 @@ export interface RealFleetOptions {
   readonly controllerManager?: boolean;
   /** Working folder (certificates, etcd data, logs). Default: a fresh temp folder, removed by `stop()`. */
   readonly workDir?: string;
+  /**
+   * Stand-ins for what no real component runs here (workload status, load-balancer addresses, KubeSphere's tower
+   * and cluster controller, the route to KubeFed's real admission webhook): see src/real-fleet/stand-ins.ts.
+   * Default false.
+   */
+  readonly standIns?: boolean;
   /** Extra kube-apiserver flags for one cluster (appended after the launcher's own); `workDir` is the fleet's. */
   readonly apiServerArgs?: (cluster: string, workDir: string) => string[];
 }
@@ -130,6 +137,8 @@ export class RealFleet {
   private etcd?: FleetProcess;
   private kubefed?: FleetProcess;
   private stopped = false;
+  /** The stand-ins, when `standIns` is set. */
+  public standIns?: StandIns;
 
   private constructor(clusters: string[], host: string, binDir: string, workDir: string, ownWorkDir: boolean) {
     this.clusters = [...clusters];
@@ -217,6 +226,7 @@ export class RealFleet {
   public async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    await this.standIns?.stop();
     const isApiServer = (p: FleetProcess) => p.name.endsWith('/kube-apiserver');
     await this.processes.stopAll([isApiServer, (p) => p === this.etcd]);
     if (this.ownWorkDir && process.env.KSFED_E2E_KEEP !== '1') fs.rmSync(this.workDir, { recursive: true, force: true });
@@ -242,6 +252,7 @@ export class RealFleet {
     fs.writeFileSync(path.join(this.workDir, 'sa.key'), keys.privateKey, { mode: 0o600 });
     fs.writeFileSync(path.join(this.workDir, 'sa.pub'), keys.publicKey);
 
+    if (options.standIns) this.standIns = new StandIns(this, { kubefed: options.kubefed === true });
     await Promise.all(this.clusters.map((name) => this.startApiServer(name, etcdUrl, options)));
     fs.writeFileSync(this.kubeconfigPath, this.kubeconfigYaml(), { mode: 0o600 });
     const controllerManager = options.controllerManager ?? true;
@@ -254,6 +265,7 @@ export class RealFleet {
     if (options.kubefed) {
       await this.startKubeFed(controllerManager);
     }
+    await this.standIns?.start();
   }
 
   /** What ks-installer leaves on a cluster (the sandbox's list: src/sandbox/kubesphere.ts `kubesphereInstallation`). */
@@ -423,6 +435,7 @@ export class RealFleet {
         '--profiling=false',
         // The default reconciler writes 127.0.0.1 into Endpoints default/kubernetes, which validation refuses (loopback).
         '--endpoint-reconciler-type=none',
+        ...(this.standIns?.apiServerArgs(name) ?? []),
         ...(options.apiServerArgs?.(name, this.workDir) ?? []),
       ], this.logFile(logName));
       const cluster: RealCluster = { name, port, dir, apiserver: proc, ca: '' };

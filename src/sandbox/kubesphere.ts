@@ -150,208 +150,139 @@ export class KubeSphereEmulator {
   private reconcileInstaller(c: KubeSphereCluster): void {
     const type = c.api.types.byKind('installer.kubesphere.io/v1alpha1', 'ClusterConfiguration');
     const cc = type && c.api.peek(type, KUBESPHERE_SYSTEM, 'ks-installer');
-    if (!type || !cc) return;
-    const status: JsonObject = isPlainObject(cc.status) ? clone(cc.status) : {};
-    const now = nowRfc3339();
-    let changed = false;
-    if (status.core?.status !== 'enabled') {
-      status.core = { status: 'enabled', enabledTime: now };
-      changed = true;
-    }
-    if (cc.spec?.multicluster?.clusterRole === 'host' && status.multicluster?.status !== 'enabled') {
-      status.multicluster = { status: 'enabled', enabledTime: now };
-      changed = true;
-    }
-    if (changed) writeStatus(c.api, type, KUBESPHERE_SYSTEM, 'ks-installer', status, KS_INSTALLER);
+    const status = cc && installerStatus(cc);
+    if (type && status) writeStatus(c.api, type, KUBESPHERE_SYSTEM, 'ks-installer', status, KS_INSTALLER);
   }
 
   private reconcileCluster(type: ResourceType, name: string): void {
     const cluster = this.host.api.peek(type, undefined, name);
-    if (!cluster || cluster.metadata.deletionTimestamp) return;
-    const spec = cluster.spec ?? {};
-    const connection = spec.connection ?? {};
-    if (spec.joinFederation !== true) return;
-    if (connection.type === 'proxy') {
-      this.initializeProxy(type, cluster);
-      this.handshake(type, name);
-    } else if (cluster.metadata.labels?.[HOST_LABEL] === '' && cluster.metadata.labels?.[MANAGED_LABEL] === 'true' && !connection.kubeconfig) {
-      this.host.api.mergePatch(type, undefined, name, {
-        spec: { connection: { kubeconfig: fakeKubeconfig(name, 'https://10.96.0.1:443', this.random) } },
-      }, KS_CONTROLLER_MANAGER);
-      this.reconcileDirect(type, name);
-    } else if (connection.type === 'direct' || connection.type === undefined) {
-      this.reconcileDirect(type, name);
+    if (!cluster) return;
+    switch (joinKind(cluster)) {
+      case 'proxy':
+        this.initializeProxy(type, cluster);
+        this.handshake(type, name);
+        break;
+      case 'managed-host':
+        if (!cluster.spec.connection?.kubeconfig) {
+          this.host.api.mergePatch(type, undefined, name, {
+            spec: { connection: { kubeconfig: placeholderKubeconfig(name, 'https://10.96.0.1:443', `sandbox-placeholder-${this.random.hex(16)}`) } },
+          }, KS_CONTROLLER_MANAGER);
+        }
+        this.reconcileDirect(type, name);
+        break;
+      case 'direct':
+        this.reconcileDirect(type, name);
+        break;
+      default:
     }
   }
 
   /** tower's addCluster: token, ports, mc-<cluster> Service, endpoints, Initialized. */
   private initializeProxy(type: ResourceType, cluster: JsonObject): void {
     const name = cluster.metadata.name;
-    const connection = cluster.spec.connection;
     const svcType = this.host.api.typeOf('v1', 'Service');
-    const svcName = `mc-${name}`;
-    let port: number = connection.kubernetesAPIServerPort;
-    if (typeof port !== 'number' || port < 6000 || port >= 7000) port = this.allocatePort(type);
-    let svc = this.host.api.peek(svcType, KUBESPHERE_SYSTEM, svcName);
-    if (!svc) {
-      svc = this.host.api.create(svcType, KUBESPHERE_SYSTEM, {
-        apiVersion: 'v1',
-        kind: 'Service',
-        metadata: { name: svcName, namespace: KUBESPHERE_SYSTEM, labels: { 'app': svcName, 'app.kubernetes.io/name': svcName } },
-        spec: {
-          type: 'ClusterIP',
-          selector: { 'app': 'tower', 'app.kubernetes.io/name': 'tower' },
-          ports: [
-            { name: 'kubernetes', protocol: 'TCP', port: 6443, targetPort: port },
-            { name: 'kubesphere', protocol: 'TCP', port: 80, targetPort: port + 10000 },
-          ],
-        },
-      }, { fieldManager: TOWER }).body;
-    }
-    const ip = svc.spec.clusterIP;
-    const patch: JsonObject = {};
-    if (!connection.token) patch.token = this.random.hex(64);
-    const wanted: JsonObject = {
-      kubernetesAPIEndpoint: `https://${ip}:6443`,
-      kubesphereAPIEndpoint: `http://${ip}:80`,
-      kubernetesAPIServerPort: port,
-      kubesphereAPIServerPort: port + 10000,
-    };
-    for (const [k, v] of Object.entries(wanted)) if (connection[k] !== v) patch[k] = v;
-    const conditions = setCondition(cluster.status?.conditions, {
-      type: 'Initialized', status: 'True', reason: '', message: 'Cluster has been initialized',
-    });
-    if (Object.keys(patch).length === 0 && !conditions) return;
-    const body: JsonObject = {};
-    if (Object.keys(patch).length > 0) body.spec = { connection: patch };
-    if (conditions) body.status = { conditions };
-    this.host.api.mergePatch(type, undefined, name, body, TOWER);
-  }
-
-  private allocatePort(type: ResourceType): number {
-    const used = new Set(this.host.api.peekAll(type)
-      .map((c) => c.spec?.connection?.kubernetesAPIServerPort).filter((p) => typeof p === 'number'));
-    for (;;) {
-      const p = 6000 + this.random.int(1000);
-      if (!used.has(p)) return p;
-    }
+    const port = towerPort(cluster, this.host.api.peekAll(type), (n) => this.random.int(n));
+    let svc = this.host.api.peek(svcType, KUBESPHERE_SYSTEM, proxyServiceName(name));
+    if (!svc) svc = this.host.api.create(svcType, KUBESPHERE_SYSTEM, proxyService(name, port), { fieldManager: TOWER }).body;
+    const patch = towerPatch(cluster, svc.spec.clusterIP, port, () => this.random.hex(64));
+    if (patch) this.host.api.mergePatch(type, undefined, name, patch, TOWER);
   }
 
   /** tower's agent handshake for one proxy Cluster, then the cluster controller's Federated/Ready. */
   private handshake(type: ResourceType, name: string): void {
     const cluster = this.host.api.peek(type, undefined, name);
-    if (!cluster?.spec?.connection?.token) return;
-    const expected = cluster.spec.connection.token;
-    const agents = this.clusters.filter((c) => c !== this.host).map((c) => ({ cluster: c, agent: readAgent(c) }))
-      .filter((a) => a.agent?.name === name);
-    const running = agents.filter((a) => a.agent!.available && a.agent!.token !== undefined);
-    const good = running.find((a) => a.agent!.token === expected);
-    const conditions = cluster.status?.conditions;
-    if (good) {
-      const patchSpec: JsonObject = {};
-      if (!cluster.spec.connection.kubeconfig) {
-        patchSpec.connection = { kubeconfig: fakeKubeconfig(name, cluster.spec.connection.kubernetesAPIEndpoint, this.random) };
-      }
-      const next = setCondition(conditions, { type: 'AgentAvailable', status: 'True', reason: '', message: 'Cluster agent is available now.' });
-      if (next || patchSpec.connection) {
-        const body: JsonObject = {};
-        if (patchSpec.connection) body.spec = patchSpec;
-        if (next) body.status = { conditions: next };
-        this.host.api.mergePatch(type, undefined, name, body, TOWER);
-      }
-      this.markReady(type, name, good.cluster);
-      return;
+    if (!cluster) return;
+    const agents: AgentSeen[] = [];
+    for (const c of this.clusters.filter((x) => x !== this.host)) {
+      const agent = readAgent(c);
+      if (agent) agents.push({ cluster: c.name, agent });
     }
-    const wrong = running[0];
-    const misconfigured = agents.find((a) => a.agent!.available && a.agent!.token === undefined);
-    let problem: { reason: string; message: string } | undefined;
-    if (wrong) {
-      problem = {
-        reason: 'TokenMismatch',
-        message: `agent on cluster ${JSON.stringify(wrong.cluster.name)} presented a token that does not match spec.connection.token`,
-      };
-    } else if (misconfigured) {
-      problem = { reason: 'AgentConfigError', message: misconfigured.agent!.problem ?? 'agent has no --token' };
-    }
-    const wasAvailable = (conditions ?? []).some((c: JsonObject) => c.type === 'AgentAvailable' && c.status === 'True');
-    if (!problem && !wasAvailable) return;
-    const next = setCondition(conditions, {
-      type: 'AgentAvailable',
-      status: 'False',
-      reason: problem?.reason ?? 'Disconnected',
-      message: problem?.message ?? 'Cluster agent is not connected',
-    });
-    if (next) this.host.api.mergePatch(type, undefined, name, { status: { conditions: next } }, TOWER);
-    if (wasAvailable) this.markNotReady(type, name, 'Cluster agent is not connected');
+    const outcome = handshake(cluster, agents, (server) => placeholderKubeconfig(name, server, `sandbox-placeholder-${this.random.hex(16)}`));
+    if (outcome.patch) this.host.api.mergePatch(type, undefined, name, outcome.patch, TOWER);
+    if (outcome.connected) this.markReady(type, name, this.clusters.find((c) => c.name === outcome.connected));
+    if (outcome.disconnected) this.markNotReady(type, name, outcome.disconnected);
   }
 
   /** The cluster controller on a direct Cluster: join when the kubeconfig is there, then Ready. */
   private reconcileDirect(type: ResourceType, name: string): void {
     const cluster = this.host.api.peek(type, undefined, name);
-    const kubeconfig: unknown = cluster?.spec?.connection?.kubeconfig;
-    if (!cluster || typeof kubeconfig !== 'string' || !isBase64(kubeconfig)) return;
-    const text = Buffer.from(kubeconfig, 'base64').toString('utf8');
-    const server = /server"?\s*:\s*"?([^\s"',}]+)/.exec(text)?.[1];
+    const kubeconfig = cluster && decodeKubeconfig(cluster);
+    if (!cluster || kubeconfig === undefined) return;
+    const server = kubeconfigServer(kubeconfig);
     const target = this.clusters.find((c) => server !== undefined && sameUrl(c.url, server));
-    if (target && !text.includes(target.token)) {
+    if (target && !kubeconfig.includes(target.token)) {
       this.markNotReady(type, name, `Unauthorized: the kubeconfig's credentials are not accepted by ${server}`);
       return;
     }
-    if (server && !cluster.spec.connection.kubernetesAPIEndpoint) {
-      this.host.api.mergePatch(type, undefined, name, { spec: { connection: { kubernetesAPIEndpoint: server } } }, KS_CONTROLLER_MANAGER);
-    }
+    const endpoint = server && endpointPatch(cluster, server);
+    if (endpoint) this.host.api.mergePatch(type, undefined, name, endpoint, KS_CONTROLLER_MANAGER);
     this.markReady(type, name, target);
   }
 
   private markReady(type: ResourceType, name: string, member: KubeSphereCluster | undefined): void {
     const cluster = this.host.api.peek(type, undefined, name)!;
-    let conditions = cluster.status?.conditions;
-    let changed = false;
-    for (const c of [
-      { type: 'Federated', status: 'True', reason: '', message: 'Cluster has joined federation control plane successfully' },
-      { type: 'Ready', status: 'True', reason: '', message: 'Cluster is available now' },
-    ]) {
-      const next = setCondition(conditions, c);
-      if (next) {
-        conditions = next;
-        changed = true;
-      }
-    }
-    const status: JsonObject = {
-      kubernetesVersion: member?.kubernetesVersion ?? this.host.kubernetesVersion, kubeSphereVersion: KUBESPHERE_VERSION, nodeCount: 1,
-    };
     const kubeSystem = member?.api.peek(member.api.typeOf('v1', 'Namespace'), undefined, 'kube-system');
-    if (kubeSystem) status.uid = kubeSystem.metadata.uid;
-    for (const [k, v] of Object.entries(status)) if (cluster.status?.[k] !== v) changed = true;
-    if (!changed) return;
-    this.host.api.mergePatch(type, undefined, name, { status: { ...status, conditions } }, KS_CONTROLLER_MANAGER);
+    const patch = readyPatch(cluster, { kubernetesVersion: member?.kubernetesVersion ?? this.host.kubernetesVersion, uid: kubeSystem?.metadata.uid });
+    if (patch) this.host.api.mergePatch(type, undefined, name, patch, KS_CONTROLLER_MANAGER);
   }
 
   private markNotReady(type: ResourceType, name: string, message: string): void {
-    const cluster = this.host.api.peek(type, undefined, name)!;
-    const next = setCondition(cluster.status?.conditions, { type: 'Ready', status: 'False', reason: 'NotReady', message });
-    if (next) this.host.api.mergePatch(type, undefined, name, { status: { conditions: next } }, KS_CONTROLLER_MANAGER);
+    const patch = notReadyPatch(this.host.api.peek(type, undefined, name)!, message);
+    if (patch) this.host.api.mergePatch(type, undefined, name, patch, KS_CONTROLLER_MANAGER);
   }
 
   /** tower deletes `mc-<cluster>` when its Cluster is gone or no longer a joined proxy cluster. */
   private cleanupProxyServices(type: ResourceType): void {
     const svcType = this.host.api.typeOf('v1', 'Service');
     for (const svc of this.host.api.peekAll(svcType, KUBESPHERE_SYSTEM)) {
-      const name: string = svc.metadata.name;
-      if (!name.startsWith('mc-') || svc.metadata.labels?.app !== name) continue;
-      const cluster = this.host.api.peek(type, undefined, name.slice(3));
-      if (!cluster || cluster.spec?.connection?.type !== 'proxy' || cluster.spec?.joinFederation !== true) {
-        this.host.api.delete(svcType, KUBESPHERE_SYSTEM, name);
+      const owner = proxyServiceOwner(svc);
+      if (owner !== undefined && staleProxyService(this.host.api.peek(type, undefined, owner))) {
+        this.host.api.delete(svcType, KUBESPHERE_SYSTEM, svc.metadata.name);
       }
     }
   }
 }
 
-interface AgentInfo {
+// ---------------------------------------------------------------------------------------------------------------
+// KubeSphere's decisions, free of any store: the sandbox's emulator above and the real fleet's stand-ins
+// (src/real-fleet/stand-ins.ts) both act on them, each reading and writing its own way.
+
+/** What a `cluster-agent` Deployment runs: its `--name`, its `--token` resolved, and whether it is available. */
+export interface AgentInfo {
   readonly name?: string;
   readonly token?: string;
   readonly available: boolean;
   readonly problem?: string;
+}
+
+/** Finds the Secrets and ConfigMaps of kubesphere-system that an agent's `$(VAR)` references name. */
+export interface AgentLookup {
+  secret(name: string): JsonObject | undefined;
+  configMap(name: string): JsonObject | undefined;
+}
+
+/** An agent found on a member cluster. */
+export interface AgentSeen {
+  /** The cluster it runs on. */
+  readonly cluster: string;
+  readonly agent: AgentInfo;
+}
+
+/** What tower's handshake decides for one proxy Cluster. */
+export interface HandshakeOutcome {
+  /** tower's merge patch of the Cluster (kubeconfig, AgentAvailable), when something changes. */
+  readonly patch?: JsonObject;
+  /** The cluster whose agent presented the right token: the cluster controller then makes the Cluster Ready. */
+  readonly connected?: string;
+  /** Set when an agent that was connected is gone or refused: Ready turns False with this message. */
+  readonly disconnected?: string;
+}
+
+/** What the cluster controller reads from a member it reached. */
+export interface ClusterFacts {
+  readonly kubernetesVersion: string;
+  /** The uid of the member's kube-system namespace. */
+  readonly uid?: string;
 }
 
 /** Reads the `cluster-agent` Deployment of a member: its `--name`/`--token` flags, resolved, and whether it is available. */
@@ -359,6 +290,14 @@ export function readAgent(c: KubeSphereCluster): AgentInfo | undefined {
   const deployType = c.api.types.byKind('apps/v1', 'Deployment');
   const deploy = deployType && c.api.peek(deployType, KUBESPHERE_SYSTEM, 'cluster-agent');
   if (!deploy) return undefined;
+  return agentOf(deploy, {
+    secret: (name) => c.api.peek(c.api.typeOf('v1', 'Secret'), KUBESPHERE_SYSTEM, name),
+    configMap: (name) => c.api.peek(c.api.typeOf('v1', 'ConfigMap'), KUBESPHERE_SYSTEM, name),
+  });
+}
+
+/** The agent a `cluster-agent` Deployment runs (see readAgent), its `$(VAR)` references resolved through `lookup`. */
+export function agentOf(deploy: JsonObject, lookup: AgentLookup): AgentInfo | undefined {
   const status = deploy.status ?? {};
   const available = (status.availableReplicas ?? 0) >= 1 && status.observedGeneration === deploy.metadata.generation;
   for (const container of (deploy.spec?.template?.spec?.containers ?? []) as JsonObject[]) {
@@ -367,10 +306,195 @@ export function readAgent(c: KubeSphereCluster): AgentInfo | undefined {
     if (name === undefined) continue;
     const raw = flag(argv, 'token');
     if (raw === undefined) return { name, available, problem: 'agent has no --token flag' };
-    const resolved = expandEnv(c, raw, container);
+    const resolved = expandEnv(lookup, raw, container);
     return typeof resolved === 'string' ? { name, token: resolved, available } : { name, available, problem: resolved.problem };
   }
   return undefined;
+}
+
+/** How KubeSphere joins a Cluster: through tower (`proxy`), the host's own in-cluster config, `direct`, or not at all. */
+export function joinKind(cluster: JsonObject): 'proxy' | 'managed-host' | 'direct' | undefined {
+  const spec = cluster.spec ?? {};
+  const connection = spec.connection ?? {};
+  if (cluster.metadata?.deletionTimestamp || spec.joinFederation !== true) return undefined;
+  if (connection.type === 'proxy') return 'proxy';
+  if (cluster.metadata?.labels?.[HOST_LABEL] === '' && cluster.metadata?.labels?.[MANAGED_LABEL] === 'true' && !connection.kubeconfig) return 'managed-host';
+  if (connection.type === 'direct' || connection.type === undefined) return 'direct';
+  return undefined;
+}
+
+/** The name of the Service tower creates for a proxy Cluster. */
+export function proxyServiceName(cluster: string): string {
+  return `mc-${cluster}`;
+}
+
+/** The proxy Cluster a tower Service `mc-<cluster>` belongs to, or undefined when it is not one. */
+export function proxyServiceOwner(svc: JsonObject): string | undefined {
+  const name: string = svc.metadata?.name ?? '';
+  return name.startsWith('mc-') && svc.metadata?.labels?.app === name ? name.slice(3) : undefined;
+}
+
+/** Whether tower deletes the Service of this Cluster (gone, or no longer a joined proxy cluster). */
+export function staleProxyService(cluster: JsonObject | undefined): boolean {
+  return !cluster || cluster.spec?.connection?.type !== 'proxy' || cluster.spec?.joinFederation !== true;
+}
+
+/** The Service `mc-<cluster>` tower creates in kubesphere-system: 6443 to tower's port P, 80 to P+10000. */
+export function proxyService(cluster: string, port: number): JsonObject {
+  const name = proxyServiceName(cluster);
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace: KUBESPHERE_SYSTEM, labels: { 'app': name, 'app.kubernetes.io/name': name } },
+    spec: {
+      type: 'ClusterIP',
+      selector: { 'app': 'tower', 'app.kubernetes.io/name': 'tower' },
+      ports: [
+        { name: 'kubernetes', protocol: 'TCP', port: 6443, targetPort: port },
+        { name: 'kubesphere', protocol: 'TCP', port: 80, targetPort: port + 10000 },
+      ],
+    },
+  };
+}
+
+/** The Cluster's tower port: the one it has (6000-6999), else a free one there (`int(n)`: a random integer below n). */
+export function towerPort(cluster: JsonObject, all: readonly JsonObject[], int: (n: number) => number): number {
+  const port = cluster.spec?.connection?.kubernetesAPIServerPort;
+  if (typeof port === 'number' && port >= 6000 && port < 7000) return port;
+  const used = new Set(all.map((c) => c.spec?.connection?.kubernetesAPIServerPort).filter((p) => typeof p === 'number'));
+  for (;;) {
+    const p = 6000 + int(1000);
+    if (!used.has(p)) return p;
+  }
+}
+
+/**
+ * tower's addCluster on a proxy Cluster whose Service has ClusterIP `ip`: a token when it has none, the endpoints,
+ * the ports and `Initialized`. The merge patch, or undefined when everything is in place.
+ */
+export function towerPatch(cluster: JsonObject, ip: string, port: number, newToken: () => string): JsonObject | undefined {
+  const connection = cluster.spec?.connection ?? {};
+  const patch: JsonObject = {};
+  if (!connection.token) patch.token = newToken();
+  const wanted: JsonObject = {
+    kubernetesAPIEndpoint: `https://${ip}:6443`,
+    kubesphereAPIEndpoint: `http://${ip}:80`,
+    kubernetesAPIServerPort: port,
+    kubesphereAPIServerPort: port + 10000,
+  };
+  for (const [k, v] of Object.entries(wanted)) if (connection[k] !== v) patch[k] = v;
+  const conditions = setCondition(cluster.status?.conditions, {
+    type: 'Initialized', status: 'True', reason: '', message: 'Cluster has been initialized',
+  });
+  if (Object.keys(patch).length === 0 && !conditions) return undefined;
+  const body: JsonObject = {};
+  if (Object.keys(patch).length > 0) body.spec = { connection: patch };
+  if (conditions) body.status = { conditions };
+  return body;
+}
+
+/**
+ * tower's handshake for one proxy Cluster, given the agents running on the members: an available agent of this
+ * Cluster with its token connects (kubeconfig from `kubeconfig(endpoint)` when the Cluster has none,
+ * `AgentAvailable`); a wrong token or a misconfigured agent sets `AgentAvailable` False with the reason; an agent
+ * that was connected and is gone sets it False and takes Ready away.
+ */
+export function handshake(cluster: JsonObject, agents: AgentSeen[], kubeconfig: (server: string) => string): HandshakeOutcome {
+  const connection = cluster.spec?.connection ?? {};
+  if (!connection.token) return {};
+  const mine = agents.filter((a) => a.agent.name === cluster.metadata.name);
+  const running = mine.filter((a) => a.agent.available && a.agent.token !== undefined);
+  const good = running.find((a) => a.agent.token === connection.token);
+  const conditions = cluster.status?.conditions;
+  if (good) {
+    const body: JsonObject = {};
+    if (!connection.kubeconfig) body.spec = { connection: { kubeconfig: kubeconfig(connection.kubernetesAPIEndpoint) } };
+    const next = setCondition(conditions, { type: 'AgentAvailable', status: 'True', reason: '', message: 'Cluster agent is available now.' });
+    if (next) body.status = { conditions: next };
+    return { ...(Object.keys(body).length > 0 ? { patch: body } : {}), connected: good.cluster };
+  }
+  const wrong = running[0];
+  const misconfigured = mine.find((a) => a.agent.available && a.agent.token === undefined);
+  let problem: { reason: string; message: string } | undefined;
+  if (wrong) {
+    problem = {
+      reason: 'TokenMismatch',
+      message: `agent on cluster ${JSON.stringify(wrong.cluster)} presented a token that does not match spec.connection.token`,
+    };
+  } else if (misconfigured) {
+    problem = { reason: 'AgentConfigError', message: misconfigured.agent.problem ?? 'agent has no --token' };
+  }
+  const wasAvailable = (conditions ?? []).some((c: JsonObject) => c.type === 'AgentAvailable' && c.status === 'True');
+  if (!problem && !wasAvailable) return {};
+  const next = setCondition(conditions, {
+    type: 'AgentAvailable',
+    status: 'False',
+    reason: problem?.reason ?? 'Disconnected',
+    message: problem?.message ?? 'Cluster agent is not connected',
+  });
+  return { ...(next ? { patch: { status: { conditions: next } } } : {}), ...(wasAvailable ? { disconnected: 'Cluster agent is not connected' } : {}) };
+}
+
+/** The Cluster's `spec.connection.kubeconfig` decoded, or undefined when it has none (or it is not base64). */
+export function decodeKubeconfig(cluster: JsonObject): string | undefined {
+  const kubeconfig: unknown = cluster.spec?.connection?.kubeconfig;
+  if (typeof kubeconfig !== 'string' || !isBase64(kubeconfig)) return undefined;
+  return Buffer.from(kubeconfig, 'base64').toString('utf8');
+}
+
+/** The `server` a kubeconfig (YAML or JSON text) names first. */
+export function kubeconfigServer(text: string): string | undefined {
+  return /server"?\s*:\s*"?([^\s"',}]+)/.exec(text)?.[1];
+}
+
+/** The cluster controller fills `kubernetesAPIEndpoint` from the kubeconfig's server when it is empty. */
+export function endpointPatch(cluster: JsonObject, server: string): JsonObject | undefined {
+  return cluster.spec?.connection?.kubernetesAPIEndpoint ? undefined : { spec: { connection: { kubernetesAPIEndpoint: server } } };
+}
+
+/** The cluster controller's merge patch once it reached the member: Federated, Ready and the facts; undefined when all is so. */
+export function readyPatch(cluster: JsonObject, facts: ClusterFacts): JsonObject | undefined {
+  let conditions = cluster.status?.conditions;
+  let changed = false;
+  for (const c of [
+    { type: 'Federated', status: 'True', reason: '', message: 'Cluster has joined federation control plane successfully' },
+    { type: 'Ready', status: 'True', reason: '', message: 'Cluster is available now' },
+  ]) {
+    const next = setCondition(conditions, c);
+    if (next) {
+      conditions = next;
+      changed = true;
+    }
+  }
+  const status: JsonObject = { kubernetesVersion: facts.kubernetesVersion, kubeSphereVersion: KUBESPHERE_VERSION, nodeCount: 1 };
+  if (facts.uid) status.uid = facts.uid;
+  for (const [k, v] of Object.entries(status)) if (cluster.status?.[k] !== v) changed = true;
+  return changed ? { status: { ...status, conditions } } : undefined;
+}
+
+/** The cluster controller's merge patch when it cannot reach the member: Ready False with `message`. */
+export function notReadyPatch(cluster: JsonObject, message: string): JsonObject | undefined {
+  const next = setCondition(cluster.status?.conditions, { type: 'Ready', status: 'False', reason: 'NotReady', message });
+  return next ? { status: { conditions: next } } : undefined;
+}
+
+/**
+ * ks-installer on a ClusterConfiguration `ks-installer`: `status.core.status: enabled`, and
+ * `status.multicluster.status: enabled` on a host; the new status, or undefined when it is so already.
+ */
+export function installerStatus(cc: JsonObject): JsonObject | undefined {
+  const status: JsonObject = isPlainObject(cc.status) ? clone(cc.status) : {};
+  const now = nowRfc3339();
+  let changed = false;
+  if (status.core?.status !== 'enabled') {
+    status.core = { status: 'enabled', enabledTime: now };
+    changed = true;
+  }
+  if (cc.spec?.multicluster?.clusterRole === 'host' && status.multicluster?.status !== 'enabled') {
+    status.multicluster = { status: 'enabled', enabledTime: now };
+    changed = true;
+  }
+  return changed ? status : undefined;
 }
 
 function flag(argv: string[], name: string): string | undefined {
@@ -382,7 +506,7 @@ function flag(argv: string[], name: string): string | undefined {
 }
 
 /** Expands `$(VAR)` the way the kubelet does, from the container's env (value, secretKeyRef, configMapKeyRef). */
-function expandEnv(c: KubeSphereCluster, text: string, container: JsonObject): string | { problem: string } {
+function expandEnv(lookup: AgentLookup, text: string, container: JsonObject): string | { problem: string } {
   let problem: string | undefined;
   const out = text.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (whole, varName: string) => {
     const env = ((container.env ?? []) as JsonObject[]).find((e) => e.name === varName);
@@ -391,15 +515,13 @@ function expandEnv(c: KubeSphereCluster, text: string, container: JsonObject): s
     const secretRef = env.valueFrom?.secretKeyRef;
     const cmRef = env.valueFrom?.configMapKeyRef;
     if (secretRef) {
-      const secret = c.api.peek(c.api.typeOf('v1', 'Secret'), KUBESPHERE_SYSTEM, secretRef.name);
-      const data = secret?.data?.[secretRef.key];
+      const data = lookup.secret(secretRef.name)?.data?.[secretRef.key];
       if (typeof data === 'string') return Buffer.from(data, 'base64').toString('utf8');
       problem = `secret ${JSON.stringify(secretRef.name)} (key ${JSON.stringify(secretRef.key)}) not found in ${KUBESPHERE_SYSTEM}`;
       return whole;
     }
     if (cmRef) {
-      const cm = c.api.peek(c.api.typeOf('v1', 'ConfigMap'), KUBESPHERE_SYSTEM, cmRef.name);
-      const data = cm?.data?.[cmRef.key];
+      const data = lookup.configMap(cmRef.name)?.data?.[cmRef.key];
       if (typeof data === 'string') return data;
       problem = `configmap ${JSON.stringify(cmRef.name)} (key ${JSON.stringify(cmRef.key)}) not found in ${KUBESPHERE_SYSTEM}`;
       return whole;
@@ -436,15 +558,18 @@ function writeStatus(api: ObjectApi, type: ResourceType, namespace: string | und
   else api.mergePatch(type, namespace, name, { status }, manager);
 }
 
-/** A placeholder kubeconfig as tower issues one (base64): it names the endpoint but holds no usable credential. */
-function fakeKubeconfig(cluster: string, server: string, random: Random): string {
+/**
+ * A placeholder kubeconfig (base64) as tower or the cluster controller issue one: it names the endpoint but holds no
+ * usable credential (`token` says what it is, e.g. `sandbox-placeholder-<random hex>`).
+ */
+export function placeholderKubeconfig(cluster: string, server: string, token: string): string {
   const text = toYaml({
     'apiVersion': 'v1',
     'kind': 'Config',
     'clusters': [{ name: cluster, cluster: { 'server': server, 'insecure-skip-tls-verify': true } }],
     'contexts': [{ name: `kubernetes-admin@${cluster}`, context: { cluster, user: 'kubernetes-admin' } }],
     'current-context': `kubernetes-admin@${cluster}`,
-    'users': [{ name: 'kubernetes-admin', user: { token: `sandbox-placeholder-${random.hex(16)}` } }],
+    'users': [{ name: 'kubernetes-admin', user: { token } }],
   });
   return Buffer.from(text, 'utf8').toString('base64');
 }

@@ -162,7 +162,24 @@ describe('kubeFedConfig', () => {
     // KubeFed's default feature gates (pkg/features): one entry each.
     expect(config.spec.featureGates.map((g: any) => g.name).sort()).toEqual(['PushReconciler', 'RawResourceStatusCollection', 'SchedulerPreferences']);
     expect(config.spec.controllerDuration.availableDelay).toBe('20s');
-    expect(kubeFedConfig('ns', '1s').spec.controllerDuration).toEqual({ availableDelay: '1s', unavailableDelay: '60s' });
+    expect(kubeFedConfig('ns', '1s').spec.controllerDuration).toEqual({ availableDelay: '1s', unavailableDelay: '1m0s' });
     expect(validateAgainstCrd(kubeFedConfigCrd(), config)).toEqual([]);
+  });
+
+  test('is in the form KubeFed\'s webhook stores it: durations as Go prints them, feature gates by name', () => {
+    // KubeFed v0.8.1's defaulter (pkg/apis/core/v1beta1/defaults) sorts featureGates by name, and the webhook's
+    // answer re-prints each metav1.Duration (time.Duration.String()): a folder in another spelling is stored
+    // differently, and every re-apply would write it back.
+    const spec = kubeFedConfig().spec;
+    expect(spec.controllerDuration).toEqual({ availableDelay: '20s', unavailableDelay: '1m0s' });
+    expect(spec.featureGates.map((g: any) => g.name)).toEqual(['PushReconciler', 'RawResourceStatusCollection', 'SchedulerPreferences']);
+    const durations = [spec.controllerDuration, spec.leaderElect, spec.clusterHealthCheck]
+      .flatMap((o: any) => Object.values(o)).filter((v): v is string => typeof v === 'string' && /^\d/.test(v));
+    // Go's time.Duration.String() for whole seconds: 3s, 1m0s, 1h0m0s
+    const goString = (seconds: number): string => seconds >= 3600 ? `${Math.floor(seconds / 3600)}h${goString(seconds % 3600).replace(/^0s$/, '0m0s')}`
+      : seconds >= 60 ? `${Math.floor(seconds / 60)}m${seconds % 60}s` : `${seconds}s`;
+    const seconds = (d: string) => [...d.matchAll(/(\d+)([hms])/g)].reduce((n, [, v, u]) => n + Number(v) * ({ h: 3600, m: 60, s: 1 } as any)[u], 0);
+    expect(durations.length).toBe(7);
+    for (const d of durations) expect(d).toBe(goString(seconds(d)));
   });
 });

@@ -1,6 +1,9 @@
 import { apply, clientFor, eventually } from './helpers';
 import { Sandbox } from '../../src/sandbox';
-import { readAgent, setCondition } from '../../src/sandbox/kubesphere';
+import {
+  agentOf, AgentSeen, decodeKubeconfig, endpointPatch, handshake, joinKind, kubeconfigServer, notReadyPatch, placeholderKubeconfig,
+  readAgent, readyPatch, setCondition, towerPatch, towerPort,
+} from '../../src/sandbox/kubesphere';
 
 const CLUSTER = 'cluster.kubesphere.io/v1alpha1';
 
@@ -211,5 +214,82 @@ describe('setCondition', () => {
     expect(sameStatus[0].lastTransitionTime).toBe('T0');
     const flipped = setCondition([{ ...first[0], lastTransitionTime: 'T0' }], { type: 'Ready', status: 'True', reason: '', message: '' })!;
     expect(flipped[0].lastTransitionTime).not.toBe('T0');
+  });
+});
+
+// The decisions the sandbox's emulator and the real fleet's stand-ins share (src/real-fleet/stand-ins.ts).
+describe('KubeSphere\'s decisions, free of any store', () => {
+  const proxy = (extra: any = {}, status?: any) => ({ metadata: { name: 'branch-7' }, spec: { joinFederation: true, connection: { type: 'proxy', ...extra } }, ...(status ? { status } : {}) });
+  const running = (token: string | undefined, on = 'branch-7'): AgentSeen => ({ cluster: on, agent: { name: 'branch-7', token, available: true } });
+
+  test('joinKind: proxy, the managed host (until it has a kubeconfig), direct, or nothing', () => {
+    expect(joinKind(proxy())).toBe('proxy');
+    const labels = { 'cluster-role.kubesphere.io/host': '', 'kubesphere.io/managed': 'true' };
+    expect(joinKind({ metadata: { name: 'host', labels }, spec: { joinFederation: true, connection: { type: 'direct' } } })).toBe('managed-host');
+    expect(joinKind({ metadata: { name: 'host', labels }, spec: { joinFederation: true, connection: { type: 'direct', kubeconfig: 'eA==' } } })).toBe('direct');
+    expect(joinKind({ metadata: { name: 'e' }, spec: { joinFederation: true } })).toBe('direct');
+    expect(joinKind({ metadata: { name: 'e' }, spec: { joinFederation: false, connection: { type: 'proxy' } } })).toBeUndefined();
+    expect(joinKind({ metadata: { name: 'e', deletionTimestamp: 'T' }, spec: { joinFederation: true } })).toBeUndefined();
+  });
+
+  test('towerPatch: a token only when there is none, endpoints from the Service IP, ports P and P+10000, Initialized; then nothing', () => {
+    const patch = towerPatch(proxy(), '10.96.0.7', 6123, () => 'f'.repeat(64))!;
+    expect(patch.spec.connection).toEqual({
+      token: 'f'.repeat(64), kubernetesAPIEndpoint: 'https://10.96.0.7:6443', kubesphereAPIEndpoint: 'http://10.96.0.7:80', kubernetesAPIServerPort: 6123, kubesphereAPIServerPort: 16123,
+    });
+    expect(patch.status.conditions.map((c: any) => `${c.type}=${c.status}`)).toEqual(['Initialized=True']);
+    expect(towerPatch(proxy({ ...patch.spec.connection }, patch.status), '10.96.0.7', 6123, () => 'x')).toBeUndefined();
+    expect(towerPatch(proxy({ token: 'mine' }), '10.96.0.7', 6123, () => 'x')!.spec.connection.token).toBeUndefined();
+    expect(towerPort(proxy({ kubernetesAPIServerPort: 6500 }), [], () => 0)).toBe(6500);
+    expect(towerPort(proxy(), [proxy({ kubernetesAPIServerPort: 6000 })], (() => { let n = 0; return () => n++; })())).toBe(6001);
+  });
+
+  test('handshake: the right token connects (a kubeconfig once), a wrong one is TokenMismatch, a lost agent disconnects', () => {
+    const obj = proxy({ token: 'T', kubernetesAPIEndpoint: 'https://10.96.0.7:6443' });
+    const ok = handshake(obj, [running('T', 'member-a')], (server) => `kc for ${server}`);
+    expect(ok.connected).toBe('member-a');
+    expect(ok.patch!.spec.connection.kubeconfig).toBe('kc for https://10.96.0.7:6443');
+    expect(ok.patch!.status.conditions[0]).toMatchObject({ type: 'AgentAvailable', status: 'True' });
+    const connected = { ...obj, spec: { connection: { ...obj.spec.connection, kubeconfig: 'x' } }, status: ok.patch!.status };
+    expect(handshake(connected, [running('T', 'member-a')], () => 'unused')).toEqual({ connected: 'member-a' });
+
+    const wrong = handshake(obj, [running('W', 'member-b')], () => 'unused');
+    expect(wrong.connected).toBeUndefined();
+    expect(wrong.patch!.status.conditions[0]).toMatchObject({ status: 'False', reason: 'TokenMismatch', message: 'agent on cluster "member-b" presented a token that does not match spec.connection.token' });
+    expect(handshake(obj, [], () => 'unused')).toEqual({});
+    const lost = handshake(connected, [], () => 'unused');
+    expect(lost.disconnected).toBe('Cluster agent is not connected');
+    expect(lost.patch!.status.conditions[0]).toMatchObject({ status: 'False', reason: 'Disconnected' });
+    expect(handshake(proxy(), [running('T')], () => 'unused')).toEqual({});
+  });
+
+  test('agentOf resolves --token through the lookup; readyPatch/notReadyPatch only when something changes', () => {
+    const deploy = {
+      metadata: { generation: 2 },
+      status: { observedGeneration: 2, availableReplicas: 1 },
+      spec: { template: { spec: { containers: [{ command: ['/agent', '--name=b', '--token=$(T)'], env: [{ name: 'T', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }] }] } } },
+    };
+    expect(agentOf(deploy, { secret: () => ({ data: { k: Buffer.from('tok').toString('base64') } }), configMap: () => undefined })).toEqual({ name: 'b', token: 'tok', available: true });
+    expect(agentOf({ ...deploy, status: { observedGeneration: 1, availableReplicas: 1 } }, { secret: () => undefined, configMap: () => undefined }))
+      .toEqual({ name: 'b', available: false, problem: 'secret "s" (key "k") not found in kubesphere-system' });
+
+    const ready = readyPatch({ metadata: { name: 'e' } }, { kubernetesVersion: 'v1.34.4', uid: 'u1' })!;
+    expect(ready.status).toMatchObject({ kubernetesVersion: 'v1.34.4', kubeSphereVersion: 'v3.4.1', nodeCount: 1, uid: 'u1' });
+    expect(ready.status.conditions.map((c: any) => `${c.type}=${c.status}`)).toEqual(['Federated=True', 'Ready=True']);
+    expect(readyPatch({ metadata: { name: 'e' }, status: ready.status }, { kubernetesVersion: 'v1.34.4', uid: 'u1' })).toBeUndefined();
+    expect(readyPatch({ metadata: { name: 'e' }, status: ready.status }, { kubernetesVersion: 'v1.35.0', uid: 'u1' })!.status.kubernetesVersion).toBe('v1.35.0');
+    const down = notReadyPatch({ status: ready.status }, 'Unauthorized')!;
+    expect(down.status.conditions.find((c: any) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'NotReady', message: 'Unauthorized' });
+    expect(notReadyPatch({ status: down.status }, 'Unauthorized')).toBeUndefined();
+  });
+
+  test('kubeconfig helpers: decode, server, endpoint only when empty; placeholder kubeconfigs hold the given token only', () => {
+    const text = placeholderKubeconfig('e', 'https://10.0.0.1:6443', 'placeholder-1');
+    const obj = { spec: { connection: { kubeconfig: text } } };
+    expect(kubeconfigServer(decodeKubeconfig(obj)!)).toBe('https://10.0.0.1:6443');
+    expect(decodeKubeconfig(obj)).toContain('token: placeholder-1');
+    expect(decodeKubeconfig({ spec: { connection: { kubeconfig: 'not base64!' } } })).toBeUndefined();
+    expect(endpointPatch({ spec: { connection: {} } }, 'https://s')).toEqual({ spec: { connection: { kubernetesAPIEndpoint: 'https://s' } } });
+    expect(endpointPatch({ spec: { connection: { kubernetesAPIEndpoint: 'https://t' } } }, 'https://s')).toBeUndefined();
   });
 });
