@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { federatedTypeConfigs, kubeFedConfig } from '../../src/crds';
-import { RealFleet, realBinariesAvailable } from '../../src/real-fleet';
+import { KUBEFED_AVAILABLE_DELAY, RealFleet, realBinariesAvailable } from '../../src/real-fleet';
 import { applyObject, getObject } from '../../src/real-fleet/objects';
 import { kubesphereInstallation } from '../../src/sandbox/kubesphere';
 
@@ -149,7 +149,7 @@ describe('RealFleet with KubeSphere (default) and KubeFed: 2 clusters', () => {
   test('KubeFed runs on the host from the project\'s definitions, every cluster joined with its own service-account token', async () => {
     const host = fleet.endpoint('host');
     const config = await getObject(host, '/apis/core.kubefed.io/v1beta1/namespaces/kube-federation-system/kubefedconfigs/kubefed');
-    expect(config.spec).toEqual({ ...kubeFedConfig().spec, controllerDuration: { availableDelay: '1s', unavailableDelay: '60s' } });
+    expect(config.spec).toEqual(kubeFedConfig(undefined, KUBEFED_AVAILABLE_DELAY).spec);
     const ftcs = await getObject(host, '/apis/core.kubefed.io/v1beta1/namespaces/kube-federation-system/federatedtypeconfigs');
     expect(ftcs.items.map((f: any) => f.metadata.name).sort()).toEqual(federatedTypeConfigs().map((f) => f.metadata.name).sort());
     for (const name of fleet.clusters) {
