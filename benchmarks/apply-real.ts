@@ -158,28 +158,39 @@ interface KsfedRun {
   readonly objectsChanged: number;
   readonly firstCpuMs: number;
   readonly retries: string[];
+  /** The first apply's waits and cluster completions, in ms since its start. */
+  readonly timeline: string[];
 }
 
 /** In a fresh process (forked by ksfedRun): a first apply and a re-apply, timed here. */
 async function childRun(): Promise<void> {
   const { dist, kubeconfig, concurrency, clusters } = JSON.parse(process.argv[3]);
   const retries: string[] = [];
+  const timeline: string[] = [];
+  let start = Date.now();
+  let firstRun = true;
   const options = {
     kubeconfig, concurrency: concurrency * clusters, perClusterConcurrency: concurrency, pollIntervalMs: 20,
-    output: (e: any) => { if (e.type === 'retry') retries.push(`${e.cluster}: ${e.message}`); },
+    output: (e: any) => {
+      if (e.type === 'retry') retries.push(`${e.cluster}: ${e.message}`);
+      // Where a first apply's time goes: when each wait starts and when each cluster is done.
+      if (firstRun && e.type === 'wait') timeline.push(`${Date.now() - start} ms ${e.cluster} waits: ${e.object} ${e.message}`);
+      if (firstRun && e.type === 'cluster-done') timeline.push(`${Date.now() - start} ms ${e.cluster} done`);
+    },
   };
-  let start = Date.now();
+  start = Date.now();
   const cpu = process.cpuUsage();
   const first = await apply(dist, options);
   const firstMs = Date.now() - start;
   const used = process.cpuUsage(cpu);
+  firstRun = false;
   if (!first.success) throw new Error(`first apply failed: ${JSON.stringify(first.clusters.map(c => [c.name, c.status, c.error]))}`);
   start = Date.now();
   const again = await apply(dist, options);
   const againMs = Date.now() - start;
   if (!again.success) throw new Error(`re-apply failed: ${JSON.stringify(again.clusters.map(c => [c.name, c.status, c.error]))}`);
   const objectsChanged = again.clusters.flatMap(c => c.objects).filter(o => o.result !== 'unchanged').length;
-  const result: KsfedRun = { firstMs, againMs, objectsChanged, firstCpuMs: Math.round((used.user + used.system) / 1000), retries };
+  const result: KsfedRun = { firstMs, againMs, objectsChanged, firstCpuMs: Math.round((used.user + used.system) / 1000), retries, timeline };
   process.send!(result);
   process.disconnect();
 }
@@ -241,6 +252,7 @@ export async function realMain(argv: string[]): Promise<void> {
       `(${attempts.reduce((a, b) => a + b, 0)} kubectl runs), cluster by cluster ${sequential[i]} ms ` +
       `(${seqAttempts.reduce((a, b) => a + b, 0)} kubectl runs); load average ${load()}`);
     for (const r of k.retries) console.log(`run ${i + 1}: retry: ${r}`);
+    if (process.env.KSFED_BENCH_TIMELINE === '1') for (const t of k.timeline) console.log(`run ${i + 1}: ${t}`);
   }
 
   const hostObjects = objects.get('host') ?? 0;
