@@ -8,6 +8,7 @@
 // x latency / concurrency. Each ksfed run is paired with the same first apply at 0 ms injected latency: the
 // no-latency floor, the part of a first apply that is the two processes' own work, which no scheduling hides.
 // Usage: npm run bench:apply [-- <latency ms> <concurrency> <runs>]   (defaults 50 ms, 8, 1)
+// On real API servers: npm run bench:apply -- --real [<latency ms> <concurrency> <runs>]   (benchmarks/apply-real.ts)
 // ksfed runs in a fresh process of its own each time (like the `ksfed` CLI: nothing compiled or warmed up by an
 // earlier run), against fresh sandbox clusters. With several runs, its first apply and re-apply are measured that
 // many times (kubectl once) and given per run and as the median: the machines these run on are noisy.
@@ -270,7 +271,13 @@ async function main(): Promise<void> {
   fs.rmSync(filled, { recursive: true, force: true });
 }
 
-(process.argv[2] === '--ksfed-run' ? childRun() : main()).catch(e => {
+/** `--real`: the same fleet on real API servers behind latency proxies (benchmarks/apply-real.ts). */
+function realRun(): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('./apply-real').realMain(process.argv.slice(3));
+}
+
+(process.argv[2] === '--ksfed-run' ? childRun() : process.argv[2] === '--real' ? realRun() : main()).catch(e => {
   console.error(e);
   process.exit(1);
 });
