@@ -25,6 +25,8 @@ export interface RequestRecord {
   fault?: string;
   /** When it arrived (ms since epoch). */
   readonly time: number;
+  /** The request body as received (only when the sandbox records bodies: `SandboxOptions.recordBodies`). */
+  body?: string;
 }
 
 /** Paths an anonymous client may read (a request with a wrong token is still refused). */
@@ -48,12 +50,14 @@ export class ApiServer {
   /**
    * @param anonymous accept requests that carry no credentials at all (kubectl never sends a bearer token over plain
    *   HTTP); a wrong token is refused either way.
+   * @param recordBodies keep each request's body in its record (for tests that replay traffic).
    */
   constructor(
     private readonly api: ObjectApi,
     private readonly token: string,
     private readonly faults: FaultInjector,
     private readonly anonymous = false,
+    private readonly recordBodies = false,
   ) {
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch(() => destroy(req.socket));
@@ -124,6 +128,7 @@ export class ApiServer {
     if (this.requests.length > MAX_RECORDS) this.requests.splice(0, this.requests.length - MAX_RECORDS);
 
     const body = await readBody(req);
+    if (this.recordBodies && body !== undefined && body.length > 0) record.body = body;
     const decision = this.faults.decide();
     // The injected latency is the time from a request's arrival to its answer, as a client measures a round trip
     // (the server's own work is part of it): the request is served at once and its answer held back for the rest

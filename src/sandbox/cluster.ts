@@ -24,6 +24,8 @@ export interface ClusterSettings {
   readonly faults: FaultOptions;
   /** Accept requests without credentials (see `SandboxOptions.anonymous`). */
   readonly anonymous?: boolean;
+  /** Keep request bodies in `requests` (see `SandboxOptions.recordBodies`). */
+  readonly recordBodies?: boolean;
   /** How many changes watches can resume from (default 2000); older resourceVersions get 410 Expired. */
   readonly historyLimit?: number;
 }
@@ -69,7 +71,7 @@ export class SandboxCluster {
       new LoadBalancerController(this.api, this.scheduler, settings.rolloutDelayMs, () => `172.31.${settings.index % 256}.${lbIp++ % 256}`),
     ];
     this.faults = new FaultInjector(settings.faults);
-    this.server = new ApiServer(this.api, this.token, this.faults, settings.anonymous ?? false);
+    this.server = new ApiServer(this.api, this.token, this.faults, settings.anonymous ?? false, settings.recordBodies ?? false);
   }
 
   /** `http://127.0.0.1:<port>` (after start). */
@@ -77,7 +79,7 @@ export class SandboxCluster {
     return this.server.url;
   }
 
-  /** Every request received so far, oldest first (method, path, query, status, fieldManager, dryRun, fault). */
+  /** Every request received so far, oldest first (method, path, query, status, fieldManager, dryRun, fault; body when recorded). */
   public get requests(): RequestRecord[] {
     return this.server.requests;
   }

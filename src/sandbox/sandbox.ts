@@ -28,6 +28,8 @@ export interface SandboxOptions {
    * without `Authorization: Bearer <the cluster's token>` gets 401 (except /version and the health checks).
    */
   readonly anonymous?: boolean;
+  /** Keep each request's body in `SandboxCluster.requests` (for tests that replay or inspect traffic). Default false. */
+  readonly recordBodies?: boolean;
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -56,6 +58,7 @@ export class Sandbox {
       rolloutDelayMs: options.rolloutDelayMs ?? 50,
       faults: options.faults ?? {},
       anonymous: options.anonymous ?? false,
+      recordBodies: options.recordBodies ?? false,
     }));
     const sandbox = new Sandbox(clusters, host, options);
     try {
