@@ -1,3 +1,4 @@
+import { defaultCrdSpec } from './defaults';
 import { ApiError, StatusCause } from './errors';
 import { isPlainObject, JsonObject, nowRfc3339 } from './json';
 import { ObjectApi } from './object-api';
@@ -10,7 +11,8 @@ const CRD_RESOURCE = 'apiextensions.k8s.io/customresourcedefinitions';
 /**
  * The apiextensions part of the API server: validates CustomResourceDefinitions, and after `establishDelayMs`
  * serves their kinds (discovery and paths, one type per served version) and sets the `NamesAccepted` and
- * `Established` conditions. Until then requests for the new kind get 404, as before a real CRD is established.
+ * `Established` conditions (the CRD is stored with `names.listKind`, `conversion.strategy: None` and an initial
+ * status holding its storage version). Until then requests for the new kind get 404, as before a real CRD is established.
  * Deleting a CRD stops serving the kind and removes all its objects.
  */
 export class CrdController {
@@ -18,7 +20,12 @@ export class CrdController {
 
   constructor(private readonly api: ObjectApi, private readonly scheduler: Scheduler, private readonly establishDelayMs: number) {
     api.addHooks(CRD_RESOURCE, {
-      admit: ({ object, old }) => validateCrd(object, old),
+      admit: ({ object, old, operation }) => {
+        if (isPlainObject(object.spec)) defaultCrdSpec(object.spec);
+        validateCrd(object, old);
+        // What the API server stores with a new CRD, before the apiextensions controllers set the conditions.
+        if (operation === 'create') object.status = { conditions: null, acceptedNames: { plural: '', kind: '' }, storedVersions: storageVersions(object) };
+      },
       removed: (_type, crd) => this.removed(crd),
     });
   }
@@ -87,6 +94,11 @@ export class CrdController {
     if (!any) return;
     for (const obj of this.api.store.list(`${any.group}/${any.plural}`)) this.api.purge(any, obj);
   }
+}
+
+function storageVersions(crd: JsonObject): string[] {
+  const versions: JsonObject[] = Array.isArray(crd.spec?.versions) ? crd.spec.versions : [];
+  return versions.filter((v) => v.storage === true).map((v) => String(v.name));
 }
 
 function isEstablished(crd: JsonObject): boolean {

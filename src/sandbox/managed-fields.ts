@@ -4,7 +4,17 @@ import { deepEqual, isPlainObject, JsonObject, nowRfc3339, stableStringify } fro
  * How a list is merged and tracked: `map` lists are associative by their key fields (`k:{...}` path elements),
  * `set` lists hold unique scalars (`v:...`), `atomic` lists are owned and replaced as a whole.
  */
-export type ListType = { readonly type: 'map'; readonly keys: string[] } | { readonly type: 'set' } | { readonly type: 'atomic' };
+export type ListType =
+  | {
+    readonly type: 'map';
+    readonly keys: string[];
+    /** Items are owned and replaced whole (`x-kubernetes-map-type: atomic` items, e.g. ownerReferences). */
+    readonly atomicItems?: boolean;
+    /** Values of key fields an item may leave out (a container port's `protocol` is `TCP`). */
+    readonly defaults?: JsonObject;
+  }
+  | { readonly type: 'set' }
+  | { readonly type: 'atomic' };
 
 /** Decides the list type of the list at a field path (field names only, list positions left out). */
 export type ListTypeResolver = (fieldPath: string[], items: unknown[]) => ListType;
@@ -129,6 +139,8 @@ export type WriteScope = 'main' | 'status';
 /** Options for computing the fields an object sets. */
 export interface FieldSetOptions {
   readonly resolver: ListTypeResolver;
+  /** Maps that are owned and replaced whole (`x-kubernetes-map-type: atomic`), by field path. Default: none. */
+  readonly atomicMap?: (fieldPath: string[]) => boolean;
   /** For kinds with a status subresource: `main` leaves `status` out, `status` keeps only `status`. */
   readonly scope?: WriteScope;
   readonly statusSubresource?: boolean;
@@ -147,10 +159,11 @@ export function inScope(field: string, options: Pick<FieldSetOptions, 'scope' | 
  */
 export function fieldSetOf(obj: JsonObject, options: FieldSetOptions): FieldSet {
   const set = new FieldSet();
+  const atomicMap = options.atomicMap ?? (() => false);
   const walk = (value: unknown, path: FieldPath, names: string[]) => {
     if (isPlainObject(value)) {
       const keys = Object.keys(value).filter((k) => value[k] !== undefined);
-      if (keys.length === 0) {
+      if (keys.length === 0 || atomicMap(names)) {
         set.insert(path);
         return;
       }
@@ -165,8 +178,9 @@ export function fieldSetOf(obj: JsonObject, options: FieldSetOptions): FieldSet 
       const lt = options.resolver(names, value);
       if (lt.type === 'map') {
         for (const item of value) {
-          const el = keyElement(item as JsonObject, lt.keys);
+          const el = keyElement(item as JsonObject, lt.keys, lt.defaults);
           set.insert([...path, el]);
+          if (lt.atomicItems) continue;
           for (const [k, v] of Object.entries(item as JsonObject)) {
             if (v !== undefined) walk(v, [...path, el, `f:${k}`], [...names, k]);
           }
@@ -184,10 +198,10 @@ export function fieldSetOf(obj: JsonObject, options: FieldSetOptions): FieldSet 
   return set;
 }
 
-/** The `k:` element of an associative list item. */
-export function keyElement(item: JsonObject, keys: string[]): string {
+/** The `k:` element of an associative list item (a key field the item leaves out takes its default). */
+export function keyElement(item: JsonObject, keys: string[], defaults: JsonObject = {}): string {
   const key: JsonObject = {};
-  for (const k of [...keys].sort()) key[k] = item[k];
+  for (const k of [...keys].sort()) key[k] = item[k] ?? defaults[k];
   return `k:${stableStringify(key)}`;
 }
 

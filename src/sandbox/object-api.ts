@@ -2,7 +2,7 @@ import { randomUUID } from 'crypto';
 import { applySchemaDefaults, pruneUnknownFields, validateAgainstSchema } from './crd-schema';
 import { ApiError, StatusCause, successStatus } from './errors';
 import { clone, deepEqual, dropNulls, isPlainObject, JsonObject, nowRfc3339 } from './json';
-import { listTypeResolver } from './list-types';
+import { atomicMapResolver, listTypeResolver } from './list-types';
 import {
   FieldSetOptions, ManagerEntry, readManagedFields, updateOwnership, WriteScope, writeManagedFields,
 } from './managed-fields';
@@ -443,7 +443,7 @@ export class ObjectApi {
 
   private fieldSetOptions(type: ResourceType, subresource: string | undefined): FieldSetOptions {
     const scope: WriteScope = subresource === 'status' ? 'status' : 'main';
-    return { resolver: listTypeResolver(type), scope, statusSubresource: type.statusSubresource };
+    return { resolver: listTypeResolver(type), atomicMap: atomicMapResolver(type), scope, statusSubresource: type.statusSubresource };
   }
 
   private admit(ctx: AdmissionContext): void {
@@ -521,6 +521,8 @@ export class ObjectApi {
         const next = clone(live);
         next.metadata.deletionTimestamp = nowRfc3339();
         next.metadata.deletionGracePeriodSeconds = 0;
+        // (as the API server does when it marks an object for deletion: a new generation for those that have one)
+        if (typeof next.metadata.generation === 'number') next.metadata.generation += 1;
         next.metadata.resourceVersion = String(this.store.nextResourceVersion());
         this.store.put(storageKey(type), next, 'MODIFIED');
       }

@@ -64,6 +64,8 @@ export function target(name: string, endpoints: Record<string, Endpoint>): Targe
       return new Promise<Answer>((resolve, reject) => {
         const headers: http.OutgoingHttpHeaders = { authorization: `Bearer ${e.token}`, accept: 'application/json' };
         if (contentType) headers['content-type'] = contentType;
+        // (explicit length: Node sends a DELETE body without framing otherwise, which corrupts the connection)
+        if (body !== undefined) headers['content-length'] = Buffer.byteLength(body);
         const req = lib.request(url, { method, headers, agent: agentFor(cluster, e) }, (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
@@ -234,7 +236,9 @@ export interface StepResult {
 }
 
 /** Runs the steps in order on both targets (each step on both before the next) and compares each answer. */
-export async function runSteps(steps: Step[], real: Target, sandbox: Target, defaultCluster: string, versions: VersionTracker): Promise<StepResult[]> {
+export async function runSteps(
+  steps: Step[], real: Target, sandbox: Target, defaultCluster: string, versions: VersionTracker,
+): Promise<StepResult[]> {
   const results: StepResult[] = [];
   for (const step of steps) {
     const cluster = step.cluster ?? defaultCluster;

@@ -26,7 +26,11 @@ describe('CustomResourceDefinitions', () => {
   });
 
   test('a new CRD is served only once Established, with NamesAccepted', async () => {
-    await applyRaw(sandbox, 'c', widgetCrd());
+    const created = await applyRaw(sandbox, 'c', widgetCrd());
+    // stored with the API server's defaults and its initial status (conditions come from its controllers)
+    expect(created.spec.names.listKind).toBe('WidgetList');
+    expect(created.spec.conversion).toEqual({ strategy: 'None' });
+    expect(created.status).toEqual({ conditions: null, acceptedNames: { plural: '', kind: '' }, storedVersions: ['v1'] });
     const early = await http(sandbox, 'c', '/apis/example.com/v1/namespaces/default/widgets');
     expect(early.status).toBe(404);
     expect((await http(sandbox, 'c', '/apis')).body.groups.map((g: any) => g.name)).not.toContain('example.com');

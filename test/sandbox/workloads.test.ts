@@ -14,7 +14,8 @@ describe('workload readiness', () => {
 
   test('a Deployment becomes available after the delay, written on /status by kube-controller-manager', async () => {
     await apply(clientFor(sandbox, 'c'), deployment('web', 'default', { replicas: 3 }));
-    expect(get('Deployment', 'web').status).toBeUndefined();
+    // (created with an empty status, as the real API server answers it)
+    expect(get('Deployment', 'web').status).toEqual({});
     const live = await eventually(() => get('Deployment', 'web').status?.observedGeneration === 1 && get('Deployment', 'web'));
     expect(live.status).toMatchObject({ replicas: 3, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 3 });
     expect(live.status.conditions.map((c: any) => `${c.type}=${c.status}`)).toEqual(['Available=True', 'Progressing=True']);

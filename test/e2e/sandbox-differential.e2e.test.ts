@@ -1,0 +1,513 @@
+// The differential suite: the same requests go to the in-memory sandbox and to a real kube-apiserver v1.34.4, and
+// their answers are compared (status codes, bodies, warnings) after `normalize` removed what is legitimately
+// server-specific. Every difference left must be a known limit below (listed, with the real behaviour, in
+// src/sandbox/README.md); every known limit must still be observed.
+import * as fs from 'fs';
+import * as path from 'path';
+import {
+  Answer, classify, describe as describeDifference, Difference, KnownLimit, runSteps, Step, StepResult, target, Target, VersionTracker,
+} from './differential';
+import { quickstart } from '../../examples/quickstart/main';
+import { apply } from '../../src/applier/apply';
+import { kubesphereCrds } from '../../src/crds/kubesphere';
+import { RealFleet } from '../../src/real-fleet';
+import { Sandbox } from '../../src/sandbox';
+import { FAST, seedJwtSecret, synth, tmpdir } from '../applier/fixtures';
+
+jest.setTimeout(600_000);
+
+const CLUSTERS = ['host', 'edge-1', 'branch-7'];
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const APPLY = 'application/apply-patch+yaml';
+const NS = 'diff-edge';
+const GROUP = 'diff.example.com';
+
+/**
+ * Differences found by this suite and fixed in the sandbox; each fix is pinned by a unit test in test/sandbox/
+ * that fails without it. (They no longer differ, so the run cannot observe them: this list is their record.)
+ */
+const FIXED: { readonly what: string; readonly test: string }[] = [
+];
+
+/** Differences the sandbox keeps on purpose (known limits, also in src/sandbox/README.md). */
+const KNOWN: KnownLimit[] = [
+];
+
+// ---------------------------------------------------------------------------------------------------------------
+// Corpus part 1: the applier's own traffic, recorded while ksfed applies the quickstart to a sandbox.
+
+interface Recorded {
+  readonly cluster: string;
+  readonly method: string;
+  readonly path: string;
+  readonly contentType?: string;
+  readonly body?: string;
+}
+
+/** ksfed applies the synthesized quickstart to a sandbox with KubeSphere emulated; every write it sent, in order. */
+async function recordQuickstart(): Promise<Recorded[]> {
+  const dist = synth(quickstart);
+  const sandbox = await Sandbox.start({
+    clusters: CLUSTERS, kubesphere: true, recordBodies: true, establishDelayMs: 5, rolloutDelayMs: 5, kubesphereDelayMs: 5,
+  });
+  try {
+    seedJwtSecret(sandbox, 'kQ7vR2mXz9LpA4sT8wYc3NbH6eJ1uFgD');
+    const kubeconfig = path.join(tmpdir('ksfed-diff-'), 'sandbox.kubeconfig');
+    fs.writeFileSync(kubeconfig, sandbox.kubeconfigYaml());
+    for (const c of sandbox.clusters) c.clearRequests();
+    const report = await apply(dist, { kubeconfig, ...FAST });
+    if (!report.success) throw new Error(`the quickstart did not apply to the sandbox: ${JSON.stringify(report.clusters.map((c) => c.status))}`);
+    return sandbox.clusters.flatMap((c) => c.requests.filter((r) => MUTATING.has(r.method)).map((r) => ({
+      cluster: c.name,
+      method: r.method,
+      path: r.path + (Object.keys(r.query).length ? `?${new URLSearchParams(r.query).toString()}` : ''),
+      contentType: r.contentType,
+      body: r.body,
+    })));
+  } finally {
+    await sandbox.stop();
+  }
+}
+
+/** Groups the kinds of which (built-in or from KubeSphere's own CRDs installed by `setup`) need no waiting. */
+const BUILTIN_GROUPS = new Set(['', 'apps', 'batch', 'rbac.authorization.k8s.io', 'apiextensions.k8s.io', 'admissionregistration.k8s.io',
+  'networking.k8s.io', 'policy', 'autoscaling', 'coordination.k8s.io', 'installer.kubesphere.io', 'cluster.kubesphere.io',
+  'tenant.kubesphere.io', 'iam.kubesphere.io']);
+
+/** `/apis/<group>/<version>` of a path to a custom resource, or undefined. */
+function customGroupVersion(p: string): string | undefined {
+  const m = /^\/apis\/([^/]+)\/([^/?]+)\//.exec(p);
+  return m && !BUILTIN_GROUPS.has(m[1]) ? `/apis/${m[1]}/${m[2]}` : undefined;
+}
+
+/** A GET of the object a write addressed (its path without the query). */
+function objectPath(p: string): string {
+  return p.split('?')[0];
+}
+
+/**
+ * The replay of the recorded writes: each in its order, waiting for a custom resource's group to be served first
+ * (ksfed waited for its CRD to be Established). The admission webhook configurations go last: on a real server
+ * they would send every later KubeFed write to a webhook that no Pod serves (the sandbox has no webhooks).
+ */
+function replaySteps(recorded: Recorded[], pass: string): Step[] {
+  const webhook = (r: Recorded) => r.path.includes('/admissionregistration.k8s.io/');
+  const ordered = [...recorded.filter((r) => !webhook(r)), ...(pass === 'again' ? recorded.filter(webhook) : [])];
+  return ordered.map((r) => {
+    const gv = customGroupVersion(r.path);
+    return {
+      id: `quickstart/${pass}/${r.cluster}/${r.method} ${objectPath(r.path)}`,
+      cluster: r.cluster,
+      method: r.method as Step['method'],
+      path: r.path,
+      contentType: r.contentType,
+      body: r.body,
+      waitFor: gv ? { path: gv, until: (a: Answer) => a.status === 200 } : undefined,
+    };
+  });
+}
+
+/** GETs of every object the recorded writes addressed, once, after both passes. */
+function readBackSteps(recorded: Recorded[]): Step[] {
+  const seen = new Set<string>();
+  const out: Step[] = [];
+  for (const r of recorded) {
+    const p = objectPath(r.path);
+    if (seen.has(`${r.cluster} ${p}`)) continue;
+    seen.add(`${r.cluster} ${p}`);
+    out.push({ id: `quickstart/read/${r.cluster}/GET ${p}`, cluster: r.cluster, method: 'GET', path: p });
+  }
+  return out;
+}
+
+/** What KubeSphere's installer leaves on every cluster before ksfed runs: its CRDs (ours) and its namespaces. */
+function setupSteps(): Step[] {
+  const steps: Step[] = [];
+  for (const cluster of CLUSTERS) {
+    for (const crd of kubesphereCrds()) {
+      steps.push({
+        id: `setup/${cluster}/crd ${crd.metadata.name}`,
+        cluster,
+        method: 'PATCH',
+        contentType: APPLY,
+        body: crd,
+        path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}?fieldManager=ks-installer`,
+      });
+    }
+    for (const ns of ['kubesphere-system', 'kubesphere-controls-system']) {
+      steps.push({
+        id: `setup/${cluster}/namespace ${ns}`,
+        cluster,
+        method: 'PATCH',
+        contentType: APPLY,
+        path: `/api/v1/namespaces/${ns}?fieldManager=ks-installer`,
+        body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'kubesphere.io/workspace': 'system-workspace' } } },
+      });
+    }
+    for (const crd of kubesphereCrds()) {
+      steps.push({
+        id: `setup/${cluster}/established ${crd.metadata.name}`,
+        cluster,
+        method: 'GET',
+        path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`,
+        waitFor: { path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`, until: established },
+      });
+    }
+  }
+  return steps;
+}
+
+function established(a: Answer): boolean {
+  return a.status === 200 && (a.body?.status?.conditions ?? []).some((c: any) => c.type === 'Established' && c.status === 'True');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Corpus part 2: edge cases (all on the host, in their own namespaces and group).
+
+function applyStep(id: string, p: string, obj: unknown, query = 'fieldManager=diff'): Step {
+  return { id, method: 'PATCH', path: `${p}?${query}`, contentType: APPLY, body: obj };
+}
+
+/** A ConfigMap in `namespace`; `extra` adds top-level fields, and metadata fields under `extra.metadata`. */
+function cm(name: string, extra: Record<string, any> = {}, namespace = NS): any {
+  const { metadata, ...rest } = extra;
+  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace, ...(metadata ?? {}) }, data: { a: '1' }, ...rest };
+}
+
+const CM = (name: string, namespace = NS) => `/api/v1/namespaces/${namespace}/configmaps/${name}`;
+const DEPLOY = (name: string) => `/apis/apps/v1/namespaces/${NS}/deployments/${name}`;
+const SVC = (name: string) => `/api/v1/namespaces/${NS}/services/${name}`;
+const WIDGET = (name: string) => `/apis/${GROUP}/v1/namespaces/${NS}/widgets/${name}`;
+const CRD_PATH = `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.${GROUP}`;
+
+function web(extra: { image?: string; ports?: unknown[]; tolerations?: unknown[]; labels?: Record<string, string>; replicas?: number } = {}): any {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web', namespace: NS, ...(extra.labels ? { labels: extra.labels } : {}) },
+    spec: {
+      ...(extra.replicas !== undefined ? { replicas: extra.replicas } : {}),
+      selector: { matchLabels: { app: 'web' } },
+      template: {
+        metadata: { labels: { app: 'web' } },
+        spec: {
+          containers: [{
+            name: 'main',
+            image: extra.image ?? 'nginx:1.25',
+            command: ['sh', '-c', 'echo $(GREETING) $$(LITERAL)'],
+            args: ['--name=$(POD_NAME)'],
+            env: [
+              { name: 'GREETING', value: 'hello' },
+              { name: 'MESSAGE', value: '$(GREETING) world $$(ESCAPED) $(UNDEFINED)' },
+              { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+            ],
+            ports: extra.ports ?? [{ name: 'http', containerPort: 80 }, { name: 'dns', containerPort: 53, protocol: 'UDP' }],
+            readinessProbe: { httpGet: { path: '/healthz', port: 80 } },
+            volumeMounts: [{ name: 'cache', mountPath: '/cache' }],
+          }],
+          volumes: [{ name: 'cache', emptyDir: {} }, { name: 'cfg', configMap: { name: 'cfg' } }],
+          ...(extra.tolerations ? { tolerations: extra.tolerations } : {}),
+        },
+      },
+    },
+  };
+}
+
+function widgetCrd(): any {
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `widgets.${GROUP}` },
+    spec: {
+      group: GROUP,
+      scope: 'Namespaced',
+      names: { kind: 'Widget', plural: 'widgets', singular: 'widget', shortNames: ['wd'] },
+      versions: [{
+        name: 'v1',
+        served: true,
+        storage: true,
+        subresources: { status: {} },
+        schema: {
+          openAPIV3Schema: {
+            type: 'object',
+            properties: {
+              spec: {
+                type: 'object',
+                properties: {
+                  size: { type: 'integer', minimum: 0, default: 1 },
+                  color: { type: 'string', enum: ['red', 'blue'] },
+                  endpoints: {
+                    'type': 'array',
+                    'x-kubernetes-list-type': 'map',
+                    'x-kubernetes-list-map-keys': ['port', 'protocol'],
+                    'items': {
+                      type: 'object',
+                      required: ['port', 'protocol'],
+                      properties: { port: { type: 'integer' }, protocol: { type: 'string' }, name: { type: 'string' } },
+                    },
+                  },
+                  tags: { 'type': 'array', 'x-kubernetes-list-type': 'set', 'items': { type: 'string' } },
+                },
+              },
+              status: { type: 'object', properties: { phase: { type: 'string' } } },
+            },
+          },
+        },
+      }],
+    },
+  };
+}
+
+function widget(name: string, spec: Record<string, unknown>, extra: Record<string, unknown> = {}): any {
+  return { apiVersion: `${GROUP}/v1`, kind: 'Widget', metadata: { name, namespace: NS, ...(extra.metadata as object ?? {}) }, spec, ...(extra.status ? { status: extra.status } : {}) };
+}
+
+const mergePatch = (id: string, p: string, patch: unknown, query = ''): Step =>
+  ({ id, method: 'PATCH', path: p + query, contentType: 'application/merge-patch+json', body: patch });
+
+function edgeSteps(): Step[] {
+  const gone = (a: Answer) => a.status === 404;
+  return [
+    // Missing namespaces and unserved kinds.
+    { id: 'edge/missing-ns/list', method: 'GET', path: '/api/v1/namespaces/diff-missing/configmaps' },
+    { id: 'edge/missing-ns/get-namespace', method: 'GET', path: '/api/v1/namespaces/diff-missing' },
+    { id: 'edge/missing-ns/create', method: 'POST', path: '/api/v1/namespaces/diff-missing/configmaps', body: cm('x', {}, 'diff-missing') },
+    applyStep('edge/missing-ns/apply', CM('x', 'diff-missing'), cm('x', {}, 'diff-missing')),
+    { id: 'edge/unserved/group', method: 'GET', path: '/apis/nope.example.com/v1' },
+    { id: 'edge/unserved/list', method: 'GET', path: '/apis/nope.example.com/v1/namespaces/default/things' },
+    applyStep('edge/unserved/apply', '/apis/nope.example.com/v1/namespaces/default/things/t',
+      { apiVersion: 'nope.example.com/v1', kind: 'Thing', metadata: { name: 't', namespace: 'default' } }),
+    { id: 'edge/unserved/resource-in-served-group', method: 'GET', path: '/apis/apps/v1/namespaces/default/nothings' },
+    { id: 'edge/unserved/version', method: 'GET', path: '/apis/apps/v2/namespaces/default/deployments' },
+    applyStep('edge/namespace/create', `/api/v1/namespaces/${NS}`, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } }),
+    { id: 'edge/missing/get', method: 'GET', path: CM('absent') },
+    { id: 'edge/missing/delete', method: 'DELETE', path: CM('absent') },
+
+    // Defaulting of built-in kinds.
+    applyStep('edge/default/deployment', DEPLOY('web'), web()),
+    { id: 'edge/default/deployment-get', method: 'GET', path: DEPLOY('web') },
+    applyStep('edge/default/service-clusterip', SVC('web'), {
+      apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: NS }, spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80 }] },
+    }),
+    applyStep('edge/default/service-loadbalancer', SVC('dns'), {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'dns', namespace: NS },
+      spec: { type: 'LoadBalancer', selector: { app: 'dns' }, ports: [{ name: 'dns-tcp', port: 53 }, { name: 'dns-udp', port: 53, protocol: 'UDP', targetPort: 5353 }] },
+    }),
+    applyStep('edge/default/service-externalname', SVC('ext'), {
+      apiVersion: 'v1', kind: 'Service', metadata: { name: 'ext', namespace: NS }, spec: { type: 'ExternalName', externalName: 'example.com' },
+    }),
+    {
+      id: 'edge/default/secret-post',
+      method: 'POST',
+      path: `/api/v1/namespaces/${NS}/secrets`,
+      body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's1', namespace: NS }, stringData: { password: 'x' } },
+    },
+    applyStep('edge/default/statefulset', `/apis/apps/v1/namespaces/${NS}/statefulsets/db`, {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'db', namespace: NS },
+      spec: { serviceName: 'db', selector: { matchLabels: { app: 'db' } }, template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'db', image: 'postgres:16' }] } } },
+    }),
+
+    // Server-side apply: list-maps keyed by more than one field, atomic lists and maps, conflicts, force, dry run.
+    applyStep('edge/ssa/second-manager-adds-port', DEPLOY('web'), {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web', namespace: NS },
+      spec: { template: { spec: { containers: [{ name: 'main', ports: [{ containerPort: 53, protocol: 'TCP', name: 'dns-tcp' }] }] } } },
+    }, 'fieldManager=other'),
+    applyStep('edge/ssa/port-key-defaults-protocol', DEPLOY('web'), {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web', namespace: NS },
+      spec: { template: { spec: { containers: [{ name: 'main', ports: [{ containerPort: 80, name: 'web' }] }] } } },
+    }, 'fieldManager=other'),
+    applyStep('edge/ssa/force', DEPLOY('web'), {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web', namespace: NS },
+      spec: { template: { spec: { containers: [{ name: 'main', ports: [{ containerPort: 80, name: 'web' }] }] } } },
+    }, 'fieldManager=other&force=true'),
+    applyStep('edge/ssa/first-manager-drops-udp-port', DEPLOY('web'), web({ ports: [{ name: 'http', containerPort: 80 }] })),
+    applyStep('edge/ssa/tolerations-first', DEPLOY('web'), web({ ports: [{ name: 'http', containerPort: 80 }], tolerations: [{ key: 'a', operator: 'Exists' }] })),
+    applyStep('edge/ssa/tolerations-atomic-conflict', DEPLOY('web'), {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web', namespace: NS },
+      spec: { template: { spec: { tolerations: [{ key: 'b', operator: 'Exists' }] } } },
+    }, 'fieldManager=other'),
+    applyStep('edge/ssa/service-selector-atomic-conflict', SVC('web'), {
+      apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: NS }, spec: { selector: { app: 'web', extra: 'x' } },
+    }, 'fieldManager=other'),
+    applyStep('edge/ssa/service-port-by-port-and-protocol', SVC('dns'), {
+      apiVersion: 'v1', kind: 'Service', metadata: { name: 'dns', namespace: NS }, spec: { ports: [{ name: 'dns-udp', port: 53, protocol: 'UDP', targetPort: 5354 }] },
+    }, 'fieldManager=other'),
+    applyStep('edge/ssa/image-conflict', DEPLOY('web'), {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web', namespace: NS },
+      spec: { template: { spec: { containers: [{ name: 'main', image: 'nginx:1.26' }] } } },
+    }, 'fieldManager=other'),
+    applyStep('edge/ssa/dry-run', DEPLOY('web'), web({ image: 'nginx:1.27', ports: [{ name: 'http', containerPort: 80 }], tolerations: [{ key: 'a', operator: 'Exists' }] }),
+      'fieldManager=diff&dryRun=All'),
+    { id: 'edge/ssa/after-dry-run-and-conflicts', method: 'GET', path: DEPLOY('web') },
+    applyStep('edge/ssa/dry-run-create', CM('dry'), cm('dry'), 'fieldManager=diff&dryRun=All'),
+    { id: 'edge/ssa/dry-run-create-get', method: 'GET', path: CM('dry') },
+    applyStep('edge/ssa/no-op', DEPLOY('web'), web({ ports: [{ name: 'http', containerPort: 80 }], tolerations: [{ key: 'a', operator: 'Exists' }] })),
+    applyStep('edge/ssa/labels-keep-generation', DEPLOY('web'), web({ ports: [{ name: 'http', containerPort: 80 }], tolerations: [{ key: 'a', operator: 'Exists' }], labels: { tier: 'front' } })),
+    applyStep('edge/ssa/spec-bumps-generation', DEPLOY('web'), web({ ports: [{ name: 'http', containerPort: 80 }], tolerations: [{ key: 'a', operator: 'Exists' }], labels: { tier: 'front' }, replicas: 3 })),
+    applyStep('edge/ssa/no-field-manager', CM('nofm'), cm('nofm'), ''),
+    applyStep('edge/ssa/kind-mismatch', CM('mismatch'), { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'mismatch', namespace: NS } }),
+    applyStep('edge/ssa/selector-immutable', DEPLOY('web'), {
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: NS }, spec: { selector: { matchLabels: { app: 'other' } } },
+    }, 'fieldManager=third'),
+
+    // Strict field validation.
+    applyStep('edge/strict/unknown-builtin-field', DEPLOY('strict'), { ...web(), metadata: { name: 'strict', namespace: NS }, spec: { ...web().spec, bogus: 1 } },
+      'fieldManager=diff&fieldValidation=Strict'),
+    { id: 'edge/strict/unknown-builtin-field-warn', method: 'POST', path: `/api/v1/namespaces/${NS}/configmaps`, body: { ...cm('warned'), bogus: true } },
+    { id: 'edge/strict/unknown-builtin-field-ignore', method: 'POST', path: `/api/v1/namespaces/${NS}/configmaps?fieldValidation=Ignore`, body: { ...cm('ignored'), bogus: true } },
+    {
+      id: 'edge/strict/duplicate-json-field',
+      method: 'POST',
+      path: `/api/v1/namespaces/${NS}/configmaps?fieldValidation=Strict`,
+      body: `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"dup","namespace":"${NS}"},"data":{"a":"1"},"data":{"b":"2"}}`,
+    },
+    {
+      id: 'edge/strict/duplicate-yaml-field-apply',
+      method: 'PATCH',
+      path: `${CM('dupyaml')}?fieldManager=diff&fieldValidation=Strict`,
+      contentType: APPLY,
+      body: `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dupyaml\n  namespace: ${NS}\ndata:\n  a: "1"\n  a: "2"\n`,
+    },
+
+    // Finalizers on a built-in kind.
+    applyStep('edge/finalizer/builtin-create', CM('held'), cm('held', { metadata: { finalizers: ['diff.example.com/hold'] } })),
+    { id: 'edge/finalizer/builtin-delete', method: 'DELETE', path: CM('held') },
+    { id: 'edge/finalizer/builtin-get-terminating', method: 'GET', path: CM('held') },
+    mergePatch('edge/finalizer/builtin-add-while-deleting', CM('held'), { metadata: { finalizers: ['diff.example.com/hold', 'diff.example.com/more'] } }),
+    mergePatch('edge/finalizer/builtin-release', CM('held'), { metadata: { finalizers: null } }),
+    { id: 'edge/finalizer/builtin-gone', method: 'GET', path: CM('held') },
+    applyStep('edge/finalizer/unqualified-name', CM('unqualified'), cm('unqualified', { metadata: { finalizers: ['hold'] } })),
+
+    // CRD establishment, then custom resources.
+    applyStep('edge/crd/create', CRD_PATH, widgetCrd()),
+    { id: 'edge/crd/established', method: 'GET', path: CRD_PATH, waitFor: { path: CRD_PATH, until: established } },
+    { id: 'edge/crd/discovery', method: 'GET', path: `/apis/${GROUP}/v1`, waitFor: { path: `/apis/${GROUP}/v1`, until: (a) => a.status === 200 } },
+    { id: 'edge/crd/group', method: 'GET', path: `/apis/${GROUP}` },
+    applyStep('edge/crd/invalid-name', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/wrong.${GROUP}`, { ...widgetCrd(), metadata: { name: `wrong.${GROUP}` } }),
+    applyStep('edge/cr/create', WIDGET('w1'), widget('w1', { color: 'red', endpoints: [{ port: 80, protocol: 'TCP' }], tags: ['a'] }, { status: { phase: 'ignored' } })),
+    applyStep('edge/cr/second-manager-list-map', WIDGET('w1'), widget('w1', { endpoints: [{ port: 80, protocol: 'UDP', name: 'u' }], tags: ['b'] }), 'fieldManager=other'),
+    applyStep('edge/cr/list-map-conflict', WIDGET('w1'), widget('w1', { endpoints: [{ port: 80, protocol: 'TCP', name: 'x' }] }), 'fieldManager=third'),
+    applyStep('edge/cr/invalid-enum', WIDGET('w2'), widget('w2', { color: 'green' })),
+    applyStep('edge/cr/unknown-field-strict', WIDGET('w3'), widget('w3', { bogus: 1 }), 'fieldManager=diff&fieldValidation=Strict'),
+    applyStep('edge/cr/unknown-field-warn', WIDGET('w3'), widget('w3', { bogus: 1 })),
+    { id: 'edge/cr/status-put', method: 'PUT', path: `${WIDGET('w1')}/status`, body: widget('w1', {}, { status: { phase: 'Ready' } }) },
+    mergePatch('edge/cr/metadata-keeps-generation', WIDGET('w1'), { metadata: { labels: { x: 'y' } } }),
+    mergePatch('edge/cr/spec-bumps-generation', WIDGET('w1'), { spec: { size: 5 } }),
+    { id: 'edge/cr/strategic-merge', method: 'PATCH', path: WIDGET('w1'), contentType: 'application/strategic-merge-patch+json', body: { spec: { size: 6 } } },
+    applyStep('edge/finalizer/custom-create', WIDGET('held'), widget('held', {}, { metadata: { finalizers: ['diff.example.com/hold'] } })),
+    { id: 'edge/finalizer/custom-delete', method: 'DELETE', path: WIDGET('held') },
+    mergePatch('edge/finalizer/custom-release', WIDGET('held'), { metadata: { finalizers: null } }),
+    { id: 'edge/finalizer/custom-gone', method: 'GET', path: WIDGET('held') },
+    { id: 'edge/cr/delete', method: 'DELETE', path: WIDGET('w3') },
+
+    // Label and field selectors, collections.
+    applyStep('edge/select/a', CM('sel-a'), cm('sel-a', { metadata: { labels: { tier: 'a', sel: 'yes' } } })),
+    applyStep('edge/select/b', CM('sel-b'), cm('sel-b', { metadata: { labels: { tier: 'b', sel: 'yes' } } })),
+    applyStep('edge/select/none', CM('sel-none'), cm('sel-none', { metadata: { labels: { sel: 'yes' } } })),
+    { id: 'edge/select/in', method: 'GET', path: `/api/v1/namespaces/${NS}/configmaps?labelSelector=${encodeURIComponent('tier in (a,b)')}` },
+    { id: 'edge/select/not-exists', method: 'GET', path: `/api/v1/namespaces/${NS}/configmaps?labelSelector=${encodeURIComponent('sel=yes,!tier')}` },
+    { id: 'edge/select/not-equal', method: 'GET', path: `/api/v1/namespaces/${NS}/configmaps?labelSelector=${encodeURIComponent('sel=yes,tier!=a')}` },
+    { id: 'edge/select/invalid', method: 'GET', path: `/api/v1/namespaces/${NS}/configmaps?labelSelector=${encodeURIComponent('tier in (')}` },
+    { id: 'edge/select/field-name', method: 'GET', path: `/api/v1/namespaces/${NS}/configmaps?fieldSelector=metadata.name%3Dsel-b` },
+    { id: 'edge/select/field-unsupported', method: 'GET', path: `/api/v1/namespaces/${NS}/configmaps?fieldSelector=data.a%3D1` },
+    { id: 'edge/select/limit', method: 'GET', path: `/api/v1/namespaces/${NS}/configmaps?labelSelector=sel%3Dyes&limit=2` },
+    { id: 'edge/select/delete-collection', method: 'DELETE', path: `/api/v1/namespaces/${NS}/configmaps?labelSelector=tier` },
+    { id: 'edge/select/after-delete-collection', method: 'GET', path: `/api/v1/namespaces/${NS}/configmaps?labelSelector=sel%3Dyes` },
+
+    // resourceVersion, preconditions, patches, names.
+    { id: 'edge/rv/put-stale', method: 'PUT', path: CM('sel-none'), body: cm('sel-none', { metadata: { resourceVersion: '1', labels: { sel: 'yes' } } }) },
+    { id: 'edge/rv/put-unconditional', method: 'PUT', path: CM('sel-none'), body: cm('sel-none', { data: { a: '2' } }) },
+    { id: 'edge/rv/delete-precondition', method: 'DELETE', path: CM('sel-none'), body: { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { uid: '00000000-0000-0000-0000-000000000000' } } },
+    { id: 'edge/patch/json-test-fails', method: 'PATCH', path: CM('sel-none'), contentType: 'application/json-patch+json', body: [{ op: 'test', path: '/data/a', value: 'nope' }] },
+    {
+      id: 'edge/patch/strategic-containers',
+      method: 'PATCH',
+      path: DEPLOY('web'),
+      contentType: 'application/strategic-merge-patch+json',
+      body: { spec: { template: { spec: { containers: [{ name: 'side', image: 'busybox:1.36' }] } } } },
+    },
+    { id: 'edge/name/invalid', method: 'POST', path: `/api/v1/namespaces/${NS}/configmaps`, body: cm('Not_Valid') },
+
+    // Namespace deletion: Terminating while an object keeps its finalizer, 403 for new content, then gone.
+    applyStep('edge/ns-delete/create', '/api/v1/namespaces/diff-doomed', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'diff-doomed' } }),
+    applyStep('edge/ns-delete/held', CM('held', 'diff-doomed'), cm('held', { metadata: { finalizers: ['diff.example.com/hold'] } }, 'diff-doomed')),
+    { id: 'edge/ns-delete/delete', method: 'DELETE', path: '/api/v1/namespaces/diff-doomed' },
+    { id: 'edge/ns-delete/create-in-terminating', method: 'POST', path: '/api/v1/namespaces/diff-doomed/configmaps', body: cm('late', {}, 'diff-doomed') },
+    {
+      id: 'edge/ns-delete/content-deleted',
+      method: 'GET',
+      path: CM('held', 'diff-doomed'),
+      waitFor: { path: CM('held', 'diff-doomed'), until: (a) => a.body?.metadata?.deletionTimestamp !== undefined },
+    },
+    mergePatch('edge/ns-delete/release', CM('held', 'diff-doomed'), { metadata: { finalizers: null } }),
+    { id: 'edge/ns-delete/gone', method: 'GET', path: '/api/v1/namespaces/diff-doomed', waitFor: { path: '/api/v1/namespaces/diff-doomed', until: gone } },
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+describe('the sandbox against a real kube-apiserver v1.34.4', () => {
+  let fleet: RealFleet;
+  let sandbox: Sandbox;
+  let real: Target;
+  let emulated: Target;
+  let results: StepResult[] = [];
+  let differences: Difference[] = [];
+
+  beforeAll(async () => {
+    const recorded = await recordQuickstart();
+    [fleet, sandbox] = await Promise.all([
+      RealFleet.start({ clusters: CLUSTERS, kubesphere: false }),
+      // KubeSphere is installed by the corpus (same requests on both); the emulated KubeSphere controllers stay off.
+      Sandbox.start({ clusters: CLUSTERS, kubesphere: false }),
+    ]);
+    real = target('real', Object.fromEntries(CLUSTERS.map((c) => {
+      const e = fleet.endpoint(c);
+      return [c, { url: e.server, token: e.token, ca: e.ca }];
+    })));
+    emulated = target('sandbox', Object.fromEntries(CLUSTERS.map((c) => [c, { url: sandbox.cluster(c).url, token: sandbox.cluster(c).token }])));
+    const versions = new VersionTracker();
+    const steps = [...setupSteps(), ...replaySteps(recorded, 'first'), ...replaySteps(recorded, 'again'), ...readBackSteps(recorded), ...edgeSteps()];
+    results = await runSteps(steps, real, emulated, 'host', versions);
+    differences = results.flatMap((r) => r.differences);
+  });
+
+  afterAll(async () => {
+    real?.close();
+    emulated?.close();
+    await Promise.all([fleet?.stop(), sandbox?.stop()]);
+    const { expected } = classify(differences, KNOWN);
+    // eslint-disable-next-line no-console
+    console.log(`differential: ${results.length} requests, ${FIXED.length + expected.size} differences found, `
+      + `${FIXED.length} fixed in the sandbox, ${expected.size} known limits`);
+  });
+
+  test('the corpus holds the applier\'s own traffic and the edge cases', () => {
+    expect(results.filter((r) => r.step.id.startsWith('quickstart/')).length).toBeGreaterThan(150);
+    expect(results.filter((r) => r.step.id.startsWith('edge/')).length).toBeGreaterThan(60);
+  });
+
+  test('every difference is a known limit, and every known limit is still observed', () => {
+    const { unexpected, unused } = classify(differences, KNOWN);
+    const file = path.join(tmpdir('ksfed-diff-'), 'differences.txt');
+    fs.writeFileSync(file, differences.map(describeDifference).join('\n'));
+    // eslint-disable-next-line no-console
+    console.log(`differential: every difference is in ${file}`);
+    expect(unexpected.map(describeDifference)).toEqual([]);
+    expect(unused.map((k) => `${k.step} ${k.path}: ${k.reason}`)).toEqual([]);
+  });
+});
