@@ -240,6 +240,8 @@ export class ApiServer {
     if (segs[0] === 'api' && segs.length >= 2) {
       [group, version, rest] = ['', segs[1], segs.slice(2)];
     } else if (segs[0] === 'apis' && segs.length >= 2) {
+      // A group no version of which is served has no handler at all: the API server's plain-text 404.
+      if (!types.groups().some((g) => g.name === segs[1])) return { text: '404 page not found\n', code: 404 };
       if (segs.length === 2) return ok(apiGroup(types, segs[1]));
       [group, version, rest] = [segs[1], segs[2], segs.slice(3)];
     } else {

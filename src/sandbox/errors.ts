@@ -66,11 +66,11 @@ export class ApiError extends Error {
     return new ApiError(410, 'Expired', message);
   }
 
-  /** 415 UnsupportedMediaType. */
-  public static unsupportedMediaType(contentType: string): ApiError {
+  /** 415 UnsupportedMediaType for a PATCH (custom resources take no strategic merge patch). */
+  public static unsupportedMediaType(_contentType: string, strategic = true): ApiError {
     return new ApiError(415, 'UnsupportedMediaType',
-      `the body of the request was in an unknown format (${contentType || 'none'}) - accepted media types include: `
-      + 'application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json');
+      'the body of the request was in an unknown format - accepted media types include: '
+      + `application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml${strategic ? ', application/strategic-merge-patch+json' : ''}`);
   }
 
   /** 422 Invalid, with one cause per field error, worded like the API server. */

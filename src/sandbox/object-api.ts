@@ -144,7 +144,8 @@ export class ObjectApi {
       const remaining = items.length - options.limit;
       items = items.slice(0, options.limit);
       metadata.continue = Buffer.from(JSON.stringify({ k: itemKey(items[items.length - 1]) })).toString('base64url');
-      metadata.remainingItemCount = remaining;
+      // (the API server counts the rest only when no selector filters it)
+      if (!options.labelSelector && !options.fieldSelector) metadata.remainingItemCount = remaining;
     }
     return {
       apiVersion: groupVersion(type.group, type.version),
@@ -181,6 +182,10 @@ export class ObjectApi {
     const warnings: string[] = [];
     const live = this.mustExist(type, namespace, name);
     const obj = this.incoming(type, body, namespace, name);
+    // Custom resources allow no unconditional update (built-in kinds do): a PUT must name the resourceVersion.
+    if (type.crd && !obj.metadata.resourceVersion) {
+      throw ApiError.invalid(type.plural, type.group, name, [{ field: 'metadata.resourceVersion', message: 'Invalid value: 0: must be specified for an update' }]);
+    }
     this.checkResourceVersion(type, live, obj);
     this.checkCustomFields(type, obj, options, warnings);
     return this.commitUpdate(type, live, this.scoped(type, live, obj, options.subresource), options, warnings, undefined);
@@ -210,7 +215,7 @@ export class ObjectApi {
         patched = jsonPatch(current, patch);
         break;
       case 'application/strategic-merge-patch+json':
-        if (type.crd) throw ApiError.unsupportedMediaType(ct);
+        if (type.crd) throw ApiError.unsupportedMediaType(ct, false);
         patched = strategicMergePatch(current, patch);
         break;
       default:
@@ -225,7 +230,9 @@ export class ObjectApi {
 
   /** Server-side apply (create-if-missing, ownership, conflicts). */
   public apply(type: ResourceType, namespace: string | undefined, name: string, body: string, options: WriteOptions = {}): ApiResult {
-    if (!options.fieldManager) throw ApiError.badRequest('fieldManager is required for apply requests');
+    if (!options.fieldManager) {
+      throw ApiError.invalid('PatchOptions', 'meta.k8s.io', '', [{ reason: 'FieldValueRequired', field: 'fieldManager', message: 'Required value: is required for apply patch' }]);
+    }
     if (options.fieldManager.length > 128) throw ApiError.badRequest('fieldManager: Too long: must have at most 128 bytes');
     let parsed: unknown;
     try {
@@ -239,9 +246,7 @@ export class ObjectApi {
     if (config.apiVersion !== gv) {
       throw ApiError.badRequest(`the API version in the data (${config.apiVersion ?? ''}) does not match the expected API version (${gv})`);
     }
-    if (config.kind !== type.kind) {
-      throw ApiError.badRequest(`the kind in the data (${config.kind ?? ''}) does not match the expected kind (${type.kind})`);
-    }
+    if (config.kind !== type.kind) throw ApiError.badRequest(`invalid object type: ${type.group}/${type.version}, Kind=${config.kind ?? ''}`);
     const obj = this.incoming(type, config, namespace, name);
     const warnings: string[] = [];
     const live = this.raw(type, namespace, name);
@@ -284,12 +289,15 @@ export class ObjectApi {
   public delete(type: ResourceType, namespace: string | undefined, name: string, options: DeleteOptions = {}): ApiResult {
     const live = this.mustExist(type, namespace, name);
     const pre = options.preconditions ?? {};
+    // (these conflicts name the kind, not the resource, as the API server's do)
+    const byKind = { group: type.group, plural: type.kind };
     if (pre.uid && pre.uid !== live.metadata.uid) {
-      throw ApiError.conflict(type, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${live.metadata.uid}`);
+      throw ApiError.conflict(byKind, name, `the UID in the precondition (${pre.uid}) does not match the UID in record (${live.metadata.uid}). `
+        + 'The object might have been deleted and then recreated');
     }
     if (pre.resourceVersion && pre.resourceVersion !== live.metadata.resourceVersion) {
-      throw ApiError.conflict(type, name,
-        `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${live.metadata.resourceVersion}`);
+      throw ApiError.conflict(byKind, name, `the ResourceVersion in the precondition (${pre.resourceVersion}) does not match the ResourceVersion in record `
+        + `(${live.metadata.resourceVersion}). The object might have been modified`);
     }
     if (options.dryRun) return { code: 200, body: present(type, live), warnings: [] };
     if (type.group === '' && type.plural === 'namespaces') return { code: 200, body: this.deleteNamespace(type, live), warnings: [] };
@@ -298,15 +306,15 @@ export class ObjectApi {
     return { code: 200, body: type.crd ? present(type, gone) : successStatus(type, name, live.metadata.uid), warnings: [] };
   }
 
-  /** DELETE on a collection: deletes every matching object. */
+  /** DELETE on a collection: deletes every matching object; answers the list of them (as they were deleted). */
   public deleteCollection(type: ResourceType, namespace: string | undefined, list: ListOptions, options: DeleteOptions = {}): ApiResult {
-    const items = this.list(type, namespace, { labelSelector: list.labelSelector, fieldSelector: list.fieldSelector }).items as JsonObject[];
-    for (const item of items) {
+    const answer = this.list(type, namespace, { labelSelector: list.labelSelector, fieldSelector: list.fieldSelector });
+    for (const item of answer.items as JsonObject[]) {
       if (options.dryRun) continue;
       const live = this.raw(type, item.metadata.namespace, item.metadata.name);
       if (live) this.deleteObject(type, live, options.propagationPolicy);
     }
-    return { code: 200, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success' }, warnings: [] };
+    return { code: 200, body: answer, warnings: [] };
   }
 
   /**
@@ -387,10 +395,12 @@ export class ObjectApi {
       if (name === '.' || name === '..' || /[/%]/.test(name)) problem = 'may not contain \'/\' or \'%\' and may not be \'.\' or \'..\'';
     } else if (type.group === '' && (type.plural === 'namespaces' || type.plural === 'services')) {
       if (!LABEL.test(name) || name.length > 63) {
-        problem = 'a lowercase RFC 1123 label must consist of lower case alphanumeric characters or \'-\', and must start and end with an alphanumeric character';
+        problem = 'a lowercase RFC 1123 label must consist of lower case alphanumeric characters or \'-\', and must start and end with an alphanumeric character'
+          + ' (e.g. \'my-name\', or \'123-abc\', regex used for validation is \'[a-z0-9]([-a-z0-9]*[a-z0-9])?\')';
       }
     } else if (!SUBDOMAIN.test(name) || name.length > 253) {
-      problem = 'a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, \'-\' or \'.\', and must start and end with an alphanumeric character';
+      problem = 'a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, \'-\' or \'.\', and must start and end with an alphanumeric character'
+        + ' (e.g. \'example.com\', regex used for validation is \'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\')';
     }
     if (problem) throw ApiError.invalid(type.kind, type.group, name, [{ field: 'metadata.name', message: `Invalid value: ${JSON.stringify(name)}: ${problem}` }]);
   }
@@ -447,6 +457,7 @@ export class ObjectApi {
   }
 
   private admit(ctx: AdmissionContext): void {
+    checkFinalizers(ctx);
     for (const h of this.hooks.get(storageKey(ctx.type)) ?? []) h.admit?.(ctx);
     if (ctx.type.schema) {
       applySchemaDefaults(ctx.object, ctx.type.schema);
@@ -470,7 +481,7 @@ export class ObjectApi {
     meta.uid = randomUUID();
     meta.creationTimestamp = nowRfc3339();
     if (type.generation) meta.generation = 1;
-    meta.managedFields = writeManagedFields(owners);
+    setManagedFields(meta, owners);
     if (options.dryRun) return { code: 201, body: present(type, orderObject(obj)), warnings };
     meta.resourceVersion = String(this.store.nextResourceVersion());
     const stored = toStorage(type, orderObject(obj));
@@ -498,7 +509,7 @@ export class ObjectApi {
     const gv = groupVersion(type.group, type.version);
     const owners = entries ?? updateOwnership(readManagedFields(live), old, candidate,
       { manager, apiVersion: gv, subresource: options.subresource }, this.fieldSetOptions(type, options.subresource));
-    meta.managedFields = writeManagedFields(owners);
+    setManagedFields(meta, owners);
     if (type.generation && specChanged(live, candidate)) meta.generation = (live.metadata.generation ?? 0) + 1;
     const ordered = orderObject(candidate);
     if (sameIgnoringTimes(live, ordered)) return { code: 200, body: answer ? present(type, live) : {}, warnings };
@@ -508,6 +519,10 @@ export class ObjectApi {
     this.store.put(storageKey(type), stored, 'MODIFIED');
     if (stored.metadata.deletionTimestamp && !(stored.metadata.finalizers?.length > 0)) {
       this.remove(type, stored, undefined);
+      // (the API server answers the object as it deleted it, at the resourceVersion it had)
+      const gone = present(type, stored);
+      gone.metadata.resourceVersion = live.metadata.resourceVersion;
+      return { code: 200, body: answer ? gone : {}, warnings };
     }
     return { code: 200, body: answer ? present(type, stored) : {}, warnings };
   }
@@ -624,6 +639,44 @@ export class ObjectApi {
     });
     if (!occupied) this.store.remove('/namespaces', undefined, namespace);
   }
+}
+
+/** Finalizers the API server knows without a domain. */
+const STANDARD_FINALIZERS = new Set(['kubernetes', 'orphan', 'foregroundDeletion']);
+
+/**
+ * The API server's finalizer rules: a built-in kind's finalizers are standard or domain-qualified (`example.com/x`),
+ * and an object marked for deletion takes no new finalizer (it may only lose some).
+ */
+function checkFinalizers(ctx: AdmissionContext): void {
+  const finalizers: unknown[] = Array.isArray(ctx.object.metadata.finalizers) ? ctx.object.metadata.finalizers : [];
+  const causes: StatusCause[] = [];
+  if (!ctx.type.crd) {
+    finalizers.forEach((f, i) => {
+      if (typeof f === 'string' && !STANDARD_FINALIZERS.has(f) && !f.includes('/')) {
+        causes.push({ field: `metadata.finalizers[${i}]`, message: `Invalid value: ${JSON.stringify(f)}: name is neither a standard finalizer name nor is it fully qualified` });
+      }
+    });
+  }
+  if (ctx.old?.metadata?.deletionTimestamp) {
+    const before = new Set(Array.isArray(ctx.old.metadata.finalizers) ? ctx.old.metadata.finalizers : []);
+    const added = finalizers.filter((f) => !before.has(f));
+    if (added.length > 0) {
+      causes.push({
+        reason: 'FieldValueForbidden',
+        field: 'metadata.finalizers',
+        message: `Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => JSON.stringify(f)).join(', ')}}`,
+      });
+    }
+  }
+  if (causes.length > 0) throw ApiError.invalid(ctx.type.kind, ctx.type.group, ctx.object.metadata.name, causes);
+}
+
+/** Writes `metadata.managedFields`; none at all when no manager owns a field (as the API server stores it). */
+function setManagedFields(meta: JsonObject, owners: ManagerEntry[]): void {
+  const fields = writeManagedFields(owners);
+  if (fields.length > 0) meta.managedFields = fields;
+  else delete meta.managedFields;
 }
 
 /** Identity metadata of an object (name, namespace). */

@@ -103,7 +103,7 @@ function printManager(e: ManagerEntry): string {
 /** The 409 the API server answers for apply conflicts, with one cause per conflicting field. */
 function conflictError(conflicts: Conflict[]): ApiError {
   const causes = conflicts.map((c) => ({
-    type: 'FieldManagerConflict', message: `conflict with ${printManager(c.entry)}`, field: describePath(c.path),
+    reason: 'FieldManagerConflict', message: `conflict with ${printManager(c.entry)}`, field: describePath(c.path),
   }));
   let message: string;
   if (conflicts.length === 1) {

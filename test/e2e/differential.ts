@@ -126,9 +126,9 @@ const CONTROLLER_STATUS_KINDS = new Set(['Deployment', 'StatefulSet', 'ReplicaSe
 export class VersionTracker {
   private readonly seen = new Map<string, string>();
 
-  /** `new`, `changed` or `same` for this object's resourceVersion on this target since the last answer. */
-  public movement(targetName: string, obj: any): string {
-    const key = `${targetName}/${obj.apiVersion}/${obj.kind}/${obj.metadata?.namespace ?? ''}/${obj.metadata?.name}`;
+  /** `new`, `changed` or `same` for this object's resourceVersion on this target's cluster since the last answer. */
+  public movement(targetName: string, cluster: string, obj: any): string {
+    const key = `${targetName}/${cluster}/${obj.apiVersion}/${obj.kind}/${obj.metadata?.namespace ?? ''}/${obj.metadata?.name}`;
     const rv = String(obj.metadata?.resourceVersion);
     const before = this.seen.get(key);
     this.seen.set(key, rv);
@@ -147,11 +147,11 @@ export class VersionTracker {
  * - the status of workloads (Deployment, StatefulSet, ...), which only controllers write: the real fleet runs no
  *   kubelet or scheduler and the sandbox emulates readiness, so only its presence (`{}`) is compared.
  */
-export function normalize(answer: Answer, targetName: string, versions: VersionTracker): any {
+export function normalize(answer: Answer, targetName: string, cluster: string, versions: VersionTracker): any {
   const body = normalizeValue(answer.body, []);
   if (body && typeof body === 'object' && !Array.isArray(body)) {
     if (body.metadata?.resourceVersion !== undefined && body.kind && !String(body.kind).endsWith('List') && body.kind !== 'Status') {
-      body.metadata.resourceVersion = versions.movement(targetName, answer.body);
+      body.metadata.resourceVersion = versions.movement(targetName, cluster, answer.body);
     }
     if (Array.isArray(body.items)) {
       for (const item of body.items) if (item?.metadata?.resourceVersion !== undefined) item.metadata.resourceVersion = '<set>';
@@ -247,7 +247,7 @@ export async function runSteps(
     const answers: any[] = [];
     for (const t of [real, sandbox]) {
       if (step.waitFor) await waitUntil(t, cluster, step.waitFor.path, step.waitFor.until, step.waitFor.timeoutMs);
-      answers.push(normalize(await t.send(cluster, step.method, step.path, contentType, body), t.name, versions));
+      answers.push(normalize(await t.send(cluster, step.method, step.path, contentType, body), t.name, cluster, versions));
     }
     results.push({ step, real: answers[0], sandbox: answers[1], differences: compare(step.id, answers[0], answers[1]) });
   }
@@ -278,8 +278,8 @@ export function classify(differences: Difference[], known: KnownLimit[]): {
   return { expected, unexpected, unused: known.filter((k) => !expected.has(k)) };
 }
 
-/** One line per difference, for failure messages and logs. */
-export function describe(d: Difference): string {
-  const show = (v: unknown) => (v === undefined ? '(absent)' : JSON.stringify(v)?.slice(0, 400));
+/** One line per difference, for failure messages and logs (values cut at `maxLength` characters). */
+export function describe(d: Difference, maxLength = 400): string {
+  const show = (v: unknown) => (v === undefined ? '(absent)' : JSON.stringify(v)?.slice(0, maxLength));
   return `${d.step} ${d.path}: real ${show(d.real)} / sandbox ${show(d.sandbox)}`;
 }

@@ -1,7 +1,8 @@
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { PatchStrategy } from '@kubernetes/client-node';
-import { apply, clientFor, configMap, deployment, eventually, failure, http } from './helpers';
+import { apply, applyRaw, clientFor, configMap, deployment, eventually, failure, http, widgetCrd } from './helpers';
 import { Connection, Host, Member } from '../../src';
 import { apply as applyFleet } from '../../src/applier';
 import { Sandbox } from '../../src/sandbox';
@@ -82,7 +83,8 @@ describe('ObjectApi over the wire', () => {
     expect(jp.body.spec.replicas).toBe(4);
     await client().patch({ ...base, spec: { template: { spec: { containers: [{ name: 'side', image: 'busybox' }] } } } } as any);
     const live = cluster().get('apps/v1', 'Deployment', 'patched', 'default');
-    expect(live.spec.template.spec.containers.map((c: any) => c.name)).toEqual(['main', 'side']);
+    // (the patch's new item goes first, as kube-apiserver orders a strategic merge)
+    expect(live.spec.template.spec.containers.map((c: any) => c.name)).toEqual(['side', 'main']);
     expect(live.metadata.generation).toBe(4);
     // The JSON patch (no fieldManager: the User-Agent's product name) took spec.replicas from the scaler.
     expect(live.metadata.managedFields.map((e: any) => e.manager)).not.toContain('scaler');
@@ -116,7 +118,7 @@ describe('ObjectApi over the wire', () => {
     expect(await names(undefined, 'metadata.name=b')).toEqual(['b']);
     expect(await names(undefined, 'metadata.name!=b,metadata.namespace=sel')).toEqual(['a', 'c']);
     const bad = await failure(client().list('v1', 'ConfigMap', 'sel', undefined, undefined, undefined, 'spec.x=1'));
-    expect(bad).toMatchObject({ code: 400, body: { message: 'field label not supported: spec.x' } });
+    expect(bad).toMatchObject({ code: 400, body: { message: '"spec.x" is not a known field selector: only "metadata.name", "metadata.namespace"' } });
     const badLabel = await failure(client().list('v1', 'ConfigMap', 'sel', undefined, undefined, undefined, undefined, 'a in b'));
     expect(badLabel.code).toBe(400);
   });
@@ -260,7 +262,8 @@ describe('stored objects are never changed in place', () => {
     app.synth();
     const sandbox = await Sandbox.start({ clusters: app.clusterNames, rolloutDelayMs: 5, kubesphereDelayMs: 5, establishDelayMs: 5 });
     try {
-      const kubeconfig = path.join(app.outdir, 'sandbox.kubeconfig');
+      // (outside the dist folder, which ksfed refuses to hold files federation.json does not list)
+      const kubeconfig = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ksfed-kc-')), 'sandbox.kubeconfig');
       fs.writeFileSync(kubeconfig, sandbox.kubeconfigYaml(), { mode: 0o600 });
       const report = await applyFleet(app.outdir, { kubeconfig, prune: true, timeoutMs: 20_000 });
       expect(report.clusters.map(c => [c.name, c.status, c.error])).toEqual(app.clusterNames.map(n => [n, 'succeeded', undefined]));
@@ -272,4 +275,82 @@ describe('stored objects are never changed in place', () => {
       fs.rmSync(app.outdir, { recursive: true, force: true });
     }
   }, 30_000);
+});
+
+// Answers pinned to what kube-apiserver v1.34.4 says for the same requests (test/e2e/sandbox-differential.e2e.test.ts).
+describe('ObjectApi answers as kube-apiserver v1.34 does', () => {
+  let sandbox: Sandbox;
+  beforeAll(async () => {
+    sandbox = await Sandbox.start({ clusters: ['c'], kubesphere: false, establishDelayMs: 1 });
+    await applyRaw(sandbox, 'c', widgetCrd());
+    await eventually(async () => (await http(sandbox, 'c', '/apis/example.com/v1')).status === 200);
+  });
+  afterAll(async () => {
+    await sandbox.stop();
+  });
+  const client = () => clientFor(sandbox, 'c');
+  const send = (path: string, method: string, body?: unknown, type = 'application/json') =>
+    http(sandbox, 'c', path, { method, headers: { 'content-type': type }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const held = (name: string, finalizers: string[]) => ({ ...configMap(name, {}), metadata: { name, namespace: 'default', finalizers } });
+
+  test('an object no manager owns a field of has no managedFields at all', async () => {
+    const ns = await apply(client(), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bare' } });
+    expect(ns.metadata.managedFields).toBeUndefined();
+  });
+
+  test('deletecollection answers the list of what it deleted; a filtered page has no remainingItemCount', async () => {
+    for (const n of ['d1', 'd2', 'd3']) await apply(client(), configMap(n, {}, 'default', { coll: 'yes' }));
+    const page = await http(sandbox, 'c', '/api/v1/namespaces/default/configmaps?labelSelector=coll%3Dyes&limit=1');
+    expect(page.body.metadata.continue).toBeDefined();
+    expect(page.body.metadata.remainingItemCount).toBeUndefined();
+    const res = await send('/api/v1/namespaces/default/configmaps?labelSelector=coll%3Dyes', 'DELETE');
+    expect(res.body).toMatchObject({ kind: 'ConfigMapList', apiVersion: 'v1' });
+    expect(res.body.items.map((i: any) => i.metadata.name)).toEqual(['d1', 'd2', 'd3']);
+  });
+
+  test('finalizers: built-in kinds take only standard or qualified names; nothing new once deleting; the release answers the old resourceVersion', async () => {
+    const bad = await failure(apply(client(), held('unqualified', ['hold'])));
+    expect(bad.code).toBe(422);
+    expect(bad.body.message).toBe('ConfigMap "unqualified" is invalid: metadata.finalizers[0]: Invalid value: "hold": name is neither a standard finalizer name nor is it fully qualified');
+    await apply(client(), held('held', ['example.com/hold']));
+    await client().delete(configMap('held', {}));
+    const terminating = sandbox.cluster('c').get('v1', 'ConfigMap', 'held', 'default');
+    const more = await send('/api/v1/namespaces/default/configmaps/held', 'PATCH', { metadata: { finalizers: ['example.com/hold', 'example.com/more'] } },
+      'application/merge-patch+json');
+    expect(more.status).toBe(422);
+    expect(more.body.details.causes).toEqual([{
+      reason: 'FieldValueForbidden',
+      field: 'metadata.finalizers',
+      message: 'Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{"example.com/more"}',
+    }]);
+    const release = await send('/api/v1/namespaces/default/configmaps/held', 'PATCH', { metadata: { finalizers: null } }, 'application/merge-patch+json');
+    expect(release.status).toBe(200);
+    expect(release.body.metadata.resourceVersion).toBe(terminating.metadata.resourceVersion);
+    expect(sandbox.cluster('c').get('v1', 'ConfigMap', 'held', 'default')).toBeUndefined();
+  });
+
+  test('custom resources: a PUT needs the resourceVersion; strategic merge patch is 415 without it in the list', async () => {
+    const w = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'default' }, spec: { size: 1 } };
+    await applyRaw(sandbox, 'c', w);
+    const put = await send('/apis/example.com/v1/namespaces/default/widgets/w', 'PUT', w);
+    expect(put.status).toBe(422);
+    expect(put.body.message).toBe('widgets.example.com "w" is invalid: metadata.resourceVersion: Invalid value: 0: must be specified for an update');
+    expect(put.body.details).toMatchObject({ name: 'w', group: 'example.com', kind: 'widgets' });
+    const smp = await send('/apis/example.com/v1/namespaces/default/widgets/w', 'PATCH', { spec: { size: 2 } }, 'application/strategic-merge-patch+json');
+    expect([smp.status, smp.body.message]).toEqual([415, 'the body of the request was in an unknown format - accepted media types include: '
+      + 'application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml']);
+  });
+
+  test('conflicts and invalid names are worded like the API server', async () => {
+    await apply(client(), configMap('pre', {}));
+    const uid = sandbox.cluster('c').get('v1', 'ConfigMap', 'pre', 'default').metadata.uid;
+    const pre = await send('/api/v1/namespaces/default/configmaps/pre', 'DELETE', { preconditions: { uid: 'other' } });
+    expect(pre.body).toMatchObject({ code: 409, reason: 'Conflict', details: { name: 'pre', kind: 'ConfigMap' } });
+    expect(pre.body.message).toBe(`Operation cannot be fulfilled on ConfigMap "pre": the UID in the precondition (other) does not match the UID in record (${uid}). `
+      + 'The object might have been deleted and then recreated');
+    const name = await send('/api/v1/namespaces/default/configmaps', 'POST', configMap('Not_Valid', {}));
+    expect(name.body.message).toBe('ConfigMap "Not_Valid" is invalid: metadata.name: Invalid value: "Not_Valid": a lowercase RFC 1123 subdomain must consist of '
+      + 'lower case alphanumeric characters, \'-\' or \'.\', and must start and end with an alphanumeric character (e.g. \'example.com\', regex used for '
+      + 'validation is \'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\')');
+  });
 });

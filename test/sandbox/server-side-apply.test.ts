@@ -104,7 +104,7 @@ describe('server-side apply over the wire (client-node)', () => {
       reason: 'Conflict',
       code: 409,
       message: 'Apply failed with 1 conflict: conflict with "ksfed": .data.a',
-      details: { causes: [{ type: 'FieldManagerConflict', message: 'conflict with "ksfed"', field: '.data.a' }] },
+      details: { causes: [{ reason: 'FieldManagerConflict', message: 'conflict with "ksfed"', field: '.data.a' }] },
     });
     expect(stored('ssa-2').data.a).toBe('1');
   });
@@ -170,21 +170,22 @@ describe('server-side apply over the wire (client-node)', () => {
     expect(conflict.code).toBe(409);
   });
 
-  test('apply requires a fieldManager and a matching kind', async () => {
+  test('apply requires a fieldManager and a matching kind (answered as kube-apiserver v1.34 does)', async () => {
     const c = sandbox.cluster('c');
     const res = await fetch(`${c.url}/api/v1/namespaces/default/configmaps/nomgr`, {
       method: 'PATCH',
       headers: { 'authorization': `Bearer ${c.token}`, 'content-type': 'application/apply-patch+yaml' },
       body: JSON.stringify(configMap('nomgr', {})),
     });
-    expect(res.status).toBe(400);
-    expect(((await res.json()) as any).message).toMatch(/fieldManager is required/);
+    expect(res.status).toBe(422);
+    expect(((await res.json()) as any).message).toBe('PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
     const wrongKind = await fetch(`${c.url}/api/v1/namespaces/default/configmaps/nomgr?fieldManager=m`, {
       method: 'PATCH',
       headers: { 'authorization': `Bearer ${c.token}`, 'content-type': 'application/apply-patch+yaml' },
       body: JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'nomgr' } }),
     });
     expect(wrongKind.status).toBe(400);
+    expect(((await wrongKind.json()) as any).message).toBe('invalid object type: /v1, Kind=Secret');
   });
 
   test('a YAML apply body works too', async () => {
