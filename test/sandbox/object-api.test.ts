@@ -289,8 +289,8 @@ describe('ObjectApi answers as kube-apiserver v1.34 does', () => {
     await sandbox.stop();
   });
   const client = () => clientFor(sandbox, 'c');
-  const send = (path: string, method: string, body?: unknown, type = 'application/json') =>
-    http(sandbox, 'c', path, { method, headers: { 'content-type': type }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const send = (url: string, method: string, body?: unknown, type = 'application/json') =>
+    http(sandbox, 'c', url, { method, headers: { 'content-type': type }, body: body === undefined ? undefined : JSON.stringify(body) });
   const held = (name: string, finalizers: string[]) => ({ ...configMap(name, {}), metadata: { name, namespace: 'default', finalizers } });
 
   test('an object no manager owns a field of has no managedFields at all', async () => {
