@@ -3,7 +3,7 @@ import * as net from 'net';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery';
 import { ApiError } from './errors';
 import { FaultInjector } from './faults';
-import { isPlainObject, JsonObject } from './json';
+import { duplicateKeys, isPlainObject, JsonObject } from './json';
 import { ApiResult, DeleteOptions, ObjectApi, present, WriteOptions } from './object-api';
 import { openApiDocument, openApiIndex } from './openapi';
 import { ResourceType, storageKey } from './resource-types';
@@ -283,7 +283,7 @@ export class ApiServer {
           };
         case 'POST':
           if (type.namespaced && namespace === undefined) throw ApiError.noSuchResource();
-          return this.api.create(type, namespace, parseBody(body, req), write);
+          return this.api.create(type, namespace, parseBody(body, req), { ...write, duplicateFields: jsonDuplicates(body) });
         case 'DELETE':
           return this.api.deleteCollection(type, namespace, { labelSelector: query.labelSelector, fieldSelector: query.fieldSelector },
             deleteOptions(query, body));
@@ -295,7 +295,7 @@ export class ApiServer {
       case 'GET':
         return { code: 200, body: this.api.get(type, namespace, name), warnings: [] };
       case 'PUT':
-        return this.api.replace(type, namespace, name, parseBody(body, req), write);
+        return this.api.replace(type, namespace, name, parseBody(body, req), { ...write, duplicateFields: jsonDuplicates(body) });
       case 'PATCH':
         return this.api.patch(type, namespace, name, req.headers['content-type'] ?? '', body, write);
       case 'DELETE':
@@ -395,6 +395,11 @@ function deleteOptions(query: Record<string, string>, body: string): DeleteOptio
     propagationPolicy: query.propagationPolicy ?? opts.propagationPolicy,
     preconditions: isPlainObject(opts.preconditions) ? opts.preconditions : undefined,
   };
+}
+
+/** Keys a JSON body sets twice (none for YAML bodies, which the parser refuses). */
+function jsonDuplicates(body: string): string[] {
+  return body.trimStart().startsWith('{') ? duplicateKeys(body) : [];
 }
 
 function parseBody(body: string, req: http.IncomingMessage): unknown {

@@ -170,3 +170,34 @@ export function defaultCrdSpec(spec: JsonObject): void {
   const conversion = child(spec, 'conversion');
   if (conversion) fill(conversion, 'strategy', 'None');
 }
+
+const POD_TEMPLATE = { metadata: {}, spec: {} };
+
+/**
+ * The maps a built-in kind's empty object has in the API server's own types (structs that are values, not pointers,
+ * so they exist in every object): a create does not "create" them. Custom resources have none.
+ */
+export function zeroObject(kind: string): JsonObject {
+  switch (kind) {
+    case 'Deployment': return { metadata: {}, spec: { template: POD_TEMPLATE, strategy: {} }, status: {} };
+    case 'StatefulSet':
+    case 'DaemonSet': return { metadata: {}, spec: { template: POD_TEMPLATE, updateStrategy: {} }, status: {} };
+    case 'ReplicaSet':
+    case 'Job': return { metadata: {}, spec: { template: POD_TEMPLATE }, status: {} };
+    case 'CronJob': return { metadata: {}, spec: { jobTemplate: { metadata: {}, spec: { template: POD_TEMPLATE } } }, status: {} };
+    case 'Service':
+    case 'Ingress': return { metadata: {}, spec: {}, status: { loadBalancer: {} } };
+    case 'Namespace':
+    case 'PodDisruptionBudget': return { metadata: {}, spec: {}, status: {} };
+    case 'PersistentVolumeClaim': return { metadata: {}, spec: { resources: {} }, status: {} };
+    case 'NetworkPolicy': return { metadata: {}, spec: { podSelector: {} } };
+    case 'HorizontalPodAutoscaler': return { metadata: {}, spec: { scaleTargetRef: {} }, status: {} };
+    case 'CustomResourceDefinition': return { metadata: {}, spec: { names: {} }, status: { acceptedNames: {} } };
+    case 'RoleBinding':
+    case 'ClusterRoleBinding': return { metadata: {}, roleRef: {} };
+    case 'Lease':
+    case 'LimitRange':
+    case 'ResourceQuota': return { metadata: {}, spec: {} };
+    default: return { metadata: {} };
+  }
+}

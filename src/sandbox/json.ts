@@ -69,3 +69,64 @@ export function dropNulls(value: unknown): unknown {
 export function nowRfc3339(): string {
   return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 }
+
+/**
+ * The dotted paths of keys that appear twice in the same object of a JSON text (`data`, `spec.replicas`), which
+ * `JSON.parse` silently resolves to the last. The text must be valid JSON.
+ */
+export function duplicateKeys(text: string): string[] {
+  const out: string[] = [];
+  let i = 0;
+  const space = () => {
+    while (i < text.length && ' \t\r\n'.includes(text[i])) i++;
+  };
+  const str = (): string => {
+    const start = i;
+    i++;
+    while (text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
+    i++;
+    return JSON.parse(text.slice(start, i));
+  };
+  const value = (path: string): void => {
+    space();
+    if (text[i] === '{') {
+      i++;
+      const seen = new Set<string>();
+      space();
+      if (text[i] === '}') {
+        i++;
+        return;
+      }
+      for (;;) {
+        space();
+        const key = str();
+        const child = path ? `${path}.${key}` : key;
+        if (seen.has(key)) out.push(child);
+        seen.add(key);
+        space();
+        i++; // ':'
+        value(child);
+        space();
+        if (text[i++] === '}') return;
+      }
+    } else if (text[i] === '[') {
+      i++;
+      space();
+      if (text[i] === ']') {
+        i++;
+        return;
+      }
+      for (;;) {
+        value(path);
+        space();
+        if (text[i++] === ']') return;
+      }
+    } else if (text[i] === '"') {
+      str();
+    } else {
+      while (i < text.length && !',}] \t\r\n'.includes(text[i])) i++;
+    }
+  };
+  value('');
+  return out;
+}

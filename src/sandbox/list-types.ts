@@ -1,6 +1,6 @@
 import { schemaListType } from './crd-schema';
 import { isPlainObject, JsonObject } from './json';
-import { ListType, ListTypeResolver } from './managed-fields';
+import { ListType, ListTypeResolver, MapType, MapTypeResolver } from './managed-fields';
 import { ResourceType } from './resource-types';
 
 const ATOMIC: ListType = { type: 'atomic' };
@@ -84,24 +84,27 @@ export function listTypeResolver(type: ResourceType): ListTypeResolver {
 }
 
 /**
- * Which maps of a kind are atomic: for built-in kinds the fields of `ATOMIC_MAPS` (outside metadata), for custom
- * resources the schema's `x-kubernetes-map-type: atomic`.
+ * How a kind's maps are tracked: `atomic` (owned and replaced whole) for built-in kinds' `ATOMIC_MAPS` (outside
+ * metadata) and custom resources' `x-kubernetes-map-type: atomic`; `deduced` for a custom resource's maps below a
+ * `x-kubernetes-preserve-unknown-fields` node the schema does not describe (the API server owns such a map itself,
+ * `.`, besides its fields); `granular` otherwise.
  */
-export function atomicMapResolver(type: ResourceType): (names: string[]) => boolean {
-  if (type.crd !== undefined) return (names) => schemaMapAtomic(type.schema, names);
-  return (names) => names.length > 0 && names[0] !== 'metadata' && ATOMIC_MAPS.has(names[names.length - 1]);
+export function mapTypeResolver(type: ResourceType): MapTypeResolver {
+  if (type.crd !== undefined) return (names) => schemaMapType(type.schema, names);
+  return (names) => (names.length > 0 && names[0] !== 'metadata' && ATOMIC_MAPS.has(names[names.length - 1]) ? 'atomic' : 'granular');
 }
 
-function schemaMapAtomic(schema: JsonObject | undefined, names: string[]): boolean {
+function schemaMapType(schema: JsonObject | undefined, names: string[]): MapType {
+  if (names.length > 0 && names[0] === 'metadata') return 'granular';
   let s: JsonObject | undefined = schema;
   for (const name of names) {
     while (s && s.type === 'array' && isPlainObject(s.items)) s = s.items;
-    if (!s) return false;
+    if (!s) return 'granular';
     if (isPlainObject(s.properties) && isPlainObject(s.properties[name])) s = s.properties[name];
     else if (isPlainObject(s.additionalProperties)) s = s.additionalProperties;
-    else return false;
+    else return s['x-kubernetes-preserve-unknown-fields'] === true ? 'deduced' : 'granular';
   }
-  return s?.['x-kubernetes-map-type'] === 'atomic';
+  return s?.['x-kubernetes-map-type'] === 'atomic' ? 'atomic' : 'granular';
 }
 
 /** Whether every item is an object holding the keys (or their defaults), and no two items share a key. */

@@ -19,6 +19,15 @@ export type ListType =
 /** Decides the list type of the list at a field path (field names only, list positions left out). */
 export type ListTypeResolver = (fieldPath: string[], items: unknown[]) => ListType;
 
+/**
+ * How a map is tracked: `granular` (its fields are members), `atomic` (the map is one member, replaced whole) or
+ * `deduced` (schemaless: the map is a member itself, `.`, and so are its fields).
+ */
+export type MapType = 'granular' | 'atomic' | 'deduced';
+
+/** Decides the map type of the map at a field path. */
+export type MapTypeResolver = (fieldPath: string[]) => MapType;
+
 /** A path in fieldsV1 notation: `f:spec`, `k:{"name":"web"}`, `v:"x"`. */
 export type FieldPath = string[];
 
@@ -139,8 +148,8 @@ export type WriteScope = 'main' | 'status';
 /** Options for computing the fields an object sets. */
 export interface FieldSetOptions {
   readonly resolver: ListTypeResolver;
-  /** Maps that are owned and replaced whole (`x-kubernetes-map-type: atomic`), by field path. Default: none. */
-  readonly atomicMap?: (fieldPath: string[]) => boolean;
+  /** Map types by field path (atomic and deduced maps). Default: every map is granular. */
+  readonly mapType?: MapTypeResolver;
   /** For kinds with a status subresource: `main` leaves `status` out, `status` keeps only `status`. */
   readonly scope?: WriteScope;
   readonly statusSubresource?: boolean;
@@ -159,14 +168,16 @@ export function inScope(field: string, options: Pick<FieldSetOptions, 'scope' | 
  */
 export function fieldSetOf(obj: JsonObject, options: FieldSetOptions): FieldSet {
   const set = new FieldSet();
-  const atomicMap = options.atomicMap ?? (() => false);
+  const mapType = options.mapType ?? (() => 'granular');
   const walk = (value: unknown, path: FieldPath, names: string[]) => {
     if (isPlainObject(value)) {
       const keys = Object.keys(value).filter((k) => value[k] !== undefined);
-      if (keys.length === 0 || atomicMap(names)) {
+      const kind = names.length > 0 ? mapType(names) : 'granular';
+      if (keys.length === 0 || kind === 'atomic') {
         set.insert(path);
         return;
       }
+      if (kind === 'deduced') set.insert(path);
       for (const k of keys) {
         if (names.length === 0 && !inScope(k, options)) continue;
         if (names.length === 1 && names[0] === 'metadata' && STRIPPED_METADATA.has(k)) continue;
@@ -330,6 +341,34 @@ export function writeManagedFields(entries: ManagerEntry[]): JsonObject[] {
   });
 }
 
+/** Paths of the non-empty granular maps of `after` that `before` does not have (in the scope of the write). */
+function createdMaps(before: JsonObject, after: JsonObject, options: FieldSetOptions): FieldSet {
+  const set = new FieldSet();
+  const mapType = options.mapType ?? (() => 'granular');
+  const walk = (value: unknown, path: FieldPath, names: string[]) => {
+    if (isPlainObject(value)) {
+      for (const [k, v] of Object.entries(value)) {
+        if (v === undefined) continue;
+        if (names.length === 0 && !inScope(k, options)) continue;
+        if (names.length === 1 && names[0] === 'metadata' && STRIPPED_METADATA.has(k)) continue;
+        walk(v, [...path, `f:${k}`], [...names, k]);
+      }
+      if (names.length > 0 && Object.keys(value).length > 0 && mapType(names) !== 'atomic' && !valueAt(before, path).found) set.insert(path);
+      return;
+    }
+    if (Array.isArray(value) && value.length > 0) {
+      const lt = options.resolver(names, value);
+      if (lt.type !== 'map' || lt.atomicItems) return;
+      for (const item of value) {
+        const el = keyElement(item as JsonObject, lt.keys, lt.defaults);
+        for (const [k, v] of Object.entries(item as JsonObject)) if (v !== undefined) walk(v, [...path, el, `f:${k}`], [...names, k]);
+      }
+    }
+  };
+  walk(after, [], []);
+  return set;
+}
+
 /** Whether an entry belongs to the given manager identity (manager name, operation and subresource). */
 export function isEntryOf(e: ManagerEntry, manager: string, operation: 'Apply' | 'Update', subresource?: string): boolean {
   return e.manager === manager && e.operation === operation && (e.subresource ?? '') === (subresource ?? '');
@@ -337,15 +376,17 @@ export function isEntryOf(e: ManagerEntry, manager: string, operation: 'Apply' |
 
 /**
  * Ownership after a non-apply write (create, update, merge/JSON patch): the writer takes every field whose value it
- * changed or added, other managers lose those, and removed fields leave every manager. Never a conflict.
+ * changed or added, and every map the write created (`.`, as the API server records maps that were absent before:
+ * for a create, absent from `zero`, the kind's empty object); other managers lose those, and removed fields leave
+ * every manager. Never a conflict.
  */
 export function updateOwnership(
   entries: ManagerEntry[], before: JsonObject | undefined, after: JsonObject,
-  writer: { manager: string; apiVersion: string; subresource?: string }, options: FieldSetOptions,
+  writer: { manager: string; apiVersion: string; subresource?: string }, options: FieldSetOptions, zero: JsonObject = {},
 ): ManagerEntry[] {
   const newSet = fieldSetOf(after, options);
   const oldSet = before ? fieldSetOf(before, options) : new FieldSet();
-  const changed = new FieldSet(newSet.paths().filter((p) => !before || !sameAt(before, after, p)));
+  const changed = new FieldSet(newSet.paths().filter((p) => !before || !sameAt(before, after, p))).union(createdMaps(before ?? zero, after, options));
   const removed = oldSet.minus(newSet);
   const now = nowRfc3339();
   const out: ManagerEntry[] = [];

@@ -1,8 +1,9 @@
 import { randomUUID } from 'crypto';
 import { applySchemaDefaults, pruneUnknownFields, validateAgainstSchema } from './crd-schema';
+import { zeroObject } from './defaults';
 import { ApiError, StatusCause, successStatus } from './errors';
 import { clone, deepEqual, dropNulls, isPlainObject, JsonObject, nowRfc3339 } from './json';
-import { atomicMapResolver, listTypeResolver } from './list-types';
+import { listTypeResolver, mapTypeResolver } from './list-types';
 import {
   FieldSetOptions, ManagerEntry, readManagedFields, updateOwnership, WriteScope, writeManagedFields,
 } from './managed-fields';
@@ -25,6 +26,8 @@ export interface WriteOptions {
   readonly subresource?: 'status';
   /** `fieldValidation`: Ignore, Warn (default) or Strict; checked against CRD schemas (built-in kinds are not checked). */
   readonly fieldValidation?: string;
+  /** Fields the request body sets twice (JSON bodies of POST and PUT): refused with Strict, a warning with Warn. */
+  readonly duplicateFields?: string[];
   readonly userAgent?: string;
 }
 
@@ -165,6 +168,7 @@ export class ObjectApi {
   /** POST: creates an object. */
   public create(type: ResourceType, namespace: string | undefined, body: unknown, options: WriteOptions = {}): ApiResult {
     const warnings: string[] = [];
+    checkDuplicates(type, options, warnings);
     const obj = this.incoming(type, body, namespace, undefined);
     if (!obj.metadata.name) {
       if (!obj.metadata.generateName) {
@@ -180,6 +184,7 @@ export class ObjectApi {
   /** PUT: replaces an object (or its status). */
   public replace(type: ResourceType, namespace: string | undefined, name: string, body: unknown, options: WriteOptions = {}): ApiResult {
     const warnings: string[] = [];
+    checkDuplicates(type, options, warnings);
     const live = this.mustExist(type, namespace, name);
     const obj = this.incoming(type, body, namespace, name);
     // Custom resources allow no unconditional update (built-in kinds do): a PUT must name the resourceVersion.
@@ -255,7 +260,14 @@ export class ObjectApi {
     for (const key of SYSTEM_METADATA) delete obj.metadata[key];
     // As on a real API server, ownership is computed on the configuration as applied: a Secret's `stringData` is
     // owned as `f:stringData` and only turned into `data` when the result is stored (finishCreate/commitUpdate).
-    this.checkCustomFields(type, obj, options, warnings);
+    // A field the schema does not declare fails the typed patch whatever `fieldValidation` says.
+    if (type.schema) {
+      const unknown = pruneUnknownFields(clone(obj), type.schema);
+      if (unknown.length > 0) {
+        throw new ApiError(500, '', `failed to create typed patch object (${namespace ?? ''}/${name}; ${type.group}/${type.version}, Kind=${type.kind}): `
+          + unknown.map((f) => `.${f}: field not declared in schema`).join('\n'));
+      }
+    }
     if (type.statusSubresource) {
       if (options.subresource === 'status') {
         for (const key of Object.keys(obj)) if (!['apiVersion', 'kind', 'metadata', 'status'].includes(key)) delete obj[key];
@@ -453,7 +465,7 @@ export class ObjectApi {
 
   private fieldSetOptions(type: ResourceType, subresource: string | undefined): FieldSetOptions {
     const scope: WriteScope = subresource === 'status' ? 'status' : 'main';
-    return { resolver: listTypeResolver(type), atomicMap: atomicMapResolver(type), scope, statusSubresource: type.statusSubresource };
+    return { resolver: listTypeResolver(type), mapType: mapTypeResolver(type), scope, statusSubresource: type.statusSubresource };
   }
 
   private admit(ctx: AdmissionContext): void {
@@ -476,7 +488,8 @@ export class ObjectApi {
     normalizeForType(type, obj);
     this.admit({ type, operation: 'create', object: obj, warnings });
     const manager = options.fieldManager ?? defaultManager(options.userAgent);
-    const owners = entries ?? updateOwnership([], undefined, obj, { manager, apiVersion: obj.apiVersion }, this.fieldSetOptions(type, undefined));
+    const owners = entries ?? updateOwnership([], undefined, obj, { manager, apiVersion: obj.apiVersion }, this.fieldSetOptions(type, undefined),
+      type.crd ? { metadata: {} } : zeroObject(type.kind));
     const meta = obj.metadata;
     meta.uid = randomUUID();
     meta.creationTimestamp = nowRfc3339();
@@ -641,6 +654,17 @@ export class ObjectApi {
   }
 }
 
+/** Fields a body sets twice, by `fieldValidation`: Strict refuses the request, Warn (the default) warns. */
+function checkDuplicates(type: ResourceType, options: WriteOptions, warnings: string[]): void {
+  const duplicates = options.duplicateFields ?? [];
+  if (duplicates.length === 0 || options.fieldValidation === 'Ignore') return;
+  const fields = duplicates.map((f) => `duplicate field ${JSON.stringify(f)}`);
+  if (options.fieldValidation === 'Strict') {
+    throw ApiError.badRequest(`${type.kind} in version ${JSON.stringify(type.version)} cannot be handled as a ${type.kind}: strict decoding error: ${fields.join(', ')}`);
+  }
+  warnings.push(...fields);
+}
+
 /** Finalizers the API server knows without a domain. */
 const STANDARD_FINALIZERS = new Set(['kubernetes', 'orphan', 'foregroundDeletion']);
 
@@ -662,11 +686,13 @@ function checkFinalizers(ctx: AdmissionContext): void {
     const before = new Set(Array.isArray(ctx.old.metadata.finalizers) ? ctx.old.metadata.finalizers : []);
     const added = finalizers.filter((f) => !before.has(f));
     if (added.length > 0) {
-      causes.push({
+      const cause: StatusCause = {
         reason: 'FieldValueForbidden',
         field: 'metadata.finalizers',
         message: `Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => JSON.stringify(f)).join(', ')}}`,
-      });
+      };
+      // (the API server checks object metadata twice on an update, and reports this error from both checks)
+      causes.push(cause, cause);
     }
   }
   if (causes.length > 0) throw ApiError.invalid(ctx.type.kind, ctx.type.group, ctx.object.metadata.name, causes);

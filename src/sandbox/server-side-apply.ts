@@ -1,7 +1,7 @@
 import { ApiError } from './errors';
 import { clone, deepEqual, isPlainObject, JsonObject, nowRfc3339 } from './json';
 import {
-  describePath, FieldPath, FieldSet, fieldSetOf, FieldSetOptions, isEntryOf, keyElement, ListTypeResolver, ManagerEntry,
+  describePath, FieldPath, FieldSet, fieldSetOf, FieldSetOptions, isEntryOf, keyElement, ListTypeResolver, ManagerEntry, MapTypeResolver,
   removeAt, sameAt, valueAt,
 } from './managed-fields';
 
@@ -54,7 +54,7 @@ export function serverSideApply(req: ApplyRequest): ApplyOutcome {
   // Fields whose value the merge changes (compared live against merged, as structured-merge-diff does: merging
   // an empty map into a full one changes nothing).
   // Only fields other managers own can conflict, so only those are compared.
-  const merged = mergeInto(clone(req.base), req.config, opts.resolver, [], opts.atomicMap) as JsonObject;
+  const merged = mergeInto(clone(req.base), req.config, opts.resolver, [], opts.mapType) as JsonObject;
   const fields = others.some((e) => e.fields.size > 0) ? fieldSetOf(merged, opts).union(fieldSetOf(before, opts)) : new FieldSet();
   const conflicts = findConflicts(others, (p) => fields.has(p) && !sameAt(before, merged, p));
   if (conflicts.length > 0 && !req.force) throw conflictError(conflicts);
@@ -130,13 +130,13 @@ function conflictError(conflicts: Conflict[]): ApiError {
  * atomic list items are replaced whole; a new item of an associative list gets the defaults of its key fields.
  */
 export function mergeInto(
-  live: unknown, applied: unknown, resolver: ListTypeResolver, names: string[] = [], atomicMap: (names: string[]) => boolean = () => false,
+  live: unknown, applied: unknown, resolver: ListTypeResolver, names: string[] = [], mapType: MapTypeResolver = () => 'granular',
 ): unknown {
   if (isPlainObject(applied)) {
-    if (!isPlainObject(live) || atomicMap(names)) return clone(applied);
+    if (!isPlainObject(live) || (names.length > 0 && mapType(names) === 'atomic')) return clone(applied);
     for (const [k, v] of Object.entries(applied)) {
       if (v === undefined) continue;
-      live[k] = mergeInto(live[k], v, resolver, [...names, k], atomicMap);
+      live[k] = mergeInto(live[k], v, resolver, [...names, k], mapType);
     }
     return live;
   }
@@ -149,7 +149,7 @@ export function mergeInto(
           const el = keyElement(item as JsonObject, lt.keys, lt.defaults);
           const index = live.findIndex((x) => isPlainObject(x) && keyElement(x, lt.keys, lt.defaults) === el);
           if (index < 0) live.push(withKeyDefaults(clone(item) as JsonObject, lt.defaults));
-          else live[index] = lt.atomicItems ? clone(item) : mergeInto(live[index], item, resolver, names, atomicMap);
+          else live[index] = lt.atomicItems ? clone(item) : mergeInto(live[index], item, resolver, names, mapType);
         }
         return live;
       }

@@ -116,8 +116,6 @@ export interface Difference {
 
 /** The time-valued fields of conditions and similar records. */
 const TIME_FIELDS = new Set(['lastTransitionTime', 'lastUpdateTime', 'lastProbeTime', 'lastHeartbeatTime']);
-/** Workload kinds whose status only controllers write (the sandbox emulates readiness; the real fleet has no Pods). */
-const CONTROLLER_STATUS_KINDS = new Set(['Deployment', 'StatefulSet', 'ReplicaSet', 'DaemonSet', 'Job', 'CronJob']);
 
 /**
  * Tracks resourceVersions per object and target, so that answers compare by how the resourceVersion moved
@@ -143,9 +141,7 @@ export class VersionTracker {
  * - resourceVersion values (etcd's revision counter on one side, a per-cluster counter on the other): an object's
  *   becomes how it moved (`new`/`changed`/`same`, see VersionTracker), a list's is `<set>`, `continue` tokens too;
  * - allocated addresses and ports: a Service's `clusterIP(s)`, `nodePort`s and `healthCheckNodePort` (random from
- *   the service ranges on a real server, sequential in the sandbox) become `<allocated>`;
- * - the status of workloads (Deployment, StatefulSet, ...), which only controllers write: the real fleet runs no
- *   kubelet or scheduler and the sandbox emulates readiness, so only its presence (`{}`) is compared.
+ *   the service ranges on a real server, sequential in the sandbox) become `<allocated>`.
  */
 export function normalize(answer: Answer, targetName: string, cluster: string, versions: VersionTracker): any {
   const body = normalizeValue(answer.body, []);
@@ -181,7 +177,6 @@ function normalizeValue(value: any, path: string[]): any {
     if (spec.healthCheckNodePort !== undefined) spec.healthCheckNodePort = '<allocated>';
     if (Array.isArray(spec.ports)) for (const p of spec.ports) if (p?.nodePort !== undefined) p.nodePort = '<allocated>';
   }
-  if (CONTROLLER_STATUS_KINDS.has(out.kind) && out.status && typeof out.status === 'object') out.status = {};
   return out;
 }
 

@@ -268,6 +268,7 @@ const mergePatch = (id: string, p: string, patch: unknown, query = ''): Step =>
 function edgeSteps(): Step[] {
   const gone = (a: Answer) => a.status === 404;
   return [
+    { id: 'edge/version', method: 'GET', path: '/version' },
     // Missing namespaces and unserved kinds.
     { id: 'edge/missing-ns/list', method: 'GET', path: '/api/v1/namespaces/diff-missing/configmaps' },
     { id: 'edge/missing-ns/get-namespace', method: 'GET', path: '/api/v1/namespaces/diff-missing' },
@@ -304,6 +305,19 @@ function edgeSteps(): Step[] {
       path: `/api/v1/namespaces/${NS}/secrets`,
       body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's1', namespace: NS }, stringData: { password: 'x' } },
     },
+    {
+      id: 'edge/default/deployment-post',
+      method: 'POST',
+      path: `/apis/apps/v1/namespaces/${NS}/deployments`,
+      body: { ...web({ labels: { tier: 'back' } }), metadata: { name: 'posted', namespace: NS, labels: { tier: 'back' } } },
+    },
+    {
+      id: 'edge/default/deployment-post-dry-run',
+      method: 'POST',
+      path: `/apis/apps/v1/namespaces/${NS}/deployments?dryRun=All`,
+      body: { ...web(), metadata: { name: 'dry-posted', namespace: NS } },
+    },
+    { id: 'edge/default/deployment-post-dry-run-get', method: 'GET', path: DEPLOY('dry-posted') },
     applyStep('edge/default/statefulset', `/apis/apps/v1/namespaces/${NS}/statefulsets/db`, {
       apiVersion: 'apps/v1',
       kind: 'StatefulSet',
@@ -369,6 +383,14 @@ function edgeSteps(): Step[] {
       'fieldManager=diff&fieldValidation=Strict'),
     { id: 'edge/strict/unknown-builtin-field-warn', method: 'POST', path: `/api/v1/namespaces/${NS}/configmaps`, body: { ...cm('warned'), bogus: true } },
     { id: 'edge/strict/unknown-builtin-field-ignore', method: 'POST', path: `/api/v1/namespaces/${NS}/configmaps?fieldValidation=Ignore`, body: { ...cm('ignored'), bogus: true } },
+    applyStep('edge/strict/unknown-builtin-field-ignore-apply', DEPLOY('strict'), { ...web(), metadata: { name: 'strict', namespace: NS }, spec: { ...web().spec, bogus: 1 } },
+      'fieldManager=diff&fieldValidation=Ignore'),
+    {
+      id: 'edge/strict/duplicate-json-field-warn',
+      method: 'POST',
+      path: `/api/v1/namespaces/${NS}/configmaps`,
+      body: `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"dupwarn","namespace":"${NS}"},"data":{"a":"1"},"data":{"b":"2"}}`,
+    },
     {
       id: 'edge/strict/duplicate-json-field',
       method: 'POST',
@@ -410,8 +432,12 @@ function edgeSteps(): Step[] {
     { id: 'edge/cr/strategic-merge', method: 'PATCH', path: WIDGET('w1'), contentType: 'application/strategic-merge-patch+json', body: { spec: { size: 6 } } },
     applyStep('edge/finalizer/custom-create', WIDGET('held'), widget('held', {}, { metadata: { finalizers: ['diff.example.com/hold'] } })),
     { id: 'edge/finalizer/custom-delete', method: 'DELETE', path: WIDGET('held') },
+    mergePatch('edge/finalizer/custom-add-while-deleting', WIDGET('held'), { metadata: { finalizers: ['diff.example.com/hold', 'diff.example.com/more'] } }),
     mergePatch('edge/finalizer/custom-release', WIDGET('held'), { metadata: { finalizers: null } }),
     { id: 'edge/finalizer/custom-gone', method: 'GET', path: WIDGET('held') },
+    applyStep('edge/finalizer/custom-unqualified-name', WIDGET('unqualified'), widget('unqualified', {}, { metadata: { finalizers: ['hold'] } })),
+    { id: 'edge/cr/post-unknown-field', method: 'POST', path: `/apis/${GROUP}/v1/namespaces/${NS}/widgets`, body: widget('w3', { bogus: 1 }) },
+    { id: 'edge/cr/post-unknown-field-strict', method: 'POST', path: `/apis/${GROUP}/v1/namespaces/${NS}/widgets?fieldValidation=Strict`, body: widget('w4', { bogus: 1 }) },
     { id: 'edge/cr/delete', method: 'DELETE', path: WIDGET('w3') },
 
     // Label and field selectors, collections.
@@ -472,8 +498,9 @@ describe('the sandbox against a real kube-apiserver v1.34.4', () => {
     const recorded = await recordQuickstart();
     [fleet, sandbox] = await Promise.all([
       RealFleet.start({ clusters: CLUSTERS, kubesphere: false }),
-      // KubeSphere is installed by the corpus (same requests on both); the emulated KubeSphere controllers stay off.
-      Sandbox.start({ clusters: CLUSTERS, kubesphere: false }),
+      // KubeSphere is installed by the corpus (same requests on both); the emulated KubeSphere controllers stay off,
+      // and so do workload readiness and load balancers: the real fleet has no nodes and no cloud provider.
+      Sandbox.start({ clusters: CLUSTERS, kubesphere: false, readiness: false }),
     ]);
     real = target('real', Object.fromEntries(CLUSTERS.map((c) => {
       const e = fleet.endpoint(c);

@@ -1,4 +1,4 @@
-import { clone, deepEqual, dropNulls, isPlainObject, nowRfc3339, stableStringify } from '../../src/sandbox/json';
+import { clone, deepEqual, dropNulls, duplicateKeys, isPlainObject, nowRfc3339, stableStringify } from '../../src/sandbox/json';
 
 describe('json helpers', () => {
   test('deepEqual ignores key order and undefined members, not array order', () => {
@@ -31,5 +31,13 @@ describe('json helpers', () => {
     expect(isPlainObject([])).toBe(false);
     expect(isPlainObject(null)).toBe(false);
     expect(nowRfc3339()).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+  });
+});
+
+describe('duplicateKeys', () => {
+  test('finds keys set twice in the same object, with their path; other text is skipped', () => {
+    expect(duplicateKeys('{"a":1,"data":{"x":"1"},"data":{"y":"2"}}')).toEqual(['data']);
+    expect(duplicateKeys('{"spec":{"r":1,"t":{"s":"}\\"{"},"r":2},"l":[{"k":1,"k":2}]}')).toEqual(['spec.r', 'l.k']);
+    expect(duplicateKeys(' { "a" : [ ] , "b" : { } , "c" : "a,b" } ')).toEqual([]);
   });
 });

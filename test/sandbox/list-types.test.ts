@@ -1,4 +1,4 @@
-import { atomicMapResolver, listTypeResolver } from '../../src/sandbox/list-types';
+import { mapTypeResolver, listTypeResolver } from '../../src/sandbox/list-types';
 import { builtinTypes, ResourceType } from '../../src/sandbox/resource-types';
 
 describe('listTypeResolver', () => {
@@ -37,14 +37,14 @@ describe('listTypeResolver', () => {
   });
 
   test('built-ins: selectors, node selectors and references are atomic maps; metadata never is', () => {
-    const atomic = atomicMapResolver(kind('Deployment'));
+    const atomic = (names: string[]) => mapTypeResolver(kind('Deployment'))(names) === 'atomic';
     expect(atomic(['spec', 'selector'])).toBe(true);
     expect(atomic(['spec', 'template', 'spec', 'nodeSelector'])).toBe(true);
     expect(atomic(['spec', 'template', 'spec', 'containers', 'env', 'valueFrom', 'fieldRef'])).toBe(true);
     expect(atomic(['spec', 'template', 'metadata', 'labels'])).toBe(false);
     expect(atomic(['spec', 'strategy'])).toBe(false);
-    expect(atomicMapResolver(kind('Service'))(['spec', 'selector'])).toBe(true);
-    expect(atomicMapResolver(kind('RoleBinding'))(['roleRef'])).toBe(true);
+    expect(mapTypeResolver(kind('Service'))(['spec', 'selector'])).toBe('atomic');
+    expect(mapTypeResolver(kind('RoleBinding'))(['roleRef'])).toBe('atomic');
   });
 
   test('metadata: finalizers are a set, ownerReferences a map by uid, for every kind', () => {
@@ -67,7 +67,10 @@ describe('listTypeResolver', () => {
     expect(r(['spec', 'ports'], [{ name: 'missing-key' }])).toEqual({ type: 'atomic' });
     expect(r(['spec', 'containers'], [{ name: 'a' }])).toEqual({ type: 'atomic' });
     const withAtomic: ResourceType = { ...cr, schema: { type: 'object', properties: { spec: { 'type': 'object', 'x-kubernetes-map-type': 'atomic' } } } };
-    expect(atomicMapResolver(withAtomic)(['spec'])).toBe(true);
-    expect(atomicMapResolver(cr)(['spec'])).toBe(false);
+    expect(mapTypeResolver(withAtomic)(['spec'])).toBe('atomic');
+    expect(mapTypeResolver(cr)(['spec'])).toBe('granular');
+    // below a preserve-unknown-fields node the schema does not describe, maps are deduced (owned with `.`)
+    const open: ResourceType = { ...cr, schema: { type: 'object', properties: { spec: { 'type': 'object', 'x-kubernetes-preserve-unknown-fields': true } } } };
+    expect(['spec', 'spec.a', 'spec.a.b', 'metadata.labels'].map((p) => mapTypeResolver(open)(p.split('.')))).toEqual(['granular', 'deduced', 'deduced', 'granular']);
   });
 });

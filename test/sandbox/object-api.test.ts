@@ -318,11 +318,14 @@ describe('ObjectApi answers as kube-apiserver v1.34 does', () => {
     const more = await send('/api/v1/namespaces/default/configmaps/held', 'PATCH', { metadata: { finalizers: ['example.com/hold', 'example.com/more'] } },
       'application/merge-patch+json');
     expect(more.status).toBe(422);
-    expect(more.body.details.causes).toEqual([{
+    // (reported twice in the causes, once in the message, as kube-apiserver does)
+    const cause = {
       reason: 'FieldValueForbidden',
       field: 'metadata.finalizers',
       message: 'Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{"example.com/more"}',
-    }]);
+    };
+    expect(more.body.details.causes).toEqual([cause, cause]);
+    expect(more.body.message).toBe(`ConfigMap "held" is invalid: metadata.finalizers: ${cause.message}`);
     const release = await send('/api/v1/namespaces/default/configmaps/held', 'PATCH', { metadata: { finalizers: null } }, 'application/merge-patch+json');
     expect(release.status).toBe(200);
     expect(release.body.metadata.resourceVersion).toBe(terminating.metadata.resourceVersion);
@@ -352,5 +355,25 @@ describe('ObjectApi answers as kube-apiserver v1.34 does', () => {
     expect(name.body.message).toBe('ConfigMap "Not_Valid" is invalid: metadata.name: Invalid value: "Not_Valid": a lowercase RFC 1123 subdomain must consist of '
       + 'lower case alphanumeric characters, \'-\' or \'.\', and must start and end with an alphanumeric character (e.g. \'example.com\', regex used for '
       + 'validation is \'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\')');
+  });
+});
+
+describe('a field set twice in a JSON body (as kube-apiserver v1.34 decodes it)', () => {
+  test('Strict refuses it, the default warns and keeps the last value, Ignore keeps it silently', async () => {
+    const sandbox = await Sandbox.start({ clusters: ['c'], kubesphere: false });
+    try {
+      const body = '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"NAME"},"data":{"a":"1"},"data":{"b":"2"}}';
+      const post = (name: string, query: string) => http(sandbox, 'c', `/api/v1/namespaces/default/configmaps${query}`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: body.replace('NAME', name),
+      });
+      const strict = await post('s', '?fieldValidation=Strict');
+      expect([strict.status, strict.body.message]).toEqual([400, 'ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: duplicate field "data"']);
+      const warn = await post('w', '');
+      expect([warn.status, warn.headers.get('warning'), warn.body.data]).toEqual([201, '299 - "duplicate field \\"data\\""', { b: '2' }]);
+      const ignore = await post('i', '?fieldValidation=Ignore');
+      expect([ignore.status, ignore.headers.get('warning')]).toEqual([201, null]);
+    } finally {
+      await sandbox.stop();
+    }
   });
 });

@@ -49,3 +49,19 @@ describe('workload readiness', () => {
     expect(readyStatus('Deployment', { metadata: { name: 'z', generation: 4 }, spec: { replicas: 0 } }).availableReplicas).toBeUndefined();
   });
 });
+
+describe('readiness: false (a cluster without nodes or load balancer, like the real fleet of the e2e tests)', () => {
+  test('workloads keep their empty status and LoadBalancer Services get no address', async () => {
+    const sandbox = await Sandbox.start({ clusters: ['c'], kubesphere: false, rolloutDelayMs: 1, readiness: false });
+    try {
+      const c = clientFor(sandbox, 'c');
+      await apply(c, deployment('web'));
+      await apply(c, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'lb', namespace: 'default' }, spec: { type: 'LoadBalancer', ports: [{ port: 80 }] } });
+      await new Promise((r) => setTimeout(r, 50));
+      expect(sandbox.cluster('c').get('apps/v1', 'Deployment', 'web', 'default').status).toEqual({});
+      expect(sandbox.cluster('c').get('v1', 'Service', 'lb', 'default').status).toEqual({ loadBalancer: {} });
+    } finally {
+      await sandbox.stop();
+    }
+  });
+});
