@@ -1,4 +1,4 @@
-import { defaultServiceSpec, defaultWebhooks, defaultWorkloadSpec } from './defaults';
+import { defaultServiceSpec, defaultWebhooks, defaultWorkloadSpec, initialWorkloadStatus } from './defaults';
 import { ApiError } from './errors';
 import { deepEqual, isPlainObject, JsonObject } from './json';
 import { AdmissionContext, ObjectApi } from './object-api';
@@ -10,7 +10,7 @@ import { AdmissionContext, ObjectApi } from './object-api';
  * - Service: the defaults of `defaultServiceSpec`, an allocated `clusterIP`/`clusterIPs` (immutable), node ports for
  *   NodePort and LoadBalancer Services (kept across updates), `status: {loadBalancer: {}}` on create;
  * - Deployment/StatefulSet/DaemonSet/ReplicaSet: the defaults of `defaultWorkloadSpec` (pod template included) and
- *   `status: {}` on create; `spec.selector` is immutable (also Job);
+ *   the zero status of `initialWorkloadStatus` on create; `spec.selector` is immutable (also Job);
  * - webhook configurations: the defaults of `defaultWebhooks`;
  *   Job `spec.template` is immutable; StatefulSet only lets the fields the real API allows change.
  */
@@ -73,7 +73,7 @@ export function installBuiltinAdmission(api: ObjectApi, serviceIps: () => string
     api.addHooks(resource, {
       admit: ({ object, type, operation }) => {
         if (isPlainObject(object.spec)) defaultWorkloadSpec(type.kind, object.spec);
-        if (operation === 'create') object.status = {};
+        if (operation === 'create') object.status = initialWorkloadStatus(type.kind);
       },
     });
   }

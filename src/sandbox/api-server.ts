@@ -3,7 +3,7 @@ import * as net from 'net';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery';
 import { ApiError } from './errors';
 import { FaultInjector } from './faults';
-import { duplicateKeys, isPlainObject, JsonObject } from './json';
+import { decodeJson, isPlainObject, JsonObject } from './json';
 import { ApiResult, DeleteOptions, ObjectApi, present, WriteOptions } from './object-api';
 import { openApiDocument, openApiIndex } from './openapi';
 import { ResourceType, storageKey } from './resource-types';
@@ -283,7 +283,7 @@ export class ApiServer {
           };
         case 'POST':
           if (type.namespaced && namespace === undefined) throw ApiError.noSuchResource();
-          return this.api.create(type, namespace, parseBody(body, req), { ...write, duplicateFields: jsonDuplicates(body) });
+          return this.api.create(type, namespace, ...parseBody(body, req, write));
         case 'DELETE':
           return this.api.deleteCollection(type, namespace, { labelSelector: query.labelSelector, fieldSelector: query.fieldSelector },
             deleteOptions(query, body));
@@ -295,7 +295,7 @@ export class ApiServer {
       case 'GET':
         return { code: 200, body: this.api.get(type, namespace, name), warnings: [] };
       case 'PUT':
-        return this.api.replace(type, namespace, name, parseBody(body, req), { ...write, duplicateFields: jsonDuplicates(body) });
+        return this.api.replace(type, namespace, name, ...parseBody(body, req, write));
       case 'PATCH':
         return this.api.patch(type, namespace, name, req.headers['content-type'] ?? '', body, write);
       case 'DELETE':
@@ -397,19 +397,22 @@ function deleteOptions(query: Record<string, string>, body: string): DeleteOptio
   };
 }
 
-/** Keys a JSON body sets twice (none for YAML bodies, which the parser refuses). */
-function jsonDuplicates(body: string): string[] {
-  return body.trimStart().startsWith('{') ? duplicateKeys(body) : [];
-}
-
-function parseBody(body: string, req: http.IncomingMessage): unknown {
+/**
+ * The object of a POST or PUT body, and the write options with the fields a JSON body sets twice (decoded as the
+ * API server decodes them: see `decodeJson`).
+ */
+function parseBody(body: string, req: http.IncomingMessage, write: WriteOptions): [unknown, WriteOptions] {
   const ct = (req.headers['content-type'] ?? 'application/json').split(';')[0].trim().toLowerCase();
   if (ct !== 'application/json' && ct !== 'application/yaml' && ct !== '*/*') throw ApiError.unsupportedMediaType(ct);
+  let parsed: unknown;
   try {
-    return parseJsonOrYaml(body);
+    parsed = parseJsonOrYaml(body);
   } catch (e) {
     throw ApiError.badRequest(`error decoding the request body: ${(e as Error).message}`);
   }
+  if (!body.trimStart().startsWith('{')) return [parsed, write];
+  const decoded = decodeJson(body);
+  return [decoded.value, { ...write, duplicateFields: decoded.duplicates }];
 }
 
 async function readBody(req: http.IncomingMessage): Promise<string | undefined> {

@@ -164,6 +164,16 @@ export function defaultWebhooks(obj: JsonObject, mutating: boolean): void {
   }
 }
 
+/** The status a workload is created with: its counters that are never omitted, at zero. */
+export function initialWorkloadStatus(kind: string): JsonObject {
+  switch (kind) {
+    case 'StatefulSet': return { replicas: 0, availableReplicas: 0 };
+    case 'ReplicaSet': return { replicas: 0 };
+    case 'DaemonSet': return { currentNumberScheduled: 0, numberMisscheduled: 0, desiredNumberScheduled: 0, numberReady: 0 };
+    default: return {};
+  }
+}
+
 /** Defaults of a CustomResourceDefinition's spec: `names.listKind` and `conversion.strategy: None`. */
 export function defaultCrdSpec(spec: JsonObject): void {
   if (isPlainObject(spec.names) && typeof spec.names.kind === 'string') fill(spec.names, 'listKind', `${spec.names.kind}List`);
@@ -171,7 +181,8 @@ export function defaultCrdSpec(spec: JsonObject): void {
   if (conversion) fill(conversion, 'strategy', 'None');
 }
 
-const POD_TEMPLATE = { metadata: {}, spec: {} };
+// (`containers` is not omitted when empty: it is null in an empty pod spec)
+const POD_TEMPLATE = { metadata: {}, spec: { containers: null } };
 
 /**
  * The maps a built-in kind's empty object has in the API server's own types (structs that are values, not pointers,

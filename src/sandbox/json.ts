@@ -71,11 +71,12 @@ export function nowRfc3339(): string {
 }
 
 /**
- * The dotted paths of keys that appear twice in the same object of a JSON text (`data`, `spec.replicas`), which
- * `JSON.parse` silently resolves to the last. The text must be valid JSON.
+ * Decodes a JSON text the way the API server's Go decoder does, and reports the keys an object sets twice
+ * (`data`, `spec.replicas`): a repeated key's value is decoded into the first one, so two objects merge (deeply)
+ * and anything else takes the last value. The text must be valid JSON.
  */
-export function duplicateKeys(text: string): string[] {
-  const out: string[] = [];
+export function decodeJson(text: string): { value: unknown; duplicates: string[] } {
+  const duplicates: string[] = [];
   let i = 0;
   const space = () => {
     while (i < text.length && ' \t\r\n'.includes(text[i])) i++;
@@ -87,46 +88,59 @@ export function duplicateKeys(text: string): string[] {
     i++;
     return JSON.parse(text.slice(start, i));
   };
-  const value = (path: string): void => {
+  const value = (path: string): unknown => {
     space();
     if (text[i] === '{') {
       i++;
-      const seen = new Set<string>();
+      const out: JsonObject = {};
       space();
       if (text[i] === '}') {
         i++;
-        return;
+        return out;
       }
       for (;;) {
         space();
         const key = str();
         const child = path ? `${path}.${key}` : key;
-        if (seen.has(key)) out.push(child);
-        seen.add(key);
         space();
         i++; // ':'
-        value(child);
+        const v = value(child);
+        if (Object.prototype.hasOwnProperty.call(out, key)) {
+          duplicates.push(child);
+          out[key] = goMerge(out[key], v);
+        } else {
+          out[key] = v;
+        }
         space();
-        if (text[i++] === '}') return;
+        if (text[i++] === '}') return out;
       }
-    } else if (text[i] === '[') {
+    }
+    if (text[i] === '[') {
       i++;
+      const out: unknown[] = [];
       space();
       if (text[i] === ']') {
         i++;
-        return;
+        return out;
       }
       for (;;) {
-        value(path);
+        out.push(value(path));
         space();
-        if (text[i++] === ']') return;
+        if (text[i++] === ']') return out;
       }
-    } else if (text[i] === '"') {
-      str();
-    } else {
-      while (i < text.length && !',}] \t\r\n'.includes(text[i])) i++;
     }
+    if (text[i] === '"') return str();
+    const start = i;
+    while (i < text.length && !',}] \t\r\n'.includes(text[i])) i++;
+    return JSON.parse(text.slice(start, i));
   };
-  value('');
+  return { value: value(''), duplicates };
+}
+
+/** Decoding a second value into a first: objects merge key by key, anything else is replaced. */
+function goMerge(first: unknown, second: unknown): unknown {
+  if (!isPlainObject(first) || !isPlainObject(second)) return second;
+  const out: JsonObject = { ...first };
+  for (const [k, v] of Object.entries(second)) out[k] = k in out ? goMerge(out[k], v) : v;
   return out;
 }

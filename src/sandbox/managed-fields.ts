@@ -341,23 +341,29 @@ export function writeManagedFields(entries: ManagerEntry[]): JsonObject[] {
   });
 }
 
-/** Paths of the non-empty granular maps of `after` that `before` does not have (in the scope of the write). */
+/**
+ * Paths of the non-empty granular maps and associative lists of `after` that `before` does not have (in the scope
+ * of the write); atomic maps and lists are leaves.
+ */
 function createdMaps(before: JsonObject, after: JsonObject, options: FieldSetOptions): FieldSet {
   const set = new FieldSet();
   const mapType = options.mapType ?? (() => 'granular');
   const walk = (value: unknown, path: FieldPath, names: string[]) => {
     if (isPlainObject(value)) {
+      if (names.length > 0 && mapType(names) === 'atomic') return;
       for (const [k, v] of Object.entries(value)) {
         if (v === undefined) continue;
         if (names.length === 0 && !inScope(k, options)) continue;
         if (names.length === 1 && names[0] === 'metadata' && STRIPPED_METADATA.has(k)) continue;
         walk(v, [...path, `f:${k}`], [...names, k]);
       }
-      if (names.length > 0 && Object.keys(value).length > 0 && mapType(names) !== 'atomic' && !valueAt(before, path).found) set.insert(path);
+      if (names.length > 0 && Object.keys(value).length > 0 && !valueAt(before, path).found) set.insert(path);
       return;
     }
     if (Array.isArray(value) && value.length > 0) {
       const lt = options.resolver(names, value);
+      if (lt.type === 'atomic') return;
+      if (!valueAt(before, path).found) set.insert(path);
       if (lt.type !== 'map' || lt.atomicItems) return;
       for (const item of value) {
         const el = keyElement(item as JsonObject, lt.keys, lt.defaults);

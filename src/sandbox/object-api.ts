@@ -315,7 +315,7 @@ export class ObjectApi {
     if (type.group === '' && type.plural === 'namespaces') return { code: 200, body: this.deleteNamespace(type, live), warnings: [] };
     const gone = this.deleteObject(type, live, options.propagationPolicy);
     if (!gone) return { code: 200, body: present(type, this.raw(type, namespace, name)!), warnings: [] };
-    return { code: 200, body: type.crd ? present(type, gone) : successStatus(type, name, live.metadata.uid), warnings: [] };
+    return { code: 200, body: successStatus(type, name, live.metadata.uid), warnings: [] };
   }
 
   /** DELETE on a collection: deletes every matching object; answers the list of them (as they were deleted). */
@@ -443,7 +443,8 @@ export class ObjectApi {
     if (unknown.length === 0) return;
     const mode = options.fieldValidation ?? 'Warn';
     if (mode === 'Strict') {
-      throw ApiError.badRequest(`strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
+      throw ApiError.badRequest(`${type.kind} in version ${JSON.stringify(type.version)} cannot be handled as a ${type.kind}: strict decoding error: `
+        + unknown.map((f) => `unknown field "${f}"`).join(', '));
     }
     if (mode !== 'Ignore') warnings.push(...unknown.map((f) => `unknown field "${f}"`));
   }
@@ -669,19 +670,21 @@ function checkDuplicates(type: ResourceType, options: WriteOptions, warnings: st
 const STANDARD_FINALIZERS = new Set(['kubernetes', 'orphan', 'foregroundDeletion']);
 
 /**
- * The API server's finalizer rules: a built-in kind's finalizers are standard or domain-qualified (`example.com/x`),
- * and an object marked for deletion takes no new finalizer (it may only lose some).
+ * The API server's finalizer rules: a built-in kind's finalizers are standard or domain-qualified (`example.com/x`)
+ * (a custom resource gets a warning), and an object marked for deletion takes no new finalizer (it may only lose some).
  */
 function checkFinalizers(ctx: AdmissionContext): void {
   const finalizers: unknown[] = Array.isArray(ctx.object.metadata.finalizers) ? ctx.object.metadata.finalizers : [];
   const causes: StatusCause[] = [];
-  if (!ctx.type.crd) {
-    finalizers.forEach((f, i) => {
-      if (typeof f === 'string' && !STANDARD_FINALIZERS.has(f) && !f.includes('/')) {
-        causes.push({ field: `metadata.finalizers[${i}]`, message: `Invalid value: ${JSON.stringify(f)}: name is neither a standard finalizer name nor is it fully qualified` });
-      }
-    });
-  }
+  finalizers.forEach((f, i) => {
+    if (typeof f !== 'string' || STANDARD_FINALIZERS.has(f) || f.includes('/')) return;
+    if (ctx.type.crd) {
+      // (custom resources get a warning instead)
+      ctx.warnings.push(`metadata.finalizers: ${JSON.stringify(f)}: prefer a domain-qualified finalizer name to avoid accidental conflicts with other finalizer writers`);
+    } else {
+      causes.push({ field: `metadata.finalizers[${i}]`, message: `Invalid value: ${JSON.stringify(f)}: name is neither a standard finalizer name nor is it fully qualified` });
+    }
+  });
   if (ctx.old?.metadata?.deletionTimestamp) {
     const before = new Set(Array.isArray(ctx.old.metadata.finalizers) ? ctx.old.metadata.finalizers : []);
     const added = finalizers.filter((f) => !before.has(f));

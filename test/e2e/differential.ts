@@ -137,7 +137,8 @@ export class VersionTracker {
 /**
  * An answer without what is legitimately server-specific:
  * - identity and clock values: `uid`, `creationTimestamp`, `deletionTimestamp`, `managedFields[].time`, condition
- *   times, a Status' `details.uid` are replaced by `<set>` (their presence is still compared);
+ *   times, a Status' `details.uid` are replaced by `<set>` (their presence is still compared), uids quoted in
+ *   messages by `<uid>`;
  * - resourceVersion values (etcd's revision counter on one side, a per-cluster counter on the other): an object's
  *   becomes how it moved (`new`/`changed`/`same`, see VersionTracker), a list's is `<set>`, `continue` tokens too;
  * - allocated addresses and ports: a Service's `clusterIP(s)`, `nodePort`s and `healthCheckNodePort` (random from
@@ -156,8 +157,12 @@ export function normalize(answer: Answer, targetName: string, cluster: string, v
   return { status: answer.status, warnings: [...answer.warnings].sort(), body };
 }
 
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
+
 function normalizeValue(value: any, path: string[]): any {
   if (Array.isArray(value)) return value.map((v) => normalizeValue(v, path));
+  // (uids inside messages too: `... does not match the UID in record (<uid>)`)
+  if (typeof value === 'string') return value.replace(UUID, (u) => (/^[0-]+$/.test(u) ? u : '<uid>'));
   if (value === null || typeof value !== 'object') return value;
   const out: any = {};
   for (const [k, v] of Object.entries(value)) out[k] = normalizeValue(v, [...path, k]);

@@ -405,6 +405,14 @@ function edgeSteps(): Step[] {
       body: `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dupyaml\n  namespace: ${NS}\ndata:\n  a: "1"\n  a: "2"\n`,
     },
 
+    {
+      id: 'edge/strict/duplicate-yaml-field-apply-default',
+      method: 'PATCH',
+      path: `${CM('dupyaml')}?fieldManager=diff`,
+      contentType: APPLY,
+      body: `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dupyaml\n  namespace: ${NS}\ndata:\n  a: "1"\n  a: "2"\n`,
+    },
+
     // Finalizers on a built-in kind.
     applyStep('edge/finalizer/builtin-create', CM('held'), cm('held', { metadata: { finalizers: ['diff.example.com/hold'] } })),
     { id: 'edge/finalizer/builtin-delete', method: 'DELETE', path: CM('held') },
@@ -481,6 +489,11 @@ function edgeSteps(): Step[] {
     },
     mergePatch('edge/ns-delete/release', CM('held', 'diff-doomed'), { metadata: { finalizers: null } }),
     { id: 'edge/ns-delete/gone', method: 'GET', path: '/api/v1/namespaces/diff-doomed', waitFor: { path: '/api/v1/namespaces/diff-doomed', until: gone } },
+
+    // Deleting the CRD: its objects go with it.
+    { id: 'edge/crd/delete', method: 'DELETE', path: CRD_PATH },
+    { id: 'edge/crd/gone', method: 'GET', path: CRD_PATH, waitFor: { path: CRD_PATH, until: gone } },
+    { id: 'edge/crd/objects-gone', method: 'GET', path: `/apis/${GROUP}/v1/namespaces/${NS}/widgets` },
   ];
 }
 
@@ -496,12 +509,10 @@ describe('the sandbox against a real kube-apiserver v1.34.4', () => {
 
   beforeAll(async () => {
     const recorded = await recordQuickstart();
-    [fleet, sandbox] = await Promise.all([
-      RealFleet.start({ clusters: CLUSTERS, kubesphere: false }),
-      // KubeSphere is installed by the corpus (same requests on both); the emulated KubeSphere controllers stay off,
-      // and so do workload readiness and load balancers: the real fleet has no nodes and no cloud provider.
-      Sandbox.start({ clusters: CLUSTERS, kubesphere: false, readiness: false }),
-    ]);
+    // KubeSphere is installed by the corpus (same requests on both); the emulated KubeSphere controllers stay off,
+    // and so do workload readiness and load balancers: the real fleet has no nodes and no cloud provider.
+    sandbox = await Sandbox.start({ clusters: CLUSTERS, kubesphere: false, readiness: false });
+    fleet = await RealFleet.start({ clusters: CLUSTERS, kubesphere: false });
     real = target('real', Object.fromEntries(CLUSTERS.map((c) => {
       const e = fleet.endpoint(c);
       return [c, { url: e.server, token: e.token, ca: e.ca }];

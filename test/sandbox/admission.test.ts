@@ -82,6 +82,13 @@ describe('built-in admission (defaulting and validation)', () => {
   test('workloads are stored with their defaults and an empty status; Services with status.loadBalancer', async () => {
     const res = await apply(client(), deployment('defaulted'));
     expect(res.status).toEqual({});
+    const sts = await apply(client(), {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'zero', namespace: 'default' },
+      spec: { serviceName: 'zero', selector: { matchLabels: { app: 'z' } }, template: { metadata: { labels: { app: 'z' } }, spec: { containers: [{ name: 'z', image: 'z' }] } } },
+    });
+    expect(sts.status).toEqual({ replicas: 0, availableReplicas: 0 });
     expect(res.spec).toMatchObject({ replicas: 1, revisionHistoryLimit: 10, progressDeadlineSeconds: 600, template: { spec: { dnsPolicy: 'ClusterFirst' } } });
     // defaulted fields belong to no manager: the applier owns only what it sent
     expect(JSON.stringify(res.metadata.managedFields)).not.toContain('progressDeadlineSeconds');

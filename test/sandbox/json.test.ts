@@ -1,4 +1,4 @@
-import { clone, deepEqual, dropNulls, duplicateKeys, isPlainObject, nowRfc3339, stableStringify } from '../../src/sandbox/json';
+import { clone, deepEqual, dropNulls, decodeJson, isPlainObject, nowRfc3339, stableStringify } from '../../src/sandbox/json';
 
 describe('json helpers', () => {
   test('deepEqual ignores key order and undefined members, not array order', () => {
@@ -34,10 +34,12 @@ describe('json helpers', () => {
   });
 });
 
-describe('duplicateKeys', () => {
-  test('finds keys set twice in the same object, with their path; other text is skipped', () => {
-    expect(duplicateKeys('{"a":1,"data":{"x":"1"},"data":{"y":"2"}}')).toEqual(['data']);
-    expect(duplicateKeys('{"spec":{"r":1,"t":{"s":"}\\"{"},"r":2},"l":[{"k":1,"k":2}]}')).toEqual(['spec.r', 'l.k']);
-    expect(duplicateKeys(' { "a" : [ ] , "b" : { } , "c" : "a,b" } ')).toEqual([]);
+describe('decodeJson (as the API server\'s Go decoder)', () => {
+  test('reports keys set twice, with their path; a repeated object merges into the first, anything else is replaced', () => {
+    expect(decodeJson('{"a":1,"data":{"x":"1"},"data":{"y":"2"}}')).toEqual({ value: { a: 1, data: { x: '1', y: '2' } }, duplicates: ['data'] });
+    expect(decodeJson('{"spec":{"r":1,"t":{"s":"}\\"{"},"r":2},"l":[{"k":1,"k":2}]}'))
+      .toEqual({ value: { spec: { r: 2, t: { s: '}"{' } }, l: [{ k: 2 }] }, duplicates: ['spec.r', 'l.k'] });
+    expect(decodeJson(' { "a" : [ ] , "b" : { } , "c" : "a,b", "d": [1, null, true, -2.5e3] } '))
+      .toEqual({ value: { a: [], b: {}, c: 'a,b', d: [1, null, true, -2500] }, duplicates: [] });
   });
 });

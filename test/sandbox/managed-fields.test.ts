@@ -1,3 +1,4 @@
+import { zeroObject } from '../../src/sandbox/defaults';
 import { listTypeResolver, mapTypeResolver } from '../../src/sandbox/list-types';
 import {
   describePath, FieldSet, fieldSetOf, readManagedFields, removeAt, sameAt, updateOwnership, valueAt, writeManagedFields,
@@ -132,6 +133,23 @@ describe('Update managers own the maps they create', () => {
     const deployCreated = updateOwnership([], undefined, { spec: { replicas: 1, template: { metadata: { labels: { a: '1' } } } } },
       { manager: 'm', apiVersion: 'apps/v1' }, { resolver }, { metadata: {}, spec: { template: { metadata: {}, spec: {} } } });
     expect(deployCreated[0].fields.toFieldsV1()).toEqual({ 'f:spec': { 'f:replicas': {}, 'f:template': { 'f:metadata': { 'f:labels': { '.': {}, 'f:a': {} } } } } });
+  });
+
+  test('new associative lists are owned with `.` too; atomic maps stay leaves', () => {
+    const created = updateOwnership([], undefined, {
+      spec: { selector: { matchLabels: { a: '1' } }, template: { spec: { containers: [{ name: 'c', env: [{ name: 'E', value: '1' }] }], volumes: [{ name: 'v' }] } } },
+    }, { manager: 'm', apiVersion: 'apps/v1' }, { resolver, mapType: mapTypeResolver(deploy) }, zeroObject('Deployment'));
+    expect(created[0].fields.toFieldsV1()).toEqual({
+      'f:spec': {
+        'f:selector': {},
+        'f:template': {
+          'f:spec': {
+            'f:containers': { 'k:{"name":"c"}': { '.': {}, 'f:env': { '.': {}, 'k:{"name":"E"}': { '.': {}, 'f:name': {}, 'f:value': {} } }, 'f:name': {} } },
+            'f:volumes': { '.': {}, 'k:{"name":"v"}': { '.': {}, 'f:name': {} } },
+          },
+        },
+      },
+    });
   });
 
   test('an update owns a map it adds, not one that was there', () => {

@@ -332,6 +332,22 @@ describe('ObjectApi answers as kube-apiserver v1.34 does', () => {
     expect(sandbox.cluster('c').get('v1', 'ConfigMap', 'held', 'default')).toBeUndefined();
   });
 
+  test('custom resources: an unqualified finalizer is a warning; a delete answers a Status; Strict names the kind', async () => {
+    const res = await http(sandbox, 'c', '/apis/example.com/v1/namespaces/default/widgets/fin?fieldManager=m', {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/apply-patch+yaml' },
+      body: JSON.stringify({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'fin', namespace: 'default', finalizers: ['hold'] } }),
+    });
+    expect([res.status, res.headers.get('warning')]).toEqual([201,
+      '299 - "metadata.finalizers: \\"hold\\": prefer a domain-qualified finalizer name to avoid accidental conflicts with other finalizer writers"']);
+    await applyRaw(sandbox, 'c', { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'gone', namespace: 'default' } });
+    const del = await send('/apis/example.com/v1/namespaces/default/widgets/gone', 'DELETE');
+    expect(del.body).toMatchObject({ kind: 'Status', status: 'Success', details: { name: 'gone', group: 'example.com', kind: 'widgets' } });
+    const strict = await send('/apis/example.com/v1/namespaces/default/widgets?fieldValidation=Strict', 'POST',
+      { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 's' }, spec: { bogus: 1 } });
+    expect(strict.body.message).toBe('Widget in version "v1" cannot be handled as a Widget: strict decoding error: unknown field "spec.bogus"');
+  });
+
   test('custom resources: a PUT needs the resourceVersion; strategic merge patch is 415 without it in the list', async () => {
     const w = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'default' }, spec: { size: 1 } };
     await applyRaw(sandbox, 'c', w);
@@ -359,7 +375,7 @@ describe('ObjectApi answers as kube-apiserver v1.34 does', () => {
 });
 
 describe('a field set twice in a JSON body (as kube-apiserver v1.34 decodes it)', () => {
-  test('Strict refuses it, the default warns and keeps the last value, Ignore keeps it silently', async () => {
+  test('Strict refuses it, the default warns and merges the values, Ignore merges them silently', async () => {
     const sandbox = await Sandbox.start({ clusters: ['c'], kubesphere: false });
     try {
       const body = '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"NAME"},"data":{"a":"1"},"data":{"b":"2"}}';
@@ -369,7 +385,8 @@ describe('a field set twice in a JSON body (as kube-apiserver v1.34 decodes it)'
       const strict = await post('s', '?fieldValidation=Strict');
       expect([strict.status, strict.body.message]).toEqual([400, 'ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: duplicate field "data"']);
       const warn = await post('w', '');
-      expect([warn.status, warn.headers.get('warning'), warn.body.data]).toEqual([201, '299 - "duplicate field \\"data\\""', { b: '2' }]);
+      // (decoded into the same map twice: both keys stay)
+      expect([warn.status, warn.headers.get('warning'), warn.body.data]).toEqual([201, '299 - "duplicate field \\"data\\""', { a: '1', b: '2' }]);
       const ignore = await post('i', '?fieldValidation=Ignore');
       expect([ignore.status, ignore.headers.get('warning')]).toEqual([201, null]);
     } finally {
