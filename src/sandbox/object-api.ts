@@ -12,7 +12,7 @@ import { groupVersion, parseApiVersion, ResourceType, ResourceTypes, storageKey 
 import { FieldSelector, LabelSelector } from './selectors';
 import { serverSideApply } from './server-side-apply';
 import { ObjectStore } from './store';
-import { parseJsonOrYaml } from './yaml';
+import { parseApplyBody, YamlDuplicate } from './yaml';
 
 /** Options of a write, from the request's query string and headers. */
 export interface WriteOptions {
@@ -67,6 +67,11 @@ export interface AdmissionContext {
 /** Per-resource behaviour: defaulting/validation before a write, and a hook after an object is gone. */
 export interface AdmissionHooks {
   admit?(ctx: AdmissionContext): void;
+  /**
+   * On a DELETE of an object not yet marked: the object to store instead of deleting it (marked for deletion, with
+   * the finalizer of the controller that cleans up), or undefined to delete as usual.
+   */
+  markDeleted?(type: ResourceType, live: JsonObject): JsonObject | undefined;
   removed?(type: ResourceType, obj: JsonObject): void;
 }
 
@@ -240,10 +245,16 @@ export class ObjectApi {
     }
     if (options.fieldManager.length > 128) throw ApiError.badRequest('fieldManager: Too long: must have at most 128 bytes');
     let parsed: unknown;
+    let duplicates: YamlDuplicate[];
     try {
-      parsed = parseJsonOrYaml(body);
+      ({ value: parsed, duplicates } = parseApplyBody(body));
     } catch (e) {
       throw ApiError.badRequest(`error decoding YAML: ${(e as Error).message}`);
+    }
+    // A repeated YAML key: the last value wins, with a warning; refused with Strict.
+    const repeated = duplicates.map((d) => `line ${d.line}: key ${JSON.stringify(d.key)} already set in map`);
+    if (repeated.length > 0 && options.fieldValidation === 'Strict') {
+      throw ApiError.badRequest(`error strict decoding YAML: error converting YAML to JSON: yaml: unmarshal errors:\n  ${repeated.join('\n  ')}`);
     }
     if (!isPlainObject(parsed)) throw ApiError.badRequest('the apply configuration must be an object');
     const config = dropNulls(parsed) as JsonObject;
@@ -253,7 +264,7 @@ export class ObjectApi {
     }
     if (config.kind !== type.kind) throw ApiError.badRequest(`invalid object type: ${type.group}/${type.version}, Kind=${config.kind ?? ''}`);
     const obj = this.incoming(type, config, namespace, name);
-    const warnings: string[] = [];
+    const warnings: string[] = options.fieldValidation === 'Ignore' ? [] : repeated;
     const live = this.raw(type, namespace, name);
     if (live) this.checkResourceVersion(type, live, obj);
     else if (options.subresource) throw ApiError.notFound(type, name);
@@ -313,6 +324,14 @@ export class ObjectApi {
     }
     if (options.dryRun) return { code: 200, body: present(type, live), warnings: [] };
     if (type.group === '' && type.plural === 'namespaces') return { code: 200, body: this.deleteNamespace(type, live), warnings: [] };
+    for (const h of this.hooks.get(storageKey(type)) ?? []) {
+      if (live.metadata.deletionTimestamp) break;
+      const marked = h.markDeleted?.(type, clone(live));
+      if (!marked) continue;
+      marked.metadata.resourceVersion = String(this.store.nextResourceVersion());
+      this.store.put(storageKey(type), marked, 'MODIFIED');
+      return { code: 200, body: present(type, marked), warnings: [] };
+    }
     const gone = this.deleteObject(type, live, options.propagationPolicy);
     if (!gone) return { code: 200, body: present(type, this.raw(type, namespace, name)!), warnings: [] };
     return { code: 200, body: successStatus(type, name, live.metadata.uid), warnings: [] };

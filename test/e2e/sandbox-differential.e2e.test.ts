@@ -490,7 +490,8 @@ function edgeSteps(): Step[] {
     mergePatch('edge/ns-delete/release', CM('held', 'diff-doomed'), { metadata: { finalizers: null } }),
     { id: 'edge/ns-delete/gone', method: 'GET', path: '/api/v1/namespaces/diff-doomed', waitFor: { path: '/api/v1/namespaces/diff-doomed', until: gone } },
 
-    // Deleting the CRD: its objects go with it.
+    // Deleting the CRD: its objects go with it (once none holds a finalizer).
+    mergePatch('edge/crd/release-last-finalizer', WIDGET('unqualified'), { metadata: { finalizers: null } }),
     { id: 'edge/crd/delete', method: 'DELETE', path: CRD_PATH },
     { id: 'edge/crd/gone', method: 'GET', path: CRD_PATH, waitFor: { path: CRD_PATH, until: gone } },
     { id: 'edge/crd/objects-gone', method: 'GET', path: `/apis/${GROUP}/v1/namespaces/${NS}/widgets` },

@@ -119,9 +119,15 @@ describe('CustomResourceDefinitions', () => {
     expect((await failure(applyRaw(sandbox, 'c', noSchema))).body.message).toContain('schemas are required');
   });
 
-  test('deleting the CRD stops serving the kind and removes its objects', async () => {
+  test('deleting the CRD marks it Terminating, deletes its objects, then stops serving the kind', async () => {
     expect(cluster().list('example.com/v1', 'Widget').length).toBeGreaterThan(0);
-    await client().delete({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'widgets.example.com' } });
+    // as kube-apiserver v1.34 answers the DELETE: the CRD, with the cleanup finalizer and the Terminating condition
+    const marked = await http(sandbox, 'c', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com', { method: 'DELETE' });
+    expect(marked.body.metadata).toMatchObject({ finalizers: ['customresourcecleanup.apiextensions.k8s.io'], generation: 1 });
+    expect(marked.body.metadata.deletionTimestamp).toBeDefined();
+    expect(marked.body.status.conditions.map((c: any) => `${c.type}=${c.status}/${c.reason}`))
+      .toEqual(['NamesAccepted=True/NoConflicts', 'Established=True/InitialNamesAccepted', 'Terminating=True/InstanceDeletionPending']);
+    await eventually(() => !cluster().get('apiextensions.k8s.io/v1', 'CustomResourceDefinition', 'widgets.example.com'));
     expect(cluster().list('example.com/v1', 'Widget')).toEqual([]);
     expect((await http(sandbox, 'c', '/apis/example.com/v1/namespaces/default/widgets')).status).toBe(404);
     expect((await http(sandbox, 'c', '/apis/example.com/v1')).body.resources.map((r: any) => r.name)).toEqual(['gadgets', 'gadgets/status']);
