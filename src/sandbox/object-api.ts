@@ -154,6 +154,9 @@ export class ObjectApi {
       metadata.continue = Buffer.from(JSON.stringify({ k: itemKey(items[items.length - 1]) })).toString('base64url');
       // (the API server counts the rest only when no selector filters it)
       if (!options.labelSelector && !options.fieldSelector) metadata.remainingItemCount = remaining;
+    } else if (type.crd) {
+      // (a custom resource list always carries `continue`, empty on the last page)
+      metadata.continue = '';
     }
     return {
       apiVersion: groupVersion(type.group, type.version),

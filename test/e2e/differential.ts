@@ -145,7 +145,11 @@ export class VersionTracker {
  *   the service ranges on a real server, sequential in the sandbox) become `<allocated>`.
  */
 export function normalize(answer: Answer, targetName: string, cluster: string, versions: VersionTracker): any {
-  const body = normalizeValue(answer.body, []);
+  // (items of a built-in list carry no kind: they get the list's, so that the rules by kind apply to them)
+  const raw = answer.body;
+  const itemKind = typeof raw?.kind === 'string' && raw.kind.endsWith('List') && Array.isArray(raw.items) ? raw.kind.slice(0, -4) : undefined;
+  const body = normalizeValue(itemKind ? { ...raw, items: raw.items.map((i: any) => ({ kind: itemKind, ...i })) } : raw, []);
+  if (itemKind) for (const [i, item] of (body.items as any[]).entries()) if (raw.items[i]?.kind === undefined) delete item.kind;
   if (body && typeof body === 'object' && !Array.isArray(body)) {
     if (body.metadata?.resourceVersion !== undefined && body.kind && !String(body.kind).endsWith('List') && body.kind !== 'Status') {
       body.metadata.resourceVersion = versions.movement(targetName, cluster, answer.body);
@@ -170,7 +174,7 @@ function normalizeValue(value: any, path: string[]): any {
   if (parent === 'metadata') {
     for (const k of ['uid', 'creationTimestamp', 'deletionTimestamp']) if (out[k] !== undefined) out[k] = '<set>';
     if (Array.isArray(out.managedFields)) out.managedFields = out.managedFields.map((m: any) => ({ ...m, time: m.time === undefined ? undefined : '<set>' }));
-    if (out.continue !== undefined) out.continue = '<set>';
+    if (out.continue) out.continue = '<set>';
     if (path.length === 1 && out.resourceVersion !== undefined && value.name === undefined) out.resourceVersion = '<set>';
   }
   if (parent === 'details' && out.uid !== undefined) out.uid = '<set>';

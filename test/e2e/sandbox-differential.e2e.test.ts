@@ -7,7 +7,9 @@ import * as path from 'path';
 import {
   Answer, classify, describe as describeDifference, Difference, KnownLimit, runSteps, Step, StepResult, target, Target, VersionTracker,
 } from './differential';
+import { ApiObject, Chart } from 'cdk8s';
 import { quickstart } from '../../examples/quickstart/main';
+import { FederationApp } from '../../src';
 import { apply } from '../../src/applier/apply';
 import { kubesphereCrds } from '../../src/crds/kubesphere';
 import { RealFleet } from '../../src/real-fleet';
@@ -37,6 +39,8 @@ const KNOWN: KnownLimit[] = [
 // Corpus part 1: the applier's own traffic, recorded while ksfed applies the quickstart to a sandbox.
 
 interface Recorded {
+  /** Which apply of `recordQuickstart` sent it (1, 2 or 3). */
+  readonly phase: number;
   readonly cluster: string;
   readonly method: string;
   readonly path: string;
@@ -44,9 +48,24 @@ interface Recorded {
   readonly body?: string;
 }
 
-/** ksfed applies the synthesized quickstart to a sandbox with KubeSphere emulated; every write it sent, in order. */
+/** The quickstart, plus (with `extra`) a ConfigMap on the host that a later apply prunes. */
+function program(extra: boolean): (app: FederationApp) => void {
+  return (app) => {
+    quickstart(app);
+    if (!extra) return;
+    const host = app.node.findChild('host') as Chart;
+    new ApiObject(host, 'Extra', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ksfed-extra', namespace: 'kube-federation-system' }, data: { b: '1' } });
+  };
+}
+
+/**
+ * ksfed applies the quickstart to a sandbox with KubeSphere emulated three times: with an extra ConfigMap, again
+ * unchanged, then without it and `--prune`. Every request it sent (reads, writes, prune lists and deletes; not
+ * watches), per cluster in order.
+ */
 async function recordQuickstart(): Promise<Recorded[]> {
-  const dist = synth(quickstart);
+  const withExtra = synth(program(true));
+  const withoutExtra = synth(program(false));
   const sandbox = await Sandbox.start({
     clusters: CLUSTERS, kubesphere: true, recordBodies: true, establishDelayMs: 5, rolloutDelayMs: 5, kubesphereDelayMs: 5,
   });
@@ -54,16 +73,22 @@ async function recordQuickstart(): Promise<Recorded[]> {
     seedJwtSecret(sandbox, 'kQ7vR2mXz9LpA4sT8wYc3NbH6eJ1uFgD');
     const kubeconfig = path.join(tmpdir('ksfed-diff-'), 'sandbox.kubeconfig');
     fs.writeFileSync(kubeconfig, sandbox.kubeconfigYaml());
-    for (const c of sandbox.clusters) c.clearRequests();
-    const report = await apply(dist, { kubeconfig, ...FAST });
-    if (!report.success) throw new Error(`the quickstart did not apply to the sandbox: ${JSON.stringify(report.clusters.map((c) => c.status))}`);
-    return sandbox.clusters.flatMap((c) => c.requests.filter((r) => MUTATING.has(r.method)).map((r) => ({
-      cluster: c.name,
-      method: r.method,
-      path: r.path + (Object.keys(r.query).length ? `?${new URLSearchParams(r.query).toString()}` : ''),
-      contentType: r.contentType,
-      body: r.body,
-    })));
+    const recorded: Recorded[] = [];
+    const phases = [[withExtra, false], [withExtra, false], [withoutExtra, true]] as const;
+    for (const [index, [dist, prune]] of phases.entries()) {
+      for (const c of sandbox.clusters) c.clearRequests();
+      const report = await apply(dist, { kubeconfig, prune, ...FAST });
+      if (!report.success) throw new Error(`the quickstart did not apply to the sandbox: ${JSON.stringify(report.clusters.map((c) => c.status))}`);
+      recorded.push(...sandbox.clusters.flatMap((c) => c.requests.filter((r) => r.query.watch === undefined).map((r) => ({
+        phase: index + 1,
+        cluster: c.name,
+        method: r.method,
+        path: r.path + (Object.keys(r.query).length ? `?${new URLSearchParams(r.query).toString()}` : ''),
+        contentType: r.contentType,
+        body: r.body,
+      }))));
+    }
+    return recorded;
   } finally {
     await sandbox.stop();
   }
@@ -86,15 +111,18 @@ function objectPath(p: string): string {
 }
 
 /**
- * The replay of the recorded writes: each in its order, waiting for a custom resource's group to be served first
- * (ksfed waited for its CRD to be Established). The admission webhook configurations go last: on a real server
- * they would send every later KubeFed write to a webhook that no Pod serves (the sandbox has no webhooks).
+ * The replay of the recorded traffic, in its order, waiting for a custom resource's group to be served first and
+ * for a CRD that is read to be Established (ksfed waited for both). The `again` pass re-sends every write of the
+ * first apply (which must change nothing). The admission webhook configurations are written last of all: on a real
+ * server they would send every later KubeFed write to a webhook that no Pod serves (the sandbox has no webhooks).
  */
-function replaySteps(recorded: Recorded[], pass: string): Step[] {
-  const webhook = (r: Recorded) => r.path.includes('/admissionregistration.k8s.io/');
-  const ordered = [...recorded.filter((r) => !webhook(r)), ...(pass === 'again' ? recorded.filter(webhook) : [])];
+function replaySteps(recorded: Recorded[], pass: 'first' | 'again'): Step[] {
+  const webhook = (r: Recorded) => r.path.includes('/admissionregistration.k8s.io/') && MUTATING.has(r.method);
+  const ordered = pass === 'first' ? recorded.filter((r) => !webhook(r))
+    : [...recorded.filter((r) => r.phase === 1 && r.method === 'PATCH' && !webhook(r)), ...recorded.filter(webhook)];
   return ordered.map((r) => {
     const gv = customGroupVersion(r.path);
+    const crdRead = r.method === 'GET' && /\/customresourcedefinitions\/[^/?]+$/.test(objectPath(r.path));
     return {
       id: `quickstart/${pass}/${r.cluster}/${r.method} ${objectPath(r.path)}`,
       cluster: r.cluster,
@@ -102,7 +130,8 @@ function replaySteps(recorded: Recorded[], pass: string): Step[] {
       path: r.path,
       contentType: r.contentType,
       body: r.body,
-      waitFor: gv ? { path: gv, until: (a: Answer) => a.status === 200 } : undefined,
+      waitFor: crdRead ? { path: objectPath(r.path), until: established }
+        : gv ? { path: gv, until: (a: Answer) => a.status === 200 } : undefined,
     };
   });
 }
@@ -111,13 +140,23 @@ function replaySteps(recorded: Recorded[], pass: string): Step[] {
 function readBackSteps(recorded: Recorded[]): Step[] {
   const seen = new Set<string>();
   const out: Step[] = [];
-  for (const r of recorded) {
+  for (const r of recorded.filter((x) => x.method === 'PATCH')) {
     const p = objectPath(r.path);
     if (seen.has(`${r.cluster} ${p}`)) continue;
     seen.add(`${r.cluster} ${p}`);
     out.push({ id: `quickstart/read/${r.cluster}/GET ${p}`, cluster: r.cluster, method: 'GET', path: p });
   }
   return out;
+}
+
+/** Discovery of the groups the quickstart's CRDs (and KubeSphere's) add to the host. */
+function discoverySteps(): Step[] {
+  const groups = ['types.kubefed.io/v1beta1', 'core.kubefed.io/v1beta1', 'scheduling.kubefed.io/v1alpha1', 'iam.kubesphere.io/v1alpha2',
+    'tenant.kubesphere.io/v1alpha1', 'tenant.kubesphere.io/v1alpha2', 'cluster.kubesphere.io/v1alpha1', 'installer.kubesphere.io/v1alpha1'];
+  return groups.flatMap((gv) => [
+    { id: `discovery/host/${gv}`, method: 'GET' as const, path: `/apis/${gv}` },
+    { id: `discovery/host/${gv.split('/')[0]}`, method: 'GET' as const, path: `/apis/${gv.split('/')[0]}` },
+  ]);
 }
 
 /** What KubeSphere's installer leaves on every cluster before ksfed runs: its CRDs (ours) and its namespaces. */
@@ -520,7 +559,9 @@ describe('the sandbox against a real kube-apiserver v1.34.4', () => {
     })));
     emulated = target('sandbox', Object.fromEntries(CLUSTERS.map((c) => [c, { url: sandbox.cluster(c).url, token: sandbox.cluster(c).token }])));
     const versions = new VersionTracker();
-    const steps = [...setupSteps(), ...replaySteps(recorded, 'first'), ...replaySteps(recorded, 'again'), ...readBackSteps(recorded), ...edgeSteps()];
+    const steps = [
+      ...setupSteps(), ...replaySteps(recorded, 'first'), ...replaySteps(recorded, 'again'), ...readBackSteps(recorded), ...discoverySteps(), ...edgeSteps(),
+    ];
     results = await runSteps(steps, real, emulated, 'host', versions);
     differences = results.flatMap((r) => r.differences);
   });

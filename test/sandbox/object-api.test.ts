@@ -341,6 +341,8 @@ describe('ObjectApi answers as kube-apiserver v1.34 does', () => {
     expect([res.status, res.headers.get('warning')]).toEqual([201,
       '299 - "metadata.finalizers: \\"hold\\": prefer a domain-qualified finalizer name to avoid accidental conflicts with other finalizer writers"']);
     await applyRaw(sandbox, 'c', { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'gone', namespace: 'default' } });
+    const list = await send('/apis/example.com/v1/namespaces/default/widgets?limit=500', 'GET');
+    expect(list.body.metadata.continue).toBe(''); // (a custom resource list always carries it)
     const del = await send('/apis/example.com/v1/namespaces/default/widgets/gone', 'DELETE');
     expect(del.body).toMatchObject({ kind: 'Status', status: 'Success', details: { name: 'gone', group: 'example.com', kind: 'widgets' } });
     const strict = await send('/apis/example.com/v1/namespaces/default/widgets?fieldValidation=Strict', 'POST',
