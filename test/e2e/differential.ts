@@ -142,7 +142,9 @@ export class VersionTracker {
  * - resourceVersion values (etcd's revision counter on one side, a per-cluster counter on the other): an object's
  *   becomes how it moved (`new`/`changed`/`same`, see VersionTracker), a list's is `<set>`, `continue` tokens too;
  * - allocated addresses and ports: a Service's `clusterIP(s)`, `nodePort`s and `healthCheckNodePort` (random from
- *   the service ranges on a real server, sequential in the sandbox) become `<allocated>`.
+ *   the service ranges on a real server, sequential in the sandbox) become `<allocated>`;
+ * - the order of an APIResourceList's resources: the real server lists a group's custom resources in no fixed order
+ *   (it changed between two runs of this suite), so they are compared sorted by name.
  */
 export function normalize(answer: Answer, targetName: string, cluster: string, versions: VersionTracker): any {
   // (items of a built-in list carry no kind: they get the list's, so that the rules by kind apply to them)
@@ -150,6 +152,9 @@ export function normalize(answer: Answer, targetName: string, cluster: string, v
   const itemKind = typeof raw?.kind === 'string' && raw.kind.endsWith('List') && Array.isArray(raw.items) ? raw.kind.slice(0, -4) : undefined;
   const body = normalizeValue(itemKind ? { ...raw, items: raw.items.map((i: any) => ({ kind: itemKind, ...i })) } : raw, []);
   if (itemKind) for (const [i, item] of (body.items as any[]).entries()) if (raw.items[i]?.kind === undefined) delete item.kind;
+  if (body?.kind === 'APIResourceList' && Array.isArray(body.resources)) {
+    body.resources.sort((a: any, b: any) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
   if (body && typeof body === 'object' && !Array.isArray(body)) {
     if (body.metadata?.resourceVersion !== undefined && body.kind && !String(body.kind).endsWith('List') && body.kind !== 'Status') {
       body.metadata.resourceVersion = versions.movement(targetName, cluster, answer.body);
