@@ -30,7 +30,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     // Snapshots never self-update: `npm test` runs jest --ci; `npx projen test:update` rewrites them.
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
     jestConfig: {
-      testPathIgnorePatterns: ['/node_modules/', '/dist/', '/examples/.*/dist/'],
+      // test/e2e needs the real engines built with Go: `npm run e2e` runs it (test/e2e/jest.config.js).
+      testPathIgnorePatterns: ['/node_modules/', '/dist/', '/examples/.*/dist/', '/test/e2e/'],
       modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/examples/.*/dist/'],
       transform: {
         '^.+\\.js$': new javascript.Transform('ts-jest', { tsconfig: { allowJs: true }, isolatedModules: true }),
@@ -64,6 +65,16 @@ project.addTask('bench:apply', {
   description: 'Apply benchmark: ksfed vs kubectl --server-side on a 10-member sandbox fleet (see benchmarks/README.md)',
   exec: 'TS_NODE_PROJECT=examples/tsconfig.json node -r ts-node/register/transpile-only benchmarks/apply.ts',
   receiveArgs: true,
+});
+
+// End-to-end tests against real kube-apiservers, kube-controller-managers and KubeFed (src/real-fleet), built from
+// source with Go by e2e/build.sh (KSFED_E2E_BIN, when set, is both where it builds and where the tests look).
+project.addTask('e2e', {
+  description: 'Build the real engines with Go (e2e/build.sh), then run test/e2e/*.e2e.test.ts against them',
+  steps: [
+    { exec: 'bash e2e/build.sh' },
+    { exec: 'jest --config test/e2e/jest.config.js --ci --runInBand', receiveArgs: true },
+  ],
 });
 
 project.synth();

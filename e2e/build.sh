@@ -10,20 +10,21 @@
 # packages) their sources.
 #
 # Env:
-#   E2E_BIN=DIR    output folder (default <repo>/.cache/e2e-bin)
+#   E2E_BIN=DIR    output folder (default $KSFED_E2E_BIN, else <repo>/.cache/e2e-bin)
 #   E2E_NICE=N     run the builds under `nice -n N` (e.g. 19 on a shared machine)
 #   E2E_FORCE=1    rebuild even if up to date
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
-bin=${E2E_BIN:-$repo/.cache/e2e-bin}
+# KSFED_E2E_BIN is where the e2e tests (src/real-fleet) look for the binaries.
+bin=${E2E_BIN:-${KSFED_E2E_BIN:-$repo/.cache/e2e-bin}}
 
 # Every go.mod here says `go 1.26`, which the machine's Go 1.26.x builds, so no
 # GOTOOLCHAIN export is needed. If a go.mod is ever raised past the local Go,
 # export the approved toolchain here (e.g. export GOTOOLCHAIN=go1.27.3).
 
-command -v go >/dev/null || { echo "build.sh: go not found" >&2; exit 1; }
+command -v go >/dev/null || { echo "build.sh: go not found: npm run e2e needs Go >= 1.26 and the Go module proxy (see e2e/README.md)" >&2; exit 1; }
 gover=$(go env GOVERSION)
 case "$gover" in
   go1.2[6-9]*|go1.[3-9][0-9]*) ;;

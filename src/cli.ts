@@ -2,6 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { apply, ApplyEvent, ApplyReport, ConnectOptions, diff, formatDiff, formatEvent, formatPlan, formatStatus, formatSummary, parseDuration, plan, status, TerminalProgress, UsageError } from './applier';
+import { RealFleet } from './real-fleet';
 import { Sandbox } from './sandbox';
 
 const HELP = `ksfed: apply a synthesized KubeSphere federation (the output of FederationApp.synth()) to its clusters.
@@ -13,6 +14,10 @@ Usage:
   ksfed plan   <dist> [options]   the ordered phases and objects, without contacting any cluster
   ksfed sandbox [--clusters host,edge-1,branch-7] [--port N] [--kubeconfig-out F]
                                   local in-memory Kubernetes API endpoints, one per cluster (a test double)
+  ksfed sandbox --real [--kubefed] [--clusters ...] [--kubeconfig-out F]
+                                  real kube-apiservers on 127.0.0.1 instead, one per cluster, with KubeSphere's
+                                  CRDs; --kubefed: KubeFed on the host, every cluster joined (needs the binaries
+                                  of e2e/build.sh, built with Go: see the README, "Real engines")
 
 Options:
   --kubeconfig F              kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)
@@ -78,16 +83,18 @@ interface Parsed {
   clusters?: string[];
   port?: number;
   kubeconfigOut?: string;
+  real: boolean;
+  kubefed: boolean;
   help: boolean;
   version: boolean;
 }
 
 const VALUE_FLAGS = new Set(['--kubeconfig', '--context', '--only', '--concurrency', '--timeout', '--wait-timeout', '--output', '--clusters', '--port', '--kubeconfig-out']);
-const BOOLEAN_FLAGS = new Set(['--dry-run', '--prune', '--prune-nonempty-namespaces', '--prune-removed-clusters', '--force-conflicts', '--help', '-h', '--version']);
+const BOOLEAN_FLAGS = new Set(['--dry-run', '--prune', '--prune-nonempty-namespaces', '--prune-removed-clusters', '--force-conflicts', '--real', '--kubefed', '--help', '-h', '--version']);
 
 /** Parses the command line (hand-rolled: no dependencies). Throws a UsageError on anything it does not know. */
 export function parseArgs(argv: string[]): Parsed {
-  const p: Parsed = { command: '', positional: [], contexts: {}, only: [], dryRun: false, prune: false, pruneNonEmptyNamespaces: false, pruneRemovedClusters: false, forceConflicts: false, output: 'text', help: false, version: false };
+  const p: Parsed = { command: '', positional: [], contexts: {}, only: [], dryRun: false, prune: false, pruneNonEmptyNamespaces: false, pruneRemovedClusters: false, forceConflicts: false, output: 'text', real: false, kubefed: false, help: false, version: false };
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i];
     let value: string | undefined;
@@ -108,6 +115,8 @@ export function parseArgs(argv: string[]): Parsed {
       if (arg === '--prune-nonempty-namespaces') p.pruneNonEmptyNamespaces = true;
       if (arg === '--prune-removed-clusters') p.pruneRemovedClusters = true;
       if (arg === '--force-conflicts') p.forceConflicts = true;
+      if (arg === '--real') p.real = true;
+      if (arg === '--kubefed') p.kubefed = true;
       if (arg === '--help' || arg === '-h') p.help = true;
       if (arg === '--version') p.version = true;
     } else if (arg.startsWith('-')) {
@@ -229,6 +238,7 @@ function checkFlags(parsed: Parsed, allowed: string[]): void {
     ['--dry-run', parsed.dryRun], ['--prune', parsed.prune], ['--force-conflicts', parsed.forceConflicts],
     ['--prune-nonempty-namespaces', parsed.pruneNonEmptyNamespaces], ['--prune-removed-clusters', parsed.pruneRemovedClusters],
     ['--clusters', parsed.clusters !== undefined], ['--port', parsed.port !== undefined], ['--kubeconfig-out', parsed.kubeconfigOut !== undefined],
+    ['--real', parsed.real], ['--kubefed', parsed.kubefed],
   ];
   for (const [flag, set] of used) {
     if (set && !allowed.includes(flag)) throw new UsageError(`${flag} does not apply to ksfed ${parsed.command}`);
@@ -338,9 +348,15 @@ function runPlan(parsed: Parsed, io: CliIo): number {
 }
 
 async function runSandbox(parsed: Parsed, io: CliIo): Promise<number> {
-  checkFlags(parsed, ['--clusters', '--port', '--kubeconfig-out']);
+  if (parsed.real) {
+    if (parsed.port !== undefined) throw new UsageError('--port does not apply to ksfed sandbox --real (each real API server takes a free port)');
+  } else if (parsed.kubefed) {
+    throw new UsageError('--kubefed needs --real (the in-memory sandbox emulates KubeSphere, not KubeFed): use ksfed sandbox --real --kubefed');
+  }
+  checkFlags(parsed, ['--clusters', '--port', '--kubeconfig-out', '--real', '--kubefed']);
   if (parsed.positional.length > 0) throw new UsageError('ksfed sandbox takes no folder');
   const clusters = parsed.clusters ?? ['host', 'edge-1', 'branch-7'];
+  if (parsed.real) return runRealSandbox(parsed, clusters, io);
   let sandbox: Sandbox;
   try {
     // anonymous: kubectl (client-go) never sends a bearer token over plain HTTP; a wrong token is still refused.
@@ -361,6 +377,34 @@ async function runSandbox(parsed: Parsed, io: CliIo): Promise<number> {
   await (io.untilStopped ?? waitForSignal)();
   await sandbox.stop();
   io.stdout('Sandbox stopped.\n');
+  return 0;
+}
+
+/** `ksfed sandbox --real`: a RealFleet (src/real-fleet) instead of the in-memory sandbox; the same kind of output. */
+async function runRealSandbox(parsed: Parsed, clusters: string[], io: CliIo): Promise<number> {
+  const started = Date.now();
+  let fleet: RealFleet;
+  try {
+    fleet = await RealFleet.start({ clusters, kubefed: parsed.kubefed, binDir: io.env.KSFED_E2E_BIN || undefined });
+  } catch (e) {
+    throw new UsageError(`cannot start the real fleet: ${(e as Error).message.split('\n')[0]}`);
+  }
+  const out = path.resolve(parsed.kubeconfigOut ?? 'ksfed-sandbox.kubeconfig');
+  try {
+    fs.writeFileSync(out, fleet.kubeconfigYaml(), { mode: 0o600 });
+  } catch (e) {
+    await fleet.stop();
+    throw new UsageError(`cannot write ${out}: ${(e as Error).message}`);
+  }
+  const what = parsed.kubefed ? 'KubeSphere\'s CRDs, KubeFed v0.8.1 on the host with every cluster joined' : 'KubeSphere\'s CRDs';
+  io.stdout(`Real fleet running (kube-apiserver v1.34.4 and kube-controller-manager per cluster, one etcd; ${what}), `
+    + `up in ${((Date.now() - started) / 1000).toFixed(1)} s:\n`);
+  for (const c of fleet.clusters) io.stdout(`  context ${c.padEnd(12)} ${fleet.server(c)}${c === fleet.host ? '  (KubeSphere host)' : ''}\n`);
+  io.stdout(`Kubeconfig: ${out}\n  export KUBECONFIG=${out}\n  ksfed apply <dist> --kubeconfig ${out}\n`
+    + `Logs: ${path.join(fleet.workDir, 'logs')} (removed on stop)\nPress Ctrl-C to stop.\n`);
+  await (io.untilStopped ?? waitForSignal)();
+  await fleet.stop();
+  io.stdout('Real fleet stopped.\n');
   return 0;
 }
 

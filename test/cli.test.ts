@@ -381,6 +381,40 @@ test('a rotated secret: neither the live value nor the new one reaches any outpu
   }
 });
 
+describe('sandbox --real: argument parsing (the real start is in test/e2e/cli.e2e.test.ts)', () => {
+  test('--real and --kubefed are flags of ksfed sandbox', () => {
+    expect(parseArgs(['sandbox', '--real', '--kubefed', '--clusters', 'host,edge-1'])).toMatchObject({ command: 'sandbox', real: true, kubefed: true, clusters: ['host', 'edge-1'] });
+    expect(parseArgs(['sandbox'])).toMatchObject({ real: false, kubefed: false });
+  });
+
+  test.each([
+    [['sandbox', '--kubefed'], /^ksfed: --kubefed needs --real \(the in-memory sandbox emulates KubeSphere, not KubeFed\): use ksfed sandbox --real --kubefed\n$/],
+    [['sandbox', '--real', '--port', '6443'], /^ksfed: --port does not apply to ksfed sandbox --real \(each real API server takes a free port\)\n$/],
+    [['sandbox', '--real=yes'], /--real takes no value/],
+    [['apply', DIST, '--real'], /--real does not apply to ksfed apply/],
+    [['status', DIST, '--kubefed'], /--kubefed does not apply to ksfed status/],
+    [['sandbox', '--real', '--clusters', 'Host'], /^ksfed: cannot start the real fleet: RealFleet: cluster name "Host" is not a DNS-1123 label\. Fix: /],
+  ])('%j is bad input', async (args, message) => {
+    const r = await run(args as string[], { KSFED_E2E_BIN: tmpdir() });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message as RegExp);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  test('without the binaries: exit 2, naming the folder and how to build them', async () => {
+    const empty = tmpdir();
+    const r = await run(['sandbox', '--real'], { KSFED_E2E_BIN: empty });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`ksfed: cannot start the real fleet: RealFleet: etcd-lite, kube-apiserver, kube-controller-manager not found in ${empty}. `
+      + 'Fix: run \'bash e2e/build.sh\' (needs Go 1.26) or set KSFED_E2E_BIN\n');
+    expect(r.stdout).toBe('');
+  });
+
+  test('the help names it', async () => {
+    expect((await run(['--help'])).stdout).toContain('ksfed sandbox --real [--kubefed] [--clusters ...] [--kubeconfig-out F]');
+  });
+});
+
 test('sandbox command writes a kubeconfig, prints contexts, stops on request', async () => {
   const out = path.join(tmpdir(), 'sb.kubeconfig');
   let stdout = '';

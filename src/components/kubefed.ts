@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { checkImageRegistry, fail } from '../_util';
 import { ClusterChart } from '../cluster-chart';
 import { ComponentSize } from '../component-size';
-import { FEDERATED_TYPES, federatedCrd, federatedTypeConfig, KUBEFED_NAMESPACE as CRD_KUBEFED_NAMESPACE, kubefedCoreCrds } from '../crds';
+import { FEDERATED_TYPES, federatedCrd, federatedTypeConfig, KUBEFED_NAMESPACE as CRD_KUBEFED_NAMESPACE, kubeFedConfig, kubefedCoreCrds } from '../crds';
 import { FederationApp } from '../federation-app';
 import { Versions } from '../versions';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './_security';
@@ -223,24 +223,7 @@ export class KubeFedControlPlane extends Construct {
     const caBundle = this.certificate(certificate, ns);
     this.webhookConfigurations(ns, certificate, caBundle);
 
-    this.config = new ApiObject(this, 'KubeFedConfig', {
-      apiVersion: 'core.kubefed.io/v1beta1',
-      kind: 'KubeFedConfig',
-      metadata: { name: 'kubefed', namespace: ns },
-      spec: {
-        scope: 'Cluster',
-        controllerDuration: { availableDelay: '20s', unavailableDelay: '60s' },
-        leaderElect: { leaseDuration: '15s', renewDeadline: '10s', retryPeriod: '5s', resourceLock: 'configmaps' },
-        clusterHealthCheck: { period: '10s', failureThreshold: 3, successThreshold: 1, timeout: '3s' },
-        syncController: { maxConcurrentReconciles: 1, adoptResources: 'Enabled' },
-        statusController: { maxConcurrentReconciles: 1 },
-        featureGates: [
-          { name: 'PushReconciler', configuration: 'Enabled' },
-          { name: 'SchedulerPreferences', configuration: 'Enabled' },
-          { name: 'RawResourceStatusCollection', configuration: 'Disabled' },
-        ],
-      },
-    });
+    this.config = new ApiObject(this, 'KubeFedConfig', kubeFedConfig(ns));
 
     for (const type of FEDERATED_TYPES) {
       new ApiObject(this, `FederatedTypeConfig-${type.ftcName}`, federatedTypeConfig(type, ns));

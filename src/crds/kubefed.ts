@@ -8,6 +8,7 @@
  * `x-kubernetes-preserve-unknown-fields` so that the controllers that write
  * them lose nothing when these CRDs are installed.
  */
+import { KUBEFED_NAMESPACE } from './federated-types';
 import { arr, bool, bytes, crd, int, JsonSchema, map, obj, preserve, resource, str } from './schema';
 
 /** API group of the KubeFed core types. */
@@ -179,4 +180,30 @@ export function kubefedCoreCrds(): any[] {
     clusterPropagatedVersionCrd(),
     federatedServiceStatusCrd(),
   ];
+}
+
+/**
+ * The `KubeFedConfig` named `kubefed` as KubeSphere v3.4.1 installs it (facts §3.5): every field KubeFed v0.8.1's
+ * defaulting webhook would otherwise fill, so the controller-manager accepts it without the webhook.
+ * @param availableDelay `controllerDuration.availableDelay` (KubeSphere: 20s)
+ */
+export function kubeFedConfig(namespace: string = KUBEFED_NAMESPACE, availableDelay = '20s'): any {
+  return {
+    apiVersion: `${KUBEFED_CORE_GROUP}/v1beta1`,
+    kind: 'KubeFedConfig',
+    metadata: { name: 'kubefed', namespace },
+    spec: {
+      scope: 'Cluster',
+      controllerDuration: { availableDelay, unavailableDelay: '60s' },
+      leaderElect: { leaseDuration: '15s', renewDeadline: '10s', retryPeriod: '5s', resourceLock: 'configmaps' },
+      clusterHealthCheck: { period: '10s', failureThreshold: 3, successThreshold: 1, timeout: '3s' },
+      syncController: { maxConcurrentReconciles: 1, adoptResources: 'Enabled' },
+      statusController: { maxConcurrentReconciles: 1 },
+      featureGates: [
+        { name: 'PushReconciler', configuration: 'Enabled' },
+        { name: 'SchedulerPreferences', configuration: 'Enabled' },
+        { name: 'RawResourceStatusCollection', configuration: 'Disabled' },
+      ],
+    },
+  };
 }

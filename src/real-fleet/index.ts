@@ -4,8 +4,11 @@ import { generateKeyPairSync, randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Endpoint, freePorts, request, sleep } from './http';
+import { Endpoint, freePorts, mustRequest, request, sleep } from './http';
+import { applyObject, conditionTrue, createObject, getObject, installCrds, poll } from './objects';
 import { FleetProcess, Processes, tail } from './processes';
+import { federatedCrds, federatedTypeConfigs, KUBEFED_NAMESPACE, kubeFedConfig, kubefedCoreCrds } from '../crds';
+import { KS_CONTROLLER_MANAGER, KS_INSTALLER, kubesphereInstallation } from '../sandbox/kubesphere';
 import { toYaml } from '../sandbox/yaml';
 
 /** How to start a real fleet. */
@@ -33,6 +36,12 @@ export const REAL_FLEET_BINARIES = ['etcd-lite', 'kube-apiserver', 'kube-control
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const READY_TIMEOUT_MS = 120_000;
+const HOST_LABEL = 'cluster-role.kubesphere.io/host';
+/**
+ * `controllerDuration.availableDelay` of the fleet's KubeFedConfig. KubeSphere's is 20s: KubeFed's sync controller
+ * then holds propagation to a newly Ready cluster back for 20 s, which every test would wait for.
+ */
+export const KUBEFED_AVAILABLE_DELAY = '1s';
 
 /** `$KSFED_E2E_BIN`, else `<repo>/.cache/e2e-bin` (where e2e/build.sh writes). */
 export function defaultBinDir(): string {
@@ -119,6 +128,7 @@ export class RealFleet {
   private readonly processes: Processes;
   private readonly members = new Map<string, RealCluster>();
   private etcd?: FleetProcess;
+  private kubefed?: FleetProcess;
   private stopped = false;
 
   private constructor(clusters: string[], host: string, binDir: string, workDir: string, ownWorkDir: boolean) {
@@ -175,6 +185,32 @@ export class RealFleet {
   }
 
   /**
+   * Copies the labels of each host `Cluster` (cluster.kubesphere.io/v1alpha1) onto the KubeFedCluster of the same
+   * name, as KubeSphere's cluster controller does on every sync (clusterSelector placements match these labels).
+   * Clusters without a `Cluster` object keep their labels. Returns the names of the KubeFedClusters changed.
+   */
+  public async syncKubeFedClusterLabels(): Promise<string[]> {
+    const host = this.endpoint(this.host);
+    const changed: string[] = [];
+    for (const name of this.clusters) {
+      const cluster = await getObject(host, `/apis/cluster.kubesphere.io/v1alpha1/clusters/${name}`);
+      const path_ = `/apis/core.kubefed.io/v1beta1/namespaces/${KUBEFED_NAMESPACE}/kubefedclusters/${name}`;
+      const kfc = cluster && await getObject(host, path_);
+      if (!kfc) continue;
+      const want: Record<string, string> = cluster.metadata.labels ?? {};
+      const have: Record<string, string> = kfc.metadata.labels ?? {};
+      const patch: Record<string, string | null> = {};
+      for (const k of Object.keys(have)) if (!(k in want)) patch[k] = null;
+      for (const [k, v] of Object.entries(want)) if (have[k] !== v) patch[k] = v;
+      if (Object.keys(patch).length === 0) continue;
+      await mustRequest(host, 'PATCH', `${path_}?fieldManager=${KS_CONTROLLER_MANAGER}`, JSON.stringify({ metadata: { labels: patch } }),
+        'application/merge-patch+json');
+      changed.push(name);
+    }
+    return changed;
+  }
+
+  /**
    * Stops every process it started (controllers, then API servers, then etcd) and removes the working folder when
    * the fleet created it. Safe to call twice.
    */
@@ -208,9 +244,140 @@ export class RealFleet {
 
     await Promise.all(this.clusters.map((name) => this.startApiServer(name, etcdUrl, options)));
     fs.writeFileSync(this.kubeconfigPath, this.kubeconfigYaml(), { mode: 0o600 });
-    if (options.controllerManager ?? true) {
+    const controllerManager = options.controllerManager ?? true;
+    if (controllerManager) {
       for (const name of this.clusters) this.startControllerManager(name);
     }
+    if (options.kubesphere ?? true) {
+      await Promise.all(this.clusters.map((name) => this.installKubeSphere(name)));
+    }
+    if (options.kubefed) {
+      await this.startKubeFed(controllerManager);
+    }
+  }
+
+  /** What ks-installer leaves on a cluster (the sandbox's list: src/sandbox/kubesphere.ts `kubesphereInstallation`). */
+  private async installKubeSphere(name: string): Promise<void> {
+    const endpoint = this.endpoint(name);
+    const installation = kubesphereInstallation();
+    await installCrds(endpoint, installation.crds, KS_INSTALLER);
+    for (const obj of installation.objects) await applyObject(endpoint, obj, KS_INSTALLER);
+  }
+
+  /**
+   * KubeFed v0.8.1 on the host as ks-installer sets it up (facts §3.1, from the project's own definitions in
+   * src/crds): namespace kube-federation-system, the core and the 28 Federated CRDs, the KubeFedConfig, the 28
+   * FederatedTypeConfigs; then the real controller-manager; then every cluster (the host too, as KubeSphere's
+   * cluster controller joins its own host Cluster) joined, and each KubeFedCluster Ready.
+   */
+  private async startKubeFed(controllerManager: boolean): Promise<void> {
+    const host = this.endpoint(this.host);
+    await applyObject(host, {
+      apiVersion: 'v1', kind: 'Namespace', metadata: { name: KUBEFED_NAMESPACE, labels: { 'kubesphere.io/workspace': 'system-workspace' } },
+    }, KS_INSTALLER);
+    await installCrds(host, [...kubefedCoreCrds(), ...federatedCrds()], KS_INSTALLER);
+    await applyObject(host, kubeFedConfig(KUBEFED_NAMESPACE, KUBEFED_AVAILABLE_DELAY), KS_INSTALLER);
+    for (const ftc of federatedTypeConfigs(KUBEFED_NAMESPACE)) await applyObject(host, ftc, KS_INSTALLER);
+
+    const [healthz, metrics] = await freePorts(2);
+    this.kubefed = this.processes.spawn('kubefed', path.join(this.binDir, 'kubefed-controller-manager'), [
+      `--kubeconfig=${this.writeSingleKubeconfig(this.host)}`,
+      `--kubefed-namespace=${KUBEFED_NAMESPACE}`,
+      `--healthz-addr=127.0.0.1:${healthz}`,
+      `--metrics-addr=127.0.0.1:${metrics}`,
+      // At the default 5 QPS, discovery against a 1.34 API server takes some 12 s before the controllers start.
+      '--rest-config-qps=50',
+      '--rest-config-burst=100',
+      '-v=2',
+    ], this.logFile('kubefed'));
+
+    await Promise.all(this.clusters.map((name) => this.joinKubeFed(name, controllerManager)));
+    const kubefed = this.kubefed;
+    await Promise.all(this.clusters.map((name) => poll(
+      async () => (conditionTrue(await getObject(host, `/apis/core.kubefed.io/v1beta1/namespaces/${KUBEFED_NAMESPACE}/kubefedclusters/${name}`), 'Ready')
+        ? true : undefined),
+      READY_TIMEOUT_MS,
+      () => `RealFleet: KubeFedCluster ${name} not Ready in ${READY_TIMEOUT_MS / 1000} s:\n${tail(kubefed.logFile)}`,
+      async () => {
+        if (!kubefed.alive()) throw new Error(`RealFleet: kubefed-controller-manager exited (${await kubefed.exited}):\n${tail(kubefed.logFile)}`);
+      },
+      250,
+    )));
+  }
+
+  /**
+   * Joins one cluster as KubeSphere v3.4.1's cluster controller does (facts §3.9): on the cluster, namespace
+   * kube-federation-system, ServiceAccount `<cluster>-kubesphere`, a ClusterRole and ClusterRoleBinding
+   * `kubefed-controller-manager:<cluster>-kubesphere` (all verbs on everything, GET on every non-resource URL) and a
+   * service-account token Secret `<cluster>-kubesphere-token-xxxxx`; on the host, Secret `<cluster>-secret` with that
+   * token and KubeFedCluster `<cluster>` (apiEndpoint, caBundle, labels of KubeSphere's host Cluster on the host).
+   * Without kube-controller-manager nothing fills the token Secret: the admin token is used instead.
+   */
+  private async joinKubeFed(name: string, controllerManager: boolean): Promise<void> {
+    const member = this.endpoint(name);
+    const host = this.endpoint(this.host);
+    const sa = `${name}-kubesphere`;
+    const role = `kubefed-controller-manager:${sa}`;
+    await applyObject(member, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: KUBEFED_NAMESPACE } }, KS_CONTROLLER_MANAGER);
+    await applyObject(member, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: sa, namespace: KUBEFED_NAMESPACE } }, KS_CONTROLLER_MANAGER);
+    await applyObject(member, {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: role },
+      rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }, { nonResourceURLs: ['*'], verbs: ['get'] }],
+    }, KS_CONTROLLER_MANAGER);
+    await applyObject(member, {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: role },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
+      subjects: [{ kind: 'ServiceAccount', name: sa, namespace: KUBEFED_NAMESPACE }],
+    }, KS_CONTROLLER_MANAGER);
+    let token = this.token;
+    if (controllerManager) {
+      const secret = await createObject(member, {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        type: 'kubernetes.io/service-account-token',
+        metadata: { generateName: `${sa}-token-`, namespace: KUBEFED_NAMESPACE, annotations: { 'kubernetes.io/service-account.name': sa } },
+      }, KS_CONTROLLER_MANAGER);
+      const path_ = `/api/v1/namespaces/${KUBEFED_NAMESPACE}/secrets/${secret.metadata.name}`;
+      const data = await poll(
+        async () => (await getObject(member, path_))?.data?.token as string | undefined,
+        READY_TIMEOUT_MS,
+        () => `RealFleet: kube-controller-manager of ${name} did not fill the token Secret ${secret.metadata.name} in ${READY_TIMEOUT_MS / 1000} s`,
+      );
+      token = Buffer.from(data, 'base64').toString('utf8');
+    }
+    await applyObject(host, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'Opaque',
+      metadata: { name: `${name}-secret`, namespace: KUBEFED_NAMESPACE },
+      data: { token: Buffer.from(token).toString('base64') },
+    }, KS_CONTROLLER_MANAGER);
+    await applyObject(host, {
+      apiVersion: 'core.kubefed.io/v1beta1',
+      kind: 'KubeFedCluster',
+      metadata: {
+        name,
+        namespace: KUBEFED_NAMESPACE,
+        // KubeSphere copies the Cluster's labels; its own host Cluster is labelled like this.
+        ...(name === this.host ? { labels: { [HOST_LABEL]: '', 'kubesphere.io/managed': 'true' } } : {}),
+      },
+      spec: {
+        apiEndpoint: this.server(name),
+        caBundle: Buffer.from(this.caPem(name)).toString('base64'),
+        secretRef: { name: `${name}-secret` },
+      },
+    }, KS_CONTROLLER_MANAGER);
+  }
+
+  /** Writes (once) a kubeconfig holding only `name`, for that cluster's controllers; returns its path. */
+  private writeSingleKubeconfig(name: string): string {
+    const file = path.join(this.workDir, name, 'admin.kubeconfig');
+    if (!fs.existsSync(file)) fs.writeFileSync(file, toYaml(this.kubeconfig(name, [name])), { mode: 0o600 });
+    return file;
   }
 
   private async startEtcd(): Promise<string> {
@@ -301,8 +468,7 @@ export class RealFleet {
 
   private startControllerManager(name: string): void {
     const c = this.cluster(name);
-    const kubeconfig = path.join(c.dir, 'controller-manager.kubeconfig');
-    fs.writeFileSync(kubeconfig, toYaml(this.kubeconfig(name, [name])), { mode: 0o600 });
+    const kubeconfig = this.writeSingleKubeconfig(name);
     const logName = `${name}/kube-controller-manager`;
     c.controllerManager = this.processes.spawn(logName, path.join(this.binDir, 'kube-controller-manager'), [
       `--kubeconfig=${kubeconfig}`,

@@ -34,30 +34,40 @@ export interface KubeSphereCluster {
 }
 
 /**
- * What a KubeSphere v3.4 installation leaves on every cluster before anything is applied: its CRDs (from the
- * library's own definitions, established at once), namespaces `kubesphere-system` and `kubesphere-controls-system`,
- * ServiceAccount `kubesphere` in `kubesphere-system`, and the Secret `kubesphere-secret` in `kubesphere-system` holding
- * the cluster's random JWT secret (key `secret`: what ks-installer generates when the ClusterConfiguration leaves
- * `authentication.jwtSecret` empty, and what `JwtSecret.fromHostCluster()` reads), all written by `ks-installer`.
+ * What a KubeSphere v3.4 installation (ks-installer) leaves on every cluster before anything is applied: its CRDs
+ * (the library's own definitions), namespaces `kubesphere-system` and `kubesphere-controls-system` (labelled into the
+ * system workspace), ServiceAccount `kubesphere` in `kubesphere-system`, and the Secret `kubesphere-secret` in
+ * `kubesphere-system` holding the cluster's random JWT secret (key `secret`: what ks-installer generates when the
+ * ClusterConfiguration leaves `authentication.jwtSecret` empty, and what `JwtSecret.fromHostCluster()` reads). The
+ * sandbox and the real fleet (src/real-fleet) both install this, with field manager `ks-installer`.
  */
+export function kubesphereInstallation(): { readonly crds: any[]; readonly objects: JsonObject[] } {
+  const namespaces = [KUBESPHERE_SYSTEM, 'kubesphere-controls-system'].map((name) => ({
+    apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubesphere.io/workspace': 'system-workspace' } },
+  }));
+  return {
+    crds: kubesphereCrds(),
+    objects: [
+      ...namespaces,
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'kubesphere', namespace: KUBESPHERE_SYSTEM } },
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        type: 'Opaque',
+        metadata: { name: 'kubesphere-secret', namespace: KUBESPHERE_SYSTEM },
+        data: { secret: Buffer.from(randomBytes(24).toString('base64url')).toString('base64') },
+      },
+    ],
+  };
+}
+
+/** Installs `kubesphereInstallation()` into a sandbox cluster (CRDs established at once). */
 export function preinstallKubeSphere(cluster: KubeSphereCluster): void {
-  for (const crd of kubesphereCrds()) cluster.crds.install(crd, KS_INSTALLER);
-  const nsType = cluster.api.typeOf('v1', 'Namespace');
-  for (const ns of [KUBESPHERE_SYSTEM, 'kubesphere-controls-system']) {
-    cluster.api.create(nsType, undefined, {
-      apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'kubesphere.io/workspace': 'system-workspace' } },
-    }, { fieldManager: KS_INSTALLER });
+  const installation = kubesphereInstallation();
+  for (const crd of installation.crds) cluster.crds.install(crd, KS_INSTALLER);
+  for (const obj of installation.objects) {
+    cluster.api.create(cluster.api.typeOf(obj.apiVersion, obj.kind), obj.metadata.namespace, obj, { fieldManager: KS_INSTALLER });
   }
-  cluster.api.create(cluster.api.typeOf('v1', 'ServiceAccount'), KUBESPHERE_SYSTEM, {
-    apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'kubesphere', namespace: KUBESPHERE_SYSTEM },
-  }, { fieldManager: KS_INSTALLER });
-  cluster.api.create(cluster.api.typeOf('v1', 'Secret'), KUBESPHERE_SYSTEM, {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    type: 'Opaque',
-    metadata: { name: 'kubesphere-secret', namespace: KUBESPHERE_SYSTEM },
-    data: { secret: Buffer.from(randomBytes(24).toString('base64url')).toString('base64') },
-  }, { fieldManager: KS_INSTALLER });
 }
 
 /**

@@ -4,6 +4,7 @@ import {
   federatedTypeConfigCrd,
   kubefedCoreCrds,
   kubeFedClusterCrd,
+  kubeFedConfig,
   kubeFedConfigCrd,
   propagatedVersionCrd,
   replicaSchedulingPreferenceCrd,
@@ -22,28 +23,6 @@ const PAIRS: Array<[string, () => any, string]> = [
   ['ClusterPropagatedVersion', clusterPropagatedVersionCrd, 'clusterpropagatedversions.core.kubefed.io.yaml'],
   ['FederatedServiceStatus', federatedServiceStatusCrd, 'federatedservicestatuses.core.kubefed.io.yaml'],
 ];
-
-/** KubeFedConfig `kubefed` as KubeSphere installs it (facts §3.5). */
-function kubeFedConfig(): any {
-  return {
-    apiVersion: 'core.kubefed.io/v1beta1',
-    kind: 'KubeFedConfig',
-    metadata: { name: 'kubefed', namespace: 'kube-federation-system' },
-    spec: {
-      scope: 'Cluster',
-      controllerDuration: { availableDelay: '20s', unavailableDelay: '60s' },
-      leaderElect: { leaseDuration: '15s', renewDeadline: '10s', retryPeriod: '5s', resourceLock: 'configmaps' },
-      clusterHealthCheck: { period: '10s', failureThreshold: 3, successThreshold: 1, timeout: '3s' },
-      syncController: { maxConcurrentReconciles: 1, adoptResources: 'Enabled' },
-      statusController: { maxConcurrentReconciles: 1 },
-      featureGates: [
-        { name: 'PushReconciler', configuration: 'Enabled' },
-        { name: 'SchedulerPreferences', configuration: 'Enabled' },
-        { name: 'RawResourceStatusCollection', configuration: 'Disabled' },
-      ],
-    },
-  };
-}
 
 /** A weighted RSP for FederatedDeployment web (facts §3.6, §3.8). */
 function rsp(): any {
@@ -171,5 +150,19 @@ describeWithUpstream('kubefed CRDs against upstream (kubesphere/ks-installer@v3.
       expect(validateAgainstCrd(ours(), o).sort()).toEqual(expected);
       expect(validateAgainstCrd(loadUpstreamCrd(file), o).sort()).toEqual(expected);
     }
+  });
+});
+
+describe('kubeFedConfig', () => {
+  test('is complete: every field KubeFed v0.8.1\'s defaulting webhook fills, and a valid KubeFedConfig', () => {
+    const config = kubeFedConfig();
+    expect(config.metadata).toEqual({ name: 'kubefed', namespace: 'kube-federation-system' });
+    expect(Object.keys(config.spec).sort()).toEqual(
+      ['clusterHealthCheck', 'controllerDuration', 'featureGates', 'leaderElect', 'scope', 'statusController', 'syncController']);
+    // KubeFed's default feature gates (pkg/features): one entry each.
+    expect(config.spec.featureGates.map((g: any) => g.name).sort()).toEqual(['PushReconciler', 'RawResourceStatusCollection', 'SchedulerPreferences']);
+    expect(config.spec.controllerDuration.availableDelay).toBe('20s');
+    expect(kubeFedConfig('ns', '1s').spec.controllerDuration).toEqual({ availableDelay: '1s', unavailableDelay: '60s' });
+    expect(validateAgainstCrd(kubeFedConfigCrd(), config)).toEqual([]);
   });
 });

@@ -2,7 +2,10 @@ import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { federatedTypeConfigs, kubeFedConfig } from '../../src/crds';
 import { RealFleet, realBinariesAvailable } from '../../src/real-fleet';
+import { applyObject, getObject } from '../../src/real-fleet/objects';
+import { kubesphereInstallation } from '../../src/sandbox/kubesphere';
 
 jest.setTimeout(300_000);
 
@@ -106,6 +109,102 @@ describe('RealFleet core: 2 clusters, controller-managers, no KubeSphere', () =>
     await fleet.stop();
     expect(processesMentioning(workDir)).toEqual([]);
     expect(fs.existsSync(workDir)).toBe(false);
+  });
+});
+
+describe('RealFleet with KubeSphere (default) and KubeFed: 2 clusters', () => {
+  let fleet: RealFleet;
+  const kfcPath = (name: string) => `/apis/core.kubefed.io/v1beta1/namespaces/kube-federation-system/kubefedclusters/${name}`;
+  beforeAll(async () => {
+    fleet = await RealFleet.start({ clusters: ['host', 'member-1'], kubefed: true });
+  });
+  afterAll(async () => {
+    await fleet?.stop();
+  });
+
+  test('every cluster has what ks-installer leaves: the project\'s KubeSphere CRDs established, namespaces, kubesphere-secret', async () => {
+    const installation = kubesphereInstallation();
+    for (const cluster of fleet.clusters) {
+      const ep = fleet.endpoint(cluster);
+      for (const crd of installation.crds) {
+        const got = await getObject(ep, `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`);
+        expect(got.status.conditions).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'Established', status: 'True' })]));
+        expect(got.metadata.managedFields.map((f: any) => f.manager)).toContain('ks-installer');
+      }
+      for (const ns of ['kubesphere-system', 'kubesphere-controls-system']) {
+        expect((await getObject(ep, `/api/v1/namespaces/${ns}`)).metadata.labels['kubesphere.io/workspace']).toBe('system-workspace');
+      }
+      const secret = await getObject(ep, '/api/v1/namespaces/kubesphere-system/secrets/kubesphere-secret');
+      expect(Buffer.from(secret.data.secret, 'base64').toString().length).toBeGreaterThanOrEqual(32);
+    }
+    // A ClusterConfiguration is accepted (the CRD is served), as the program's first object on each cluster.
+    await applyObject(fleet.endpoint('member-1'), {
+      apiVersion: 'installer.kubesphere.io/v1alpha1',
+      kind: 'ClusterConfiguration',
+      metadata: { name: 'ks-installer', namespace: 'kubesphere-system' },
+      spec: { multicluster: { clusterRole: 'member' } },
+    }, 'e2e');
+  });
+
+  test('KubeFed runs on the host from the project\'s definitions, every cluster joined with its own service-account token', async () => {
+    const host = fleet.endpoint('host');
+    const config = await getObject(host, '/apis/core.kubefed.io/v1beta1/namespaces/kube-federation-system/kubefedconfigs/kubefed');
+    expect(config.spec).toEqual({ ...kubeFedConfig().spec, controllerDuration: { availableDelay: '1s', unavailableDelay: '60s' } });
+    const ftcs = await getObject(host, '/apis/core.kubefed.io/v1beta1/namespaces/kube-federation-system/federatedtypeconfigs');
+    expect(ftcs.items.map((f: any) => f.metadata.name).sort()).toEqual(federatedTypeConfigs().map((f) => f.metadata.name).sort());
+    for (const name of fleet.clusters) {
+      const kfc = await getObject(host, kfcPath(name));
+      expect(kfc.spec.apiEndpoint).toBe(fleet.server(name));
+      expect(Buffer.from(kfc.spec.caBundle, 'base64').toString()).toBe(fleet.caPem(name));
+      expect(kfc.status.conditions).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'Ready', status: 'True' })]));
+      const secret = await getObject(host, `/api/v1/namespaces/kube-federation-system/secrets/${kfc.spec.secretRef.name}`);
+      const token = Buffer.from(secret.data.token, 'base64').toString();
+      expect(token).not.toBe(fleet.token);
+      expect(token.split('.')).toHaveLength(3); // a service-account JWT of the member
+    }
+    expect((await getObject(host, kfcPath('host'))).metadata.labels).toEqual({ 'cluster-role.kubesphere.io/host': '', 'kubesphere.io/managed': 'true' });
+  });
+
+  test('a FederatedConfigMap placed on the member shows up there (and not on the host)', async () => {
+    const host = fleet.endpoint('host');
+    await applyObject(host, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'fed-e2e' } }, 'e2e');
+    await applyObject(host, {
+      apiVersion: 'types.kubefed.io/v1beta1',
+      kind: 'FederatedNamespace',
+      metadata: { name: 'fed-e2e', namespace: 'fed-e2e' },
+      spec: { placement: { clusters: [{ name: 'host' }, { name: 'member-1' }] } },
+    }, 'e2e');
+    await applyObject(host, {
+      apiVersion: 'types.kubefed.io/v1beta1',
+      kind: 'FederatedConfigMap',
+      metadata: { name: 'fed-cm', namespace: 'fed-e2e' },
+      spec: { placement: { clusters: [{ name: 'member-1' }] }, template: { data: { propagated: 'yes' } } },
+    }, 'e2e');
+    const cm = await eventually(() => getObject(fleet.endpoint('member-1'), '/api/v1/namespaces/fed-e2e/configmaps/fed-cm'));
+    expect(cm.data).toEqual({ propagated: 'yes' });
+    expect(cm.metadata.labels['kubefed.io/managed']).toBe('true');
+    expect(await getObject(host, '/api/v1/namespaces/fed-e2e/configmaps/fed-cm')).toBeUndefined();
+  });
+
+  test('syncKubeFedClusterLabels copies the host Cluster\'s labels, so a clusterSelector placement reaches the member', async () => {
+    const host = fleet.endpoint('host');
+    await applyObject(host, {
+      apiVersion: 'cluster.kubesphere.io/v1alpha1',
+      kind: 'Cluster',
+      metadata: { name: 'member-1', labels: { region: 'eu' } },
+      spec: { joinFederation: true, connection: { type: 'direct' } },
+    }, 'e2e');
+    expect(await fleet.syncKubeFedClusterLabels()).toEqual(['member-1']);
+    expect((await getObject(host, kfcPath('member-1'))).metadata.labels).toEqual({ region: 'eu' });
+    expect(await fleet.syncKubeFedClusterLabels()).toEqual([]);
+    await applyObject(host, {
+      apiVersion: 'types.kubefed.io/v1beta1',
+      kind: 'FederatedConfigMap',
+      metadata: { name: 'by-label', namespace: 'fed-e2e' },
+      spec: { placement: { clusterSelector: { matchLabels: { region: 'eu' } } }, template: { data: { via: 'selector' } } },
+    }, 'e2e');
+    const cm = await eventually(() => getObject(fleet.endpoint('member-1'), '/api/v1/namespaces/fed-e2e/configmaps/by-label'));
+    expect(cm.data).toEqual({ via: 'selector' });
   });
 });
 
