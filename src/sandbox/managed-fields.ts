@@ -325,9 +325,18 @@ export function readManagedFields(obj: JsonObject | undefined): ManagerEntry[] {
   }));
 }
 
-/** Encodes entries into `metadata.managedFields` (entries with no fields are dropped, as the API server does). */
+/**
+ * Encodes entries into `metadata.managedFields` (entries with no fields are dropped), in the API server's order:
+ * Apply before Update, then by time (seconds), manager, apiVersion and subresource.
+ */
 export function writeManagedFields(entries: ManagerEntry[]): JsonObject[] {
-  return entries.filter((e) => e.fields.size > 0).map((e) => {
+  const key = (e: ManagerEntry) => [e.operation, e.time, e.manager, e.apiVersion, e.subresource ?? ''];
+  const order = (a: ManagerEntry, b: ManagerEntry) => {
+    const [ka, kb] = [key(a), key(b)];
+    for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i] < kb[i] ? -1 : 1;
+    return 0;
+  };
+  return entries.filter((e) => e.fields.size > 0).sort(order).map((e) => {
     const out: JsonObject = {
       manager: e.manager,
       operation: e.operation,

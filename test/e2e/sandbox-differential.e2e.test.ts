@@ -57,6 +57,7 @@ const FIXED: { readonly what: string; readonly test: string }[] = [
   { what: 'the Strict unknown-field error of a custom resource did not name the kind', test: 'object-api.test.ts: custom resources: ... Strict names the kind' },
   { what: 'deleting a CRD removed it at once instead of Terminating with the cleanup finalizer', test: 'crds.test.ts: deleting the CRD marks it Terminating...' },
   { what: 'custom resource lists lacked their empty `continue`', test: 'object-api.test.ts: custom resources: ... (a custom resource list always carries it)' },
+  { what: 'managedFields entries kept their insertion order instead of the API server\'s sort', test: 'managed-fields.test.ts: entries are written in the API server\'s order...' },
 ];
 
 /** Differences the sandbox keeps on purpose (known limits, also in src/sandbox/README.md). */
@@ -517,6 +518,9 @@ function edgeSteps(): Step[] {
     applyStep('edge/cr/unknown-field-strict', WIDGET('w3'), widget('w3', { bogus: 1 }), 'fieldManager=diff&fieldValidation=Strict'),
     applyStep('edge/cr/unknown-field-warn', WIDGET('w3'), widget('w3', { bogus: 1 })),
     { id: 'edge/cr/status-put', method: 'PUT', path: `${WIDGET('w1')}/status`, body: widget('w1', {}, { status: { phase: 'Ready' } }) },
+    mergePatch('edge/cr/status-patch', `${WIDGET('w1')}/status`, { status: { phase: 'Ready' } }),
+    { id: 'edge/cr/status-get', method: 'GET', path: `${WIDGET('w1')}/status` },
+    mergePatch('edge/cr/status-patch-leaves-spec', `${WIDGET('w1')}/status`, { spec: { size: 9 }, status: { phase: 'Done' } }),
     mergePatch('edge/cr/metadata-keeps-generation', WIDGET('w1'), { metadata: { labels: { x: 'y' } } }),
     mergePatch('edge/cr/spec-bumps-generation', WIDGET('w1'), { spec: { size: 5 } }),
     { id: 'edge/cr/strategic-merge', method: 'PATCH', path: WIDGET('w1'), contentType: 'application/strategic-merge-patch+json', body: { spec: { size: 6 } } },

@@ -89,6 +89,17 @@ describe('managedFields entries', () => {
     expect(writeManagedFields(entries).map((e) => e.manager)).toEqual(['b']);
   });
 
+  test('entries are written in the API server\'s order: Apply first, then by time, manager, apiVersion, subresource', () => {
+    const fields = new FieldSet([['f:x']]);
+    const e = (manager: string, operation: 'Apply' | 'Update', time: string, subresource?: string) =>
+      ({ manager, operation, apiVersion: 'v1', time, subresource, fields });
+    const written = writeManagedFields([
+      e('u', 'Update', '2024-01-01T00:00:02Z', 'status'), e('u', 'Update', '2024-01-01T00:00:02Z'), e('b', 'Update', '2024-01-01T00:00:01Z'),
+      e('z', 'Apply', '2024-01-01T00:00:09Z'), e('a', 'Apply', '2024-01-01T00:00:09Z'),
+    ]);
+    expect(written.map((w) => `${w.operation}/${w.manager}/${w.subresource ?? ''}`)).toEqual(['Apply/a/', 'Apply/z/', 'Update/b/', 'Update/u/', 'Update/u/status']);
+  });
+
   test('updateOwnership: the writer takes changed fields from others; removed fields leave everyone', () => {
     const cm = builtinTypes().find((t) => t.kind === 'ConfigMap')!;
     const opts = { resolver: listTypeResolver(cm) };
