@@ -25,9 +25,9 @@ export class TimeoutError extends Error {
   }
 }
 
-/** A `Status.details.causes` entry. */
+/** A `Status.details.causes` entry (on the wire the cause type is the member `reason`). */
 export interface StatusCause {
-  readonly type?: string;
+  readonly reason?: string;
   readonly message?: string;
   readonly field?: string;
 }
@@ -75,7 +75,7 @@ export function isApiError(e: unknown, ...codes: number[]): e is KubeApiError {
 export function conflictsOf(e: KubeApiError): { manager: string; field: string }[] {
   const out: { manager: string; field: string }[] = [];
   for (const cause of e.causes) {
-    if (cause.type !== 'FieldManagerConflict') continue;
+    if (cause.reason !== 'FieldManagerConflict') continue;
     const manager = /conflict with "([^"]+)"/.exec(cause.message ?? '')?.[1] ?? 'another manager';
     out.push({ manager, field: cause.field ?? /: (\S+)$/.exec(cause.message ?? '')?.[1] ?? '?' });
   }

@@ -194,8 +194,12 @@ function matchSet(m: unknown[], node: JsonMap, live: unknown[]): boolean {
   return true;
 }
 
+/**
+ * Whether an item has the key's values. A `protocol` the item leaves out is `TCP`: the API server keys the lists
+ * that use it (container ports, Service ports) with the schema's default, `k:{"containerPort":80,"protocol":"TCP"}`.
+ */
 function keyMatches(item: JsonMap, key: JsonMap): boolean {
-  return keysOf(key).every(k => has(item, k) && deepEqual(item[k], key[k]));
+  return keysOf(key).every(k => (has(item, k) ? deepEqual(item[k], key[k]) : k === 'protocol' && key[k] === 'TCP'));
 }
 
 /** `f:x` -> `x`; undefined for any other path element. */

@@ -1,3 +1,4 @@
+import { defaultServiceSpec, defaultWebhooks, defaultWorkloadSpec, initialWorkloadStatus } from './defaults';
 import { ApiError } from './errors';
 import { deepEqual, isPlainObject, JsonObject } from './json';
 import { AdmissionContext, ObjectApi } from './object-api';
@@ -6,8 +7,11 @@ import { AdmissionContext, ObjectApi } from './object-api';
  * Defaulting and validation the API server does for built-in kinds, limited to what an applier notices:
  * - Namespace: label `kubernetes.io/metadata.name`, `spec.finalizers: [kubernetes]`, `status.phase: Active`;
  * - Secret: `type: Opaque`, `data` must be base64; Secret/ConfigMap with `immutable: true` refuse data changes;
- * - Service: `type: ClusterIP`, an allocated `clusterIP`/`clusterIPs` (immutable), port `protocol: TCP` and `targetPort`;
- * - Deployment/StatefulSet/ReplicaSet: `spec.replicas: 1`; `spec.selector` is immutable (also DaemonSet, Job);
+ * - Service: the defaults of `defaultServiceSpec`, an allocated `clusterIP`/`clusterIPs` (immutable), node ports for
+ *   NodePort and LoadBalancer Services (kept across updates), `status: {loadBalancer: {}}` on create;
+ * - Deployment/StatefulSet/DaemonSet/ReplicaSet: the defaults of `defaultWorkloadSpec` (pod template included) and
+ *   the zero status of `initialWorkloadStatus` on create; `spec.selector` is immutable (also Job);
+ * - webhook configurations: the defaults of `defaultWebhooks`;
  *   Job `spec.template` is immutable; StatefulSet only lets the fields the real API allows change.
  */
 export function installBuiltinAdmission(api: ObjectApi, serviceIps: () => string): void {
@@ -39,10 +43,11 @@ export function installBuiltinAdmission(api: ObjectApi, serviceIps: () => string
 
   api.addHooks('/configmaps', { admit: (ctx) => immutableData(ctx, ['data', 'binaryData']) });
 
+  let nodePort = 30080;
   api.addHooks('/services', {
     admit: (ctx) => {
       const spec: JsonObject = isPlainObject(ctx.object.spec) ? ctx.object.spec : (ctx.object.spec = {});
-      if (!spec.type) spec.type = 'ClusterIP';
+      defaultServiceSpec(spec);
       const oldIp = ctx.old?.spec?.clusterIP;
       if (spec.type !== 'ExternalName') {
         if (spec.clusterIP === undefined || spec.clusterIP === '') {
@@ -52,20 +57,28 @@ export function installBuiltinAdmission(api: ObjectApi, serviceIps: () => string
         }
         spec.clusterIPs = [spec.clusterIP];
       }
-      if (Array.isArray(spec.ports)) {
-        spec.ports = spec.ports.map((p: unknown) => (isPlainObject(p)
-          ? { ...p, protocol: p.protocol ?? 'TCP', targetPort: p.targetPort ?? p.port } : p));
+      if ((spec.type === 'NodePort' || spec.type === 'LoadBalancer') && Array.isArray(spec.ports)) {
+        const before: JsonObject[] = Array.isArray(ctx.old?.spec?.ports) ? ctx.old!.spec.ports : [];
+        for (const p of spec.ports) {
+          if (!isPlainObject(p) || p.nodePort !== undefined) continue;
+          const kept = before.find((b) => b?.port === p.port && (b?.protocol ?? 'TCP') === p.protocol)?.nodePort;
+          p.nodePort = kept ?? nodePort++;
+        }
       }
+      if (ctx.operation === 'create') ctx.object.status = { loadBalancer: {} };
     },
   });
 
-  for (const resource of ['apps/deployments', 'apps/statefulsets', 'apps/replicasets']) {
+  for (const resource of ['apps/deployments', 'apps/statefulsets', 'apps/replicasets', 'apps/daemonsets']) {
     api.addHooks(resource, {
-      admit: ({ object }) => {
-        if (isPlainObject(object.spec) && object.spec.replicas === undefined) object.spec.replicas = 1;
+      admit: ({ object, type, operation }) => {
+        if (isPlainObject(object.spec)) defaultWorkloadSpec(type.kind, object.spec);
+        if (operation === 'create') object.status = initialWorkloadStatus(type.kind);
       },
     });
   }
+  api.addHooks('admissionregistration.k8s.io/validatingwebhookconfigurations', { admit: ({ object }) => defaultWebhooks(object, false) });
+  api.addHooks('admissionregistration.k8s.io/mutatingwebhookconfigurations', { admit: ({ object }) => defaultWebhooks(object, true) });
   for (const resource of ['apps/deployments', 'apps/statefulsets', 'apps/replicasets', 'apps/daemonsets', 'batch/jobs']) {
     api.addHooks(resource, { admit: (ctx) => immutableSpec(ctx, ['selector']) });
   }

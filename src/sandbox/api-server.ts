@@ -3,7 +3,7 @@ import * as net from 'net';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery';
 import { ApiError } from './errors';
 import { FaultInjector } from './faults';
-import { isPlainObject, JsonObject } from './json';
+import { decodeJson, isPlainObject, JsonObject } from './json';
 import { ApiResult, DeleteOptions, ObjectApi, present, WriteOptions } from './object-api';
 import { openApiDocument, openApiIndex } from './openapi';
 import { ResourceType, storageKey } from './resource-types';
@@ -25,6 +25,8 @@ export interface RequestRecord {
   fault?: string;
   /** When it arrived (ms since epoch). */
   readonly time: number;
+  /** The request body as received (only when the sandbox records bodies: `SandboxOptions.recordBodies`). */
+  body?: string;
 }
 
 /** Paths an anonymous client may read (a request with a wrong token is still refused). */
@@ -48,12 +50,14 @@ export class ApiServer {
   /**
    * @param anonymous accept requests that carry no credentials at all (kubectl never sends a bearer token over plain
    *   HTTP); a wrong token is refused either way.
+   * @param recordBodies keep each request's body in its record (for tests that replay traffic).
    */
   constructor(
     private readonly api: ObjectApi,
     private readonly token: string,
     private readonly faults: FaultInjector,
     private readonly anonymous = false,
+    private readonly recordBodies = false,
   ) {
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch(() => destroy(req.socket));
@@ -124,6 +128,7 @@ export class ApiServer {
     if (this.requests.length > MAX_RECORDS) this.requests.splice(0, this.requests.length - MAX_RECORDS);
 
     const body = await readBody(req);
+    if (this.recordBodies && body !== undefined && body.length > 0) record.body = body;
     const decision = this.faults.decide();
     // The injected latency is the time from a request's arrival to its answer, as a client measures a round trip
     // (the server's own work is part of it): the request is served at once and its answer held back for the rest
@@ -235,6 +240,8 @@ export class ApiServer {
     if (segs[0] === 'api' && segs.length >= 2) {
       [group, version, rest] = ['', segs[1], segs.slice(2)];
     } else if (segs[0] === 'apis' && segs.length >= 2) {
+      // A group no version of which is served has no handler at all: the API server's plain-text 404.
+      if (!types.groups().some((g) => g.name === segs[1])) return { text: '404 page not found\n', code: 404 };
       if (segs.length === 2) return ok(apiGroup(types, segs[1]));
       [group, version, rest] = [segs[1], segs[2], segs.slice(3)];
     } else {
@@ -276,7 +283,7 @@ export class ApiServer {
           };
         case 'POST':
           if (type.namespaced && namespace === undefined) throw ApiError.noSuchResource();
-          return this.api.create(type, namespace, parseBody(body, req), write);
+          return this.api.create(type, namespace, ...parseBody(body, req, write));
         case 'DELETE':
           return this.api.deleteCollection(type, namespace, { labelSelector: query.labelSelector, fieldSelector: query.fieldSelector },
             deleteOptions(query, body));
@@ -288,7 +295,7 @@ export class ApiServer {
       case 'GET':
         return { code: 200, body: this.api.get(type, namespace, name), warnings: [] };
       case 'PUT':
-        return this.api.replace(type, namespace, name, parseBody(body, req), write);
+        return this.api.replace(type, namespace, name, ...parseBody(body, req, write));
       case 'PATCH':
         return this.api.patch(type, namespace, name, req.headers['content-type'] ?? '', body, write);
       case 'DELETE':
@@ -390,14 +397,22 @@ function deleteOptions(query: Record<string, string>, body: string): DeleteOptio
   };
 }
 
-function parseBody(body: string, req: http.IncomingMessage): unknown {
+/**
+ * The object of a POST or PUT body, and the write options with the fields a JSON body sets twice (decoded as the
+ * API server decodes them: see `decodeJson`).
+ */
+function parseBody(body: string, req: http.IncomingMessage, write: WriteOptions): [unknown, WriteOptions] {
   const ct = (req.headers['content-type'] ?? 'application/json').split(';')[0].trim().toLowerCase();
   if (ct !== 'application/json' && ct !== 'application/yaml' && ct !== '*/*') throw ApiError.unsupportedMediaType(ct);
+  let parsed: unknown;
   try {
-    return parseJsonOrYaml(body);
+    parsed = parseJsonOrYaml(body);
   } catch (e) {
     throw ApiError.badRequest(`error decoding the request body: ${(e as Error).message}`);
   }
+  if (!body.trimStart().startsWith('{')) return [parsed, write];
+  const decoded = decodeJson(body);
+  return [decoded.value, { ...write, duplicateFields: decoded.duplicates }];
 }
 
 async function readBody(req: http.IncomingMessage): Promise<string | undefined> {

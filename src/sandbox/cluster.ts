@@ -28,6 +28,10 @@ export interface ClusterSettings {
   readonly faults: FaultOptions;
   /** Accept requests without credentials (see `SandboxOptions.anonymous`). */
   readonly anonymous?: boolean;
+  /** Emulate workload readiness and load-balancer addresses (default true; see `SandboxOptions.readiness`). */
+  readonly readiness?: boolean;
+  /** Keep request bodies in `requests` (see `SandboxOptions.recordBodies`). */
+  readonly recordBodies?: boolean;
   /** How many changes watches can resume from (default 2000); older resourceVersions get 410 Expired. */
   readonly historyLimit?: number;
 }
@@ -66,16 +70,15 @@ export class SandboxCluster {
     });
     let lbIp = 10;
     this.crds = new CrdController(this.api, this.scheduler, settings.establishDelayMs, settings.crdServeLagMs ?? 0);
-    this.controllers = [
-      this.crds,
-      new WorkloadController(this.api, this.scheduler, settings.rolloutDelayMs),
-      new NamespaceController(this.api, this.scheduler, settings.rolloutDelayMs),
-      ...(settings.loadBalancer ?? true
-        ? [new LoadBalancerController(this.api, this.scheduler, settings.rolloutDelayMs, () => `172.31.${settings.index % 256}.${lbIp++ % 256}`)]
-        : []),
-    ];
+    this.controllers = [this.crds, new NamespaceController(this.api, this.scheduler, settings.rolloutDelayMs)];
+    if (settings.readiness ?? true) {
+      this.controllers.push(new WorkloadController(this.api, this.scheduler, settings.rolloutDelayMs));
+      if (settings.loadBalancer ?? true) {
+        this.controllers.push(new LoadBalancerController(this.api, this.scheduler, settings.rolloutDelayMs, () => `172.31.${settings.index % 256}.${lbIp++ % 256}`));
+      }
+    }
     this.faults = new FaultInjector(settings.faults);
-    this.server = new ApiServer(this.api, this.token, this.faults, settings.anonymous ?? false);
+    this.server = new ApiServer(this.api, this.token, this.faults, settings.anonymous ?? false, settings.recordBodies ?? false);
   }
 
   /** `http://127.0.0.1:<port>` (after start). */
@@ -83,7 +86,7 @@ export class SandboxCluster {
     return this.server.url;
   }
 
-  /** Every request received so far, oldest first (method, path, query, status, fieldManager, dryRun, fault). */
+  /** Every request received so far, oldest first (method, path, query, status, fieldManager, dryRun, fault; body when recorded). */
   public get requests(): RequestRecord[] {
     return this.server.requests;
   }

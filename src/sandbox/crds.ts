@@ -1,3 +1,4 @@
+import { defaultCrdSpec } from './defaults';
 import { ApiError, StatusCause } from './errors';
 import { isPlainObject, JsonObject, nowRfc3339 } from './json';
 import { ObjectApi } from './object-api';
@@ -10,11 +11,13 @@ const CRD_RESOURCE = 'apiextensions.k8s.io/customresourcedefinitions';
 /**
  * The apiextensions part of the API server: validates CustomResourceDefinitions, and after `establishDelayMs`
  * serves their kinds (discovery and paths, one type per served version) and sets the `NamesAccepted` and
- * `Established` conditions. Until then requests for the new kind get 404, as before a real CRD is established.
+ * `Established` conditions (the CRD is stored with `names.listKind`, `conversion.strategy: None` and an initial
+ * status holding its storage version). Until then requests for the new kind get 404, as before a real CRD is established.
  * With `serveLagMs`, a new CRD's kind is served that long after it is Established (its requests and discovery get
  * 404 meanwhile), as on a real API server, whose CRD handler and discovery learn an Established CRD from an
  * informer a moment later (on an HA control plane, each instance on its own).
- * Deleting a CRD stops serving the kind and removes all its objects.
+ * Deleting a CRD marks it Terminating (finalizer `customresourcecleanup.apiextensions.k8s.io`), deletes its objects
+ * (waiting for their finalizers), then removes it, which stops serving the kind.
  */
 export class CrdController {
   private unsubscribe?: () => void;
@@ -26,7 +29,13 @@ export class CrdController {
     private readonly serveLagMs = 0,
   ) {
     api.addHooks(CRD_RESOURCE, {
-      admit: ({ object, old }) => validateCrd(object, old),
+      admit: ({ object, old, operation }) => {
+        if (isPlainObject(object.spec)) defaultCrdSpec(object.spec);
+        validateCrd(object, old);
+        // What the API server stores with a new CRD, before the apiextensions controllers set the conditions.
+        if (operation === 'create') object.status = { conditions: null, acceptedNames: { plural: '', kind: '' }, storedVersions: storageVersions(object) };
+      },
+      markDeleted: (_type, crd) => markTerminating(crd),
       removed: (_type, crd) => this.removed(crd),
     });
   }
@@ -52,6 +61,9 @@ export class CrdController {
   private onEvent(e: StoreEvent): void {
     if (e.resource !== CRD_RESOURCE || e.type === 'DELETED') return;
     const name = e.object.metadata.name;
+    if (e.object.metadata.deletionTimestamp && (e.object.metadata.finalizers ?? []).includes(CLEANUP_FINALIZER) && !this.scheduler.pending(`crd-cleanup/${name}`)) {
+      this.scheduler.schedule(`crd-cleanup/${name}`, this.establishDelayMs, () => this.cleanup(name));
+    }
     if (isEstablished(e.object)) {
       // (a kind whose serving lags its Established condition is served by its timer)
       if (!this.scheduler.pending(`serve/${name}`)) this.api.types.setCrdTypes(name, typesOf(e.object));
@@ -97,6 +109,24 @@ export class CrdController {
     if (crd && !crd.metadata.deletionTimestamp) this.api.types.setCrdTypes(name, typesOf(crd));
   }
 
+  /** The finalizing controller: deletes the CRD's objects, then (once none is left) releases the CRD. */
+  private cleanup(name: string): void {
+    const crdType = this.api.typeOf('apiextensions.k8s.io/v1', 'CustomResourceDefinition');
+    const crd = this.api.peek(crdType, undefined, name);
+    if (!crd?.metadata.deletionTimestamp) return;
+    const type = this.api.types.all().find((t) => t.crd === name);
+    const left = type ? this.api.peekAll(type) : [];
+    for (const obj of left) {
+      if (!obj.metadata.deletionTimestamp) this.api.delete(type!, obj.metadata.namespace, obj.metadata.name);
+    }
+    if (type && this.api.peekAll(type).length > 0) {
+      this.scheduler.schedule(`crd-cleanup/${name}`, this.establishDelayMs, () => this.cleanup(name));
+      return;
+    }
+    const finalizers = (crd.metadata.finalizers as string[]).filter((f) => f !== CLEANUP_FINALIZER);
+    this.api.mergePatch(crdType, undefined, name, { metadata: { finalizers } }, 'kube-apiserver');
+  }
+
   private removed(crd: JsonObject): void {
     const name = crd.metadata.name;
     this.scheduler.cancel(`crd/${name}`);
@@ -107,6 +137,32 @@ export class CrdController {
     if (!any) return;
     for (const obj of this.api.store.list(`${any.group}/${any.plural}`)) this.api.purge(any, obj);
   }
+}
+
+/** The finalizer with which the API server deletes a CRD's objects before the CRD itself. */
+const CLEANUP_FINALIZER = 'customresourcecleanup.apiextensions.k8s.io';
+
+/** What a DELETE makes of a CRD: marked for deletion with the cleanup finalizer and the Terminating condition. */
+function markTerminating(crd: JsonObject): JsonObject {
+  crd.metadata.deletionTimestamp = nowRfc3339();
+  crd.metadata.finalizers = [...(crd.metadata.finalizers ?? []), CLEANUP_FINALIZER];
+  const conditions: JsonObject[] = Array.isArray(crd.status?.conditions) ? crd.status.conditions : [];
+  crd.status = {
+    ...(crd.status ?? {}),
+    conditions: [...conditions, {
+      type: 'Terminating',
+      status: 'True',
+      lastTransitionTime: nowRfc3339(),
+      reason: 'InstanceDeletionPending',
+      message: 'CustomResourceDefinition marked for deletion; CustomResource deletion will begin soon',
+    }],
+  };
+  return crd;
+}
+
+function storageVersions(crd: JsonObject): string[] {
+  const versions: JsonObject[] = Array.isArray(crd.spec?.versions) ? crd.spec.versions : [];
+  return versions.filter((v) => v.storage === true).map((v) => String(v.name));
 }
 
 function isEstablished(crd: JsonObject): boolean {

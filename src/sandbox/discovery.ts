@@ -52,7 +52,7 @@ export function apiResourceList(types: ResourceTypes, group: string, version: st
   const resources: JsonObject[] = [];
   for (const t of served) {
     const r: JsonObject = {
-      name: t.plural, singularName: t.singular, namespaced: t.namespaced, kind: t.kind, verbs: [...VERBS],
+      name: t.plural, singularName: t.singular, namespaced: t.namespaced, kind: t.kind, verbs: t.crd ? [...CRD_VERBS] : [...VERBS],
     };
     if (t.shortNames.length > 0) r.shortNames = [...t.shortNames];
     if (t.categories.length > 0) r.categories = [...t.categories];
@@ -65,6 +65,10 @@ export function apiResourceList(types: ResourceTypes, group: string, version: st
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: groupVersion(group, version), resources };
 }
 
+/** The verbs of a custom resource, in the order the API server lists them. */
+const CRD_VERBS = ['delete', 'deletecollection', 'get', 'list', 'patch', 'create', 'update', 'watch'];
+
+/** The API server's hash: the first 8 bytes of sha256(`group/version/kind`), base64. */
 function storageVersionHash(t: ResourceType): string {
-  return createHash('sha256').update(`${t.group}/${t.storageVersion ?? t.version}/${t.kind}`).digest('base64').slice(0, 11);
+  return createHash('sha256').update(`${t.group}/${t.storageVersion ?? t.version}/${t.kind}`).digest().subarray(0, 8).toString('base64');
 }

@@ -66,20 +66,25 @@ export class ApiError extends Error {
     return new ApiError(410, 'Expired', message);
   }
 
-  /** 415 UnsupportedMediaType. */
-  public static unsupportedMediaType(contentType: string): ApiError {
+  /** 415 UnsupportedMediaType for a PATCH (custom resources take no strategic merge patch). */
+  public static unsupportedMediaType(_contentType: string, strategic = true): ApiError {
     return new ApiError(415, 'UnsupportedMediaType',
-      `the body of the request was in an unknown format (${contentType || 'none'}) - accepted media types include: `
-      + 'application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json');
+      'the body of the request was in an unknown format - accepted media types include: '
+      + `application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml${strategic ? ', application/strategic-merge-patch+json' : ''}`);
   }
 
   /** 422 Invalid, with one cause per field error, worded like the API server. */
   public static invalid(kind: string, group: string, name: string, causes: StatusCause[]): ApiError {
     const qualifiedKind = group ? `${kind}.${group}` : kind;
-    const text = causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message));
+    // (the message lists each distinct error once; the causes keep every one, duplicates included)
+    const text = [...new Set(causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message)))];
     const summary = text.length === 1 ? text[0] : `[${text.join(', ')}]`;
-    return new ApiError(422, 'Invalid', `${qualifiedKind} "${name}" is invalid: ${summary}`,
-      { name, group: group || undefined, kind, causes: causes.map((c) => ({ reason: c.reason ?? 'FieldValueInvalid', message: c.message, field: c.field })) });
+    return new ApiError(422, 'Invalid', `${qualifiedKind} "${name}" is invalid: ${summary}`, {
+      name: name || undefined,
+      group: group || undefined,
+      kind,
+      causes: causes.map((c) => ({ reason: c.reason ?? 'FieldValueInvalid', message: c.message, field: c.field })),
+    });
   }
 
   /** 429 TooManyRequests with `Retry-After`. */
@@ -122,7 +127,8 @@ export interface GroupResource {
 
 /** A `Status` object for a failure. */
 export function failureStatus(code: number, reason: string, message: string, details?: StatusDetails): JsonObject {
-  const status: JsonObject = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason };
+  const status: JsonObject = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message };
+  if (reason) status.reason = reason;
   if (details) status.details = JSON.parse(JSON.stringify(details));
   status.code = code;
   return status;

@@ -69,3 +69,78 @@ export function dropNulls(value: unknown): unknown {
 export function nowRfc3339(): string {
   return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 }
+
+/**
+ * Decodes a JSON text the way the API server's Go decoder does, and reports the keys an object sets twice
+ * (`data`, `spec.replicas`): a repeated key's value is decoded into the first one, so two objects merge (deeply)
+ * and anything else takes the last value. The text must be valid JSON.
+ */
+export function decodeJson(text: string): { value: unknown; duplicates: string[] } {
+  const duplicates: string[] = [];
+  let i = 0;
+  const space = () => {
+    while (i < text.length && ' \t\r\n'.includes(text[i])) i++;
+  };
+  const str = (): string => {
+    const start = i;
+    i++;
+    while (text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
+    i++;
+    return JSON.parse(text.slice(start, i));
+  };
+  const value = (path: string): unknown => {
+    space();
+    if (text[i] === '{') {
+      i++;
+      const out: JsonObject = {};
+      space();
+      if (text[i] === '}') {
+        i++;
+        return out;
+      }
+      for (;;) {
+        space();
+        const key = str();
+        const child = path ? `${path}.${key}` : key;
+        space();
+        i++; // ':'
+        const v = value(child);
+        if (Object.prototype.hasOwnProperty.call(out, key)) {
+          duplicates.push(child);
+          out[key] = goMerge(out[key], v);
+        } else {
+          out[key] = v;
+        }
+        space();
+        if (text[i++] === '}') return out;
+      }
+    }
+    if (text[i] === '[') {
+      i++;
+      const out: unknown[] = [];
+      space();
+      if (text[i] === ']') {
+        i++;
+        return out;
+      }
+      for (;;) {
+        out.push(value(path));
+        space();
+        if (text[i++] === ']') return out;
+      }
+    }
+    if (text[i] === '"') return str();
+    const start = i;
+    while (i < text.length && !',}] \t\r\n'.includes(text[i])) i++;
+    return JSON.parse(text.slice(start, i));
+  };
+  return { value: value(''), duplicates };
+}
+
+/** Decoding a second value into a first: objects merge key by key, anything else is replaced. */
+function goMerge(first: unknown, second: unknown): unknown {
+  if (!isPlainObject(first) || !isPlainObject(second)) return second;
+  const out: JsonObject = { ...first };
+  for (const [k, v] of Object.entries(second)) out[k] = k in out ? goMerge(out[k], v) : v;
+  return out;
+}

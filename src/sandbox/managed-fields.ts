@@ -4,10 +4,29 @@ import { deepEqual, isPlainObject, JsonObject, nowRfc3339, stableStringify } fro
  * How a list is merged and tracked: `map` lists are associative by their key fields (`k:{...}` path elements),
  * `set` lists hold unique scalars (`v:...`), `atomic` lists are owned and replaced as a whole.
  */
-export type ListType = { readonly type: 'map'; readonly keys: string[] } | { readonly type: 'set' } | { readonly type: 'atomic' };
+export type ListType =
+  | {
+    readonly type: 'map';
+    readonly keys: string[];
+    /** Items are owned and replaced whole (`x-kubernetes-map-type: atomic` items, e.g. ownerReferences). */
+    readonly atomicItems?: boolean;
+    /** Values of key fields an item may leave out (a container port's `protocol` is `TCP`). */
+    readonly defaults?: JsonObject;
+  }
+  | { readonly type: 'set' }
+  | { readonly type: 'atomic' };
 
 /** Decides the list type of the list at a field path (field names only, list positions left out). */
 export type ListTypeResolver = (fieldPath: string[], items: unknown[]) => ListType;
+
+/**
+ * How a map is tracked: `granular` (its fields are members), `atomic` (the map is one member, replaced whole) or
+ * `deduced` (schemaless: the map is a member itself, `.`, and so are its fields).
+ */
+export type MapType = 'granular' | 'atomic' | 'deduced';
+
+/** Decides the map type of the map at a field path. */
+export type MapTypeResolver = (fieldPath: string[]) => MapType;
 
 /** A path in fieldsV1 notation: `f:spec`, `k:{"name":"web"}`, `v:"x"`. */
 export type FieldPath = string[];
@@ -129,6 +148,8 @@ export type WriteScope = 'main' | 'status';
 /** Options for computing the fields an object sets. */
 export interface FieldSetOptions {
   readonly resolver: ListTypeResolver;
+  /** Map types by field path (atomic and deduced maps). Default: every map is granular. */
+  readonly mapType?: MapTypeResolver;
   /** For kinds with a status subresource: `main` leaves `status` out, `status` keeps only `status`. */
   readonly scope?: WriteScope;
   readonly statusSubresource?: boolean;
@@ -147,13 +168,16 @@ export function inScope(field: string, options: Pick<FieldSetOptions, 'scope' | 
  */
 export function fieldSetOf(obj: JsonObject, options: FieldSetOptions): FieldSet {
   const set = new FieldSet();
+  const mapType = options.mapType ?? (() => 'granular');
   const walk = (value: unknown, path: FieldPath, names: string[]) => {
     if (isPlainObject(value)) {
       const keys = Object.keys(value).filter((k) => value[k] !== undefined);
-      if (keys.length === 0) {
+      const kind = names.length > 0 ? mapType(names) : 'granular';
+      if (keys.length === 0 || kind === 'atomic') {
         set.insert(path);
         return;
       }
+      if (kind === 'deduced') set.insert(path);
       for (const k of keys) {
         if (names.length === 0 && !inScope(k, options)) continue;
         if (names.length === 1 && names[0] === 'metadata' && STRIPPED_METADATA.has(k)) continue;
@@ -165,8 +189,9 @@ export function fieldSetOf(obj: JsonObject, options: FieldSetOptions): FieldSet 
       const lt = options.resolver(names, value);
       if (lt.type === 'map') {
         for (const item of value) {
-          const el = keyElement(item as JsonObject, lt.keys);
+          const el = keyElement(item as JsonObject, lt.keys, lt.defaults);
           set.insert([...path, el]);
+          if (lt.atomicItems) continue;
           for (const [k, v] of Object.entries(item as JsonObject)) {
             if (v !== undefined) walk(v, [...path, el, `f:${k}`], [...names, k]);
           }
@@ -184,10 +209,10 @@ export function fieldSetOf(obj: JsonObject, options: FieldSetOptions): FieldSet 
   return set;
 }
 
-/** The `k:` element of an associative list item. */
-export function keyElement(item: JsonObject, keys: string[]): string {
+/** The `k:` element of an associative list item (a key field the item leaves out takes its default). */
+export function keyElement(item: JsonObject, keys: string[], defaults: JsonObject = {}): string {
   const key: JsonObject = {};
-  for (const k of [...keys].sort()) key[k] = item[k];
+  for (const k of [...keys].sort()) key[k] = item[k] ?? defaults[k];
   return `k:${stableStringify(key)}`;
 }
 
@@ -300,9 +325,18 @@ export function readManagedFields(obj: JsonObject | undefined): ManagerEntry[] {
   }));
 }
 
-/** Encodes entries into `metadata.managedFields` (entries with no fields are dropped, as the API server does). */
+/**
+ * Encodes entries into `metadata.managedFields` (entries with no fields are dropped), in the API server's order:
+ * Apply before Update, then by time (seconds), manager, apiVersion and subresource.
+ */
 export function writeManagedFields(entries: ManagerEntry[]): JsonObject[] {
-  return entries.filter((e) => e.fields.size > 0).map((e) => {
+  const key = (e: ManagerEntry) => [e.operation, e.time, e.manager, e.apiVersion, e.subresource ?? ''];
+  const order = (a: ManagerEntry, b: ManagerEntry) => {
+    const [ka, kb] = [key(a), key(b)];
+    for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i] < kb[i] ? -1 : 1;
+    return 0;
+  };
+  return entries.filter((e) => e.fields.size > 0).sort(order).map((e) => {
     const out: JsonObject = {
       manager: e.manager,
       operation: e.operation,
@@ -316,6 +350,40 @@ export function writeManagedFields(entries: ManagerEntry[]): JsonObject[] {
   });
 }
 
+/**
+ * Paths of the non-empty granular maps and associative lists of `after` that `before` does not have (in the scope
+ * of the write); atomic maps and lists are leaves.
+ */
+function createdMaps(before: JsonObject, after: JsonObject, options: FieldSetOptions): FieldSet {
+  const set = new FieldSet();
+  const mapType = options.mapType ?? (() => 'granular');
+  const walk = (value: unknown, path: FieldPath, names: string[]) => {
+    if (isPlainObject(value)) {
+      if (names.length > 0 && mapType(names) === 'atomic') return;
+      for (const [k, v] of Object.entries(value)) {
+        if (v === undefined) continue;
+        if (names.length === 0 && !inScope(k, options)) continue;
+        if (names.length === 1 && names[0] === 'metadata' && STRIPPED_METADATA.has(k)) continue;
+        walk(v, [...path, `f:${k}`], [...names, k]);
+      }
+      if (names.length > 0 && Object.keys(value).length > 0 && !valueAt(before, path).found) set.insert(path);
+      return;
+    }
+    if (Array.isArray(value) && value.length > 0) {
+      const lt = options.resolver(names, value);
+      if (lt.type === 'atomic') return;
+      if (!valueAt(before, path).found) set.insert(path);
+      if (lt.type !== 'map' || lt.atomicItems) return;
+      for (const item of value) {
+        const el = keyElement(item as JsonObject, lt.keys, lt.defaults);
+        for (const [k, v] of Object.entries(item as JsonObject)) if (v !== undefined) walk(v, [...path, el, `f:${k}`], [...names, k]);
+      }
+    }
+  };
+  walk(after, [], []);
+  return set;
+}
+
 /** Whether an entry belongs to the given manager identity (manager name, operation and subresource). */
 export function isEntryOf(e: ManagerEntry, manager: string, operation: 'Apply' | 'Update', subresource?: string): boolean {
   return e.manager === manager && e.operation === operation && (e.subresource ?? '') === (subresource ?? '');
@@ -323,15 +391,17 @@ export function isEntryOf(e: ManagerEntry, manager: string, operation: 'Apply' |
 
 /**
  * Ownership after a non-apply write (create, update, merge/JSON patch): the writer takes every field whose value it
- * changed or added, other managers lose those, and removed fields leave every manager. Never a conflict.
+ * changed or added, and every map the write created (`.`, as the API server records maps that were absent before:
+ * for a create, absent from `zero`, the kind's empty object); other managers lose those, and removed fields leave
+ * every manager. Never a conflict.
  */
 export function updateOwnership(
   entries: ManagerEntry[], before: JsonObject | undefined, after: JsonObject,
-  writer: { manager: string; apiVersion: string; subresource?: string }, options: FieldSetOptions,
+  writer: { manager: string; apiVersion: string; subresource?: string }, options: FieldSetOptions, zero: JsonObject = {},
 ): ManagerEntry[] {
   const newSet = fieldSetOf(after, options);
   const oldSet = before ? fieldSetOf(before, options) : new FieldSet();
-  const changed = new FieldSet(newSet.paths().filter((p) => !before || !sameAt(before, after, p)));
+  const changed = new FieldSet(newSet.paths().filter((p) => !before || !sameAt(before, after, p))).union(createdMaps(before ?? zero, after, options));
   const removed = oldSet.minus(newSet);
   const now = nowRfc3339();
   const out: ManagerEntry[] = [];

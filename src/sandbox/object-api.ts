@@ -1,8 +1,9 @@
 import { randomUUID } from 'crypto';
 import { applySchemaDefaults, pruneUnknownFields, validateAgainstSchema } from './crd-schema';
+import { zeroObject } from './defaults';
 import { ApiError, StatusCause, successStatus } from './errors';
 import { clone, deepEqual, dropNulls, isPlainObject, JsonObject, nowRfc3339 } from './json';
-import { listTypeResolver } from './list-types';
+import { listTypeResolver, mapTypeResolver } from './list-types';
 import {
   FieldSetOptions, ManagerEntry, readManagedFields, updateOwnership, WriteScope, writeManagedFields,
 } from './managed-fields';
@@ -11,7 +12,7 @@ import { groupVersion, parseApiVersion, ResourceType, ResourceTypes, storageKey 
 import { FieldSelector, LabelSelector } from './selectors';
 import { serverSideApply } from './server-side-apply';
 import { ObjectStore } from './store';
-import { parseJsonOrYaml } from './yaml';
+import { parseApplyBody, YamlDuplicate } from './yaml';
 
 /** Options of a write, from the request's query string and headers. */
 export interface WriteOptions {
@@ -25,6 +26,8 @@ export interface WriteOptions {
   readonly subresource?: 'status';
   /** `fieldValidation`: Ignore, Warn (default) or Strict; checked against CRD schemas (built-in kinds are not checked). */
   readonly fieldValidation?: string;
+  /** Fields the request body sets twice (JSON bodies of POST and PUT): refused with Strict, a warning with Warn. */
+  readonly duplicateFields?: string[];
   readonly userAgent?: string;
 }
 
@@ -64,6 +67,11 @@ export interface AdmissionContext {
 /** Per-resource behaviour: defaulting/validation before a write, and a hook after an object is gone. */
 export interface AdmissionHooks {
   admit?(ctx: AdmissionContext): void;
+  /**
+   * On a DELETE of an object not yet marked: the object to store instead of deleting it (marked for deletion, with
+   * the finalizer of the controller that cleans up), or undefined to delete as usual.
+   */
+  markDeleted?(type: ResourceType, live: JsonObject): JsonObject | undefined;
   removed?(type: ResourceType, obj: JsonObject): void;
 }
 
@@ -144,7 +152,11 @@ export class ObjectApi {
       const remaining = items.length - options.limit;
       items = items.slice(0, options.limit);
       metadata.continue = Buffer.from(JSON.stringify({ k: itemKey(items[items.length - 1]) })).toString('base64url');
-      metadata.remainingItemCount = remaining;
+      // (the API server counts the rest only when no selector filters it)
+      if (!options.labelSelector && !options.fieldSelector) metadata.remainingItemCount = remaining;
+    } else if (type.crd) {
+      // (a custom resource list always carries `continue`, empty on the last page)
+      metadata.continue = '';
     }
     return {
       apiVersion: groupVersion(type.group, type.version),
@@ -164,6 +176,7 @@ export class ObjectApi {
   /** POST: creates an object. */
   public create(type: ResourceType, namespace: string | undefined, body: unknown, options: WriteOptions = {}): ApiResult {
     const warnings: string[] = [];
+    checkDuplicates(type, options, warnings);
     const obj = this.incoming(type, body, namespace, undefined);
     if (!obj.metadata.name) {
       if (!obj.metadata.generateName) {
@@ -179,8 +192,13 @@ export class ObjectApi {
   /** PUT: replaces an object (or its status). */
   public replace(type: ResourceType, namespace: string | undefined, name: string, body: unknown, options: WriteOptions = {}): ApiResult {
     const warnings: string[] = [];
+    checkDuplicates(type, options, warnings);
     const live = this.mustExist(type, namespace, name);
     const obj = this.incoming(type, body, namespace, name);
+    // Custom resources allow no unconditional update (built-in kinds do): a PUT must name the resourceVersion.
+    if (type.crd && !obj.metadata.resourceVersion) {
+      throw ApiError.invalid(type.plural, type.group, name, [{ field: 'metadata.resourceVersion', message: 'Invalid value: 0: must be specified for an update' }]);
+    }
     this.checkResourceVersion(type, live, obj);
     this.checkCustomFields(type, obj, options, warnings);
     return this.commitUpdate(type, live, this.scoped(type, live, obj, options.subresource), options, warnings, undefined);
@@ -210,7 +228,7 @@ export class ObjectApi {
         patched = jsonPatch(current, patch);
         break;
       case 'application/strategic-merge-patch+json':
-        if (type.crd) throw ApiError.unsupportedMediaType(ct);
+        if (type.crd) throw ApiError.unsupportedMediaType(ct, false);
         patched = strategicMergePatch(current, patch);
         break;
       default:
@@ -225,13 +243,21 @@ export class ObjectApi {
 
   /** Server-side apply (create-if-missing, ownership, conflicts). */
   public apply(type: ResourceType, namespace: string | undefined, name: string, body: string, options: WriteOptions = {}): ApiResult {
-    if (!options.fieldManager) throw ApiError.badRequest('fieldManager is required for apply requests');
+    if (!options.fieldManager) {
+      throw ApiError.invalid('PatchOptions', 'meta.k8s.io', '', [{ reason: 'FieldValueRequired', field: 'fieldManager', message: 'Required value: is required for apply patch' }]);
+    }
     if (options.fieldManager.length > 128) throw ApiError.badRequest('fieldManager: Too long: must have at most 128 bytes');
     let parsed: unknown;
+    let duplicates: YamlDuplicate[];
     try {
-      parsed = parseJsonOrYaml(body);
+      ({ value: parsed, duplicates } = parseApplyBody(body));
     } catch (e) {
       throw ApiError.badRequest(`error decoding YAML: ${(e as Error).message}`);
+    }
+    // A repeated YAML key: the last value wins, with a warning; refused with Strict.
+    const repeated = duplicates.map((d) => `line ${d.line}: key ${JSON.stringify(d.key)} already set in map`);
+    if (repeated.length > 0 && options.fieldValidation === 'Strict') {
+      throw ApiError.badRequest(`error strict decoding YAML: error converting YAML to JSON: yaml: unmarshal errors:\n  ${repeated.join('\n  ')}`);
     }
     if (!isPlainObject(parsed)) throw ApiError.badRequest('the apply configuration must be an object');
     const config = dropNulls(parsed) as JsonObject;
@@ -239,18 +265,23 @@ export class ObjectApi {
     if (config.apiVersion !== gv) {
       throw ApiError.badRequest(`the API version in the data (${config.apiVersion ?? ''}) does not match the expected API version (${gv})`);
     }
-    if (config.kind !== type.kind) {
-      throw ApiError.badRequest(`the kind in the data (${config.kind ?? ''}) does not match the expected kind (${type.kind})`);
-    }
+    if (config.kind !== type.kind) throw ApiError.badRequest(`invalid object type: ${type.group}/${type.version}, Kind=${config.kind ?? ''}`);
     const obj = this.incoming(type, config, namespace, name);
-    const warnings: string[] = [];
+    const warnings: string[] = options.fieldValidation === 'Ignore' ? [] : repeated;
     const live = this.raw(type, namespace, name);
     if (live) this.checkResourceVersion(type, live, obj);
     else if (options.subresource) throw ApiError.notFound(type, name);
     for (const key of SYSTEM_METADATA) delete obj.metadata[key];
     // As on a real API server, ownership is computed on the configuration as applied: a Secret's `stringData` is
     // owned as `f:stringData` and only turned into `data` when the result is stored (finishCreate/commitUpdate).
-    this.checkCustomFields(type, obj, options, warnings);
+    // A field the schema does not declare fails the typed patch whatever `fieldValidation` says.
+    if (type.schema) {
+      const unknown = pruneUnknownFields(clone(obj), type.schema);
+      if (unknown.length > 0) {
+        throw new ApiError(500, '', `failed to create typed patch object (${namespace ?? ''}/${name}; ${type.group}/${type.version}, Kind=${type.kind}): `
+          + unknown.map((f) => `.${f}: field not declared in schema`).join('\n'));
+      }
+    }
     if (type.statusSubresource) {
       if (options.subresource === 'status') {
         for (const key of Object.keys(obj)) if (!['apiVersion', 'kind', 'metadata', 'status'].includes(key)) delete obj[key];
@@ -284,29 +315,40 @@ export class ObjectApi {
   public delete(type: ResourceType, namespace: string | undefined, name: string, options: DeleteOptions = {}): ApiResult {
     const live = this.mustExist(type, namespace, name);
     const pre = options.preconditions ?? {};
+    // (these conflicts name the kind, not the resource, as the API server's do)
+    const byKind = { group: type.group, plural: type.kind };
     if (pre.uid && pre.uid !== live.metadata.uid) {
-      throw ApiError.conflict(type, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${live.metadata.uid}`);
+      throw ApiError.conflict(byKind, name, `the UID in the precondition (${pre.uid}) does not match the UID in record (${live.metadata.uid}). `
+        + 'The object might have been deleted and then recreated');
     }
     if (pre.resourceVersion && pre.resourceVersion !== live.metadata.resourceVersion) {
-      throw ApiError.conflict(type, name,
-        `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${live.metadata.resourceVersion}`);
+      throw ApiError.conflict(byKind, name, `the ResourceVersion in the precondition (${pre.resourceVersion}) does not match the ResourceVersion in record `
+        + `(${live.metadata.resourceVersion}). The object might have been modified`);
     }
     if (options.dryRun) return { code: 200, body: present(type, live), warnings: [] };
     if (type.group === '' && type.plural === 'namespaces') return { code: 200, body: this.deleteNamespace(type, live), warnings: [] };
+    for (const h of this.hooks.get(storageKey(type)) ?? []) {
+      if (live.metadata.deletionTimestamp) break;
+      const marked = h.markDeleted?.(type, clone(live));
+      if (!marked) continue;
+      marked.metadata.resourceVersion = String(this.store.nextResourceVersion());
+      this.store.put(storageKey(type), marked, 'MODIFIED');
+      return { code: 200, body: present(type, marked), warnings: [] };
+    }
     const gone = this.deleteObject(type, live, options.propagationPolicy);
     if (!gone) return { code: 200, body: present(type, this.raw(type, namespace, name)!), warnings: [] };
-    return { code: 200, body: type.crd ? present(type, gone) : successStatus(type, name, live.metadata.uid), warnings: [] };
+    return { code: 200, body: successStatus(type, name, live.metadata.uid), warnings: [] };
   }
 
-  /** DELETE on a collection: deletes every matching object. */
+  /** DELETE on a collection: deletes every matching object; answers the list of them (as they were deleted). */
   public deleteCollection(type: ResourceType, namespace: string | undefined, list: ListOptions, options: DeleteOptions = {}): ApiResult {
-    const items = this.list(type, namespace, { labelSelector: list.labelSelector, fieldSelector: list.fieldSelector }).items as JsonObject[];
-    for (const item of items) {
+    const answer = this.list(type, namespace, { labelSelector: list.labelSelector, fieldSelector: list.fieldSelector });
+    for (const item of answer.items as JsonObject[]) {
       if (options.dryRun) continue;
       const live = this.raw(type, item.metadata.namespace, item.metadata.name);
       if (live) this.deleteObject(type, live, options.propagationPolicy);
     }
-    return { code: 200, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success' }, warnings: [] };
+    return { code: 200, body: answer, warnings: [] };
   }
 
   /**
@@ -387,10 +429,12 @@ export class ObjectApi {
       if (name === '.' || name === '..' || /[/%]/.test(name)) problem = 'may not contain \'/\' or \'%\' and may not be \'.\' or \'..\'';
     } else if (type.group === '' && (type.plural === 'namespaces' || type.plural === 'services')) {
       if (!LABEL.test(name) || name.length > 63) {
-        problem = 'a lowercase RFC 1123 label must consist of lower case alphanumeric characters or \'-\', and must start and end with an alphanumeric character';
+        problem = 'a lowercase RFC 1123 label must consist of lower case alphanumeric characters or \'-\', and must start and end with an alphanumeric character'
+          + ' (e.g. \'my-name\', or \'123-abc\', regex used for validation is \'[a-z0-9]([-a-z0-9]*[a-z0-9])?\')';
       }
     } else if (!SUBDOMAIN.test(name) || name.length > 253) {
-      problem = 'a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, \'-\' or \'.\', and must start and end with an alphanumeric character';
+      problem = 'a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, \'-\' or \'.\', and must start and end with an alphanumeric character'
+        + ' (e.g. \'example.com\', regex used for validation is \'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\')';
     }
     if (problem) throw ApiError.invalid(type.kind, type.group, name, [{ field: 'metadata.name', message: `Invalid value: ${JSON.stringify(name)}: ${problem}` }]);
   }
@@ -421,7 +465,8 @@ export class ObjectApi {
     if (unknown.length === 0) return;
     const mode = options.fieldValidation ?? 'Warn';
     if (mode === 'Strict') {
-      throw ApiError.badRequest(`strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
+      throw ApiError.badRequest(`${type.kind} in version ${JSON.stringify(type.version)} cannot be handled as a ${type.kind}: strict decoding error: `
+        + unknown.map((f) => `unknown field "${f}"`).join(', '));
     }
     if (mode !== 'Ignore') warnings.push(...unknown.map((f) => `unknown field "${f}"`));
   }
@@ -443,10 +488,11 @@ export class ObjectApi {
 
   private fieldSetOptions(type: ResourceType, subresource: string | undefined): FieldSetOptions {
     const scope: WriteScope = subresource === 'status' ? 'status' : 'main';
-    return { resolver: listTypeResolver(type), scope, statusSubresource: type.statusSubresource };
+    return { resolver: listTypeResolver(type), mapType: mapTypeResolver(type), scope, statusSubresource: type.statusSubresource };
   }
 
   private admit(ctx: AdmissionContext): void {
+    checkFinalizers(ctx);
     for (const h of this.hooks.get(storageKey(ctx.type)) ?? []) h.admit?.(ctx);
     if (ctx.type.schema) {
       applySchemaDefaults(ctx.object, ctx.type.schema);
@@ -465,12 +511,13 @@ export class ObjectApi {
     normalizeForType(type, obj);
     this.admit({ type, operation: 'create', object: obj, warnings });
     const manager = options.fieldManager ?? defaultManager(options.userAgent);
-    const owners = entries ?? updateOwnership([], undefined, obj, { manager, apiVersion: obj.apiVersion }, this.fieldSetOptions(type, undefined));
+    const owners = entries ?? updateOwnership([], undefined, obj, { manager, apiVersion: obj.apiVersion }, this.fieldSetOptions(type, undefined),
+      type.crd ? { metadata: {} } : zeroObject(type.kind));
     const meta = obj.metadata;
     meta.uid = randomUUID();
     meta.creationTimestamp = nowRfc3339();
     if (type.generation) meta.generation = 1;
-    meta.managedFields = writeManagedFields(owners);
+    setManagedFields(meta, owners);
     if (options.dryRun) return { code: 201, body: present(type, orderObject(obj)), warnings };
     meta.resourceVersion = String(this.store.nextResourceVersion());
     const stored = toStorage(type, orderObject(obj));
@@ -498,7 +545,7 @@ export class ObjectApi {
     const gv = groupVersion(type.group, type.version);
     const owners = entries ?? updateOwnership(readManagedFields(live), old, candidate,
       { manager, apiVersion: gv, subresource: options.subresource }, this.fieldSetOptions(type, options.subresource));
-    meta.managedFields = writeManagedFields(owners);
+    setManagedFields(meta, owners);
     if (type.generation && specChanged(live, candidate)) meta.generation = (live.metadata.generation ?? 0) + 1;
     const ordered = orderObject(candidate);
     if (sameIgnoringTimes(live, ordered)) return { code: 200, body: answer ? present(type, live) : {}, warnings };
@@ -508,6 +555,10 @@ export class ObjectApi {
     this.store.put(storageKey(type), stored, 'MODIFIED');
     if (stored.metadata.deletionTimestamp && !(stored.metadata.finalizers?.length > 0)) {
       this.remove(type, stored, undefined);
+      // (the API server answers the object as it deleted it, at the resourceVersion it had)
+      const gone = present(type, stored);
+      gone.metadata.resourceVersion = live.metadata.resourceVersion;
+      return { code: 200, body: answer ? gone : {}, warnings };
     }
     return { code: 200, body: answer ? present(type, stored) : {}, warnings };
   }
@@ -521,6 +572,8 @@ export class ObjectApi {
         const next = clone(live);
         next.metadata.deletionTimestamp = nowRfc3339();
         next.metadata.deletionGracePeriodSeconds = 0;
+        // (as the API server does when it marks an object for deletion: a new generation for those that have one)
+        if (typeof next.metadata.generation === 'number') next.metadata.generation += 1;
         next.metadata.resourceVersion = String(this.store.nextResourceVersion());
         this.store.put(storageKey(type), next, 'MODIFIED');
       }
@@ -622,6 +675,59 @@ export class ObjectApi {
     });
     if (!occupied) this.store.remove('/namespaces', undefined, namespace);
   }
+}
+
+/** Fields a body sets twice, by `fieldValidation`: Strict refuses the request, Warn (the default) warns. */
+function checkDuplicates(type: ResourceType, options: WriteOptions, warnings: string[]): void {
+  const duplicates = options.duplicateFields ?? [];
+  if (duplicates.length === 0 || options.fieldValidation === 'Ignore') return;
+  const fields = duplicates.map((f) => `duplicate field ${JSON.stringify(f)}`);
+  if (options.fieldValidation === 'Strict') {
+    throw ApiError.badRequest(`${type.kind} in version ${JSON.stringify(type.version)} cannot be handled as a ${type.kind}: strict decoding error: ${fields.join(', ')}`);
+  }
+  warnings.push(...fields);
+}
+
+/** Finalizers the API server knows without a domain. */
+const STANDARD_FINALIZERS = new Set(['kubernetes', 'orphan', 'foregroundDeletion']);
+
+/**
+ * The API server's finalizer rules: a built-in kind's finalizers are standard or domain-qualified (`example.com/x`)
+ * (a custom resource gets a warning), and an object marked for deletion takes no new finalizer (it may only lose some).
+ */
+function checkFinalizers(ctx: AdmissionContext): void {
+  const finalizers: unknown[] = Array.isArray(ctx.object.metadata.finalizers) ? ctx.object.metadata.finalizers : [];
+  const causes: StatusCause[] = [];
+  finalizers.forEach((f, i) => {
+    if (typeof f !== 'string' || STANDARD_FINALIZERS.has(f) || f.includes('/')) return;
+    if (ctx.type.crd) {
+      // (custom resources get a warning instead)
+      ctx.warnings.push(`metadata.finalizers: ${JSON.stringify(f)}: prefer a domain-qualified finalizer name to avoid accidental conflicts with other finalizer writers`);
+    } else {
+      causes.push({ field: `metadata.finalizers[${i}]`, message: `Invalid value: ${JSON.stringify(f)}: name is neither a standard finalizer name nor is it fully qualified` });
+    }
+  });
+  if (ctx.old?.metadata?.deletionTimestamp) {
+    const before = new Set(Array.isArray(ctx.old.metadata.finalizers) ? ctx.old.metadata.finalizers : []);
+    const added = finalizers.filter((f) => !before.has(f));
+    if (added.length > 0) {
+      const cause: StatusCause = {
+        reason: 'FieldValueForbidden',
+        field: 'metadata.finalizers',
+        message: `Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => JSON.stringify(f)).join(', ')}}`,
+      };
+      // (the API server checks object metadata twice on an update, and reports this error from both checks)
+      causes.push(cause, cause);
+    }
+  }
+  if (causes.length > 0) throw ApiError.invalid(ctx.type.kind, ctx.type.group, ctx.object.metadata.name, causes);
+}
+
+/** Writes `metadata.managedFields`; none at all when no manager owns a field (as the API server stores it). */
+function setManagedFields(meta: JsonObject, owners: ManagerEntry[]): void {
+  const fields = writeManagedFields(owners);
+  if (fields.length > 0) meta.managedFields = fields;
+  else delete meta.managedFields;
 }
 
 /** Identity metadata of an object (name, namespace). */

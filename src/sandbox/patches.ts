@@ -15,7 +15,9 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
 /**
  * An approximation of strategic merge patch for built-in kinds: like a merge patch, except that lists whose items
  * all carry a `name` merge by name (as containers, env, volumes and ports do) and `$patch: delete` on such an item
- * removes it. Other directives (`$setElementOrder`, `$retainKeys`, `$deleteFromPrimitiveList`) are ignored.
+ * removes it. The merged list is ordered as the API server orders it: the patch's items in the patch's order, the
+ * other items inserted before the first patch item they preceded in the live list. Other directives
+ * (`$setElementOrder`, `$retainKeys`, `$deleteFromPrimitiveList`) are ignored.
  */
 export function strategicMergePatch(target: unknown, patch: unknown): unknown {
   if (Array.isArray(patch) && Array.isArray(target) && namedItems(patch) && namedItems(target)) {
@@ -30,7 +32,10 @@ export function strategicMergePatch(target: unknown, patch: unknown): unknown {
         out.push(stripDirectives(item) as JsonObject);
       }
     }
-    return out;
+    const patched = (patch as JsonObject[]).filter((p) => p.$patch !== 'delete').map((p) => p.name);
+    const fromPatch = patched.map((n) => out.find((x) => x.name === n)!).filter((x) => x !== undefined);
+    const serverOnly = out.filter((x) => !patched.includes(x.name));
+    return interleave(serverOnly, fromPatch, (target as JsonObject[]).map((x) => x.name));
   }
   if (!isPlainObject(patch)) return stripDirectives(patch);
   if (patch.$patch === 'replace') return stripDirectives(patch);
@@ -39,6 +44,28 @@ export function strategicMergePatch(target: unknown, patch: unknown): unknown {
     if (k.startsWith('$')) continue;
     if (v === null) delete out[k];
     else out[k] = strategicMergePatch(out[k], v);
+  }
+  return out;
+}
+
+/**
+ * Merges the live-only items into the patch's items, keeping the order of each: a live item goes first when both it
+ * and the next patch item were in the live list and it came before; otherwise the patch item goes first.
+ */
+function interleave(serverOnly: JsonObject[], fromPatch: JsonObject[], liveOrder: string[]): JsonObject[] {
+  const out: JsonObject[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < serverOnly.length || j < fromPatch.length) {
+    if (j >= fromPatch.length) {
+      out.push(serverOnly[i++]);
+    } else if (i >= serverOnly.length) {
+      out.push(fromPatch[j++]);
+    } else {
+      const li = liveOrder.indexOf(serverOnly[i].name);
+      const ri = liveOrder.indexOf(fromPatch[j].name);
+      out.push(li >= 0 && ri >= 0 && li < ri ? serverOnly[i++] : fromPatch[j++]);
+    }
   }
   return out;
 }
@@ -81,8 +108,9 @@ export function jsonPatch(target: unknown, operations: unknown): unknown {
   return doc;
 }
 
-function fail(message: string): never {
-  throw new ApiError(422, 'Invalid', `the server rejected our request due to an error in our request: ${message}`);
+/** A failed JSON patch operation: the API server's 422 says only that (`_why` documents the cause here). */
+function fail(_why: string): never {
+  throw new ApiError(422, 'Invalid', 'the server rejected our request due to an error in our request', {});
 }
 
 function parsePointer(pointer: unknown): string[] {

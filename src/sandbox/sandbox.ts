@@ -44,6 +44,14 @@ export interface SandboxOptions {
    * without `Authorization: Bearer <the cluster's token>` gets 401 (except /version and the health checks).
    */
   readonly anonymous?: boolean;
+  /**
+   * Emulate what nodes and a cloud provider do: workloads report ready after `rolloutDelayMs`, LoadBalancer Services
+   * get an address. Default true. false: like a cluster without nodes or load balancer (the real fleet of the e2e
+   * tests) — workloads keep the empty status they are created with, LoadBalancer Services get no address.
+   */
+  readonly readiness?: boolean;
+  /** Keep each request's body in `SandboxCluster.requests` (for tests that replay or inspect traffic). Default false. */
+  readonly recordBodies?: boolean;
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -78,6 +86,8 @@ export class Sandbox {
       loadBalancer: !(options.withoutLoadBalancer ?? []).includes(name),
       faults: options.faults ?? {},
       anonymous: options.anonymous ?? false,
+      recordBodies: options.recordBodies ?? false,
+      readiness: options.readiness ?? true,
     }));
     const sandbox = new Sandbox(clusters, host, options);
     try {

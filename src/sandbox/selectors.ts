@@ -49,7 +49,7 @@ class LabelSelectorParser {
   private readonly tokens: Token[];
   private pos = 0;
 
-  constructor(private readonly text: string) {
+  constructor(text: string) {
     this.tokens = tokenize(text);
   }
 
@@ -138,12 +138,12 @@ class LabelSelectorParser {
   }
 
   private fail(why: string): never {
-    throw ApiError.badRequest(`unable to parse requirement: ${why} in selector "${this.text}"`);
+    throw ApiError.badRequest(`unable to parse requirement: ${why}`);
   }
 }
 
 function tokenText(t: Token): string {
-  return t.kind === 'end' ? 'end of string' : t.text;
+  return t.kind === 'end' ? '' : t.text;
 }
 
 function tokenize(text: string): Token[] {
@@ -185,14 +185,16 @@ export class FieldSelector {
   /** The fields every resource can be selected by. */
   public static readonly SUPPORTED = ['metadata.name', 'metadata.namespace'];
 
-  /** Parses `a=b,c!=d`; unknown fields are a 400 `field label not supported`, as on a real server. */
+  /** Parses `a=b,c!=d`; an unknown field is a 400 naming the supported ones, as on a real server. */
   public static parse(text: string | undefined | null): FieldSelector {
     const reqs: FieldRequirement[] = [];
     for (const part of (text ?? '').split(',').map((p) => p.trim()).filter((p) => p.length > 0)) {
       const m = /^([^!=]+?)\s*(==|=|!=)\s*(.*)$/.exec(part);
       if (!m) throw ApiError.badRequest(`invalid selector: '${text}'; can't understand '${part}'`);
       const field = m[1].trim();
-      if (!FieldSelector.SUPPORTED.includes(field)) throw ApiError.badRequest(`field label not supported: ${field}`);
+      if (!FieldSelector.SUPPORTED.includes(field)) {
+        throw ApiError.badRequest(`${JSON.stringify(field)} is not a known field selector: only ${FieldSelector.SUPPORTED.map((f) => JSON.stringify(f)).join(', ')}`);
+      }
       reqs.push({ field, operator: m[2] === '!=' ? '!=' : '=', value: m[3].trim() });
     }
     return new FieldSelector(reqs);

@@ -1,7 +1,7 @@
 import { ApiError } from './errors';
 import { clone, deepEqual, isPlainObject, JsonObject, nowRfc3339 } from './json';
 import {
-  describePath, FieldPath, FieldSet, fieldSetOf, FieldSetOptions, isEntryOf, keyElement, ListTypeResolver, ManagerEntry,
+  describePath, FieldPath, FieldSet, fieldSetOf, FieldSetOptions, isEntryOf, keyElement, ListTypeResolver, ManagerEntry, MapTypeResolver,
   removeAt, sameAt, valueAt,
 } from './managed-fields';
 
@@ -54,7 +54,7 @@ export function serverSideApply(req: ApplyRequest): ApplyOutcome {
   // Fields whose value the merge changes (compared live against merged, as structured-merge-diff does: merging
   // an empty map into a full one changes nothing).
   // Only fields other managers own can conflict, so only those are compared.
-  const merged = mergeInto(clone(req.base), req.config, opts.resolver) as JsonObject;
+  const merged = mergeInto(clone(req.base), req.config, opts.resolver, [], opts.mapType) as JsonObject;
   const fields = others.some((e) => e.fields.size > 0) ? fieldSetOf(merged, opts).union(fieldSetOf(before, opts)) : new FieldSet();
   const conflicts = findConflicts(others, (p) => fields.has(p) && !sameAt(before, merged, p));
   if (conflicts.length > 0 && !req.force) throw conflictError(conflicts);
@@ -103,7 +103,7 @@ function printManager(e: ManagerEntry): string {
 /** The 409 the API server answers for apply conflicts, with one cause per conflicting field. */
 function conflictError(conflicts: Conflict[]): ApiError {
   const causes = conflicts.map((c) => ({
-    type: 'FieldManagerConflict', message: `conflict with ${printManager(c.entry)}`, field: describePath(c.path),
+    reason: 'FieldManagerConflict', message: `conflict with ${printManager(c.entry)}`, field: describePath(c.path),
   }));
   let message: string;
   if (conflicts.length === 1) {
@@ -125,13 +125,18 @@ function conflictError(conflicts: Conflict[]): ApiError {
   return new ApiError(409, 'Conflict', message, { causes });
 }
 
-/** Merges an applied value into a live one (both already copies; returns the result). */
-export function mergeInto(live: unknown, applied: unknown, resolver: ListTypeResolver, names: string[] = []): unknown {
+/**
+ * Merges an applied value into a live one (both already copies; returns the result). Atomic maps (`atomicMap`) and
+ * atomic list items are replaced whole; a new item of an associative list gets the defaults of its key fields.
+ */
+export function mergeInto(
+  live: unknown, applied: unknown, resolver: ListTypeResolver, names: string[] = [], mapType: MapTypeResolver = () => 'granular',
+): unknown {
   if (isPlainObject(applied)) {
-    if (!isPlainObject(live)) return clone(applied);
+    if (!isPlainObject(live) || (names.length > 0 && mapType(names) === 'atomic')) return clone(applied);
     for (const [k, v] of Object.entries(applied)) {
       if (v === undefined) continue;
-      live[k] = mergeInto(live[k], v, resolver, [...names, k]);
+      live[k] = mergeInto(live[k], v, resolver, [...names, k], mapType);
     }
     return live;
   }
@@ -141,10 +146,10 @@ export function mergeInto(live: unknown, applied: unknown, resolver: ListTypeRes
       const liveType = live.length === 0 ? lt : resolver(names, live);
       if (liveType.type === 'map' && deepEqual(liveType.keys, lt.keys)) {
         for (const item of applied) {
-          const el = keyElement(item as JsonObject, lt.keys);
-          const index = live.findIndex((x) => isPlainObject(x) && keyElement(x, lt.keys) === el);
-          if (index < 0) live.push(clone(item));
-          else live[index] = mergeInto(live[index], item, resolver, names);
+          const el = keyElement(item as JsonObject, lt.keys, lt.defaults);
+          const index = live.findIndex((x) => isPlainObject(x) && keyElement(x, lt.keys, lt.defaults) === el);
+          if (index < 0) live.push(withKeyDefaults(clone(item) as JsonObject, lt.defaults));
+          else live[index] = lt.atomicItems ? clone(item) : mergeInto(live[index], item, resolver, names, mapType);
         }
         return live;
       }
@@ -153,9 +158,17 @@ export function mergeInto(live: unknown, applied: unknown, resolver: ListTypeRes
       for (const item of applied) if (!live.some((x) => deepEqual(x, item))) live.push(clone(item));
       return live;
     }
+    if (lt.type === 'map' && lt.defaults) return (clone(applied) as JsonObject[]).map((item) => withKeyDefaults(item, lt.defaults));
     return clone(applied);
   }
   return applied;
+}
+
+/** The item with its missing key fields set to their defaults (as the API server's defaulting would). */
+function withKeyDefaults(item: JsonObject, defaults: JsonObject | undefined): JsonObject {
+  if (!defaults || !isPlainObject(item)) return item;
+  for (const [k, v] of Object.entries(defaults)) if (item[k] === undefined) item[k] = v;
+  return item;
 }
 
 /** After a removal, drops maps and lists that became empty, unless someone owns them. */

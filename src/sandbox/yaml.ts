@@ -1,7 +1,7 @@
 import * as path from 'path';
 
 interface YamlModule {
-  parse(text: string): unknown;
+  parse(text: string, options?: { uniqueKeys?: (a: any, b: any) => boolean }): unknown;
   stringify(value: unknown): string;
 }
 
@@ -44,6 +44,38 @@ export function parseJsonOrYaml(text: string): unknown {
   const yaml = yamlModule();
   if (!yaml) throw new Error('YAML bodies need the "yaml" package; send JSON instead');
   return yaml.parse(text);
+}
+
+/** A key a YAML mapping sets twice: its line (of the repetition) and the key. */
+export interface YamlDuplicate {
+  readonly line: number;
+  readonly key: string;
+}
+
+/**
+ * Parses an apply body (JSON or YAML) the way the API server's YAML decoder does: a key a YAML mapping repeats is
+ * reported (with the line of the repetition) and the last value wins.
+ */
+export function parseApplyBody(text: string): { value: unknown; duplicates: YamlDuplicate[] } {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+    try {
+      return { value: JSON.parse(trimmed), duplicates: [] };
+    } catch {
+      // YAML flow style also starts with a brace: fall through.
+    }
+  }
+  const yaml = yamlModule();
+  if (!yaml) throw new Error('YAML bodies need the "yaml" package; send JSON instead');
+  const duplicates: YamlDuplicate[] = [];
+  const value = yaml.parse(text, {
+    uniqueKeys: (a, b) => {
+      const same = a?.value !== undefined && a.value === b?.value;
+      if (same) duplicates.push({ line: text.slice(0, b.range?.[0] ?? 0).split('\n').length, key: String(b.value) });
+      return false;
+    },
+  });
+  return { value, duplicates };
 }
 
 /** YAML text for a value (JSON text if no YAML library is installed; JSON is valid YAML). */

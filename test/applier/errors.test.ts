@@ -2,11 +2,11 @@ import { conflictsOf, isApiError, KubeApiError, messageOf, UsageError } from '..
 
 describe('conflictsOf', () => {
   test('reads managers and fields from FieldManagerConflict causes', () => {
-    // GIVEN the Status of a 409 from a server-side apply
+    // GIVEN the Status of a 409 from a server-side apply, as kube-apiserver v1.34 sends it (the cause type is `reason`)
     const e = new KubeApiError(409, 'Conflict', 'Apply failed with 2 conflicts', {
       causes: [
-        { type: 'FieldManagerConflict', message: 'conflict with "kubectl-edit" using apps/v1', field: '.spec.replicas' },
-        { type: 'FieldManagerConflict', message: 'conflict with "helm" using apps/v1', field: '.spec.template.spec.containers[name="x"].image' },
+        { reason: 'FieldManagerConflict', message: 'conflict with "kubectl-edit" using apps/v1', field: '.spec.replicas' },
+        { reason: 'FieldManagerConflict', message: 'conflict with "helm" using apps/v1', field: '.spec.template.spec.containers[name="x"].image' },
       ],
     });
     // THEN

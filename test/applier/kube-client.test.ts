@@ -14,7 +14,7 @@ describe('toKubeApiError', () => {
   test('an API Status: code, reason, message, causes, Retry-After', () => {
     const e = toKubeApiError({
       code: 409,
-      body: JSON.stringify({ kind: 'Status', reason: 'Conflict', message: 'Apply failed with 1 conflict', details: { causes: [{ type: 'FieldManagerConflict', field: '.data.a', message: 'conflict with "x"' }] } }),
+      body: JSON.stringify({ kind: 'Status', reason: 'Conflict', message: 'Apply failed with 1 conflict', details: { causes: [{ reason: 'FieldManagerConflict', field: '.data.a', message: 'conflict with "x"' }] } }),
       headers: {},
     }) as KubeApiError;
     expect(e).toBeInstanceOf(KubeApiError);

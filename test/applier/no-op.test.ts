@@ -39,7 +39,8 @@ function deploymentFields(): any {
     'f:metadata': { 'f:finalizers': { 'v:"example.com/a"': {}, 'v:"example.com/b"': {} }, 'f:labels': { 'f:app': {} } },
     'f:spec': {
       'f:replicas': {},
-      'f:selector': { 'f:matchLabels': { 'f:app': {} } },
+      // (a label selector is an atomic map: owned as a whole)
+      'f:selector': {},
       'f:template': {
         'f:metadata': { 'f:labels': { 'f:app': {} } },
         'f:spec': {

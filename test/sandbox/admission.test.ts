@@ -78,4 +78,42 @@ describe('built-in admission (defaulting and validation)', () => {
     const err = await failure(apply(client(), { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'typed', namespace: 'default' }, type: 'Opaque' }, 'ksfed', true));
     expect(err.code).toBe(422);
   });
+
+  test('workloads are stored with their defaults and an empty status; Services with status.loadBalancer', async () => {
+    const res = await apply(client(), deployment('defaulted'));
+    expect(res.status).toEqual({});
+    const sts = await apply(client(), {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'zero', namespace: 'default' },
+      spec: { serviceName: 'zero', selector: { matchLabels: { app: 'z' } }, template: { metadata: { labels: { app: 'z' } }, spec: { containers: [{ name: 'z', image: 'z' }] } } },
+    });
+    expect(sts.status).toEqual({ replicas: 0, availableReplicas: 0 });
+    expect(res.spec).toMatchObject({ replicas: 1, revisionHistoryLimit: 10, progressDeadlineSeconds: 600, template: { spec: { dnsPolicy: 'ClusterFirst' } } });
+    // defaulted fields belong to no manager: the applier owns only what it sent
+    expect(JSON.stringify(res.metadata.managedFields)).not.toContain('progressDeadlineSeconds');
+    const svc = await apply(client(), {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'lb', namespace: 'default' },
+      spec: { type: 'LoadBalancer', ports: [{ port: 53 }, { port: 53, protocol: 'UDP' }] },
+    });
+    expect(svc.status).toEqual({ loadBalancer: {} });
+    const nodePorts = svc.spec.ports.map((p: any) => p.nodePort);
+    expect(nodePorts.every((p: any) => typeof p === 'number' && p >= 30000 && p <= 32767)).toBe(true);
+    const again = await apply(client(), {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'lb', namespace: 'default' },
+      spec: { type: 'LoadBalancer', ports: [{ port: 53 }, { port: 53, protocol: 'UDP' }] },
+    });
+    expect(again.spec.ports.map((p: any) => p.nodePort)).toEqual(nodePorts);
+  });
+
+  test('deleting an object with finalizers bumps its generation', async () => {
+    await apply(client(), { ...deployment('held'), metadata: { name: 'held', namespace: 'default', finalizers: ['example.com/hold'] } });
+    const c = sandbox.cluster('c');
+    c.api.delete(c.api.typeOf('apps/v1', 'Deployment'), 'default', 'held');
+    expect(get('apps/v1', 'Deployment', 'held', 'default').metadata.generation).toBe(2);
+  });
 });

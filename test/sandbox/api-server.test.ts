@@ -100,6 +100,19 @@ describe('ApiServer', () => {
       query: { fieldManager: 'recorder', force: 'false' },
     });
     expect(c.requests.find((r) => r.method === 'GET')!.path).toBe('/api/v1');
+    expect(patch.body).toBeUndefined();
+  });
+
+  test('recordBodies keeps each request body in its record', async () => {
+    const rec = await Sandbox.start({ clusters: ['r'], kubesphere: false, recordBodies: true });
+    try {
+      await apply(clientFor(rec, 'r'), configMap('rec', { a: '1' }), 'recorder');
+      const patch = rec.cluster('r').requests.find((r) => r.method === 'PATCH')!;
+      expect(JSON.parse(patch.body!)).toMatchObject({ kind: 'ConfigMap', metadata: { name: 'rec' }, data: { a: '1' } });
+      expect(rec.cluster('r').requests.find((r) => r.method === 'GET')!.body).toBeUndefined();
+    } finally {
+      await rec.stop();
+    }
   });
 
   test('watch: initial ADDED events, live events, resuming from a resourceVersion, bookmarks, timeoutSeconds', async () => {

@@ -26,7 +26,11 @@ describe('CustomResourceDefinitions', () => {
   });
 
   test('a new CRD is served only once Established, with NamesAccepted', async () => {
-    await applyRaw(sandbox, 'c', widgetCrd());
+    const created = await applyRaw(sandbox, 'c', widgetCrd());
+    // stored with the API server's defaults and its initial status (conditions come from its controllers)
+    expect(created.spec.names.listKind).toBe('WidgetList');
+    expect(created.spec.conversion).toEqual({ strategy: 'None' });
+    expect(created.status).toEqual({ conditions: null, acceptedNames: { plural: '', kind: '' }, storedVersions: ['v1'] });
     const early = await http(sandbox, 'c', '/apis/example.com/v1/namespaces/default/widgets');
     expect(early.status).toBe(404);
     expect((await http(sandbox, 'c', '/apis')).body.groups.map((g: any) => g.name)).not.toContain('example.com');
@@ -44,23 +48,34 @@ describe('CustomResourceDefinitions', () => {
   });
 
   test('custom resources: apply, schema defaults, pruning with a warning, validation, status subresource', async () => {
-    const created = await apply(client(), widget('w1', { color: 'red', extra: 'dropped' }));
+    const created = await apply(client(), widget('w1', { color: 'red' }));
     expect(created.spec).toEqual({ color: 'red', size: 1 });
     expect(cluster().get('example.com/v1', 'Widget', 'w1', 'default').spec).toEqual({ color: 'red', size: 1 });
     const invalid = await failure(apply(client(), widget('w2', { color: 'green', size: -1 })));
     expect(invalid.code).toBe(422);
     expect(invalid.body.message).toContain('spec.color: Unsupported value: "green": supported values: "red", "blue"');
     expect(invalid.body.details.causes.map((c: any) => c.field).sort()).toEqual(['spec.color', 'spec.size']);
-    const strict = await http(sandbox, 'c', '/apis/example.com/v1/namespaces/default/widgets/w3?fieldManager=m&fieldValidation=Strict', {
-      method: 'PATCH', headers: { 'content-type': 'application/apply-patch+yaml' }, body: JSON.stringify(widget('w3', { bogus: 1 })),
+    // A POST prunes unknown fields: refused with Strict, a warning by default (Warn)
+    const strict = await http(sandbox, 'c', '/apis/example.com/v1/namespaces/default/widgets?fieldValidation=Strict', {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(widget('w3', { bogus: 1 })),
     });
     expect(strict.status).toBe(400);
     expect(strict.body.message).toContain('unknown field "spec.bogus"');
-    const warn = await http(sandbox, 'c', '/apis/example.com/v1/namespaces/default/widgets/w3?fieldManager=m', {
-      method: 'PATCH', headers: { 'content-type': 'application/apply-patch+yaml' }, body: JSON.stringify(widget('w3', { bogus: 1 })),
+    const warn = await http(sandbox, 'c', '/apis/example.com/v1/namespaces/default/widgets', {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(widget('w3', { bogus: 1 })),
     });
     expect(warn.status).toBe(201);
     expect(warn.headers.get('warning')).toContain('unknown field \\"spec.bogus\\"');
+    expect(warn.body.spec).toEqual({ size: 1 });
+    // A server-side apply cannot build its typed patch: 500 whatever fieldValidation says (as kube-apiserver v1.34)
+    for (const query of ['', '&fieldValidation=Strict', '&fieldValidation=Ignore']) {
+      const ssa = await http(sandbox, 'c', `/apis/example.com/v1/namespaces/default/widgets/w4?fieldManager=m${query}`, {
+        method: 'PATCH', headers: { 'content-type': 'application/apply-patch+yaml' }, body: JSON.stringify(widget('w4', { bogus: 1 })),
+      });
+      expect([ssa.status, ssa.body.message]).toEqual([500,
+        'failed to create typed patch object (default/w4; example.com/v1, Kind=Widget): .spec.bogus: field not declared in schema']);
+      expect(ssa.body.reason).toBeUndefined();
+    }
     const status = await http(sandbox, 'c', '/apis/example.com/v1/namespaces/default/widgets/w1/status?fieldManager=ctl', {
       method: 'PATCH', headers: { 'content-type': 'application/merge-patch+json' }, body: JSON.stringify({ status: { phase: 'Ready' } }),
     });
@@ -104,9 +119,15 @@ describe('CustomResourceDefinitions', () => {
     expect((await failure(applyRaw(sandbox, 'c', noSchema))).body.message).toContain('schemas are required');
   });
 
-  test('deleting the CRD stops serving the kind and removes its objects', async () => {
+  test('deleting the CRD marks it Terminating, deletes its objects, then stops serving the kind', async () => {
     expect(cluster().list('example.com/v1', 'Widget').length).toBeGreaterThan(0);
-    await client().delete({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'widgets.example.com' } });
+    // as kube-apiserver v1.34 answers the DELETE: the CRD, with the cleanup finalizer and the Terminating condition
+    const marked = await http(sandbox, 'c', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com', { method: 'DELETE' });
+    expect(marked.body.metadata).toMatchObject({ finalizers: ['customresourcecleanup.apiextensions.k8s.io'], generation: 1 });
+    expect(marked.body.metadata.deletionTimestamp).toBeDefined();
+    expect(marked.body.status.conditions.map((c: any) => `${c.type}=${c.status}/${c.reason}`))
+      .toEqual(['NamesAccepted=True/NoConflicts', 'Established=True/InitialNamesAccepted', 'Terminating=True/InstanceDeletionPending']);
+    await eventually(() => !cluster().get('apiextensions.k8s.io/v1', 'CustomResourceDefinition', 'widgets.example.com'));
     expect(cluster().list('example.com/v1', 'Widget')).toEqual([]);
     expect((await http(sandbox, 'c', '/apis/example.com/v1/namespaces/default/widgets')).status).toBe(404);
     expect((await http(sandbox, 'c', '/apis/example.com/v1')).body.resources.map((r: any) => r.name)).toEqual(['gadgets', 'gadgets/status']);

@@ -54,11 +54,16 @@ describe('discovery', () => {
     expect(apps.resources.find((r: any) => r.name === 'deployments/status').verbs).toEqual(['get', 'patch', 'update']);
     const cluster = (await http(sandbox, 'host', '/apis/cluster.kubesphere.io/v1alpha1')).body;
     expect(cluster.resources).toEqual([expect.objectContaining({ name: 'clusters', kind: 'Cluster', namespaced: false })]);
+    // custom resources: the API server's verb order, and its hash (first 8 bytes of sha256 of group/version/kind, base64)
+    expect(cluster.resources[0].verbs).toEqual(['delete', 'deletecollection', 'get', 'list', 'patch', 'create', 'update', 'watch']);
+    expect(apiResourceList(new ResourceTypes(), 'apps', 'v1')!.resources.find((r: any) => r.name === 'deployments').storageVersionHash).toBe('8aSe+NMegvE=');
   });
 
-  test('unknown groups and versions are 404', async () => {
-    expect((await http(sandbox, 'host', '/apis/nope.io/v1')).status).toBe(404);
-    expect((await http(sandbox, 'host', '/apis/nope.io')).status).toBe(404);
+  test('unknown groups and versions are 404; an unknown group\'s is plain text, as from the API server', async () => {
+    const group = await http(sandbox, 'host', '/apis/nope.io/v1/namespaces/default/things');
+    expect([group.status, group.headers.get('content-type'), group.text]).toEqual([404, 'text/plain; charset=utf-8', '404 page not found\n']);
+    expect((await http(sandbox, 'host', '/apis/nope.io')).text).toBe('404 page not found\n');
+    expect((await http(sandbox, 'host', '/apis/apps/v2/namespaces/default/deployments')).body).toMatchObject({ kind: 'Status', code: 404 });
     expect((await http(sandbox, 'host', '/api/v2')).status).toBe(404);
     expect(apiResourceList(new ResourceTypes(), 'apps', 'v1beta1')).toBeUndefined();
   });

@@ -1,4 +1,4 @@
-import { clone, deepEqual, dropNulls, isPlainObject, nowRfc3339, stableStringify } from '../../src/sandbox/json';
+import { clone, deepEqual, dropNulls, decodeJson, isPlainObject, nowRfc3339, stableStringify } from '../../src/sandbox/json';
 
 describe('json helpers', () => {
   test('deepEqual ignores key order and undefined members, not array order', () => {
@@ -31,5 +31,15 @@ describe('json helpers', () => {
     expect(isPlainObject([])).toBe(false);
     expect(isPlainObject(null)).toBe(false);
     expect(nowRfc3339()).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+  });
+});
+
+describe('decodeJson (as the API server\'s Go decoder)', () => {
+  test('reports keys set twice, with their path; a repeated object merges into the first, anything else is replaced', () => {
+    expect(decodeJson('{"a":1,"data":{"x":"1"},"data":{"y":"2"}}')).toEqual({ value: { a: 1, data: { x: '1', y: '2' } }, duplicates: ['data'] });
+    expect(decodeJson('{"spec":{"r":1,"t":{"s":"}\\"{"},"r":2},"l":[{"k":1,"k":2}]}'))
+      .toEqual({ value: { spec: { r: 2, t: { s: '}"{' } }, l: [{ k: 2 }] }, duplicates: ['spec.r', 'l.k'] });
+    expect(decodeJson(' { "a" : [ ] , "b" : { } , "c" : "a,b", "d": [1, null, true, -2.5e3] } '))
+      .toEqual({ value: { a: [], b: {}, c: 'a,b', d: [1, null, true, -2500] }, duplicates: [] });
   });
 });

@@ -157,7 +157,7 @@ suite('kubectl against the sandbox (skipped when kubectl is absent)', () => {
     expect(sandbox.cluster('host').get('example.com/v1', 'Widget', 'w1', 'demo').spec).toEqual({ size: 3 });
     const bad = await kubectl('apply', '--server-side', '-f', file('bad.yaml', WIDGET.replace('size: 3', 'size: 3, colour: red')));
     expect(bad.code).not.toBe(0);
-    expect(bad.stderr).toContain('unknown field "spec.colour"');
+    expect(bad.stderr).toContain('failed to create typed patch object (demo/w1; example.com/v1, Kind=Widget): .spec.colour: field not declared in schema');
     const wg = await kubectl('get', 'wg', '-n', 'demo', '-o', 'json');
     expect(JSON.parse(wg.stdout).items.map((i: any) => i.metadata.name)).toEqual(['w1']);
   });

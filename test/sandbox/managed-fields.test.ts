@@ -1,8 +1,9 @@
-import { listTypeResolver } from '../../src/sandbox/list-types';
+import { zeroObject } from '../../src/sandbox/defaults';
+import { listTypeResolver, mapTypeResolver } from '../../src/sandbox/list-types';
 import {
   describePath, FieldSet, fieldSetOf, readManagedFields, removeAt, sameAt, updateOwnership, valueAt, writeManagedFields,
 } from '../../src/sandbox/managed-fields';
-import { builtinTypes } from '../../src/sandbox/resource-types';
+import { builtinTypes, ResourceType } from '../../src/sandbox/resource-types';
 
 const deploy = builtinTypes().find((t) => t.kind === 'Deployment')!;
 const resolver = listTypeResolver(deploy);
@@ -88,6 +89,17 @@ describe('managedFields entries', () => {
     expect(writeManagedFields(entries).map((e) => e.manager)).toEqual(['b']);
   });
 
+  test('entries are written in the API server\'s order: Apply first, then by time, manager, apiVersion, subresource', () => {
+    const fields = new FieldSet([['f:x']]);
+    const e = (manager: string, operation: 'Apply' | 'Update', time: string, subresource?: string) =>
+      ({ manager, operation, apiVersion: 'v1', time, subresource, fields });
+    const written = writeManagedFields([
+      e('u', 'Update', '2024-01-01T00:00:02Z', 'status'), e('u', 'Update', '2024-01-01T00:00:02Z'), e('b', 'Update', '2024-01-01T00:00:01Z'),
+      e('z', 'Apply', '2024-01-01T00:00:09Z'), e('a', 'Apply', '2024-01-01T00:00:09Z'),
+    ]);
+    expect(written.map((w) => `${w.operation}/${w.manager}/${w.subresource ?? ''}`)).toEqual(['Apply/a/', 'Apply/z/', 'Update/b/', 'Update/u/', 'Update/u/status']);
+  });
+
   test('updateOwnership: the writer takes changed fields from others; removed fields leave everyone', () => {
     const cm = builtinTypes().find((t) => t.kind === 'ConfigMap')!;
     const opts = { resolver: listTypeResolver(cm) };
@@ -99,5 +111,63 @@ describe('managedFields entries', () => {
       ['owner', 'Apply', ['f:data.f:b']],
       ['editor', 'Update', ['f:data.f:a', 'f:data.f:d']],
     ]);
+  });
+});
+
+describe('map types (as kube-apiserver v1.34 records them)', () => {
+  const base = builtinTypes()[0];
+  const open: ResourceType = {
+    ...base,
+    group: 'x.io',
+    kind: 'Config',
+    plural: 'configs',
+    crd: 'configs.x.io',
+    schema: { type: 'object', properties: { spec: { 'type': 'object', 'x-kubernetes-preserve-unknown-fields': true } } },
+  };
+
+  test('schemaless maps below preserve-unknown-fields are members themselves; atomic maps are leaves', () => {
+    const opts = { resolver: listTypeResolver(open), mapType: mapTypeResolver(open) };
+    expect(fieldSetOf({ spec: { multicluster: { clusterRole: 'host' }, x: 1 } }, opts).toFieldsV1())
+      .toEqual({ 'f:spec': { 'f:multicluster': { '.': {}, 'f:clusterRole': {} }, 'f:x': {} } });
+    const svc = builtinTypes().find((t) => t.kind === 'Service')!;
+    expect(fieldSetOf({ spec: { selector: { app: 'a' } } }, { resolver: listTypeResolver(svc), mapType: mapTypeResolver(svc) }).toFieldsV1())
+      .toEqual({ 'f:spec': { 'f:selector': {} } });
+  });
+});
+
+describe('Update managers own the maps they create', () => {
+  test('a create owns new maps with `.`, but not the maps every object of the kind has', () => {
+    const cm = builtinTypes().find((t) => t.kind === 'ConfigMap')!;
+    const created = updateOwnership([], undefined, { metadata: { name: 'x', labels: { a: '1' } }, data: { k: 'v' } },
+      { manager: 'm', apiVersion: 'v1' }, { resolver: listTypeResolver(cm) }, { metadata: {} });
+    expect(created[0].fields.toFieldsV1()).toEqual({ 'f:data': { '.': {}, 'f:k': {} }, 'f:metadata': { 'f:labels': { '.': {}, 'f:a': {} } } });
+    const deployCreated = updateOwnership([], undefined, { spec: { replicas: 1, template: { metadata: { labels: { a: '1' } } } } },
+      { manager: 'm', apiVersion: 'apps/v1' }, { resolver }, { metadata: {}, spec: { template: { metadata: {}, spec: {} } } });
+    expect(deployCreated[0].fields.toFieldsV1()).toEqual({ 'f:spec': { 'f:replicas': {}, 'f:template': { 'f:metadata': { 'f:labels': { '.': {}, 'f:a': {} } } } } });
+  });
+
+  test('new associative lists are owned with `.` too; atomic maps stay leaves', () => {
+    const created = updateOwnership([], undefined, {
+      spec: { selector: { matchLabels: { a: '1' } }, template: { spec: { containers: [{ name: 'c', env: [{ name: 'E', value: '1' }] }], volumes: [{ name: 'v' }] } } },
+    }, { manager: 'm', apiVersion: 'apps/v1' }, { resolver, mapType: mapTypeResolver(deploy) }, zeroObject('Deployment'));
+    expect(created[0].fields.toFieldsV1()).toEqual({
+      'f:spec': {
+        'f:selector': {},
+        'f:template': {
+          'f:spec': {
+            'f:containers': { 'k:{"name":"c"}': { '.': {}, 'f:env': { '.': {}, 'k:{"name":"E"}': { '.': {}, 'f:name': {}, 'f:value': {} } }, 'f:name': {} } },
+            'f:volumes': { '.': {}, 'k:{"name":"v"}': { '.': {}, 'f:name': {} } },
+          },
+        },
+      },
+    });
+  });
+
+  test('an update owns a map it adds, not one that was there', () => {
+    const cm = builtinTypes().find((t) => t.kind === 'ConfigMap')!;
+    const before = { metadata: { name: 'x' }, data: { k: 'v' } };
+    const after = { metadata: { name: 'x', labels: { a: '1' } }, data: { k: 'v', j: 'w' } };
+    const out = updateOwnership([], before, after, { manager: 'm', apiVersion: 'v1' }, { resolver: listTypeResolver(cm) });
+    expect(out[0].fields.toFieldsV1()).toEqual({ 'f:data': { 'f:j': {} }, 'f:metadata': { 'f:labels': { '.': {}, 'f:a': {} } } });
   });
 });

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { PatchStrategy } from '@kubernetes/client-node';
-import { apply, clientFor, configMap, deployment, eventually, failure, http } from './helpers';
+import { apply, applyRaw, clientFor, configMap, deployment, eventually, failure, http, widgetCrd } from './helpers';
 import { Connection, Host, Member } from '../../src';
 import { apply as applyFleet } from '../../src/applier';
 import { Sandbox } from '../../src/sandbox';
@@ -83,7 +83,8 @@ describe('ObjectApi over the wire', () => {
     expect(jp.body.spec.replicas).toBe(4);
     await client().patch({ ...base, spec: { template: { spec: { containers: [{ name: 'side', image: 'busybox' }] } } } } as any);
     const live = cluster().get('apps/v1', 'Deployment', 'patched', 'default');
-    expect(live.spec.template.spec.containers.map((c: any) => c.name)).toEqual(['main', 'side']);
+    // (the patch's new item goes first, as kube-apiserver orders a strategic merge)
+    expect(live.spec.template.spec.containers.map((c: any) => c.name)).toEqual(['side', 'main']);
     expect(live.metadata.generation).toBe(4);
     // The JSON patch (no fieldManager: the User-Agent's product name) took spec.replicas from the scaler.
     expect(live.metadata.managedFields.map((e: any) => e.manager)).not.toContain('scaler');
@@ -117,7 +118,7 @@ describe('ObjectApi over the wire', () => {
     expect(await names(undefined, 'metadata.name=b')).toEqual(['b']);
     expect(await names(undefined, 'metadata.name!=b,metadata.namespace=sel')).toEqual(['a', 'c']);
     const bad = await failure(client().list('v1', 'ConfigMap', 'sel', undefined, undefined, undefined, 'spec.x=1'));
-    expect(bad).toMatchObject({ code: 400, body: { message: 'field label not supported: spec.x' } });
+    expect(bad).toMatchObject({ code: 400, body: { message: '"spec.x" is not a known field selector: only "metadata.name", "metadata.namespace"' } });
     const badLabel = await failure(client().list('v1', 'ConfigMap', 'sel', undefined, undefined, undefined, undefined, 'a in b'));
     expect(badLabel.code).toBe(400);
   });
@@ -274,4 +275,124 @@ describe('stored objects are never changed in place', () => {
       fs.rmSync(app.outdir, { recursive: true, force: true });
     }
   }, 30_000);
+});
+
+// Answers pinned to what kube-apiserver v1.34.4 says for the same requests (test/e2e/sandbox-differential.e2e.test.ts).
+describe('ObjectApi answers as kube-apiserver v1.34 does', () => {
+  let sandbox: Sandbox;
+  beforeAll(async () => {
+    sandbox = await Sandbox.start({ clusters: ['c'], kubesphere: false, establishDelayMs: 1 });
+    await applyRaw(sandbox, 'c', widgetCrd());
+    await eventually(async () => (await http(sandbox, 'c', '/apis/example.com/v1')).status === 200);
+  });
+  afterAll(async () => {
+    await sandbox.stop();
+  });
+  const client = () => clientFor(sandbox, 'c');
+  const send = (url: string, method: string, body?: unknown, type = 'application/json') =>
+    http(sandbox, 'c', url, { method, headers: { 'content-type': type }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const held = (name: string, finalizers: string[]) => ({ ...configMap(name, {}), metadata: { name, namespace: 'default', finalizers } });
+
+  test('an object no manager owns a field of has no managedFields at all', async () => {
+    const ns = await apply(client(), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bare' } });
+    expect(ns.metadata.managedFields).toBeUndefined();
+  });
+
+  test('deletecollection answers the list of what it deleted; a filtered page has no remainingItemCount', async () => {
+    for (const n of ['d1', 'd2', 'd3']) await apply(client(), configMap(n, {}, 'default', { coll: 'yes' }));
+    const page = await http(sandbox, 'c', '/api/v1/namespaces/default/configmaps?labelSelector=coll%3Dyes&limit=1');
+    expect(page.body.metadata.continue).toBeDefined();
+    expect(page.body.metadata.remainingItemCount).toBeUndefined();
+    const res = await send('/api/v1/namespaces/default/configmaps?labelSelector=coll%3Dyes', 'DELETE');
+    expect(res.body).toMatchObject({ kind: 'ConfigMapList', apiVersion: 'v1' });
+    expect(res.body.items.map((i: any) => i.metadata.name)).toEqual(['d1', 'd2', 'd3']);
+  });
+
+  test('finalizers: built-in kinds take only standard or qualified names; nothing new once deleting; the release answers the old resourceVersion', async () => {
+    const bad = await failure(apply(client(), held('unqualified', ['hold'])));
+    expect(bad.code).toBe(422);
+    expect(bad.body.message).toBe('ConfigMap "unqualified" is invalid: metadata.finalizers[0]: Invalid value: "hold": name is neither a standard finalizer name nor is it fully qualified');
+    await apply(client(), held('held', ['example.com/hold']));
+    await client().delete(configMap('held', {}));
+    const terminating = sandbox.cluster('c').get('v1', 'ConfigMap', 'held', 'default');
+    const more = await send('/api/v1/namespaces/default/configmaps/held', 'PATCH', { metadata: { finalizers: ['example.com/hold', 'example.com/more'] } },
+      'application/merge-patch+json');
+    expect(more.status).toBe(422);
+    // (reported twice in the causes, once in the message, as kube-apiserver does)
+    const cause = {
+      reason: 'FieldValueForbidden',
+      field: 'metadata.finalizers',
+      message: 'Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{"example.com/more"}',
+    };
+    expect(more.body.details.causes).toEqual([cause, cause]);
+    expect(more.body.message).toBe(`ConfigMap "held" is invalid: metadata.finalizers: ${cause.message}`);
+    const release = await send('/api/v1/namespaces/default/configmaps/held', 'PATCH', { metadata: { finalizers: null } }, 'application/merge-patch+json');
+    expect(release.status).toBe(200);
+    expect(release.body.metadata.resourceVersion).toBe(terminating.metadata.resourceVersion);
+    expect(sandbox.cluster('c').get('v1', 'ConfigMap', 'held', 'default')).toBeUndefined();
+  });
+
+  test('custom resources: an unqualified finalizer is a warning; a delete answers a Status; Strict names the kind', async () => {
+    const res = await http(sandbox, 'c', '/apis/example.com/v1/namespaces/default/widgets/fin?fieldManager=m', {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/apply-patch+yaml' },
+      body: JSON.stringify({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'fin', namespace: 'default', finalizers: ['hold'] } }),
+    });
+    expect([res.status, res.headers.get('warning')]).toEqual([201,
+      '299 - "metadata.finalizers: \\"hold\\": prefer a domain-qualified finalizer name to avoid accidental conflicts with other finalizer writers"']);
+    await applyRaw(sandbox, 'c', { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'gone', namespace: 'default' } });
+    const list = await send('/apis/example.com/v1/namespaces/default/widgets?limit=500', 'GET');
+    expect(list.body.metadata.continue).toBe(''); // (a custom resource list always carries it)
+    const del = await send('/apis/example.com/v1/namespaces/default/widgets/gone', 'DELETE');
+    expect(del.body).toMatchObject({ kind: 'Status', status: 'Success', details: { name: 'gone', group: 'example.com', kind: 'widgets' } });
+    const strict = await send('/apis/example.com/v1/namespaces/default/widgets?fieldValidation=Strict', 'POST',
+      { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 's' }, spec: { bogus: 1 } });
+    expect(strict.body.message).toBe('Widget in version "v1" cannot be handled as a Widget: strict decoding error: unknown field "spec.bogus"');
+  });
+
+  test('custom resources: a PUT needs the resourceVersion; strategic merge patch is 415 without it in the list', async () => {
+    const w = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'default' }, spec: { size: 1 } };
+    await applyRaw(sandbox, 'c', w);
+    const put = await send('/apis/example.com/v1/namespaces/default/widgets/w', 'PUT', w);
+    expect(put.status).toBe(422);
+    expect(put.body.message).toBe('widgets.example.com "w" is invalid: metadata.resourceVersion: Invalid value: 0: must be specified for an update');
+    expect(put.body.details).toMatchObject({ name: 'w', group: 'example.com', kind: 'widgets' });
+    const smp = await send('/apis/example.com/v1/namespaces/default/widgets/w', 'PATCH', { spec: { size: 2 } }, 'application/strategic-merge-patch+json');
+    expect([smp.status, smp.body.message]).toEqual([415, 'the body of the request was in an unknown format - accepted media types include: '
+      + 'application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml']);
+  });
+
+  test('conflicts and invalid names are worded like the API server', async () => {
+    await apply(client(), configMap('pre', {}));
+    const uid = sandbox.cluster('c').get('v1', 'ConfigMap', 'pre', 'default').metadata.uid;
+    const pre = await send('/api/v1/namespaces/default/configmaps/pre', 'DELETE', { preconditions: { uid: 'other' } });
+    expect(pre.body).toMatchObject({ code: 409, reason: 'Conflict', details: { name: 'pre', kind: 'ConfigMap' } });
+    expect(pre.body.message).toBe(`Operation cannot be fulfilled on ConfigMap "pre": the UID in the precondition (other) does not match the UID in record (${uid}). `
+      + 'The object might have been deleted and then recreated');
+    const name = await send('/api/v1/namespaces/default/configmaps', 'POST', configMap('Not_Valid', {}));
+    expect(name.body.message).toBe('ConfigMap "Not_Valid" is invalid: metadata.name: Invalid value: "Not_Valid": a lowercase RFC 1123 subdomain must consist of '
+      + 'lower case alphanumeric characters, \'-\' or \'.\', and must start and end with an alphanumeric character (e.g. \'example.com\', regex used for '
+      + 'validation is \'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\')');
+  });
+});
+
+describe('a field set twice in a JSON body (as kube-apiserver v1.34 decodes it)', () => {
+  test('Strict refuses it, the default warns and merges the values, Ignore merges them silently', async () => {
+    const sandbox = await Sandbox.start({ clusters: ['c'], kubesphere: false });
+    try {
+      const body = '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"NAME"},"data":{"a":"1"},"data":{"b":"2"}}';
+      const post = (name: string, query: string) => http(sandbox, 'c', `/api/v1/namespaces/default/configmaps${query}`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: body.replace('NAME', name),
+      });
+      const strict = await post('s', '?fieldValidation=Strict');
+      expect([strict.status, strict.body.message]).toEqual([400, 'ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: duplicate field "data"']);
+      const warn = await post('w', '');
+      // (decoded into the same map twice: both keys stay)
+      expect([warn.status, warn.headers.get('warning'), warn.body.data]).toEqual([201, '299 - "duplicate field \\"data\\""', { a: '1', b: '2' }]);
+      const ignore = await post('i', '?fieldValidation=Ignore');
+      expect([ignore.status, ignore.headers.get('warning')]).toEqual([201, null]);
+    } finally {
+      await sandbox.stop();
+    }
+  });
 });

@@ -17,6 +17,33 @@ describe('patches', () => {
     });
   });
 
+  test('strategic merge patch orders a merged list as kube-apiserver v1.34 does: new patch items before live-only ones', () => {
+    const live = { containers: [{ name: 'main', image: '1' }] };
+    expect(strategicMergePatch(live, { containers: [{ name: 'side', image: '2' }] })).toEqual({ containers: [{ name: 'side', image: '2' }, { name: 'main', image: '1' }] });
+    const three = { containers: [{ name: 'a' }, { name: 'b' }, { name: 'c' }] };
+    expect((strategicMergePatch(three, { containers: [{ name: 'c', image: 'x' }, { name: 'new' }] }) as any).containers.map((x: any) => x.name))
+      .toEqual(['a', 'b', 'c', 'new']);
+  });
+
+  test('a failed JSON patch is the API server\'s terse 422', () => {
+    let caught: any;
+    try {
+      jsonPatch({ a: 1 }, [{ op: 'test', path: '/a', value: 2 }]);
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught.toStatus()).toEqual({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: 'the server rejected our request due to an error in our request',
+      reason: 'Invalid',
+      details: {},
+      code: 422,
+    });
+  });
+
   test('JSON patch operations and failures', () => {
     const doc = { a: { b: [1, 2] }, c: 'x' };
     expect(jsonPatch(doc, [

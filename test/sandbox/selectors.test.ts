@@ -32,7 +32,8 @@ describe('LabelSelector', () => {
     expect(LabelSelector.parse('example.com/role=x').requirements[0].key).toBe('example.com/role');
   });
 
-  test('syntax errors are 400 ApiErrors', () => {
+  test('syntax errors are 400 ApiErrors, worded like the API server', () => {
+    expect(() => LabelSelector.parse('tier in (')).toThrow(/^unable to parse requirement: found '', expected: ',', '\)' or identifier$/);
     for (const bad of ['app in web', 'app in (web', '=x', 'app=x=y', 'app=x,', 'bad key=x', 'app=-x-', 'n>x']) {
       let caught: unknown;
       try {
@@ -57,7 +58,7 @@ describe('FieldSelector', () => {
   });
 
   test('unsupported fields are refused like the API server does', () => {
-    expect(() => FieldSelector.parse('spec.nodeName=x')).toThrow('field label not supported: spec.nodeName');
+    expect(() => FieldSelector.parse('spec.nodeName=x')).toThrow('"spec.nodeName" is not a known field selector: only "metadata.name", "metadata.namespace"');
     expect(() => FieldSelector.parse('metadata.name')).toThrow(/invalid selector/);
   });
 });

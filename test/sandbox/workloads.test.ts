@@ -14,7 +14,8 @@ describe('workload readiness', () => {
 
   test('a Deployment becomes available after the delay, written on /status by kube-controller-manager', async () => {
     await apply(clientFor(sandbox, 'c'), deployment('web', 'default', { replicas: 3 }));
-    expect(get('Deployment', 'web').status).toBeUndefined();
+    // (created with an empty status, as the real API server answers it)
+    expect(get('Deployment', 'web').status).toEqual({});
     const live = await eventually(() => get('Deployment', 'web').status?.observedGeneration === 1 && get('Deployment', 'web'));
     expect(live.status).toMatchObject({ replicas: 3, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 3 });
     expect(live.status.conditions.map((c: any) => `${c.type}=${c.status}`)).toEqual(['Available=True', 'Progressing=True']);
@@ -46,5 +47,21 @@ describe('workload readiness', () => {
   test('readyStatus leaves zero counters out for zero replicas', () => {
     expect(readyStatus('Deployment', { metadata: { name: 'z', generation: 4 }, spec: { replicas: 0 } })).toMatchObject({ observedGeneration: 4 });
     expect(readyStatus('Deployment', { metadata: { name: 'z', generation: 4 }, spec: { replicas: 0 } }).availableReplicas).toBeUndefined();
+  });
+});
+
+describe('readiness: false (a cluster without nodes or load balancer, like the real fleet of the e2e tests)', () => {
+  test('workloads keep their empty status and LoadBalancer Services get no address', async () => {
+    const sandbox = await Sandbox.start({ clusters: ['c'], kubesphere: false, rolloutDelayMs: 1, readiness: false });
+    try {
+      const c = clientFor(sandbox, 'c');
+      await apply(c, deployment('web'));
+      await apply(c, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'lb', namespace: 'default' }, spec: { type: 'LoadBalancer', ports: [{ port: 80 }] } });
+      await new Promise((r) => setTimeout(r, 50));
+      expect(sandbox.cluster('c').get('apps/v1', 'Deployment', 'web', 'default').status).toEqual({});
+      expect(sandbox.cluster('c').get('v1', 'Service', 'lb', 'default').status).toEqual({ loadBalancer: {} });
+    } finally {
+      await sandbox.stop();
+    }
   });
 });
