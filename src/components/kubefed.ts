@@ -327,7 +327,8 @@ export class KubeFedControlPlane extends Construct {
       name,
       admissionReviewVersions: ['v1beta1'],
       clientConfig: { service: { namespace: ns, name: WEBHOOK, path }, ...(caBundle ? { caBundle } : {}) },
-      rules: [{ operations, apiGroups: ['core.kubefed.io'], apiVersions: ['v1beta1'], resources }],
+      // scope '*' is what the API server defaults; written out, so a re-apply can tell this atomic list is unchanged.
+      rules: [{ operations, apiGroups: ['core.kubefed.io'], apiVersions: ['v1beta1'], resources, scope: '*' }],
       failurePolicy: 'Fail',
       sideEffects: 'None',
     });
