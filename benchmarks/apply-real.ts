@@ -15,23 +15,10 @@ import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
 import * as yaml from 'js-yaml';
-import { Connection, FederationApp, Host, Member } from '../src';
 import { apply } from '../src/applier';
 import { selfSignedCertificate } from '../src/applier/x509';
 import { RealFleet } from '../src/real-fleet';
-
-const MEMBERS = 10;
-
-/** The fleet of benchmarks/apply.ts: 1 host + 10 members, 5 direct, 5 agent. */
-function fleet(outdir: string): FederationApp {
-  const app = new FederationApp({ outdir });
-  const host = new Host(app, 'host', { name: 'host', capacity: { nodes: 3 } });
-  for (let i = 0; i < MEMBERS; i++) {
-    new Member(app, `m${i}`, { host, name: `member-${i}`, connection: i % 2 === 0 ? Connection.direct() : Connection.agent() });
-  }
-  app.synth();
-  return app;
-}
+import { fleet, MEMBERS } from './fleet';
 
 /**
  * A copy of dist with every placeholder replaced by a value of the right shape, for kubectl (as benchmarks/apply.ts),

@@ -17,21 +17,9 @@ import { promisify } from 'util';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Connection, FederationApp, Host, Member } from '../src';
 import { apply, ApplyEvent } from '../src/applier';
 import { SandboxOptions } from '../src/sandbox';
-
-const MEMBERS = 10;
-
-function fleet(outdir: string): FederationApp {
-  const app = new FederationApp({ outdir });
-  const host = new Host(app, 'host', { name: 'host', capacity: { nodes: 3 } });
-  for (let i = 0; i < MEMBERS; i++) {
-    new Member(app, `m${i}`, { host, name: `member-${i}`, connection: i % 2 === 0 ? Connection.direct() : Connection.agent() });
-  }
-  app.synth();
-  return app;
-}
+import { fleet, MEMBERS } from './fleet';
 
 /** A copy of dist with every placeholder replaced by a value of the right shape, for kubectl. */
 function filledCopy(dist: string): string {
