@@ -90,6 +90,8 @@ interface Parsed {
 }
 
 const VALUE_FLAGS = new Set(['--kubeconfig', '--context', '--only', '--concurrency', '--timeout', '--wait-timeout', '--output', '--clusters', '--port', '--kubeconfig-out']);
+/** The commands ksfed knows. */
+const COMMANDS = ['apply', 'diff', 'status', 'plan', 'sandbox'];
 const BOOLEAN_FLAGS = new Set(['--dry-run', '--prune', '--prune-nonempty-namespaces', '--prune-removed-clusters', '--force-conflicts', '--real', '--kubefed', '--help', '-h', '--version']);
 
 /** Parses the command line (hand-rolled: no dependencies). Throws a UsageError on anything it does not know. */
@@ -189,9 +191,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     io.stderr(`${HELP}\n`);
     return 2;
   }
-  if (parsed.help || parsed.command === 'help') {
+  if ((parsed.help && (!parsed.command || COMMANDS.includes(parsed.command))) || parsed.command === 'help') {
+    // `ksfed --help`, `ksfed help` and `ksfed <command> --help`, like kubectl: the usage on stdout, exit 0.
     io.stdout(`${HELP}\n`);
-    return parsed.command && parsed.command !== 'help' ? 2 : 0;
+    return 0;
   }
   // Ctrl-C: tell that the run stops (above the live progress, if any, so that its redraws do not overwrite it).
   const live: Live = {};

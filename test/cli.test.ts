@@ -73,6 +73,14 @@ describe('argument parsing', () => {
     expect(help.stdout).toContain('  --prune-removed-clusters    with --prune: prune ksfed\'s objects on clusters removed from the program (their\n');
     expect((await run(['--version'])).stdout).toMatch(/^\d+\.\d+\.\d+/);
     expect((await run(['help'])).code).toBe(0);
+    for (const command of ['apply', 'diff', 'status', 'plan', 'sandbox']) {
+      const sub = await run([command, '--help']);
+      expect([command, sub.code, sub.stderr]).toEqual([command, 0, '']);
+      expect(sub.stdout).toContain('ksfed apply  <dist>');
+    }
+    const bogus = await run(['explode', '--help']);
+    expect(bogus.code).toBe(2);
+    expect(bogus.stderr).toMatch(/unknown command "explode"/);
     const unknown = await run(['explode']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/unknown command "explode"/);
