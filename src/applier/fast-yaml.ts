@@ -171,8 +171,11 @@ function doubleQuoted(token: string): string {
 const STRING_START = new Set([...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_/$()<=;^\\']);
 /** A command-line flag's start (`--v=2`, `-q`): a dash and a letter cannot start a number. */
 const FLAG = /^--?[A-Za-z_]/;
-/** A number with a unit (`500m`, `512Mi`, `10s`, `25%`): letters after the digits, none a YAML number (`0x`, `1e5`). */
-const QUANTITY = /^(?!0[xXoObB])[0-9]+(?:\.[0-9]+)?(?:[A-Za-z]+|%)$/;
+/**
+ * A number with a unit (`500m`, `512Mi`, `10s`, `25%`) or a Go duration (`1m0s`, `1h30m`): letters after the digits,
+ * ending with letters or `%`, none a YAML number (`0x1F`, `1e5`).
+ */
+const QUANTITY = /^(?!0[xXoObB])[0-9]+(?:\.[0-9]+)?(?:[A-Za-z]+[0-9]+(?:\.[0-9]+)?)*(?:[A-Za-z]+|%)$/;
 /** The plain scalars the core schema reads as null or a boolean. */
 const CORE_WORDS = new Map<string, unknown>([
   ['null', null], ['Null', null], ['NULL', null], ['~', null],

@@ -544,7 +544,9 @@ export function toKubeApiError(e: unknown, what?: string): Error {
       const kind = /Failed to fetch resource metadata for ([^:]+):/.exec(message)?.[1] ?? 'this kind';
       return new KubeApiError(404, 'NotServed', `the server does not serve ${kind} (yet)`);
     }
-    if (err.code === 404 && status.reason === 'NotFound' && !status.details?.name) {
+    // A plain-text 404 comes from the API server's mux (no handler for the group or version yet); a missing object or
+    // namespace always gets a Status.
+    if (err.code === 404 && ((status.reason === 'NotFound' && !status.details?.name) || typeof body === 'string')) {
       return new KubeApiError(404, 'NotServed', `the server does not serve ${what ?? 'this kind'} (yet): ${text}`);
     }
     return new KubeApiError(err.code, typeof status.reason === 'string' ? status.reason : httpReason(err.code), text, {
