@@ -56,6 +56,8 @@ export class FederationApp extends App {
 
   private readonly clusters: ClusterRegistration[] = [];
   private readonly placeholders = new Map<string, PlaceholderSpec>();
+  /** What each multi-cluster project's FederatedNamespace places, read at synth (see `_registerFederatedNamespaces`). */
+  private readonly federatedNamespaceSources: (() => { cluster: string; namespace: string }[])[] = [];
   private readonly placements = new PlaceholderPlacements();
   private readonly printWarnings: boolean;
 
@@ -75,6 +77,15 @@ export class FederationApp extends App {
       throw new Error(`[${registration.chart.node.path}] name "${registration.clusterName}": cluster name already used by ${existing.role} ${existing.chart.node.path}. Fix: give every cluster of the federation its own name`);
     }
     this.clusters.push(registration);
+  }
+
+  /**
+   * Registers where a project's FederatedNamespace places its namespace (read at synth, into federation.json's
+   * `federatedNamespaces`, which ksfed's prune keeps).
+   * @internal
+   */
+  public _registerFederatedNamespaces(source: () => { cluster: string; namespace: string }[]): void {
+    this.federatedNamespaceSources.push(source);
   }
 
   /**
@@ -259,10 +270,8 @@ export class FederationApp extends App {
     const host = this.clusters.find(c => c.role === ClusterRole.HOST)!;
     // Namespaces KubeFed places through a project's FederatedNamespace, per cluster: ksfed's prune keeps them.
     const federatedNamespaces = new Map<string, Set<string>>();
-    for (const construct of this.node.findAll()) {
-      const placed = (construct as any)._federatedNamespaces;
-      if (typeof placed !== 'function') continue;
-      for (const { cluster, namespace } of placed.call(construct) as { cluster: string; namespace: string }[]) {
+    for (const source of this.federatedNamespaceSources) {
+      for (const { cluster, namespace } of source()) {
         federatedNamespaces.set(cluster, (federatedNamespaces.get(cluster) ?? new Set<string>()).add(namespace));
       }
     }

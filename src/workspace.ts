@@ -3,6 +3,7 @@ import { Construct, IConstruct } from 'constructs';
 import { checkLabels, dnsLabelProblem, fail, suggestDnsLabel } from './_util';
 import { ClusterChart, clusterChartsOf } from './cluster-chart';
 import { ClusterInfo } from './engine';
+import { FederationApp } from './federation-app';
 import { Host } from './host';
 import { Member } from './member';
 import { Placement } from './placement';
@@ -281,6 +282,7 @@ export class Project extends Construct {
           template: { metadata: { labels: { ...this._labels }, ...metaAnnotations } },
         },
       });
+      FederationApp.forScope(this)._registerFederatedNamespaces(() => this.clusterNames.map(cluster => ({ cluster, namespace: this.namespace })));
     }
   }
 
@@ -292,15 +294,6 @@ export class Project extends Construct {
   /** The labels of the project's namespace (workspace label included). Returns a copy. */
   public get labels(): { [key: string]: string } {
     return { ...this._labels };
-  }
-
-  /**
-   * The clusters the FederatedNamespace of a multi-cluster project places its namespace on (federation.json's
-   * `federatedNamespaces`, which prune keeps); none for a single-cluster project.
-   * @internal
-   */
-  public _federatedNamespaces(): { cluster: string; namespace: string }[] {
-    return this.federatedNamespace ? this.clusterNames.map(cluster => ({ cluster, namespace: this.namespace })) : [];
   }
 }
 
