@@ -15,9 +15,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
 import * as yaml from 'js-yaml';
-import { apply } from '../src/applier';
-import { selfSignedCertificate } from '../src/applier/x509';
-import { RealFleet } from '../src/real-fleet';
+import { apply } from 'ksfed';
+import { selfSignedCertificate } from 'ksfed/lib/x509';
+import { RealFleet } from 'ksfed-sandbox/lib/real-fleet';
 import { fleet, MEMBERS } from './fleet';
 
 /**

@@ -17,8 +17,8 @@ import { promisify } from 'util';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { apply, ApplyEvent } from '../src/applier';
-import { SandboxOptions } from '../src/sandbox';
+import { apply, ApplyEvent } from 'ksfed';
+import { SandboxOptions } from 'ksfed-sandbox';
 import { fleet, MEMBERS } from './fleet';
 
 /** A copy of dist with every placeholder replaced by a value of the right shape, for kubectl. */

@@ -1,4 +1,4 @@
-import { Connection, FederationApp, Host, Member } from '../src';
+import { Connection, FederationApp, Host, Member } from 'cdk8s-kubesphere-federation';
 
 /** How many members the apply benchmarks' fleet has. */
 export const MEMBERS = 10;

@@ -4,7 +4,7 @@
 //   parent -> child  { type: 'requests' } | { type: 'records' } | { type: 'clear' } | { type: 'stop' }
 //   child -> parent  { type: 'ready', kubeconfig } | { type: 'requests', counts, mutating, cpuMs } | { type: 'records', records }
 // argv[2] is the JSON of the SandboxOptions.
-import { Sandbox, SandboxOptions } from '../src/sandbox';
+import { Sandbox, SandboxOptions } from 'ksfed-sandbox';
 
 async function main(): Promise<void> {
   const options: SandboxOptions = JSON.parse(process.argv[2]);

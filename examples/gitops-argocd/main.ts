@@ -1,7 +1,7 @@
 // The quickstart fleet, delivered by Argo CD instead of `ksfed apply`: the program is the same, plus one
 // GitOpsDelivery. The host's folder gets an ApplicationSet (one Application per cluster folder) and the
 // `ksfed-envsubst` plugin definition; credentials come from the Secret `ksfed-credentials` you manage.
-import { FederationApp, GitOpsCredentials, GitOpsDelivery, GitOpsEngine } from '../../src';
+import { FederationApp, GitOpsCredentials, GitOpsDelivery, GitOpsEngine } from 'cdk8s-kubesphere-federation';
 import { quickstart } from '../quickstart/main';
 
 /** Builds the quickstart federation, delivered by Argo CD. */

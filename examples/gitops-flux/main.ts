@@ -2,7 +2,7 @@
 // GitOpsDelivery. The host's folder gets a GitRepository and one Kustomization per cluster folder (members
 // reached through their kubeconfig Secrets, after the host); credentials are substituted by Flux from the Secret
 // `ksfed-credentials` you manage.
-import { FederationApp, GitOpsCredentials, GitOpsDelivery, GitOpsEngine } from '../../src';
+import { FederationApp, GitOpsCredentials, GitOpsDelivery, GitOpsEngine } from 'cdk8s-kubesphere-federation';
 import { quickstart } from '../quickstart/main';
 
 /** Builds the quickstart federation, delivered by Flux. */

@@ -4,7 +4,7 @@
 import * as kplus from 'cdk8s-plus-27';
 import {
   BuiltInWorkspaceRole, Connection, FederatedApp, FederationApp, FederationMode, Host, Member, Placement, User, Workspace,
-} from '../../src';
+} from 'cdk8s-kubesphere-federation';
 
 /** Builds the multi-region shop into `app`. */
 export function multiRegionShop(app: FederationApp): void {

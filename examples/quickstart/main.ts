@@ -1,5 +1,5 @@
 // The quickstart fleet: a KubeSphere host, one member joined directly and one through the tower agent.
-import { Connection, FederationApp, Host, Member } from '../../src';
+import { Connection, FederationApp, Host, Member } from 'cdk8s-kubesphere-federation';
 
 /** Builds the quickstart federation into `app`. */
 export function quickstart(app: FederationApp): void {

@@ -4,9 +4,9 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { FederationApp } from '../../src';
-import { apply, formatStatus, formatSummary, status } from '../../src/applier';
-import { Sandbox } from '../../src/sandbox';
+import { FederationApp } from 'cdk8s-kubesphere-federation';
+import { apply, formatStatus, formatSummary, status } from 'ksfed';
+import { Sandbox } from 'ksfed-sandbox';
 import { quickstart } from './main';
 
 async function main(): Promise<number> {

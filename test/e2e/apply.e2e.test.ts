@@ -8,11 +8,11 @@ import * as path from 'path';
 import * as yaml from 'js-yaml';
 import { multiRegionShop } from '../../examples/multi-region-shop/main';
 import { quickstart } from '../../examples/quickstart/main';
-import { Connection, FederationApp, Host, Member } from '../../src';
-import { KSFED_APPLYSET_ID } from '../../src/applier';
-import { main } from '../../src/cli';
-import { RealFleet } from '../../src/real-fleet';
-import { request } from '../../src/real-fleet/http';
+import { Connection, FederationApp, Host, Member } from 'cdk8s-kubesphere-federation';
+import { KSFED_APPLYSET_ID } from 'ksfed';
+import { main } from 'ksfed/lib/cli';
+import { RealFleet } from 'ksfed-sandbox/lib/real-fleet';
+import { request } from 'ksfed-sandbox/lib/real-fleet/http';
 
 jest.setTimeout(600_000);
 

@@ -1,13 +1,11 @@
-// Jest config of `npm run e2e` (test/e2e/*.e2e.test.ts, against real API servers): the default config that projen
-// writes into package.json, with its own test match, no coverage and its own JUnit file.
+// Jest config of `npm run e2e` (test/e2e/*.e2e.test.ts, against real API servers built with Go by e2e/build.sh).
 const path = require('path');
-const base = require('../../package.json').jest;
+const shared = require('../../jest.shared.js');
 
+const root = path.resolve(__dirname, '..', '..');
 module.exports = {
-  ...base,
-  rootDir: path.resolve(__dirname, '..', '..'),
+  ...shared(root, path.join(__dirname, 'tsconfig.json')),
   testMatch: ['<rootDir>/test/e2e/**/*.e2e.test.ts'],
   testPathIgnorePatterns: ['/node_modules/'],
-  collectCoverage: false,
   reporters: ['default', ['jest-junit', { outputDirectory: 'test-reports', outputName: 'e2e-junit.xml' }]],
 };

@@ -1,10 +1,10 @@
 // The judge of the KubeFed e2e test: what to put on the host of a real fleet, and how to compare the objects the
 // real KubeFed controller-manager creates on each member with what `preview()` and rendered mode say.
 import { KubeConfig } from '@kubernetes/client-node';
-import { ClusterChart, FederatedApp, FederationApp, FederationMode, Host } from '../../src';
-import { KubeClient, ClientNodeKubeClient } from '../../src/applier/kube-client';
-import { federatedTypeByKind, targetApiVersion } from '../../src/crds';
-import { MANAGED_LABEL_KEY, renderForCluster } from '../../src/engine';
+import { ClusterChart, FederatedApp, FederationApp, FederationMode, Host } from 'cdk8s-kubesphere-federation';
+import { KubeClient, ClientNodeKubeClient } from 'ksfed/lib/kube-client';
+import { federatedTypeByKind, targetApiVersion } from 'cdk8s-kubesphere-federation/lib/crds';
+import { MANAGED_LABEL_KEY, renderForCluster } from 'cdk8s-kubesphere-federation/lib/kubefed-semantics';
 
 /** A plain object with its kind and place. */
 export const keyOf = (o: any): string => `${o.kind} ${o.metadata?.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata?.name}`;

@@ -2,10 +2,10 @@ import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { federatedTypeConfigs, kubeFedConfig } from '../../src/crds';
-import { KUBEFED_AVAILABLE_DELAY, RealFleet, realBinariesAvailable } from '../../src/real-fleet';
-import { applyObject, getObject } from '../../src/real-fleet/objects';
-import { kubesphereInstallation } from '../../src/sandbox/kubesphere';
+import { federatedTypeConfigs, kubeFedConfig } from 'cdk8s-kubesphere-federation/lib/crds';
+import { KUBEFED_AVAILABLE_DELAY, RealFleet, realBinariesAvailable } from 'ksfed-sandbox/lib/real-fleet';
+import { applyObject, getObject } from 'ksfed-sandbox/lib/real-fleet/objects';
+import { kubesphereInstallation } from 'ksfed-sandbox/lib/kubesphere';
 
 jest.setTimeout(300_000);
 
@@ -219,7 +219,7 @@ test('RealFleet.start validates its options before starting anything', async () 
 test('a test process killed with SIGKILL takes its fleet with it', async () => {
   const script = `
     require('ts-node').register({ transpileOnly: true });
-    const { RealFleet } = require(${JSON.stringify(path.resolve(__dirname, '../../src/real-fleet'))});
+    const { RealFleet } = require(${JSON.stringify(path.resolve(__dirname, '../../packages/ksfed-sandbox/src/real-fleet'))});
     RealFleet.start({ clusters: ['solo'], kubesphere: false }).then((f) => console.log('WORKDIR ' + f.workDir));
   `;
   const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'], env: process.env });

@@ -9,12 +9,12 @@ import {
   Answer, classify, describe as describeDifference, Difference, KnownLimit, runSteps, Step, StepResult, target, Target, VersionTracker,
 } from './differential';
 import { quickstart } from '../../examples/quickstart/main';
-import { FederationApp } from '../../src';
-import { apply } from '../../src/applier/apply';
-import { kubesphereCrds } from '../../src/crds/kubesphere';
-import { RealFleet } from '../../src/real-fleet';
-import { Sandbox } from '../../src/sandbox';
-import { FAST, seedJwtSecret, synth, tmpdir } from '../applier/fixtures';
+import { FederationApp } from 'cdk8s-kubesphere-federation';
+import { apply } from 'ksfed/lib/apply';
+import { kubesphereCrds } from 'cdk8s-kubesphere-federation/lib/crds/kubesphere';
+import { RealFleet } from 'ksfed-sandbox/lib/real-fleet';
+import { Sandbox } from 'ksfed-sandbox';
+import { FAST, seedJwtSecret, synth, tmpdir } from '../../packages/ksfed/test/fixtures';
 
 jest.setTimeout(600_000);
 

@@ -5,13 +5,13 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as yaml from 'js-yaml';
-import { FederationApp, Host } from '../../src';
-import { selfSignedCertificate } from '../../src/applier/x509';
-import { kubefedCoreCrds } from '../../src/crds';
-import { RealFleet } from '../../src/real-fleet';
-import { Endpoint, request } from '../../src/real-fleet/http';
-import { applyObject, getObject, installCrds } from '../../src/real-fleet/objects';
-import { STAND_IN_MANAGERS } from '../../src/real-fleet/stand-ins';
+import { FederationApp, Host } from 'cdk8s-kubesphere-federation';
+import { selfSignedCertificate } from 'ksfed/lib/x509';
+import { kubefedCoreCrds } from 'cdk8s-kubesphere-federation/lib/crds';
+import { RealFleet } from 'ksfed-sandbox/lib/real-fleet';
+import { Endpoint, request } from 'ksfed-sandbox/lib/real-fleet/http';
+import { applyObject, getObject, installCrds } from 'ksfed-sandbox/lib/real-fleet/objects';
+import { STAND_IN_MANAGERS } from 'ksfed-sandbox/lib/real-fleet/stand-ins';
 
 jest.setTimeout(300_000);
 
