@@ -157,7 +157,10 @@ async function childRun(): Promise<void> {
   let start = Date.now();
   let firstRun = true;
   const options = {
-    kubeconfig, concurrency: concurrency * clusters, perClusterConcurrency: concurrency, pollIntervalMs: 20,
+    kubeconfig,
+    concurrency: concurrency * clusters,
+    perClusterConcurrency: concurrency,
+    pollIntervalMs: 20,
     output: (e: any) => {
       if (e.type === 'retry') retries.push(`${e.cluster}: ${e.message}`);
       // Where a first apply's time goes: when each wait starts and when each cluster is done.

@@ -13,10 +13,10 @@
 // earlier run), against fresh sandbox clusters. With several runs, its first apply and re-apply are measured that
 // many times (kubectl once) and given per run and as the median: the machines these run on are noisy.
 import { ChildProcess, execFile, fork } from 'child_process';
-import { promisify } from 'util';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { promisify } from 'util';
 import { apply, ApplyEvent } from 'ksfed';
 import { SandboxOptions } from 'ksfed-sandbox';
 import { fleet, MEMBERS } from './fleet';
@@ -132,7 +132,10 @@ async function measureKsfed(dist: string, options: SandboxOptions, concurrency: 
   // run side by side as the bound's "busiest member" term assumes.
   const retries: string[] = [];
   const ksfedOptions = {
-    kubeconfig, concurrency: concurrency * clusters, perClusterConcurrency: concurrency, pollIntervalMs: 20,
+    kubeconfig,
+    concurrency: concurrency * clusters,
+    perClusterConcurrency: concurrency,
+    pollIntervalMs: 20,
     output: (e: ApplyEvent) => {
       if (e.type === 'retry') retries.push(`${e.cluster}: ${e.message}`);
     },
@@ -208,7 +211,7 @@ async function main(): Promise<void> {
   // 1 + 2: ksfed, first apply and re-apply, on fresh sandbox clusters each run; each paired with the same at 0 ms
   const measured: KsfedRun[] = [];
   const floors: KsfedRun[] = [];
-  for (let run = 0; run < runs; run++) {
+  for (let i = 0; i < runs; i++) {
     measured.push(await ksfedRun(dist, options, concurrency, names.length));
     floors.push(await ksfedRun(dist, { ...options, faults: { latencyMs: 0 } }, concurrency, names.length));
   }

@@ -7,8 +7,8 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import * as kplus from 'cdk8s-plus-27';
 import { Connection, FederatedApp, FederationApp, FederationMode, Host, Member, Placement, Workspace } from 'cdk8s-kubesphere-federation';
+import * as kplus from 'cdk8s-plus-27';
 
 function buildAndSynth(members: number, fleet: boolean): { ms: number; files: number; maxRssMiB: number } {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'ksfed-bench-'));

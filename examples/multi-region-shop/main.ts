@@ -1,10 +1,10 @@
 // A shop on three members in two regions: one workspace, one multi-cluster project, and a web tier
 // (Deployment + Service + ConfigMap) federated with per-cluster image mirrors and weighted replicas,
 // once through KubeFed (federated mode) and once rendered straight into each member's folder.
-import * as kplus from 'cdk8s-plus-27';
 import {
   BuiltInWorkspaceRole, Connection, FederatedApp, FederationApp, FederationMode, Host, Member, Placement, User, Workspace,
 } from 'cdk8s-kubesphere-federation';
+import * as kplus from 'cdk8s-plus-27';
 
 /** Builds the multi-region shop into `app`. */
 export function multiRegionShop(app: FederationApp): void {

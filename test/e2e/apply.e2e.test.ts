@@ -5,14 +5,14 @@ import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import * as yaml from 'js-yaml';
-import { multiRegionShop } from '../../examples/multi-region-shop/main';
-import { quickstart } from '../../examples/quickstart/main';
 import { Connection, FederationApp, Host, Member } from 'cdk8s-kubesphere-federation';
+import * as yaml from 'js-yaml';
 import { KSFED_APPLYSET_ID } from 'ksfed';
 import { main } from 'ksfed/lib/cli';
 import { RealFleet } from 'ksfed-sandbox/lib/real-fleet';
 import { request } from 'ksfed-sandbox/lib/real-fleet/http';
+import { multiRegionShop } from '../../examples/multi-region-shop/main';
+import { quickstart } from '../../examples/quickstart/main';
 
 jest.setTimeout(600_000);
 

@@ -2,9 +2,9 @@
 // real KubeFed controller-manager creates on each member with what `preview()` and rendered mode say.
 import { KubeConfig } from '@kubernetes/client-node';
 import { ClusterChart, FederatedApp, FederationApp, FederationMode, Host } from 'cdk8s-kubesphere-federation';
-import { KubeClient, ClientNodeKubeClient } from 'ksfed/lib/kube-client';
 import { federatedTypeByKind, targetApiVersion } from 'cdk8s-kubesphere-federation/lib/crds';
 import { MANAGED_LABEL_KEY, renderForCluster } from 'cdk8s-kubesphere-federation/lib/kubefed-semantics';
+import { KubeClient, ClientNodeKubeClient } from 'ksfed/lib/kube-client';
 
 /** A plain object with its kind and place. */
 export const keyOf = (o: any): string => `${o.kind} ${o.metadata?.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata?.name}`;

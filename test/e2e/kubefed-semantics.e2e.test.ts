@@ -7,15 +7,15 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ApiObject, Chart } from 'cdk8s';
+import { Connection, FederatedApp, FederationApp, FederationMode, Host, Member, Placement, Workspace } from 'cdk8s-kubesphere-federation';
+import { MANAGED_LABEL_KEY } from 'cdk8s-kubesphere-federation/lib/kubefed-semantics';
+import { ClientNodeKubeClient } from 'ksfed/lib/kube-client';
+import { formatStatus, status } from 'ksfed/lib/status';
+import { RealFleet } from 'ksfed-sandbox/lib/real-fleet';
 import {
   applyInOrder, clientsFor, clusterObjectsOf, Expectations, expectationsOf, judgeCluster, keyOf, propagationProblems, until,
 } from './kubefed-judge';
 import { multiRegionShop } from '../../examples/multi-region-shop/main';
-import { Connection, FederatedApp, FederationApp, FederationMode, Host, Member, Placement, Workspace } from 'cdk8s-kubesphere-federation';
-import { ClientNodeKubeClient } from 'ksfed/lib/kube-client';
-import { formatStatus, status } from 'ksfed/lib/status';
-import { MANAGED_LABEL_KEY } from 'cdk8s-kubesphere-federation/lib/kubefed-semantics';
-import { RealFleet } from 'ksfed-sandbox/lib/real-fleet';
 import { kubefedSemantics } from '../../packages/cdk8s-kubesphere-federation/test/fixtures/kubefed-semantics';
 
 jest.setTimeout(600_000);

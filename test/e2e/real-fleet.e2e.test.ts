@@ -3,9 +3,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { federatedTypeConfigs, kubeFedConfig } from 'cdk8s-kubesphere-federation/lib/crds';
+import { kubesphereInstallation } from 'ksfed-sandbox/lib/kubesphere';
 import { KUBEFED_AVAILABLE_DELAY, RealFleet, realBinariesAvailable } from 'ksfed-sandbox/lib/real-fleet';
 import { applyObject, getObject } from 'ksfed-sandbox/lib/real-fleet/objects';
-import { kubesphereInstallation } from 'ksfed-sandbox/lib/kubesphere';
 
 jest.setTimeout(300_000);
 

@@ -5,15 +5,15 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ApiObject, Chart } from 'cdk8s';
+import { FederationApp } from 'cdk8s-kubesphere-federation';
+import { kubesphereCrds } from 'cdk8s-kubesphere-federation/lib/crds/kubesphere';
+import { apply } from 'ksfed/lib/apply';
+import { Sandbox } from 'ksfed-sandbox';
+import { RealFleet } from 'ksfed-sandbox/lib/real-fleet';
 import {
   Answer, classify, describe as describeDifference, Difference, KnownLimit, runSteps, Step, StepResult, target, Target, VersionTracker,
 } from './differential';
 import { quickstart } from '../../examples/quickstart/main';
-import { FederationApp } from 'cdk8s-kubesphere-federation';
-import { apply } from 'ksfed/lib/apply';
-import { kubesphereCrds } from 'cdk8s-kubesphere-federation/lib/crds/kubesphere';
-import { RealFleet } from 'ksfed-sandbox/lib/real-fleet';
-import { Sandbox } from 'ksfed-sandbox';
 import { FAST, seedJwtSecret, synth, tmpdir } from '../../packages/ksfed/test/fixtures';
 
 jest.setTimeout(600_000);

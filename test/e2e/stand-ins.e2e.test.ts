@@ -4,10 +4,10 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import * as yaml from 'js-yaml';
 import { FederationApp, Host } from 'cdk8s-kubesphere-federation';
-import { selfSignedCertificate } from 'ksfed/lib/x509';
 import { kubefedCoreCrds } from 'cdk8s-kubesphere-federation/lib/crds';
+import * as yaml from 'js-yaml';
+import { selfSignedCertificate } from 'ksfed/lib/x509';
 import { RealFleet } from 'ksfed-sandbox/lib/real-fleet';
 import { Endpoint, request } from 'ksfed-sandbox/lib/real-fleet/http';
 import { applyObject, getObject, installCrds } from 'ksfed-sandbox/lib/real-fleet/objects';

@@ -2,9 +2,9 @@ import { ApiObject } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { checkLabels, dnsLabelProblem, fail, suggestDnsLabel } from './_util';
 import { ClusterChart, clusterChartsOf } from './cluster-chart';
-import { ClusterInfo } from './kubefed-semantics';
 import { FederationApp } from './federation-app';
 import { Host } from './host';
+import { ClusterInfo } from './kubefed-semantics';
 import { Member } from './member';
 import { Placement } from './placement';
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'crypto';
+import { kubesphereCrds } from 'cdk8s-kubesphere-federation/lib/crds/kubesphere';
 import { CrdController } from './crds';
 import { clone, isPlainObject, JsonObject, nowRfc3339 } from './json';
 import { ObjectApi } from './object-api';
@@ -7,7 +8,6 @@ import { ResourceType } from './resource-types';
 import { Scheduler } from './scheduler';
 import { StoreEvent } from './store';
 import { toYaml } from './yaml';
-import { kubesphereCrds } from 'cdk8s-kubesphere-federation/lib/crds/kubesphere';
 
 /** The namespace KubeSphere's own components live in. */
 export const KUBESPHERE_SYSTEM = 'kubesphere-system';

@@ -34,7 +34,7 @@ export function parseApplyBody(text: string): { value: unknown; duplicates: Yaml
   }
   const duplicates: YamlDuplicate[] = [];
   const value = YAML.parse(text, {
-    uniqueKeys: (a, b) => {
+    uniqueKeys: (a: any, b: any) => {
       const same = a?.value !== undefined && a.value === b?.value;
       if (same) duplicates.push({ line: text.slice(0, b.range?.[0] ?? 0).split('\n').length, key: String(b.value) });
       return false;

@@ -2,12 +2,12 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { PatchStrategy } from '@kubernetes/client-node';
-import { apply, applyRaw, clientFor, configMap, deployment, eventually, failure, http, widgetCrd } from './helpers';
 import { Connection, Host, Member } from 'cdk8s-kubesphere-federation';
 import { apply as applyFleet } from 'ksfed';
+import { apply, applyRaw, clientFor, configMap, deployment, eventually, failure, http, widgetCrd } from './helpers';
+import { testApp } from '../../cdk8s-kubesphere-federation/test/util/fleet';
 import { Sandbox } from '../src';
 import { ObjectStore } from '../src/store';
-import { testApp } from '../../cdk8s-kubesphere-federation/test/util/fleet';
 
 describe('ObjectApi over the wire', () => {
   let sandbox: Sandbox;

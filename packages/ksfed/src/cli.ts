@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 import * as fs from 'fs';
 import * as path from 'path';
-import { apply, ApplyEvent, ApplyReport, ConnectOptions, diff, formatDiff, formatEvent, formatPlan, formatStatus, formatSummary, parseDuration, plan, status, TerminalProgress, UsageError } from '.';
-import { RealFleet } from 'ksfed-sandbox/lib/real-fleet';
 import { Sandbox } from 'ksfed-sandbox';
+import { RealFleet } from 'ksfed-sandbox/lib/real-fleet';
+import { apply, ApplyEvent, ApplyReport, ConnectOptions, diff, formatDiff, formatEvent, formatPlan, formatStatus, formatSummary, parseDuration, plan, status, TerminalProgress, UsageError } from '.';
 
 const HELP = `ksfed: apply a synthesized KubeSphere federation (the output of FederationApp.synth()) to its clusters.
 

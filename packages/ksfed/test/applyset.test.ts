@@ -1,16 +1,16 @@
 import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { FAST, tmpdir } from './fixtures';
 import { ComponentOwner, FederationApp, Host } from 'cdk8s-kubesphere-federation';
+import { Sandbox } from 'ksfed-sandbox';
+import { FAST, tmpdir } from './fixtures';
+import { hasKubectl } from '../../ksfed-sandbox/test/util/kubectl';
 import { apply } from '../src';
 import {
   APPLYSET_GROUP_KINDS_ANNOTATION, APPLYSET_ID_LABEL, APPLYSET_NAMESPACES_ANNOTATION, APPLYSET_TOOLING_ANNOTATION, applySetId,
   APPLYSET_PART_OF_LABEL, CLUSTERS_ANNOTATION, groupKindOf, KSFED_APPLYSET_ID, memberKey, parentManifest, parentProblem, parseParent, pruneRank,
   sameState, stateOf, unionOf,
 } from '../src/applyset';
-import { Sandbox } from 'ksfed-sandbox';
-import { hasKubectl } from '../../ksfed-sandbox/test/util/kubectl';
 
 describe('ApplySet id', () => {
   test('matches kubectl for the Secret my-set in namespace test (kubectl apply_test.go)', () => {

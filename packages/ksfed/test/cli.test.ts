@@ -2,9 +2,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import { Connection, Host, JwtSecret, Member } from 'cdk8s-kubesphere-federation';
-import { REAL_CLOCK } from '../src/retry';
-import { main, parseArgs, STOP_MESSAGE } from '../src/cli';
 import { FAST, FAKE_JWT_SECRET, Fleet, startFleet, synth, tmpdir } from './fixtures';
+import { main, parseArgs, STOP_MESSAGE } from '../src/cli';
+import { REAL_CLOCK } from '../src/retry';
 
 jest.setTimeout(60_000);
 

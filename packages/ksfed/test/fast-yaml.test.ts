@@ -1,11 +1,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { Connection, FederatedApp, FederationMode, Host, Member, Placement, Workspace } from 'cdk8s-kubesphere-federation';
 import * as kplus from 'cdk8s-plus-27';
 import * as yaml from 'js-yaml';
 import * as YAML from 'yaml';
-import { Connection, FederatedApp, FederationMode, Host, Member, Placement, Workspace } from 'cdk8s-kubesphere-federation';
-import { readPlainYaml } from '../src/fast-yaml';
 import { testApp } from '../../cdk8s-kubesphere-federation/test/util/fleet';
+import { readPlainYaml } from '../src/fast-yaml';
 
 /** What the applier would load without the fast path. */
 function reference(text: string): unknown {

@@ -1,12 +1,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ApiObject, Chart } from 'cdk8s';
+import { FederationApp } from 'cdk8s-kubesphere-federation';
 import { synth, tmpdir } from './fixtures';
 import { gitopsArgoCd } from '../../../examples/gitops-argocd/main';
 import { gitopsFlux } from '../../../examples/gitops-flux/main';
 import { multiRegionShop } from '../../../examples/multi-region-shop/main';
 import { quickstart } from '../../../examples/quickstart/main';
-import { FederationApp } from 'cdk8s-kubesphere-federation';
 import { UsageError } from '../src/errors';
 import { describeObject, groupOf, loadFederation, loadObjects, loadObjectsInSlices, readFederationIndex } from '../src/federation';
 

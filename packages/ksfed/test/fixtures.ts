@@ -3,11 +3,11 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { quickstart } from '../../../examples/quickstart/main';
 import { FederationApp } from 'cdk8s-kubesphere-federation';
+import { Sandbox, SandboxOptions } from 'ksfed-sandbox';
+import { quickstart } from '../../../examples/quickstart/main';
 import { KubeApiError } from '../src/errors';
 import { KubeClient, ObjectRef, RequestOptions } from '../src/kube-client';
-import { Sandbox, SandboxOptions } from 'ksfed-sandbox';
 
 /** A fresh temp folder. */
 export function tmpdir(prefix = 'ksfed-applier-'): string {

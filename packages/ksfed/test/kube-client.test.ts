@@ -2,10 +2,10 @@ import * as http from 'http';
 import * as https from 'https';
 import { KubeConfig } from '@kubernetes/client-node';
 import * as yaml from 'js-yaml';
+import { Sandbox } from 'ksfed-sandbox';
 import { KubeApiError, UsageError } from '../src/errors';
 import { BUILT_IN_RESOURCES, ClientNodeKubeClient, toKubeApiError, withContext } from '../src/kube-client';
 import { Limiter } from '../src/ordering';
-import { Sandbox } from 'ksfed-sandbox';
 import { hasOpenssl, makeTestPki, TestPki } from './util/tls';
 
 jest.setTimeout(30_000);

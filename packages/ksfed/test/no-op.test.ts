@@ -1,6 +1,6 @@
-import { isNoOpApply } from '../src/no-op';
 import { Sandbox } from 'ksfed-sandbox';
 import { applyRaw, eventually, http, widgetCrd } from '../../ksfed-sandbox/test/helpers';
+import { isNoOpApply } from '../src/no-op';
 
 jest.setTimeout(30_000);
 

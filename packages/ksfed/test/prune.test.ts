@@ -1,8 +1,8 @@
 import { ApiObject, Chart } from 'cdk8s';
+import { FederatedApp, FederationApp } from 'cdk8s-kubesphere-federation';
 import { FakeClient, FAKE_JWT_SECRET, FAST, Fleet, startFleet, synth } from './fixtures';
 import { multiRegionShop } from '../../../examples/multi-region-shop/main';
 import { quickstart } from '../../../examples/quickstart/main';
-import { FederatedApp, FederationApp } from 'cdk8s-kubesphere-federation';
 import { apply, diff } from '../src/apply';
 import { APPLYSET_PART_OF_LABEL, KSFED_APPLYSET_ID, memberKey, parentManifest, PRUNE_ANNOTATION, stateOf } from '../src/applyset';
 import { KubeApiError } from '../src/errors';

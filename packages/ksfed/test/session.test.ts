@@ -1,10 +1,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { KubeConfig } from '@kubernetes/client-node';
+import { Connection, Host, JwtSecret, Member } from 'cdk8s-kubesphere-federation';
 import * as yaml from 'js-yaml';
 import { FAKE_JWT_SECRET, FAST, FakeClient, Fleet, startFleet, synth, tmpdir } from './fixtures';
 import { quickstart } from '../../../examples/quickstart/main';
-import { Connection, Host, JwtSecret, Member } from 'cdk8s-kubesphere-federation';
 import { apply } from '../src/apply';
 import { UsageError } from '../src/errors';
 import { openSession } from '../src/session';

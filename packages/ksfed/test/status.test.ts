@@ -1,7 +1,7 @@
 import { ApiObject, Chart } from 'cdk8s';
+import { FederationApp } from 'cdk8s-kubesphere-federation';
 import { FAST, startFleet, synth } from './fixtures';
 import { quickstart } from '../../../examples/quickstart/main';
-import { FederationApp } from 'cdk8s-kubesphere-federation';
 import { apply } from '../src/apply';
 import { formatStatus, status } from '../src/status';
 

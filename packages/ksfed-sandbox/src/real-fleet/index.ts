@@ -4,11 +4,11 @@ import { generateKeyPairSync, randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { federatedCrds, federatedTypeConfigs, KUBEFED_NAMESPACE, kubeFedConfig, kubefedCoreCrds } from 'cdk8s-kubesphere-federation/lib/crds';
 import { Endpoint, freePorts, mustRequest, request, sleep } from './http';
 import { applyObject, conditionTrue, createObject, getObject, installCrds, poll } from './objects';
 import { FleetProcess, Processes, tail } from './processes';
 import { StandIns } from './stand-ins';
-import { federatedCrds, federatedTypeConfigs, KUBEFED_NAMESPACE, kubeFedConfig, kubefedCoreCrds } from 'cdk8s-kubesphere-federation/lib/crds';
 import { KS_CONTROLLER_MANAGER, KS_INSTALLER, kubesphereInstallation } from '../kubesphere';
 import { toYaml } from '../yaml';
 
