@@ -218,7 +218,7 @@ test('RealFleet.start validates its options before starting anything', async () 
 
 test('a test process killed with SIGKILL takes its fleet with it', async () => {
   const script = `
-    require('ts-node').register({ transpileOnly: true });
+    require('ts-node').register({ transpileOnly: true, project: ${JSON.stringify(path.join(__dirname, 'tsconfig.json'))} });
     const { RealFleet } = require(${JSON.stringify(path.resolve(__dirname, '../../packages/ksfed-sandbox/src/real-fleet'))});
     RealFleet.start({ clusters: ['solo'], kubesphere: false }).then((f) => console.log('WORKDIR ' + f.workDir));
   `;
