@@ -38,3 +38,52 @@ describe('examples', () => {
     expect(content).toMatchSnapshot();
   });
 });
+
+describe("README's tour of the constructs", () => {
+  const README = path.join(EXAMPLES, '..', 'README.md');
+
+  /** The tour's TypeScript snippets, in order: one program that goes on from snippet to snippet. */
+  function tourSnippets(): string[] {
+    const text = fs.readFileSync(README, 'utf8');
+    const tour = text.slice(text.indexOf('## A tour of the constructs'), text.indexOf('\n## ', text.indexOf('## A tour of the constructs') + 1));
+    return [...tour.matchAll(/```ts\n([\s\S]*?)```/g)].map(m => m[1]);
+  }
+
+  test('its snippets, run one after another as one program, synthesize the fleet they describe', () => {
+    const snippets = tourSnippets();
+    expect(snippets.length).toBeGreaterThanOrEqual(3);
+    // Each snippet imports what it uses: nothing is in scope that a snippet did not import (or an earlier one declare).
+    const imports = new Map<string, string>();
+    const body: string[] = [];
+    for (const snippet of snippets) {
+      for (const line of snippet.split('\n')) {
+        const named = /^import \{ ([^}]+) \} from '([^']+)';$/.exec(line);
+        const star = /^import \* as (\w+) from '([^']+)';$/.exec(line);
+        if (named) named[1].split(',').map(s => s.trim()).forEach(n => imports.set(n, `require(${JSON.stringify(named[2])}).${n}`));
+        else if (star) imports.set(star[1], `require(${JSON.stringify(star[2])})`);
+        else body.push(line);
+      }
+    }
+    // The first snippet synthesizes; here that waits until every snippet has added its part.
+    const program = body.filter(l => l.trim() !== 'app.synth();').join('\n')
+      .replace("new FederationApp({ outdir: 'dist' })", 'new FederationApp({ outdir: OUTDIR })');
+    const outdir = fs.mkdtempSync(path.join(require('os').tmpdir(), 'readme-tour-'));
+    const ts = require('typescript');
+    const js = ts.transpileModule(`${program}\napp.synth();`, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
+    const names = [...imports.keys()];
+    const modules: { [name: string]: unknown } = { 'cdk8s-kubesphere-federation': require('../src'), 'cdk8s-plus-27': require('cdk8s-plus-27') };
+    const load = (spec: string) => modules[spec] ?? (() => { throw new Error(`the tour imports ${spec}`); })();
+    const values = names.map(n => new Function('require', `return ${imports.get(n)};`)(load));
+    try {
+      new Function('OUTDIR', ...names, js)(outdir, ...values);
+      const manifest = JSON.parse(fs.readFileSync(path.join(outdir, 'federation.json'), 'utf8'));
+      expect(manifest.clusters.map((c: any) => c.name).sort()).toEqual(['branch-7', 'edge-1', 'host']);
+      const hostFiles = fs.readdirSync(path.join(outdir, 'host')).join('\n');
+      expect(hostFiles).toMatch(/-user-alice\.yaml/);
+      expect(hostFiles).toMatch(/-workspacetemplate-shop\.yaml/);
+      expect(hostFiles).toMatch(/-federateddeployment-shop-prod-web\.yaml/);
+    } finally {
+      fs.rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+});
