@@ -1,7 +1,11 @@
 import { execFileSync } from 'child_process';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
+import * as kplus from 'cdk8s-plus-27';
+import * as ts from 'typescript';
+import * as library from '../src';
 
 const EXAMPLES = path.join(__dirname, '..', '..', '..', 'examples');
 const examples = fs.readdirSync(EXAMPLES).filter(name => fs.existsSync(path.join(EXAMPLES, name, 'cdk8s.yaml'))).sort();
@@ -67,11 +71,10 @@ describe("README's tour of the constructs", () => {
     // The first snippet synthesizes; here that waits until every snippet has added its part.
     const program = body.filter(l => l.trim() !== 'app.synth();').join('\n')
       .replace("new FederationApp({ outdir: 'dist' })", 'new FederationApp({ outdir: OUTDIR })');
-    const outdir = fs.mkdtempSync(path.join(require('os').tmpdir(), 'readme-tour-'));
-    const ts = require('typescript');
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'readme-tour-'));
     const js = ts.transpileModule(`${program}\napp.synth();`, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
     const names = [...imports.keys()];
-    const modules: { [name: string]: unknown } = { 'cdk8s-kubesphere-federation': require('../src'), 'cdk8s-plus-27': require('cdk8s-plus-27') };
+    const modules: { [name: string]: unknown } = { 'cdk8s-kubesphere-federation': library, 'cdk8s-plus-27': kplus };
     const load = (spec: string) => modules[spec] ?? (() => { throw new Error(`the tour imports ${spec}`); })();
     const values = names.map(n => new Function('require', `return ${imports.get(n)};`)(load));
     try {
