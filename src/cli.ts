@@ -81,18 +81,24 @@ interface Flag {
   readonly set: (p: Parsed, value: string) => void;
 }
 
+/** A flag that takes a value, named `value` in the help. */
+function valueFlag(value: string, help: string, set: (p: Parsed, value: string) => void, short?: string): Flag {
+  return { type: 'string', value, help, set, short };
+}
+
+/** A flag without a value. */
+function switchFlag(help: string, set: (p: Parsed) => void, short?: string): Flag {
+  return { type: 'boolean', help, set, short };
+}
+
 /** Every flag ksfed knows; a command lists the ones it takes. */
 const FLAGS = {
-  'kubeconfig': {
-    type: 'string', value: 'F', help: 'kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)',
-    set: (p, v) => p.kubeconfig = v,
-  },
-  'context': {
-    type: 'string', value: 'CLUSTER=CONTEXT',
-    help: 'kubeconfig context of a cluster (default: the one named like the cluster); repeatable.\n'
-      + '--context CONTEXT alone: the context of the run\'s one cluster (the folder has\n'
-      + 'one, or --only names one)',
-    set: (p, v) => {
+  'kubeconfig': valueFlag('F', 'kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)', (p, v) => p.kubeconfig = v),
+  'context': valueFlag('CLUSTER=CONTEXT',
+    'kubeconfig context of a cluster (default: the one named like the cluster); repeatable.\n'
+    + '--context CONTEXT alone: the context of the run\'s one cluster (the folder has\n'
+    + 'one, or --only names one)',
+    (p, v) => {
       const i = v.indexOf('=');
       if (i < 0) {
         if (v.trim() === '') throw new UsageError('--context needs a value. Fix: --context CLUSTER=CONTEXT, or --context CONTEXT for the run\'s one cluster');
@@ -101,117 +107,65 @@ const FLAGS = {
       }
       if (i === 0 || i === v.length - 1) throw new UsageError(`--context ${v}: write it as CLUSTER=CONTEXT`);
       p.contexts[v.slice(0, i)] = v.slice(i + 1);
-    },
-  },
-  'only': {
-    type: 'string', value: 'CLUSTER', help: 'only this cluster (repeatable, or comma-separated)',
-    set: (p, v) => p.only.push(...list(v)),
-  },
-  'dry-run': {
-    type: 'string', value: '[=server|client|none]',
-    help: 'server: the API servers check everything, change nothing (bare --dry-run: server);\n'
-      + 'client: print the plan, contact no cluster; none: apply (the default)',
-    set: (p, v) => {
+    }),
+  'only': valueFlag('CLUSTER', 'only this cluster (repeatable, or comma-separated)', (p, v) => p.only.push(...list(v))),
+  'dry-run': valueFlag('[=server|client|none]',
+    'server: the API servers check everything, change nothing (bare --dry-run: server);\n'
+    + 'client: print the plan, contact no cluster; none: apply (the default)',
+    (p, v) => {
       if (v !== 'server' && v !== 'client' && v !== 'none') throw new UsageError(`--dry-run=${v}: use --dry-run=server, --dry-run=client or --dry-run=none`);
       p.dryRun = v;
-    },
-  },
-  'prune': {
-    type: 'boolean',
-    help: 'delete objects ksfed applied before that the folders no longer hold (ApplySet);\n'
-      + 'keeps Namespaces the program still places, and ones holding objects ksfed did\n'
-      + 'not create',
-    set: p => p.prune = true,
-  },
-  'prune-nonempty-namespaces': {
-    type: 'boolean', help: 'with --prune: delete such Namespaces too, with everything in them (reported)',
-    set: p => p.pruneNonEmptyNamespaces = true,
-  },
-  'prune-removed-clusters': {
-    type: 'boolean',
-    help: 'with --prune: prune ksfed\'s objects on clusters removed from the program (their\n'
-      + 'context: named like the cluster, or --context NAME=CONTEXT), then forget them',
-    set: p => p.pruneRemovedClusters = true,
-  },
-  'force-conflicts': {
-    type: 'boolean', help: 'take over fields another field manager owns',
-    set: p => p.forceConflicts = true,
-  },
-  'field-manager': {
-    type: 'string', value: 'NAME',
-    help: `the field manager of server-side apply, which owns the fields ksfed sets\n(default ${FIELD_MANAGER}); `
-      + 'use the same one on every run: a field another manager\nstill owns stays when the folder drops it',
-    set: (p, v) => {
+    }),
+  'prune': switchFlag(
+    'delete objects ksfed applied before that the folders no longer hold (ApplySet);\n'
+    + 'keeps Namespaces the program still places, and ones holding objects ksfed did\n'
+    + 'not create',
+    p => p.prune = true),
+  'prune-nonempty-namespaces': switchFlag('with --prune: delete such Namespaces too, with everything in them (reported)', p => p.pruneNonEmptyNamespaces = true),
+  'prune-removed-clusters': switchFlag(
+    'with --prune: prune ksfed\'s objects on clusters removed from the program (their\n'
+    + 'context: named like the cluster, or --context NAME=CONTEXT), then forget them',
+    p => p.pruneRemovedClusters = true),
+  'force-conflicts': switchFlag('take over fields another field manager owns', p => p.forceConflicts = true),
+  'field-manager': valueFlag('NAME',
+    `the field manager of server-side apply, which owns the fields ksfed sets\n(default ${FIELD_MANAGER}); `
+    + 'use the same one on every run: a field another manager\nstill owns stays when the folder drops it',
+    (p, v) => {
       if (v.trim() === '' || v.length > 128 || /[\x00-\x1f\x7f]/.test(v)) {
         throw new UsageError(`--field-manager ${JSON.stringify(v)}: not a field manager name. Fix: give 1 to 128 printable characters, e.g. --field-manager ksfed-ci`);
       }
       p.fieldManager = v;
-    },
-  },
-  'concurrency': {
-    type: 'string', value: 'N', help: 'requests in flight over all clusters together (default 4)',
-    set: (p, v) => p.concurrency = wholeNumber('--concurrency', v, 1, 256),
-  },
-  'timeout': {
-    type: 'string', value: 'DURATION', help: 'whole run (default 15m), e.g. 90s, 5m, 1h',
-    set: (p, v) => p.timeoutMs = parseDuration(v, '--timeout'),
-  },
-  'wait-timeout': {
-    type: 'string', value: 'DURATION', help: 'one wait: a CRD, a rollout, a join, a token (default 5m)',
-    set: (p, v) => p.waitTimeoutMs = parseDuration(v, '--wait-timeout'),
-  },
-  'output': {
-    type: 'string', short: 'o', value: 'text|json|yaml',
-    help: 'text, or one report on stdout as JSON or YAML (the same fields; no progress)',
-    set: (p, v) => {
-      if (v !== 'text' && v !== 'json' && v !== 'yaml') throw new UsageError(`--output ${v}: use text, json or yaml`);
-      p.output = v;
-    },
-  },
-  'clusters': {
-    type: 'string', value: 'A,B,...', help: 'cluster names, without <dist> (default host,edge-1,branch-7)',
-    set: (p, v) => p.clusters = list(v),
-  },
-  'host': {
-    type: 'string', value: 'NAME',
-    help: 'with --clusters: the cluster that plays the KubeSphere host (default: the one named host,\n'
-      + 'or the only one; otherwise required)',
-    set: (p, v) => p.host = v,
-  },
-  'port': {
-    type: 'string', value: 'N', help: 'first port: cluster i listens on N+i (default: free ports)',
-    set: (p, v) => p.port = wholeNumber('--port', v, 0, 65535),
-  },
-  'kubeconfig-out': {
-    type: 'string', value: 'F', help: 'where to write the kubeconfig (default ksfed-sandbox.kubeconfig)',
-    set: (p, v) => p.kubeconfigOut = v,
-  },
-  'latency-ms': {
-    type: 'string', value: 'N', help: 'answer every request N ms after it arrived (a round trip; default 0)',
-    set: (p, v) => p.latencyMs = wholeNumber('--latency-ms', v, 0, 60_000),
-  },
-  'fault-rate': {
-    type: 'string', value: 'F',
-    help: 'share of requests (0 to 1) that fail with a fault a client retries: 429\n'
-      + '(Retry-After 1s), 500/503 or a connection reset, about a third each (default 0)',
-    set: (p, v) => {
+    }),
+  'concurrency': valueFlag('N', 'requests in flight over all clusters together (default 4)', (p, v) => p.concurrency = wholeNumber('--concurrency', v, 1, 256)),
+  'timeout': valueFlag('DURATION', 'whole run (default 15m), e.g. 90s, 5m, 1h', (p, v) => p.timeoutMs = parseDuration(v, '--timeout')),
+  'wait-timeout': valueFlag('DURATION', 'one wait: a CRD, a rollout, a join, a token (default 5m)', (p, v) => p.waitTimeoutMs = parseDuration(v, '--wait-timeout')),
+  'output': valueFlag('text|json|yaml', 'text, or one report on stdout as JSON or YAML (the same fields; no progress)', (p, v) => {
+    if (v !== 'text' && v !== 'json' && v !== 'yaml') throw new UsageError(`--output ${v}: use text, json or yaml`);
+    p.output = v;
+  }, 'o'),
+  'clusters': valueFlag('A,B,...', 'cluster names, without <dist> (default host,edge-1,branch-7)', (p, v) => p.clusters = list(v)),
+  'host': valueFlag('NAME',
+    'with --clusters: the cluster that plays the KubeSphere host (default: the one named host,\n'
+    + 'or the only one; otherwise required)',
+    (p, v) => p.host = v),
+  'port': valueFlag('N', 'first port: cluster i listens on N+i (default: free ports)', (p, v) => p.port = wholeNumber('--port', v, 0, 65535)),
+  'kubeconfig-out': valueFlag('F', 'where to write the kubeconfig (default ksfed-sandbox.kubeconfig)', (p, v) => p.kubeconfigOut = v),
+  'latency-ms': valueFlag('N', 'answer every request N ms after it arrived (a round trip; default 0)', (p, v) => p.latencyMs = wholeNumber('--latency-ms', v, 0, 60_000)),
+  'fault-rate': valueFlag('F',
+    'share of requests (0 to 1) that fail with a fault a client retries: 429\n'
+    + '(Retry-After 1s), 500/503 or a connection reset, about a third each (default 0)',
+    (p, v) => {
       const n = Number(v);
       if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`--fault-rate ${v}: give a number from 0 to 1, e.g. 0.05`);
       p.faultRate = n;
-    },
-  },
-  'real': {
-    type: 'boolean',
-    help: 'real kube-apiservers on 127.0.0.1 instead, with KubeSphere\'s CRDs (needs the\n'
-      + 'binaries of e2e/build.sh, built with Go: see the README, "Real engines")',
-    set: p => p.real = true,
-  },
-  'kubefed': {
-    type: 'boolean', help: 'with --real: KubeFed v0.8.1 on the host, every cluster joined',
-    set: p => p.kubefed = true,
-  },
-  'help': { type: 'boolean', short: 'h', help: 'this help', set: p => p.help = true },
-  'version': { type: 'boolean', help: 'the version', set: p => p.version = true },
+    }),
+  'real': switchFlag(
+    'real kube-apiservers on 127.0.0.1 instead, with KubeSphere\'s CRDs (needs the\n'
+    + 'binaries of e2e/build.sh, built with Go: see the README, "Real engines")',
+    p => p.real = true),
+  'kubefed': switchFlag('with --real: KubeFed v0.8.1 on the host, every cluster joined', p => p.kubefed = true),
+  'help': switchFlag('this help', p => p.help = true, 'h'),
+  'version': switchFlag('the version', p => p.version = true),
 } satisfies { [name: string]: Flag };
 
 type FlagName = keyof typeof FLAGS;
@@ -383,8 +337,21 @@ function closest(typed: string, candidates: readonly string[]): string | undefin
  */
 export function parseArgs(argv: string[]): Parsed {
   const p: Parsed = {
-    command: '', positional: [], help: false, version: false, contexts: {}, context: [], only: [], dryRun: 'none', prune: false,
-    pruneNonEmptyNamespaces: false, pruneRemovedClusters: false, forceConflicts: false, output: 'text', real: false, kubefed: false,
+    command: '',
+    positional: [],
+    help: false,
+    version: false,
+    contexts: {},
+    context: [],
+    only: [],
+    dryRun: 'none',
+    prune: false,
+    pruneNonEmptyNamespaces: false,
+    pruneRemovedClusters: false,
+    forceConflicts: false,
+    output: 'text',
+    real: false,
+    kubefed: false,
   };
   const options: { [name: string]: { type: 'string' | 'boolean'; short?: string } } = {};
   for (const [name, f] of Object.entries(FLAGS) as [FlagName, Flag][]) options[name] = f.short ? { type: f.type, short: f.short } : { type: f.type };
@@ -655,6 +622,8 @@ interface Running {
   /** What runs: the first line of the output. */
   readonly title: string;
   readonly servers: { readonly cluster: string; readonly url: string }[];
+  /** The cluster that plays the KubeSphere host. */
+  readonly host: string;
   /** Its kubeconfig, with a context per cluster named like it. */
   readonly kubeconfig: any;
   readonly kubeconfigYaml: string;
@@ -732,7 +701,7 @@ async function runSandbox(parsed: Parsed, io: CliIo): Promise<number> {
   io.stdout(`${running.title}\n`);
   for (const s of running.servers) {
     const context = layout.contexts.get(s.cluster)!;
-    io.stdout(`  context ${context.padEnd(12)} ${s.url}${context !== s.cluster ? `  (cluster ${s.cluster})` : ''}${s.cluster === layout.host ? '  (KubeSphere host)' : ''}\n`);
+    io.stdout(`  context ${context.padEnd(12)} ${s.url}${context !== s.cluster ? `  (cluster ${s.cluster})` : ''}${s.cluster === running.host ? '  (KubeSphere host)' : ''}\n`);
   }
   io.stdout(`Kubeconfig: ${out}\n  export KUBECONFIG=${out}\n  ksfed apply ${parsed.positional[0] ?? '<dist>'} --kubeconfig ${out}\n${running.notes}Press Ctrl-C to stop.\n`);
   await (io.untilStopped ?? waitForSignal)();
@@ -765,6 +734,7 @@ async function startInMemory(parsed: Parsed, layout: SandboxLayout): Promise<Run
   return {
     title: 'Sandbox running (an in-memory test double of the Kubernetes API, not a cluster):',
     servers: sandbox.clusters.map(c => ({ cluster: c.name, url: c.url })),
+    host: sandbox.host,
     kubeconfig: sandbox.kubeconfig(),
     kubeconfigYaml: sandbox.kubeconfigYaml(),
     notes: injected,
@@ -778,7 +748,8 @@ async function startReal(parsed: Parsed, layout: SandboxLayout, io: CliIo): Prom
   const started = Date.now();
   let fleet: RealFleet;
   try {
-    fleet = await RealFleet.start({ clusters: layout.clusters, host: layout.host, kubefed: parsed.kubefed, binDir: io.env.KSFED_E2E_BIN || undefined });
+    const binDir = io.env.KSFED_E2E_BIN || undefined;
+    fleet = await RealFleet.start({ clusters: layout.clusters, host: layout.host, kubefed: parsed.kubefed, binDir });
   } catch (e) {
     throw new UsageError(`cannot start the real fleet: ${(e as Error).message.split('\n')[0]}`);
   }
@@ -787,6 +758,7 @@ async function startReal(parsed: Parsed, layout: SandboxLayout, io: CliIo): Prom
     title: `Real fleet running (kube-apiserver v1.34.4 and kube-controller-manager per cluster, one etcd; ${what}), `
       + `up in ${((Date.now() - started) / 1000).toFixed(1)} s:`,
     servers: fleet.clusters.map(c => ({ cluster: c, url: fleet.server(c) })),
+    host: fleet.host,
     kubeconfig: fleet.kubeconfig(),
     kubeconfigYaml: fleet.kubeconfigYaml(),
     notes: `Logs: ${path.join(fleet.workDir, 'logs')} (removed on stop)\n`,

@@ -780,7 +780,7 @@ describe('--context CONTEXT alone', () => {
 });
 
 /** Runs `ksfed sandbox` with `args` in-process; `whileRunning` gets the kubeconfig file it wrote. */
-async function sandbox(args: string[], whileRunning: (kubeconfig: string) => Promise<void> = async () => undefined): Promise<Output & { kubeconfig: string }> {
+async function sandbox(args: string[], whileRunning = async (_kubeconfig: string) => undefined as void): Promise<Output & { kubeconfig: string }> {
   const kubeconfig = path.join(tmpdir(), 'sb.kubeconfig');
   let stdout = '';
   let stderr = '';

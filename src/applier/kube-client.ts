@@ -159,7 +159,8 @@ export class ClientNodeKubeClient implements KubeClient {
   }
 
   public async apply(obj: any, options: { dryRun?: boolean; force?: boolean; priority?: number } = {}): Promise<{ object: any; created: boolean }> {
-    const object = await this.call(() => this.api.apply(obj, options.dryRun ?? false, options.force ?? false, this.options.fieldManager ?? FIELD_MANAGER),
+    const fieldManager = this.options.fieldManager ?? FIELD_MANAGER;
+    const object = await this.call(() => this.api.apply(obj, options.dryRun ?? false, options.force ?? false, fieldManager),
       { priority: options.priority }, kindOf(obj));
     return { object, created: object?.[HTTP_STATUS] === 201 };
   }
