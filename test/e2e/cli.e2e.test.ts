@@ -2,7 +2,9 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { Host, Member, Connection } from 'cdk8s-kubesphere-federation';
 import { main } from 'ksfed/lib/cli';
+import { synth } from '../../packages/ksfed/test/fixtures';
 
 jest.setTimeout(300_000);
 
@@ -48,4 +50,39 @@ test('ksfed sandbox --real --kubefed: real API servers, the kubeconfig for kubec
   // stop() removed the work dir (logs included) and every process with it.
   expect(fs.existsSync(seen!.logs)).toBe(false);
   fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('ksfed sandbox DIST --real: the folder\'s clusters and contexts, its host (the cluster that holds the Cluster objects) wherever federation.json lists it', async () => {
+  // GIVEN a federation whose host hq (context kind-hq) is listed last in federation.json
+  const dist = synth(app => {
+    const host = new Host(app, 'hq', { name: 'hq', context: 'kind-hq' });
+    new Member(app, 'edge-1', { host, name: 'edge-1', connection: Connection.direct() });
+  });
+  const file = path.join(dist, 'federation.json');
+  const manifest = JSON.parse(fs.readFileSync(file, 'utf8'));
+  manifest.clusters.reverse();
+  fs.writeFileSync(file, JSON.stringify(manifest));
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ksfed-cli-e2e-')), 'real.kubeconfig');
+  let stdout = '';
+  let stderr = '';
+  let crds: { [context: string]: string } = {};
+  // WHEN the real fleet starts from the folder, with KubeFed
+  const code = await main(['sandbox', dist, '--real', '--kubefed', '--kubeconfig-out', out], {
+    stdout: (t) => stdout += t,
+    stderr: (t) => stderr += t,
+    isTTY: false,
+    env: process.env,
+    // (KubeFed runs on the host only)
+    untilStopped: async () => {
+      const kubectl = (...args: string[]) => execFileSync('kubectl', ['--kubeconfig', out, ...args], { encoding: 'utf8' });
+      crds = Object.fromEntries(['kind-hq', 'edge-1'].map((context) => [context, kubectl('--context', context, 'get', 'crds', '-o', 'name')]));
+    },
+  });
+  // THEN hq is the host, under its own context
+  expect(stderr).toBe('');
+  expect(code).toBe(0);
+  expect(stdout).toMatch(/^ {2}context edge-1 {7}https:\/\/127\.0\.0\.1:\d+\n {2}context kind-hq {6}https:\/\/127\.0\.0\.1:\d+ {2}\(cluster hq\) {2}\(KubeSphere host\)\n/m);
+  expect(fs.readFileSync(out, 'utf8')).toMatch(/^current-context: kind-hq$/m);
+  expect(crds['kind-hq']).toContain('customresourcedefinition.apiextensions.k8s.io/kubefedclusters.core.kubefed.io');
+  expect(crds['edge-1']).not.toContain('kubefedclusters.core.kubefed.io');
 });

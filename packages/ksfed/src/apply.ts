@@ -29,7 +29,7 @@ export interface ApplyOptions extends ConnectOptions {
 
 /**
  * Applies a synthesized federation (`dist/`, the output of `FederationApp.synth()`): each cluster's folder with
- * server-side apply (field manager `ksfed`), each object as soon as what it depends on is applied and ready
+ * server-side apply (field manager `ksfed`, or `fieldManager`), each object as soon as what it depends on is applied and ready
  * (its Namespace, its CRD Established, the rollout behind a webhook; see `objectDependencies`, which falls back to
  * the phase order of federation.json), every cluster at once, a member's objects that hold values from the host
  * once the host objects those come from are applied; then prunes (with `prune`).

@@ -7,7 +7,7 @@ import { changes, comparable, describeChange } from './diff';
 import { formatDuration } from './duration';
 import { AbortedError, conflictsOf, KubeApiError, messageOf, TimeoutError, UsageError } from './errors';
 import { FederationCluster, FederationObject, groupOf } from './federation';
-import { FIELD_MANAGER, KubeClient, READ_PRIORITY } from './kube-client';
+import { KubeClient, READ_PRIORITY } from './kube-client';
 import { isNoOpApply } from './no-op';
 import { mapLimit, objectDependencies, objectPriorities, phaseGroups, pollDelay } from './ordering';
 import { redactLiveValues, secretPointers, sourceObject } from './placeholders';
@@ -391,10 +391,10 @@ class ClusterRun {
   private async applyObject(o: FederationObject, manifest: any, priority: number): Promise<any> {
     const { session, options } = this;
     const key = memberKey(o);
-    // Already as the folder says, fields owned by ksfed exactly as the manifest sets them: an apply would change
+    // Already as the folder says, fields owned by ksfed's field manager exactly as the manifest sets them: an apply would change
     // nothing, so none is sent (a re-apply of an unchanged folder sends no PATCH at all).
     const before = this.live.get(key);
-    if (isNoOpApply(manifest, before, FIELD_MANAGER)) {
+    if (isNoOpApply(manifest, before, session.fieldManager)) {
       this.record(o, { result: 'unchanged' });
       return before;
     }

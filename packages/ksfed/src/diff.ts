@@ -80,3 +80,28 @@ export function describeChange(kind: string, change: Change, secret: readonly st
   const show = (v: unknown) => v === undefined ? '(none)' : JSON.stringify(v);
   return `${change.path}: ${show(change.before)} -> ${show(change.after)}`;
 }
+
+/**
+ * A JSON pointer as people read paths: `spec.template.spec.containers[0].image`, and keys that are not plain
+ * identifiers quoted, `metadata.annotations["kubesphere.io/creator"]` (no `~0`/`~1` escapes); `/` is
+ * `(the whole object)`. A key made of digits reads as an index (`[0]`): a pointer does not tell them apart.
+ */
+export function readablePath(pointer: string): string {
+  if (pointer === '' || pointer === '/') return '(the whole object)';
+  let out = '';
+  for (const raw of pointer.slice(1).split('/')) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (/^\d+$/.test(key)) out += `[${key}]`;
+    else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) out += out ? `.${key}` : key;
+    else out += `[${JSON.stringify(key)}]`;
+  }
+  return out;
+}
+
+/** A change as `describeChange` wrote it (`/a/b: 1 -> 2`, or the pointer alone) with its path made readable. */
+export function readableChange(change: string): string {
+  if (!change.startsWith('/')) return change;
+  // (the values follow the first ': ' that is followed by ' -> '; a key holding both is read as part of the values)
+  const m = /^(\/.*?)(: .* -> .*)?$/s.exec(change)!;
+  return `${readablePath(m[1])}${m[2] ?? ''}`;
+}

@@ -39,7 +39,7 @@ export interface ObjectRef {
 export interface KubeClient {
   /** The cluster's name in the federation. */
   readonly cluster: string;
-  /** Server-side apply with field manager `ksfed`; `created` tells a 201 from a 200. */
+  /** Server-side apply with the client's field manager (default `ksfed`); `created` tells a 201 from a 200. */
   apply(obj: any, options?: { dryRun?: boolean; force?: boolean; priority?: number }): Promise<{ object: any; created: boolean }>;
   /** The object, or undefined when it does not exist. */
   get(ref: ObjectRef, options?: RequestOptions): Promise<any | undefined>;
@@ -89,6 +89,8 @@ export interface KubeClientOptions {
   readonly deadline?: number;
   /** Called before each retry (for progress output). */
   readonly onRetry?: (e: KubeApiError, retry: number, delayMs: number) => void;
+  /** The field manager of server-side applies (default FIELD_MANAGER). */
+  readonly fieldManager?: string;
 }
 
 /** The kubeconfig reduced to one current context, sharing the clusters and users of `kc`. */
@@ -157,7 +159,8 @@ export class ClientNodeKubeClient implements KubeClient {
   }
 
   public async apply(obj: any, options: { dryRun?: boolean; force?: boolean; priority?: number } = {}): Promise<{ object: any; created: boolean }> {
-    const object = await this.call(() => this.api.apply(obj, options.dryRun ?? false, options.force ?? false),
+    const fieldManager = this.options.fieldManager ?? FIELD_MANAGER;
+    const object = await this.call(() => this.api.apply(obj, options.dryRun ?? false, options.force ?? false, fieldManager),
       { priority: options.priority }, kindOf(obj));
     return { object, created: object?.[HTTP_STATUS] === 201 };
   }
@@ -423,15 +426,15 @@ class ObjectApi extends KubernetesObjectApi {
   }
 
   /**
-   * Server-side apply of a wire-form object: what `patch(obj, undefined, dryRun, 'ksfed', force,
+   * Server-side apply of a wire-form object: what `patch(obj, undefined, dryRun, fieldManager, force,
    * PatchStrategy.ServerSideApply)` sends, with the body serialized as given.
    */
-  public async apply(obj: any, dryRun: boolean, force: boolean): Promise<any> {
+  public async apply(obj: any, dryRun: boolean, force: boolean, fieldManager: string): Promise<any> {
     const request = this.configuration.baseServer.makeRequestContext(await this.specUriPath(obj, 'patch'), HttpMethod.PATCH);
     request.setHeaderParam('Accept', 'application/json, */*;q=0.8');
     request.setHeaderParam('Content-Type', PatchStrategy.ServerSideApply);
     if (dryRun) request.setQueryParam('dryRun', 'All');
-    request.setQueryParam('fieldManager', FIELD_MANAGER);
+    request.setQueryParam('fieldManager', fieldManager);
     request.setQueryParam('force', String(force));
     request.setBody(JSON.stringify(obj));
     return this.requestPromise(request);

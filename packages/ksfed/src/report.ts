@@ -1,3 +1,5 @@
+import { readableChange } from './diff';
+
 /** What happened to one object. */
 export type ObjectOutcome = 'created' | 'configured' | 'unchanged' | 'failed' | 'pruned' | 'kept' | 'timed-out' | 'skipped';
 
@@ -131,7 +133,10 @@ export function formatSummary(report: ApplyReport): string {
   return lines.join('\n');
 }
 
-/** The diff view of a report: one block per changed object, then unchanged counts. */
+/**
+ * The diff view of a report: one block per changed object, then unchanged counts. Paths read as
+ * `metadata.labels["app.kubernetes.io/name"]` (see readablePath); the report itself keeps JSON pointers.
+ */
 export function formatDiff(report: ApplyReport): string {
   const lines: string[] = [];
   for (const c of report.clusters) {
@@ -141,7 +146,7 @@ export function formatDiff(report: ApplyReport): string {
       if (o.result === 'unchanged') continue;
       const sign = o.result === 'created' ? '+' : o.result === 'pruned' ? '-' : o.result === 'configured' ? '~' : o.result === 'kept' ? '=' : '!';
       lines.push(`  ${sign} ${objectName(o)}${o.result === 'failed' || o.result === 'timed-out' || o.result === 'skipped' ? `: ${o.message ?? o.result}` : o.message ? ` (${o.message})` : ''}`);
-      for (const change of o.changes ?? []) lines.push(`      ${change}`);
+      for (const change of o.changes ?? []) lines.push(`      ${readableChange(change)}`);
     }
   }
   for (const r of report.removedClusters ?? []) {

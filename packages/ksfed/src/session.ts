@@ -3,7 +3,7 @@ import { APPLYSET_PARENT } from './applyset';
 import { ClusterBoard } from './cross-cluster';
 import { KubeApiError, UsageError } from './errors';
 import { Federation, FederationCluster, FederationIndex, FederationIndexCluster, groupOf, loadObjectsInSlices, readFederationIndex } from './federation';
-import { ClientNodeKubeClient, KubeClient, READ_PRIORITY } from './kube-client';
+import { ClientNodeKubeClient, FIELD_MANAGER, KubeClient, READ_PRIORITY } from './kube-client';
 import { checkDistinctClusters, credentialsOf, loadKubeConfig, resolveContexts } from './kubeconfig';
 import { checkKubeSphere, kubesphereNeeds } from './kubesphere-check';
 import { Limiter, PriorityLimiter } from './ordering';
@@ -51,6 +51,8 @@ export interface ConnectOptions {
   readonly signal?: AbortSignal;
   /** Server dry-run: placeholders that only exist after an apply become stand-ins instead of being waited for. */
   readonly dryRun?: boolean;
+  /** The field manager of server-side applies, which owns the fields they set (default `ksfed`). */
+  readonly fieldManager?: string;
   /** Makes the API client of a cluster (tests). */
   readonly clientFactory?: (cluster: string, context: string) => KubeClient;
 }
@@ -71,6 +73,8 @@ export interface Session {
   readonly waitTimeoutMs: number;
   readonly pollIntervalMs: number;
   readonly perClusterConcurrency: number;
+  /** The field manager of server-side applies (ConnectOptions.fieldManager or FIELD_MANAGER). */
+  readonly fieldManager: string;
   /** The client of a cluster the run talks to. */
   readonly client: (cluster: string) => KubeClient;
   /** Emits a progress event, redacted. */
@@ -162,6 +166,7 @@ export async function openSession(dist: string, options: ConnectOptions, use: Se
   const perClusterConcurrency = options.perClusterConcurrency ?? concurrency;
   const retry: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
   const deadline = clock.now() + (options.timeoutMs ?? 15 * 60_000);
+  const fieldManager = options.fieldManager ?? FIELD_MANAGER;
   const clients = new Map<string, KubeClient>();
   const emit = (event: ApplyEvent) => options.output?.(redactor.redactDeep(event));
   const client = (cluster: string): KubeClient => {
@@ -181,6 +186,7 @@ export async function openSession(dist: string, options: ConnectOptions, use: Se
         clusterLimiter: new PriorityLimiter(perClusterConcurrency),
         requestTimeoutMs: options.requestTimeoutMs,
         deadline,
+        fieldManager,
         onRetry: (e, n, delay) => emit({ type: 'retry', cluster, message: `${e.code || e.reason} ${e.message} (retry ${n} in ${delay} ms)` }),
       });
       clients.set(cluster, c);
@@ -314,6 +320,7 @@ export async function openSession(dist: string, options: ConnectOptions, use: Se
       waitTimeoutMs,
       pollIntervalMs,
       perClusterConcurrency,
+      fieldManager,
       client,
       emit,
       preflight,

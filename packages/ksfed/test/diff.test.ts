@@ -1,4 +1,4 @@
-import { changes, comparable, deepEqual, describeChange, printable, touches } from '../src/diff';
+import { changes, comparable, deepEqual, describeChange, printable, readableChange, readablePath, touches } from '../src/diff';
 
 describe('comparable', () => {
   test('drops server-owned metadata and status', () => {
@@ -50,5 +50,25 @@ describe('changes', () => {
     expect(touches('/spec', secret)).toBe(true);
     expect(touches('/metadata', secret)).toBe(false);
     expect(touches('/spec/x', [])).toBe(false);
+  });
+});
+
+describe('readable paths (the text diff)', () => {
+  test.each([
+    ['/spec/replicas', 'spec.replicas'],
+    ['/metadata/annotations/kubesphere.io~1creator', 'metadata.annotations["kubesphere.io/creator"]'],
+    ['/spec/template/spec/containers/0/image', 'spec.template.spec.containers[0].image'],
+    ['/data/tls.crt', 'data["tls.crt"]'],
+    ['/metadata/labels/a~0b', 'metadata.labels["a~b"]'],
+    ['/data/say \"hi\"', 'data["say \\"hi\\""]'],
+    ['/', '(the whole object)'],
+  ])('%s reads %s', (pointer, readable) => {
+    expect(readablePath(pointer)).toBe(readable);
+  });
+
+  test('a change keeps its values; the pointer alone when they are not shown', () => {
+    expect(readableChange('/metadata/labels/cluster.kubesphere.io~1region: "eu-west" -> "eu-north"')).toBe('metadata.labels["cluster.kubesphere.io/region"]: "eu-west" -> "eu-north"');
+    expect(readableChange('/spec/authentication/jwtSecret')).toBe('spec.authentication.jwtSecret');
+    expect(readableChange('/data/a: b: 1 -> 2')).toBe('data.a: b: 1 -> 2');
   });
 });

@@ -62,7 +62,7 @@ test('diff view', () => {
       ],
     }],
   };
-  expect(formatDiff(d)).toBe(['host: 0 to create, 1 to change, 1 unchanged, 1 to prune', '  ~ ConfigMap a/b', '      /data/x: "1" -> "2"', '  - ConfigMap a/old'].join('\n'));
+  expect(formatDiff(d)).toBe(['host: 0 to create, 1 to change, 1 unchanged, 1 to prune', '  ~ ConfigMap a/b', '      data.x: "1" -> "2"', '  - ConfigMap a/old'].join('\n'));
 });
 
 test('plain event lines', () => {
