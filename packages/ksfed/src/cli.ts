@@ -514,7 +514,6 @@ async function runApply(parsed: Parsed, io: CliIo, live: Live): Promise<number> 
   }
   const dryRun = parsed.command === 'apply' && parsed.dryRun === 'server';
   const diffing = parsed.command === 'diff';
-  const events: ApplyEvent[] = [];
   const output = parsed.output !== 'text' ? undefined : (e: ApplyEvent) => {
     if (io.isTTY) {
       if (!live.progress) {
@@ -531,7 +530,6 @@ async function runApply(parsed: Parsed, io: CliIo, live: Live): Promise<number> 
       const line = diffing ? undefined : formatEvent(e, 8, dryRun);
       if (line) io.stdout(`${line}\n`);
     }
-    events.push(e);
   };
   const options = {
     kubeconfig: parsed.kubeconfig,
