@@ -2,6 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { apply, ApplyEvent, ApplyReport, ConnectOptions, diff, formatDiff, formatEvent, formatPlan, formatStatus, formatSummary, parseDuration, plan, status, TerminalProgress, UsageError } from './applier';
+import { FEDERATION_FILE } from './contract/federation-json';
 import { RealFleet } from './real-fleet';
 import { Sandbox } from './sandbox';
 
@@ -320,7 +321,7 @@ function formatEventLine(o: ApplyReport['clusters'][number]['objects'][number]):
 
 function clusterNames(folder: string, only: string[]): string[] {
   try {
-    const manifest = JSON.parse(fs.readFileSync(path.join(folder, 'federation.json'), 'utf8'));
+    const manifest = JSON.parse(fs.readFileSync(path.join(folder, FEDERATION_FILE), 'utf8'));
     const names: string[] = manifest.clusters.map((c: any) => c.name);
     return only.length > 0 ? names.filter(n => only.includes(n)) : names;
   } catch {
