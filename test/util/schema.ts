@@ -249,9 +249,10 @@ function validateNode(schema: Schema | undefined, value: unknown, p: string, ctx
     return;
   }
   if (typeof schema.$ref === 'string') {
-    // JSON Schema 2019+: the referenced schema applies, and so do the keywords beside `$ref`.
+    // JSON Schema 2019+: the referenced schema applies, and so do the keywords beside `$ref` (as value checks: they
+    // do not declare the object's fields).
     validateNode(resolveRef(schema.$ref, ctx), value, p, ctx);
-    validateNode(Object.fromEntries(Object.entries(schema).filter(([k]) => k !== '$ref')), value, p, ctx);
+    validateNode(Object.fromEntries(Object.entries(schema).filter(([k]) => k !== '$ref')), value, p, { ...ctx, valueOnly: true });
     return;
   }
   if (value === null) {
