@@ -1,5 +1,5 @@
-import { ContextSource, EnvSource, FileSource, HostSecretSource } from './contract/federation-json';
 import { fail } from './_util';
+import { ContextSource, EnvSource, FileSource, HostSecretSource } from './contract/federation-json';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
-import * as path from 'path';
 import * as os from 'os';
+import * as path from 'path';
 import { ApiObject, JsonPatch, YamlOutputType } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import {

@@ -1,10 +1,10 @@
 import * as http from 'http';
 import * as https from 'https';
 import { HttpMethod, KubeConfig, KubernetesObjectApi, Observable, PatchStrategy, RequestContext, ResponseContext } from '@kubernetes/client-node';
-import { BUILTIN_KINDS } from '../contract/kinds';
 import { AbortedError, KubeApiError, UsageError } from './errors';
 import { Limiter, PriorityLimiter } from './ordering';
 import { Clock, DEFAULT_RETRY_POLICY, Random, REAL_CLOCK, RetryPolicy, withRetry } from './retry';
+import { BUILTIN_KINDS } from '../contract/kinds';
 
 /** The field manager of every server-side apply. */
 export const FIELD_MANAGER = 'ksfed';

@@ -1,8 +1,8 @@
-import { placeholderToken } from '../contract/federation-json';
 import { UsageError } from './errors';
 import { FederationIndex, groupOf } from './federation';
 import { KubeClient, ObjectRef, READ_PRIORITY } from './kube-client';
 import { sourceObject } from './placeholders';
+import { placeholderToken } from '../contract/federation-json';
 
 /** The namespace of KubeSphere's components and of ks-installer's ClusterConfiguration (facts sheet §2). */
 export const KUBESPHERE_SYSTEM = 'kubesphere-system';

@@ -1,7 +1,7 @@
-import { APPLY_PHASES } from '../contract/federation-json';
-import { builtinKind, readinessOf } from '../contract/kinds';
 import { UsageError } from './errors';
 import { FederationCluster, FederationObject, groupOf } from './federation';
+import { APPLY_PHASES } from '../contract/federation-json';
+import { builtinKind, readinessOf } from '../contract/kinds';
 
 /** The apply phases, in order (the same list federation.json carries). */
 export const DEFAULT_PHASES: string[] = [...APPLY_PHASES];

@@ -4,9 +4,6 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { UpstreamError } from './cross-cluster';
 import { formatDuration } from './duration';
 import { KubeApiError, TimeoutError, UsageError } from './errors';
-import {
-  ContextSource, EnvSource, mayHoldPlaceholder, PLACEHOLDER_PATTERN, PLACEHOLDER_SOURCE_TYPES, placeholderToken, pointerOf, WebhookCertificateSource,
-} from '../contract/federation-json';
 import { Federation, FederationObject, groupOf, PlaceholderEntry, PlaceholderSourceSpec } from './federation';
 import { KubeClient, ObjectRef } from './kube-client';
 import { credentialsOf, reduceKubeconfig } from './kubeconfig';
@@ -15,6 +12,9 @@ import { Redactor } from './redact';
 import { ClusterStatus } from './report';
 import { Clock, REAL_CLOCK } from './retry';
 import { certificateProblem, selfSignedCertificate } from './x509';
+import {
+  ContextSource, EnvSource, mayHoldPlaceholder, PLACEHOLDER_PATTERN, PLACEHOLDER_SOURCE_TYPES, placeholderToken, pointerOf, WebhookCertificateSource,
+} from '../contract/federation-json';
 
 /** What placeholder resolution needs from the run. */
 export interface PlaceholderEnvironment {

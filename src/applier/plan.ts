@@ -1,4 +1,3 @@
-import { placeholderToken } from '../contract/federation-json';
 import { memberKey } from './applyset';
 import { UsageError } from './errors';
 import { describeObject, loadFederation } from './federation';
@@ -6,6 +5,7 @@ import { clusterOrder, phaseGroups } from './ordering';
 import { sourceObject } from './placeholders';
 import { objectName } from './report';
 import { readinessFor } from './waits';
+import { placeholderToken } from '../contract/federation-json';
 
 /** One object in a plan. */
 export interface PlannedObject {

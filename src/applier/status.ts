@@ -1,4 +1,3 @@
-import { readinessOf } from '../contract/kinds';
 import { describeError } from './cluster-run';
 import { KubeApiError } from './errors';
 import { FederationCluster, FederationObject, groupOf } from './federation';
@@ -8,6 +7,7 @@ import { redactLiveValues } from './placeholders';
 import { objectName } from './report';
 import { ConnectOptions, openSession, Session } from './session';
 import { rolloutReadiness } from './waits';
+import { readinessOf } from '../contract/kinds';
 
 /** A condition, as shown by `status`. */
 export interface ConditionView {

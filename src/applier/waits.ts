@@ -1,9 +1,9 @@
-import { readinessOf } from '../contract/kinds';
 import { formatDuration } from './duration';
 import { AbortedError, KubeApiError, TimeoutError } from './errors';
 import { KubeClient, ObjectRef } from './kube-client';
 import { pollDelay } from './ordering';
 import { Clock, REAL_CLOCK } from './retry';
+import { readinessOf } from '../contract/kinds';
 
 /** Where an object stands on its way to ready. */
 export interface Readiness {

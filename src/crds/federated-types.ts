@@ -3,8 +3,8 @@
  * as typed data, plus generators for each type's `types.kubefed.io`
  * Federated CRD (facts §3.8) and its FederatedTypeConfig object.
  */
-import { builtinKind } from '../contract/kinds';
 import { arr, bool, crd, int, JsonSchema, labelSelector, listMap, obj, preserve, resource, str, anyValue } from './schema';
+import { builtinKind } from '../contract/kinds';
 
 /** API group of every Federated<Kind> type. */
 export const FEDERATED_TYPES_GROUP = 'types.kubefed.io';

@@ -1,10 +1,10 @@
 import { ApiObject, Duration, Lazy, Yaml } from 'cdk8s';
 import { dnsSubdomainProblem, fail } from '../_util';
 import { checkUrl } from '../connection';
-import { APPLY_PHASES } from '../contract/federation-json';
 import { ANNOTATION_SECRET_KEYS, ARGO_SYNC_WAVE, checkObjectName, DeliveredCluster, DeliveryContext, goDuration, LABEL_CLUSTER, LABEL_WAVE } from './_context';
 import { GitOpsApiVersions } from './api-versions';
 import { GitOpsCredentialsMode } from './credentials';
+import { APPLY_PHASES } from '../contract/federation-json';
 
 /** How the Argo CD Applications are created. */
 export enum ArgoCdMode {

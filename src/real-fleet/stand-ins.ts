@@ -6,12 +6,12 @@ import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
-import { BUILTIN_KINDS } from '../contract/kinds';
 import { EgressProxy, egressSelectorConfiguration } from './egress-proxy';
 import { Endpoint, freePorts, request, sleep } from './http';
 import { Informer, InformerEvent } from './informer';
 import { applyObject, getObject } from './objects';
 import { FleetProcess, Processes, tail } from './processes';
+import { BUILTIN_KINDS } from '../contract/kinds';
 import {
   agentOf, AgentSeen, ClusterFacts, decodeKubeconfig, endpointPatch, handshake, joinKind, KUBESPHERE_SYSTEM,
   kubeconfigServer, notReadyPatch, placeholderKubeconfig, proxyService, proxyServiceName, proxyServiceOwner,

@@ -1,6 +1,6 @@
-import { BUILTIN_KINDS } from '../contract/kinds';
 import { GroupResource } from './errors';
 import { JsonObject } from './json';
+import { BUILTIN_KINDS } from '../contract/kinds';
 
 /** A kind the sandbox serves at one group/version. */
 export interface ResourceType extends GroupResource {

@@ -4,8 +4,8 @@ import { KubeConfig } from '@kubernetes/client-node';
 import * as yaml from 'js-yaml';
 import { KubeApiError, UsageError } from '../../src/applier/errors';
 import { BUILT_IN_RESOURCES, ClientNodeKubeClient, toKubeApiError, withContext } from '../../src/applier/kube-client';
-import { BUILTIN_KINDS } from '../../src/contract/kinds';
 import { Limiter } from '../../src/applier/ordering';
+import { BUILTIN_KINDS } from '../../src/contract/kinds';
 import { Sandbox } from '../../src/sandbox';
 import { hasOpenssl, makeTestPki, TestPki } from '../util/tls';
 

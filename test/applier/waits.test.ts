@@ -1,7 +1,7 @@
 import { FakeClient } from './fixtures';
-import { BUILTIN_KINDS } from '../../src/contract/kinds';
 import { TimeoutError } from '../../src/applier/errors';
 import { BatchWaiter, clusterReadiness, conditionOf, crdReadiness, readinessFor, rolloutReadiness } from '../../src/applier/waits';
+import { BUILTIN_KINDS } from '../../src/contract/kinds';
 
 const cond = (type: string, status: string, extra: any = {}) => ({ type, status, ...extra });
 

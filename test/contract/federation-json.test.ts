@@ -53,21 +53,50 @@ function schemaKeys(schema: any): { [key: string]: 'optional' | 'required' } {
 }
 
 const FEDERATION_KEYS: KeyTable<FederationJson> = {
-  apiVersion: 'required', kind: 'required', generator: 'required', kubesphereVersion: 'required', host: 'required', phases: 'required',
-  clusters: 'required', placeholders: 'required',
+  apiVersion: 'required',
+  kind: 'required',
+  generator: 'required',
+  kubesphereVersion: 'required',
+  host: 'required',
+  phases: 'required',
+  clusters: 'required',
+  placeholders: 'required',
 };
 const CLUSTER_KEYS: KeyTable<FederationJsonCluster> = {
-  name: 'required', role: 'required', folder: 'required', context: 'required', connection: 'optional', dependsOn: 'required', host: 'optional',
-  labels: 'required', componentOwner: 'optional', capacity: 'optional', constructPath: 'required', phases: 'required',
-  federatedNamespaces: 'optional', objects: 'required',
+  name: 'required',
+  role: 'required',
+  folder: 'required',
+  context: 'required',
+  connection: 'optional',
+  dependsOn: 'required',
+  host: 'optional',
+  labels: 'required',
+  componentOwner: 'optional',
+  capacity: 'optional',
+  constructPath: 'required',
+  phases: 'required',
+  federatedNamespaces: 'optional',
+  objects: 'required',
 };
 const CAPACITY_KEYS: KeyTable<FederationJsonCapacity> = { nodes: 'optional', cpu: 'optional', memory: 'optional' };
 const OBJECT_KEYS: KeyTable<FederationJsonObject> = {
-  file: 'required', phase: 'required', apiVersion: 'required', kind: 'required', namespace: 'optional', name: 'required', waitFor: 'optional',
+  file: 'required',
+  phase: 'required',
+  apiVersion: 'required',
+  kind: 'required',
+  namespace: 'optional',
+  name: 'required',
+  waitFor: 'optional',
   constructPath: 'required',
 };
 const PLACEHOLDER_KEYS: KeyTable<FederationJsonPlaceholder> = {
-  id: 'required', kind: 'required', description: 'required', encoding: 'required', secret: 'required', source: 'required', requires: 'required',
+  id: 'required',
+  kind: 'required',
+  description: 'required',
+  encoding: 'required',
+  secret: 'required',
+  source: 'required',
+  requires: 'required',
   occurrences: 'required',
 };
 const OCCURRENCE_KEYS: KeyTable<PlaceholderOccurrence> = { cluster: 'required', file: 'required', pointer: 'required' };
@@ -86,8 +115,14 @@ const SOURCE_KEYS: { [T in PlaceholderSource['type']]: KeyTable<Extract<Placehol
     type: 'required', cluster: 'optional', namespace: 'required', name: 'required', port: 'required', scheme: 'optional',
   },
   'webhook-certificate': {
-    type: 'required', cluster: 'optional', namespace: 'required', secret: 'required', part: 'required', dnsNames: 'required',
-    validDays: 'optional', renewBeforeDays: 'optional',
+    type: 'required',
+    cluster: 'optional',
+    namespace: 'required',
+    secret: 'required',
+    part: 'required',
+    dnsNames: 'required',
+    validDays: 'optional',
+    renewBeforeDays: 'optional',
   },
 };
 
@@ -105,7 +140,7 @@ describe('the contract module', () => {
 
   test('findPlaceholders reports each token with the JSON pointer of its string, keys escaped', () => {
     const found: [string, string][] = [];
-    findPlaceholders({ 'data': { 'a/b': placeholderToken('x'), 'c~d': [0, `${placeholderToken('y')}${placeholderToken('z')}`] }, 'n': null },
+    findPlaceholders({ data: { 'a/b': placeholderToken('x'), 'c~d': [0, `${placeholderToken('y')}${placeholderToken('z')}`] }, n: null },
       (id, pointer) => found.push([id, pointer]));
     expect(found).toEqual([['x', '/data/a~1b'], ['y', '/data/c~0d/1'], ['z', '/data/c~0d/1']]);
     expect(pointerOf(['spec', 'a/b', '~'])).toBe('/spec/a~1b/~0');
