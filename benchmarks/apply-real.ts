@@ -14,6 +14,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
+import { FEDERATION_FILE, FederationJson, FederationJsonPlaceholder, PLACEHOLDER_PATTERN } from 'cdk8s-kubesphere-federation/lib/contract/federation-json';
 import * as yaml from 'js-yaml';
 import { apply } from 'ksfed';
 import { selfSignedCertificate } from 'ksfed/lib/x509';
@@ -28,17 +29,17 @@ import { fleet, MEMBERS } from './fleet';
 function filledCopy(dist: string): string {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ksfed-bench-real-kubectl-'));
   const b64 = Buffer.from('placeholder').toString('base64');
-  const placeholders: any[] = JSON.parse(fs.readFileSync(path.join(dist, 'federation.json'), 'utf8')).placeholders;
-  const webhook = placeholders.find(p => p.source?.type === 'webhook-certificate');
-  const cert = webhook ? selfSignedCertificate({ dnsNames: webhook.source.dnsNames, validDays: 365 }) : undefined;
+  const placeholders: FederationJsonPlaceholder[] = (JSON.parse(fs.readFileSync(path.join(dist, FEDERATION_FILE), 'utf8')) as FederationJson).placeholders;
+  const webhooks = placeholders.flatMap(p => p.source.type === 'webhook-certificate' ? [{ id: p.id, source: p.source }] : []);
+  const cert = webhooks.length > 0 ? selfSignedCertificate({ dnsNames: webhooks[0].source.dnsNames, validDays: 365 }) : undefined;
   const values = new Map<string, string>();
-  for (const p of placeholders.filter(x => x.source?.type === 'webhook-certificate')) {
+  for (const p of webhooks) {
     values.set(p.id, Buffer.from(p.source.part === 'key' ? cert!.keyPem : cert!.certPem).toString('base64'));
   }
   for (const cluster of fs.readdirSync(dist, { withFileTypes: true }).filter(e => e.isDirectory())) {
     fs.mkdirSync(path.join(out, cluster.name));
     for (const file of fs.readdirSync(path.join(dist, cluster.name))) {
-      const text = fs.readFileSync(path.join(dist, cluster.name, file), 'utf8').replace(/\{\{ksfed:([^}]+)\}\}/g, (_, id) => values.get(id) ?? b64);
+      const text = fs.readFileSync(path.join(dist, cluster.name, file), 'utf8').replace(PLACEHOLDER_PATTERN, (_, id) => values.get(id) ?? b64);
       fs.writeFileSync(path.join(out, cluster.name, file), text);
     }
   }

@@ -17,6 +17,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
+import { PLACEHOLDER_PATTERN } from 'cdk8s-kubesphere-federation/lib/contract/federation-json';
 import { apply, ApplyEvent } from 'ksfed';
 import { SandboxOptions } from 'ksfed-sandbox';
 import { fleet, MEMBERS } from './fleet';
@@ -28,7 +29,7 @@ function filledCopy(dist: string): string {
   for (const cluster of fs.readdirSync(dist, { withFileTypes: true }).filter(e => e.isDirectory())) {
     fs.mkdirSync(path.join(out, cluster.name));
     for (const file of fs.readdirSync(path.join(dist, cluster.name))) {
-      const text = fs.readFileSync(path.join(dist, cluster.name, file), 'utf8').replace(/\{\{ksfed:[^}]+\}\}/g, b64);
+      const text = fs.readFileSync(path.join(dist, cluster.name, file), 'utf8').replace(PLACEHOLDER_PATTERN, b64);
       fs.writeFileSync(path.join(out, cluster.name, file), text);
     }
   }

@@ -1,5 +1,5 @@
-import { PlaceholderSource } from './_placeholders';
 import { fail } from './_util';
+import { ContextSource, EnvSource, FileSource, HostSecretSource } from './contract/federation-json';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -58,7 +58,7 @@ export class JwtSecret {
   public readonly description: string;
 
   private constructor(
-    /** @internal */ public readonly _source: PlaceholderSource | undefined,
+    /** @internal */ public readonly _source: EnvSource | FileSource | HostSecretSource | undefined,
     description: string,
     /** @internal */ public readonly _plainText?: string,
   ) {
@@ -132,7 +132,7 @@ export class Kubeconfig {
   public readonly description: string;
 
   private constructor(
-    /** @internal */ public readonly _source: PlaceholderSource | undefined,
+    /** @internal */ public readonly _source: EnvSource | FileSource | ContextSource | undefined,
     description: string,
     /** @internal */ public readonly _inline?: string,
   ) {

@@ -1,13 +1,40 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { ApiObject, App, AppProps, Chart, Yaml } from 'cdk8s';
+import { ApiObject, App, AppProps, Chart, Yaml, YamlOutputType } from 'cdk8s';
 import { IConstruct } from 'constructs';
-import { ApplyPhase, ClusterRegistration, ClusterRole, PHASE_ORDER, phaseOf, WAIT_FOR } from './_output';
-import { findPlaceholders, PlaceholderPlacements, PlaceholderSpec } from './_placeholders';
-import { problemMessage } from './_util';
+import { ApplyPhase, ClusterRegistration, ClusterRole, phaseOf } from './_output';
+import { PlaceholderPlacements, PlaceholderSpec } from './_placeholders';
+import { fail, problemMessage } from './_util';
+import {
+  APPLY_PHASES, FEDERATION_API_VERSION, FEDERATION_FILE, FEDERATION_GENERATOR, FEDERATION_KIND, FederationJson, FederationJsonCluster,
+  FederationJsonObject, findPlaceholders, PlaceholderOccurrence, placeholderToken,
+} from './contract/federation-json';
+import { readinessOf } from './contract/kinds';
 import { Versions } from './versions';
 
-const FEDERATION_MANIFEST = 'federation.json';
+/** The extension of the object files unless `outputFileExtension` says otherwise. */
+const DEFAULT_EXTENSION = '.yaml';
+/** Extensions every reader of the folders takes: ksfed, `kubectl apply -f`, Argo CD (and its plugin), Flux. */
+const YAML_EXTENSION = /^(\.[A-Za-z0-9_-]+)*\.ya?ml$/;
+
+/**
+ * Refuses the cdk8s output layouts a federation cannot use: federation.json lists one file per object in one folder
+ * per cluster, and every reader of the folders expects YAML file names.
+ */
+function checkOutputLayout(props: AppProps): void {
+  const layout = props.yamlOutputType;
+  if (layout !== undefined && layout !== YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE) {
+    fail('FederationApp', 'yamlOutputType', `YamlOutputType.${YamlOutputType[layout] ?? layout}`,
+      'a FederationApp always writes one folder per cluster with one file per object in apply order, which federation.json lists and ksfed and the GitOps engines read',
+      'remove yamlOutputType (the layout is YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE, with a folder per cluster)');
+  }
+  const extension = props.outputFileExtension;
+  if (extension !== undefined && !YAML_EXTENSION.test(extension)) {
+    fail('FederationApp', 'outputFileExtension', extension,
+      'the object files hold YAML, and ksfed, kubectl apply -f and the GitOps engines (Argo CD\'s plugin takes *.yaml and *.yml) read YAML file names',
+      `use an extension that starts with "." and ends in ".yaml" or ".yml", e.g. ".k8s.yaml", or leave it unset ("${DEFAULT_EXTENSION}")`);
+  }
+}
 
 /** One synthesized object, in apply order. */
 export interface SynthesizedObject {
@@ -38,10 +65,14 @@ export interface FederationAppProps extends AppProps {
  * roles, connection types, default contexts, apply phases, the namespaces KubeFed places on each cluster
  * (`federatedNamespaces`) and the placeholders to fill at apply time.
  * Synthesizing again removes the folders of the previous synth first.
+ *
+ * Of cdk8s's `AppProps`, `outputFileExtension` names the object files (default `.yaml` here; it must end in `.yaml`
+ * or `.yml`), and `yamlOutputType` is refused unless it is `FOLDER_PER_CHART_FILE_PER_RESOURCE`, the one layout
+ * `ksfed` and the GitOps engines can apply.
  */
 export class FederationApp extends App {
   /** The name of the file that tells `ksfed` about the synthesized federation. */
-  public static readonly MANIFEST_FILE = FEDERATION_MANIFEST;
+  public static readonly MANIFEST_FILE = FEDERATION_FILE;
 
   /**
    * The FederationApp a construct belongs to. Throws a clear error when the construct lives in a plain cdk8s App.
@@ -62,7 +93,8 @@ export class FederationApp extends App {
   private readonly printWarnings: boolean;
 
   constructor(props: FederationAppProps = {}) {
-    super(props);
+    super({ ...props, outputFileExtension: props.outputFileExtension ?? DEFAULT_EXTENSION });
+    checkOutputLayout(props);
     this.resolvers.unshift(this.placements);
     this.printWarnings = props.printWarnings ?? true;
   }
@@ -170,7 +202,7 @@ export class FederationApp extends App {
         fs.writeFileSync(path.join(folder, object.file), Yaml.stringify(object.manifest));
       }
     }
-    fs.writeFileSync(path.join(this.outdir, FEDERATION_MANIFEST), JSON.stringify(manifest, undefined, 2) + '\n');
+    fs.writeFileSync(path.join(this.outdir, FEDERATION_FILE), JSON.stringify(manifest, undefined, 2) + '\n');
   }
 
   private registrationOf(clusterName: string): ClusterRegistration {
@@ -221,7 +253,7 @@ export class FederationApp extends App {
       this.refuseHandWrittenPlaceholders(cluster.clusterName, apiObject, manifest);
       return { index, manifest, phase: phaseOf(manifest.apiVersion, manifest.kind), constructPath: apiObject.node.path };
     });
-    entries.sort((a, b) => PHASE_ORDER.indexOf(a.phase) - PHASE_ORDER.indexOf(b.phase) || a.index - b.index);
+    entries.sort((a, b) => APPLY_PHASES.indexOf(a.phase) - APPLY_PHASES.indexOf(b.phase) || a.index - b.index);
     const seen = new Map<string, string>();
     return entries.map((entry, position) => {
       const { apiVersion, kind, metadata } = entry.manifest;
@@ -233,7 +265,7 @@ export class FederationApp extends App {
       seen.set(identity, entry.constructPath);
       const base = [kind, metadata.namespace, metadata.name].filter(s => s).join('-').toLowerCase().replace(/[^a-z0-9.-]+/g, '-');
       return {
-        file: `${String(position).padStart(4, '0')}-${base}.yaml`,
+        file: `${String(position).padStart(4, '0')}-${base}${this.outputFileExtension}`,
         phase: entry.phase,
         constructPath: entry.constructPath,
         manifest: entry.manifest,
@@ -251,13 +283,13 @@ export class FederationApp extends App {
       const spec = this.placeholders.get(id);
       const what = spec ? `${spec.secret ? 'a credential: ' : ''}${spec.description}` : 'an id this federation does not declare';
       throw new Error(problemMessage(apiObject, pointer, value.length > 120 ? `${value.slice(0, 117)}...` : value,
-        `${manifest.kind} "${manifest.metadata?.namespace ? `${manifest.metadata.namespace}/` : ''}${manifest.metadata?.name}" in cluster "${cluster}" holds the placeholder {{ksfed:${id}}} (${what}), which this library did not write there; ksfed apply would fill it in`,
+        `${manifest.kind} "${manifest.metadata?.namespace ? `${manifest.metadata.namespace}/` : ''}${manifest.metadata?.name}" in cluster "${cluster}" holds the placeholder ${placeholderToken(id)} (${what}), which this library did not write there; ksfed apply would fill it in`,
         'remove the "{{ksfed:...}}" string; only JwtSecret, Kubeconfig, AgentToken, the tower address and the webhook certificate place them, where they belong. To give a workload a credential, reference a Secret you manage (env valueFrom.secretKeyRef)'));
     });
   }
 
-  private buildManifest(objects: Map<string, SynthesizedObject[]>): any {
-    const used = new Map<string, { cluster: string; file: string; pointer: string }[]>();
+  private buildManifest(objects: Map<string, SynthesizedObject[]>): FederationJson {
+    const used = new Map<string, PlaceholderOccurrence[]>();
     for (const [cluster, list] of objects) {
       for (const object of list) {
         findPlaceholders(object.manifest, (id, pointer) => {
@@ -275,7 +307,7 @@ export class FederationApp extends App {
         federatedNamespaces.set(cluster, (federatedNamespaces.get(cluster) ?? new Set<string>()).add(namespace));
       }
     }
-    const clusterEntries = this.sortedClusters().map(c => {
+    const clusterEntries = this.sortedClusters().map((c): FederationJsonCluster => {
       const list = objects.get(c.clusterName) ?? [];
       const requires = new Set<string>();
       for (const [id, occurrences] of used) {
@@ -291,7 +323,7 @@ export class FederationApp extends App {
         dependsOn: [...requires].sort(),
         ...c.details(),
         constructPath: c.chart.node.path,
-        phases: PHASE_ORDER.filter(p => list.some(o => o.phase === p)),
+        phases: APPLY_PHASES.filter(p => list.some(o => o.phase === p)),
         ...(federatedNamespaces.has(c.clusterName) ? { federatedNamespaces: [...federatedNamespaces.get(c.clusterName)!].sort() } : {}),
         objects: list.map(o => ({
           file: o.file,
@@ -300,22 +332,22 @@ export class FederationApp extends App {
           kind: o.manifest.kind,
           ...(o.manifest.metadata.namespace ? { namespace: o.manifest.metadata.namespace } : {}),
           name: o.manifest.metadata.name,
-          ...(WAIT_FOR[o.manifest.kind] ? { waitFor: WAIT_FOR[o.manifest.kind] } : {}),
+          ...waitFor(o.manifest),
           constructPath: o.constructPath,
         })),
       };
     });
     const placeholders = [...used.keys()].sort().map(id => {
       const spec = this.placeholders.get(id)!;
-      return { ...spec, occurrences: used.get(id) };
+      return { ...spec, occurrences: used.get(id)! };
     });
     return {
-      apiVersion: 'ksfed.kubesphere-federation/v1',
-      kind: 'Federation',
-      generator: 'cdk8s-kubesphere-federation',
+      apiVersion: FEDERATION_API_VERSION,
+      kind: FEDERATION_KIND,
+      generator: FEDERATION_GENERATOR,
       kubesphereVersion: Versions.KUBESPHERE,
       host: host.clusterName,
-      phases: PHASE_ORDER,
+      phases: [...APPLY_PHASES],
       clusters: clusterEntries,
       placeholders,
     };
@@ -324,7 +356,7 @@ export class FederationApp extends App {
   /** Removes the cluster folders of the previous synth (and of this one) so no stale file survives. */
   private removePreviousOutput(current: string[]): void {
     const previous = new Set(current);
-    const manifestFile = path.join(this.outdir, FEDERATION_MANIFEST);
+    const manifestFile = path.join(this.outdir, FEDERATION_FILE);
     if (fs.existsSync(manifestFile)) {
       try {
         const old = JSON.parse(fs.readFileSync(manifestFile, 'utf8'));
@@ -338,4 +370,10 @@ export class FederationApp extends App {
       fs.rmSync(path.join(this.outdir, folder), { recursive: true, force: true });
     }
   }
+}
+
+/** federation.json's `waitFor` of an object: what ksfed waits for once it is applied (from the table of kinds). */
+function waitFor(manifest: any): Pick<FederationJsonObject, 'waitFor'> {
+  const rule = readinessOf(manifest.apiVersion, manifest.kind);
+  return rule ? { waitFor: rule } : {};
 }

@@ -1,6 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { ClusterRole } from './_output';
+import { ClusterRegistration, ClusterRole } from './_output';
 import { checkImageRegistry, fail, problemMessage } from './_util';
 import { ClusterChart, ClusterOptions } from './cluster-chart';
 import { ComponentSize } from './component-size';
@@ -271,7 +271,7 @@ export class Host extends ClusterChart {
       'make sure the host gives LoadBalancer Services an external address, or set proxyPublishAddress (e.g. towerServiceType: TowerServiceType.NODE_PORT with "http://<node-ip>:<nodePort>"), or give the agent members Connection.agent({ proxyAddress })')];
   }
 
-  private details(): { [key: string]: unknown } {
+  private details(): ReturnType<ClusterRegistration['details']> {
     return {
       labels: this.clusterLabels,
       componentOwner: this.componentOwner,

@@ -6,6 +6,7 @@ import { ClusterChart, ClusterOptions } from './cluster-chart';
 import { ComponentSize } from './component-size';
 import { ClusterAgent } from './components/cluster-agent';
 import { Connection, ConnectionType } from './connection';
+import { ObjectPointer, PlaceholderSource } from './contract/federation-json';
 import { JwtSecret } from './credentials';
 import { FederationApp } from './federation-app';
 import { Host } from './host';
@@ -160,8 +161,8 @@ export class Member extends ClusterChart {
   private agentToken(app: FederationApp): { value: string; preset: boolean } {
     const token = this.connection.token!;
     const id = `agent-token/${this.clusterName}`;
-    const onCluster = { cluster: this.host.clusterName, apiVersion: 'cluster.kubesphere.io/v1alpha1', kind: 'Cluster', name: this.clusterName, pointer: '/spec/connection/token' };
-    const source = token._mode === 'env'
+    const onCluster: ObjectPointer = { cluster: this.host.clusterName, apiVersion: 'cluster.kubesphere.io/v1alpha1', kind: 'Cluster', name: this.clusterName, pointer: '/spec/connection/token' };
+    const source: PlaceholderSource = token._mode === 'env'
       ? { type: 'env', name: token._envName! }
       : token._mode === 'generated'
         ? { type: 'generate', bytes: 32, format: 'hex', reuse: onCluster }

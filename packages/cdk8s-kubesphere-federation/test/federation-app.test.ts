@@ -1,6 +1,7 @@
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
-import { ApiObject, JsonPatch } from 'cdk8s';
+import { ApiObject, JsonPatch, YamlOutputType } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import {
   AgentToken, ApplyPhase, Connection, FederatedApp, FederationApp, FederationMode, Host, JwtSecret, Kubeconfig, Member, Placement, Workspace,
@@ -190,6 +191,46 @@ describe('FederationApp', () => {
     } finally {
       write.mockRestore();
     }
+  });
+
+  describe('cdk8s AppProps', () => {
+    const outdir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'ksfed-test-'));
+
+    test('outputFileExtension names the object files, and federation.json lists them so', () => {
+      const app = new FederationApp({ outdir: outdir(), printWarnings: false, outputFileExtension: '.k8s.yaml' });
+      quickFleet(app);
+      app.synth();
+      expect(app.outputFileExtension).toBe('.k8s.yaml');
+      expect(fs.readdirSync(path.join(app.outdir, 'edge-1'))).toEqual(['0000-clusterconfiguration-kubesphere-system-ks-installer.k8s.yaml']);
+      const manifest = JSON.parse(fs.readFileSync(path.join(app.outdir, FederationApp.MANIFEST_FILE), 'utf8'));
+      for (const cluster of manifest.clusters) {
+        expect(cluster.objects.length).toBeGreaterThan(0);
+        expect(fs.readdirSync(path.join(app.outdir, cluster.folder)).sort()).toEqual(cluster.objects.map((o: any) => o.file).sort());
+        expect(cluster.objects.every((o: any) => o.file.endsWith('.k8s.yaml'))).toBe(true);
+      }
+    });
+
+    test('without outputFileExtension the files end in .yaml (not cdk8s\'s .k8s.yaml)', () => {
+      const app = testApp();
+      expect(app.outputFileExtension).toBe('.yaml');
+    });
+
+    test.each(['.json', 'yaml', '.k8s.YAML', '.a/b.yaml'])('outputFileExtension %j is refused', extension => {
+      expect(() => new FederationApp({ outdir: outdir(), outputFileExtension: extension })).toThrow(
+        new RegExp(`^\\[FederationApp\\] outputFileExtension ${JSON.stringify(extension).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: the object files hold YAML.*Fix: use an extension that starts with "\\." and ends in "\\.yaml" or "\\.yml"`));
+    });
+
+    test.each(['FILE_PER_APP', 'FILE_PER_CHART', 'FILE_PER_RESOURCE'] as const)('yamlOutputType %s is refused', layout => {
+      expect(() => new FederationApp({ outdir: outdir(), yamlOutputType: YamlOutputType[layout] })).toThrow(
+        new RegExp(`^\\[FederationApp\\] yamlOutputType "YamlOutputType\\.${layout}": a FederationApp always writes one folder per cluster with one file per object.*Fix: remove yamlOutputType`));
+    });
+
+    test('yamlOutputType FOLDER_PER_CHART_FILE_PER_RESOURCE, the layout it writes, is accepted', () => {
+      const app = new FederationApp({ outdir: outdir(), printWarnings: false, yamlOutputType: YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE });
+      quickFleet(app);
+      app.synth();
+      expect(fs.readdirSync(app.outdir).sort()).toEqual(['branch-7', 'edge-1', 'federation.json', 'host']);
+    });
   });
 
   describe('validation', () => {

@@ -1,3 +1,4 @@
+import { BUILTIN_KINDS } from 'cdk8s-kubesphere-federation/lib/contract/kinds';
 import { GroupResource } from './errors';
 import { JsonObject } from './json';
 
@@ -60,92 +61,25 @@ export function compareKubeVersions(a: string, b: string): number {
   return ra[3].localeCompare(rb[3]);
 }
 
-interface BuiltinSpec {
-  readonly gv: string;
-  readonly kind: string;
-  readonly plural: string;
-  readonly namespaced: boolean;
-  readonly short?: string[];
-  readonly status?: boolean;
-  readonly generation?: boolean;
-  readonly all?: boolean;
-}
-
-const BUILTINS: BuiltinSpec[] = [
-  { gv: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false, short: ['ns'], status: true },
-  { gv: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true, short: ['cm'] },
-  { gv: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true },
-  { gv: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true, short: ['sa'] },
-  { gv: 'v1', kind: 'Service', plural: 'services', namespaced: true, short: ['svc'], status: true, all: true },
-  { gv: 'v1', kind: 'PersistentVolumeClaim', plural: 'persistentvolumeclaims', namespaced: true, short: ['pvc'], status: true },
-  { gv: 'v1', kind: 'LimitRange', plural: 'limitranges', namespaced: true, short: ['limits'] },
-  { gv: 'v1', kind: 'ResourceQuota', plural: 'resourcequotas', namespaced: true, short: ['quota'], status: true },
-  { gv: 'v1', kind: 'Event', plural: 'events', namespaced: true, short: ['ev'] },
-  { gv: 'apps/v1', kind: 'Deployment', plural: 'deployments', namespaced: true, short: ['deploy'], status: true, generation: true, all: true },
-  { gv: 'apps/v1', kind: 'StatefulSet', plural: 'statefulsets', namespaced: true, short: ['sts'], status: true, generation: true, all: true },
-  { gv: 'apps/v1', kind: 'ReplicaSet', plural: 'replicasets', namespaced: true, short: ['rs'], status: true, generation: true, all: true },
-  { gv: 'apps/v1', kind: 'DaemonSet', plural: 'daemonsets', namespaced: true, short: ['ds'], status: true, generation: true, all: true },
-  { gv: 'batch/v1', kind: 'Job', plural: 'jobs', namespaced: true, status: true, generation: true, all: true },
-  { gv: 'batch/v1', kind: 'CronJob', plural: 'cronjobs', namespaced: true, short: ['cj'], status: true, generation: true, all: true },
-  { gv: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', plural: 'horizontalpodautoscalers', namespaced: true, short: ['hpa'], status: true, all: true },
-  { gv: 'policy/v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets', namespaced: true, short: ['pdb'], status: true, generation: true },
-  { gv: 'rbac.authorization.k8s.io/v1', kind: 'Role', plural: 'roles', namespaced: true },
-  { gv: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', plural: 'rolebindings', namespaced: true },
-  { gv: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', plural: 'clusterroles', namespaced: false },
-  { gv: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', plural: 'clusterrolebindings', namespaced: false },
-  { gv: 'networking.k8s.io/v1', kind: 'Ingress', plural: 'ingresses', namespaced: true, short: ['ing'], status: true, generation: true },
-  { gv: 'networking.k8s.io/v1', kind: 'NetworkPolicy', plural: 'networkpolicies', namespaced: true, short: ['netpol'], generation: true },
-  {
-    gv: 'apiextensions.k8s.io/v1',
-    kind: 'CustomResourceDefinition',
-    plural: 'customresourcedefinitions',
-    namespaced: false,
-    short: ['crd', 'crds'],
-    status: true,
-    generation: true,
-  },
-  {
-    gv: 'admissionregistration.k8s.io/v1',
-    kind: 'ValidatingWebhookConfiguration',
-    plural: 'validatingwebhookconfigurations',
-    namespaced: false,
-    generation: true,
-  },
-  {
-    gv: 'admissionregistration.k8s.io/v1',
-    kind: 'MutatingWebhookConfiguration',
-    plural: 'mutatingwebhookconfigurations',
-    namespaced: false,
-    generation: true,
-  },
-  { gv: 'coordination.k8s.io/v1', kind: 'Lease', plural: 'leases', namespaced: true },
-];
-
-/** The built-in kinds of the sandbox, in discovery order. */
+/** The built-in kinds of the sandbox (every kind of the table of kinds, src/contract/kinds.ts), in discovery order. */
 export function builtinTypes(): ResourceType[] {
-  return BUILTINS.map((b) => {
-    const { group, version } = parseApiVersion(b.gv);
-    return {
-      group,
-      version,
-      kind: b.kind,
-      plural: b.plural,
-      singular: b.kind.toLowerCase(),
-      listKind: `${b.kind}List`,
-      namespaced: b.namespaced,
-      shortNames: b.short ?? [],
-      categories: b.all ? ['all'] : [],
-      statusSubresource: b.status ?? false,
-      generation: b.generation ?? false,
-    };
-  });
+  return BUILTIN_KINDS.map((k) => ({
+    group: k.group,
+    version: k.version,
+    kind: k.kind,
+    plural: k.plural,
+    singular: k.kind.toLowerCase(),
+    listKind: `${k.kind}List`,
+    namespaced: k.namespaced,
+    shortNames: [...k.shortNames ?? []],
+    categories: [...k.categories ?? []],
+    statusSubresource: k.statusSubresource ?? false,
+    generation: k.generation ?? false,
+  }));
 }
 
-/** Order of the built-in groups in `/apis` (CRD groups follow, alphabetically). */
-const BUILTIN_GROUP_ORDER = [
-  'apps', 'batch', 'autoscaling', 'policy', 'rbac.authorization.k8s.io', 'networking.k8s.io',
-  'apiextensions.k8s.io', 'admissionregistration.k8s.io', 'coordination.k8s.io',
-];
+/** Order of the built-in groups in `/apis`: as the table first names them (CRD groups follow, alphabetically). */
+const BUILTIN_GROUP_ORDER = [...new Set(BUILTIN_KINDS.map(k => k.group).filter(g => g !== ''))];
 
 /** The set of kinds a sandbox cluster currently serves: the built-ins plus the established CRDs. */
 export class ResourceTypes {

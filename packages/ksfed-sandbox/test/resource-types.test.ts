@@ -1,3 +1,4 @@
+import { BUILTIN_KINDS } from 'cdk8s-kubesphere-federation/lib/contract/kinds';
 import { builtinTypes, compareKubeVersions, groupVersion, parseApiVersion, ResourceTypes, storageKey } from '../src/resource-types';
 
 describe('resource types', () => {
@@ -27,6 +28,13 @@ describe('resource types', () => {
     expect(t.byKind('v1', 'ConfigMap')).toMatchObject({ statusSubresource: false, generation: false });
     expect(t.byResource('', 'v1', 'services')!.kind).toBe('Service');
     expect(builtinTypes().every((x) => x.listKind === `${x.kind}List`)).toBe(true);
+  });
+
+  test('every kind of the table of kinds, with its scope, short names and subresources, in the table\'s order', () => {
+    expect(builtinTypes().map((t) => [t.group, t.version, t.kind, t.plural, t.namespaced, t.shortNames, t.statusSubresource]))
+      .toEqual(BUILTIN_KINDS.map((k) => [k.group, k.version, k.kind, k.plural, k.namespaced, k.shortNames ?? [], k.statusSubresource ?? false]));
+    expect(new ResourceTypes().byKind('scheduling.k8s.io/v1', 'PriorityClass')).toMatchObject({ plural: 'priorityclasses', namespaced: false });
+    expect(new ResourceTypes().groups().map((g) => g.name).slice(-3)).toEqual(['scheduling.k8s.io', 'storage.k8s.io', 'apiregistration.k8s.io']);
   });
 
   test('groups: built-ins in fixed order, then CRD groups; versions preferred first', () => {

@@ -24,8 +24,8 @@ export const GROUP_KIND_VERSIONS_ANNOTATION = 'ksfed.kubesphere-federation/group
  * comma-separated (a cluster removed from the program stays recorded until its objects are pruned there).
  */
 export const CLUSTERS_ANNOTATION = 'ksfed.kubesphere-federation/clusters';
-/** Objects annotated with this and `never` are never pruned. */
-export const PRUNE_ANNOTATION = 'ksfed.kubesphere-federation/prune';
+/** Objects annotated with this and `never` are never pruned (the library writes it: part of the contract). */
+export { PRUNE_ANNOTATION } from 'cdk8s-kubesphere-federation/lib/contract/federation-json';
 
 /** The parent object of every cluster's ApplySet. */
 export const APPLYSET_PARENT = { apiVersion: 'v1', kind: 'Secret', namespace: 'kube-system', name: 'ksfed-applyset' } as const;

@@ -2,6 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs as parseArgv } from 'util';
+import { FEDERATION_FILE } from 'cdk8s-kubesphere-federation/lib/contract/federation-json';
 import * as yaml from 'js-yaml';
 import { FaultOptions, Sandbox } from 'ksfed-sandbox';
 import { RealFleet } from 'ksfed-sandbox/lib/real-fleet';
@@ -654,7 +655,7 @@ function sandboxLayout(parsed: Parsed): SandboxLayout {
     const seen = new Map<string, string>();
     for (const [cluster, context] of contexts) {
       const other = seen.get(context);
-      if (other) throw new UsageError(`${path.join(folder, 'federation.json')}: clusters "${other}" and "${cluster}" both use kubeconfig context "${context}"; the sandbox gives each cluster its own. Fix: give each cluster its own context (the context prop of Host and Member), then synthesize again`);
+      if (other) throw new UsageError(`${path.join(folder, FEDERATION_FILE)}: clusters "${other}" and "${cluster}" both use kubeconfig context "${context}"; the sandbox gives each cluster its own. Fix: give each cluster its own context (the context prop of Host and Member), then synthesize again`);
       seen.set(context, cluster);
     }
     return { clusters: index.clusters.map(c => c.name), host, contexts };

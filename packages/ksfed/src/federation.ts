@@ -1,70 +1,42 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import {
+  CONNECTION_TYPES, FEDERATION_API_VERSION, FEDERATION_FILE, FEDERATION_KIND, FederationJsonCluster, FederationJsonObject, FederationJsonPlaceholder,
+  findPlaceholders, mayHoldPlaceholder, PLACEHOLDER_ENCODINGS, PLACEHOLDER_ID, PLACEHOLDER_SOURCE_TYPES, PlaceholderSource, PlaceholderSourceType,
+  placeholderToken, WAIT_FOR_RULES,
+} from 'cdk8s-kubesphere-federation/lib/contract/federation-json';
+import { apiGroupOf } from 'cdk8s-kubesphere-federation/lib/contract/kinds';
 import * as yaml from 'js-yaml';
 import { UsageError } from './errors';
 import { readPlainYaml } from './fast-yaml';
 
 /** The name of the file `FederationApp.synth()` writes next to the cluster folders. */
-export const MANIFEST_FILE = 'federation.json';
-const MANIFEST_API_VERSION = 'ksfed.kubesphere-federation/v1';
-const PLACEHOLDER = /\{\{ksfed:([a-z0-9][a-z0-9./_-]*)\}\}/g;
+export const MANIFEST_FILE = FEDERATION_FILE;
 
-/** One object of a cluster's folder, as federation.json lists it, with its manifest loaded. */
-export interface FederationObject {
+/**
+ * One object of a cluster's folder, as federation.json lists it, with its manifest loaded. Its phase is one of
+ * federation.json's `phases`, which may hold phases this ksfed does not know (they are applied last).
+ */
+export interface FederationObject extends Omit<FederationJsonObject, 'phase'> {
   readonly cluster: string;
-  /** File name inside the cluster's folder. */
-  readonly file: string;
   readonly phase: string;
-  readonly apiVersion: string;
-  readonly kind: string;
-  readonly namespace?: string;
-  readonly name: string;
-  /** `established` | `rollout` | undefined. */
-  readonly waitFor?: string;
-  readonly constructPath: string;
   /** The object as plain JSON in the API's spelling (the wire form), with placeholders still in it. */
   readonly manifest: any;
   /** Ids of the placeholders the manifest holds. */
   readonly placeholders: string[];
 }
 
-/** One cluster of the federation. */
-export interface FederationCluster {
-  readonly name: string;
-  readonly role: 'host' | 'member';
-  readonly folder: string;
-  /** The default kubeconfig context. */
-  readonly context: string;
-  /** `direct` | `proxy` for members. */
-  readonly connection?: string;
-  /** Clusters whose apply must finish first (their state fills this cluster's placeholders). */
-  readonly dependsOn: string[];
-  readonly host?: string;
-  readonly labels: { [key: string]: string };
-  readonly constructPath: string;
+/** One cluster of the federation, with its objects loaded. */
+export interface FederationCluster extends Omit<FederationJsonCluster, 'phases' | 'objects'> {
   readonly phases: string[];
-  /** Namespaces a project's FederatedNamespace places on this cluster (KubeFed makes them; prune keeps them). */
-  readonly federatedNamespaces?: string[];
   readonly objects: FederationObject[];
 }
 
 /** Where a placeholder's value comes from (federation.json `placeholders[].source`). */
-export interface PlaceholderSourceSpec {
-  readonly type: string;
-  readonly [key: string]: any;
-}
+export type PlaceholderSourceSpec = PlaceholderSource;
 
 /** One placeholder of federation.json. */
-export interface PlaceholderEntry {
-  readonly id: string;
-  readonly kind: string;
-  readonly description: string;
-  readonly encoding: 'raw' | 'base64';
-  readonly secret: boolean;
-  readonly source: PlaceholderSourceSpec;
-  readonly requires: string[];
-  readonly occurrences: { cluster: string; file: string; pointer: string }[];
-}
+export type PlaceholderEntry = FederationJsonPlaceholder;
 
 /** A synthesized federation, loaded and checked. */
 export interface Federation {
@@ -253,11 +225,11 @@ function loadObject(dist: string, cluster: Omit<FederationIndexCluster, 'entries
   // Only where federation.json lists it: a token anywhere else (a hand-edited file, a federation.json that
   // does not match the files) would be filled with a credential where nobody meant it to go.
   const placeholders = new Set<string>();
-  if (text.includes('{{ksfed:')) {
-    forEachToken(manifest, '', (id, pointer) => {
+  if (mayHoldPlaceholder(text)) {
+    findPlaceholders(manifest, (id, pointer) => {
       const places = listed.get(id);
       if (!places?.has(placeKey(cluster.name, `${cluster.folder}/${file}`, pointer))) {
-        throw new UsageError(`${rel}: cluster "${cluster.name}", ${pointer}: holds placeholder {{ksfed:${id}}}, which federation.json ${places ? 'does not list there (ksfed fills a placeholder only where the library wrote it)' : 'does not declare'}. Fix: synthesize again; never edit dist/ or write "{{ksfed:...}}" by hand`);
+        throw new UsageError(`${rel}: cluster "${cluster.name}", ${pointer}: holds placeholder ${placeholderToken(id)}, which federation.json ${places ? 'does not list there (ksfed fills a placeholder only where the library wrote it)' : 'does not declare'}. Fix: synthesize again; never edit dist/ or write "{{ksfed:...}}" by hand`);
       }
       placeholders.add(id);
     });
@@ -281,17 +253,6 @@ function placeKey(cluster: string, file: string, pointer: string): string {
   return `${cluster}\u0000${file}\u0000${pointer}`;
 }
 
-/** Calls `visit` with each placeholder token of a JSON value's strings and the string's JSON pointer. */
-function forEachToken(value: unknown, pointer: string, visit: (id: string, pointer: string) => void): void {
-  if (typeof value === 'string') {
-    for (const m of value.matchAll(PLACEHOLDER)) visit(m[1], pointer);
-  } else if (Array.isArray(value)) {
-    value.forEach((v, i) => forEachToken(v, `${pointer}/${i}`, visit));
-  } else if (value !== null && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) forEachToken(v, `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`, visit);
-  }
-}
-
 function firstLine(text: string): string {
   return text.split('\n')[0];
 }
@@ -302,21 +263,15 @@ export function describeObject(o: { kind: string; namespace?: string; name: stri
 }
 
 /** The API group of an apiVersion (`''` for the core group). */
-export function groupOf(apiVersion: string): string {
-  const i = apiVersion.indexOf('/');
-  return i < 0 ? '' : apiVersion.slice(0, i);
-}
+export const groupOf = apiGroupOf;
 
 /** Throws the UsageError of a field of federation.json: its path, its value, what was expected. */
 type Fail = (field: string, value: unknown, expected: string) => never;
 
 const FIX_MANIFEST = 'Fix: synthesize again (federation.json is written by FederationApp.synth(); do not edit it by hand)';
 const CLUSTER_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const PLACEHOLDER_ID = /^[a-z0-9][a-z0-9./_-]*$/;
-const WAIT_KINDS = ['established', 'rollout'];
-const CONNECTIONS = ['direct', 'proxy'];
 /** The placeholder source types ksfed resolves, and the string fields each one needs. */
-const SOURCE_FIELDS: { [type: string]: string[] } = {
+const SOURCE_FIELDS: { readonly [type in PlaceholderSourceType]: string[] } = {
   'env': ['name'],
   'file': ['path'],
   'context': [],
@@ -334,8 +289,8 @@ const SOURCE_FIELDS: { [type: string]: string[] } = {
  * the federation, without a cycle. Throws a UsageError with one line naming the field, the value and the fix.
  */
 function checkFederationJson(where: string, raw: any): void {
-  if (!isObject(raw) || raw.apiVersion !== MANIFEST_API_VERSION || raw.kind !== 'Federation') {
-    throw new UsageError(`${where}: expected apiVersion "${MANIFEST_API_VERSION}" and kind "Federation", got ${JSON.stringify(raw?.apiVersion)} / ${JSON.stringify(raw?.kind)}. Fix: synthesize again with this version of cdk8s-kubesphere-federation`);
+  if (!isObject(raw) || raw.apiVersion !== FEDERATION_API_VERSION || raw.kind !== FEDERATION_KIND) {
+    throw new UsageError(`${where}: expected apiVersion "${FEDERATION_API_VERSION}" and kind "${FEDERATION_KIND}", got ${JSON.stringify(raw?.apiVersion)} / ${JSON.stringify(raw?.kind)}. Fix: synthesize again with this version of cdk8s-kubesphere-federation`);
   }
   const fail: Fail = (field, value, expected) => {
     throw new UsageError(`${where}: ${field} ${value === undefined ? 'is missing' : `is ${show(value)}`}; expected ${expected}. ${FIX_MANIFEST}`);
@@ -372,7 +327,7 @@ function checkFederationJson(where: string, raw: any): void {
     if (folders.has(c.folder)) fail(`${at}.folder${of}`, c.folder, 'a folder no other cluster has');
     folders.add(c.folder);
     if (typeof c.context !== 'string' || c.context.length === 0) fail(`${at}.context${of}`, c.context, 'a kubeconfig context name');
-    if (c.connection !== undefined && !CONNECTIONS.includes(c.connection)) fail(`${at}.connection${of}`, c.connection, '"direct" or "proxy"');
+    if (c.connection !== undefined && !CONNECTION_TYPES.includes(c.connection)) fail(`${at}.connection${of}`, c.connection, '"direct" or "proxy"');
     stringList(`${at}.dependsOn${of}`, c.dependsOn);
     optionalString(`${at}.host${of}`, c.host);
     optionalString(`${at}.constructPath${of}`, c.constructPath);
@@ -409,13 +364,13 @@ function checkFederationJson(where: string, raw: any): void {
     const of = ` (placeholder "${p.id}")`;
     optionalString(`${at}.kind${of}`, p.kind);
     optionalString(`${at}.description${of}`, p.description);
-    if (p.encoding !== undefined && p.encoding !== 'raw' && p.encoding !== 'base64') fail(`${at}.encoding${of}`, p.encoding, '"raw" or "base64"');
+    if (p.encoding !== undefined && !PLACEHOLDER_ENCODINGS.includes(p.encoding)) fail(`${at}.encoding${of}`, p.encoding, '"raw" or "base64"');
     if (p.secret !== undefined && typeof p.secret !== 'boolean') fail(`${at}.secret${of}`, p.secret, 'true or false');
     const s = p.source;
     if (!isObject(s) || !Object.prototype.hasOwnProperty.call(SOURCE_FIELDS, s.type)) {
-      fail(`${at}.source.type${of}`, s?.type, `one of: ${Object.keys(SOURCE_FIELDS).join(', ')}`);
+      fail(`${at}.source.type${of}`, s?.type, `one of: ${PLACEHOLDER_SOURCE_TYPES.join(', ')}`);
     }
-    for (const key of SOURCE_FIELDS[s.type]) if (typeof s[key] !== 'string' || s[key].length === 0) fail(`${at}.source.${key}${of}`, s[key], 'a non-empty string');
+    for (const key of SOURCE_FIELDS[s.type as PlaceholderSourceType]) if (typeof s[key] !== 'string' || s[key].length === 0) fail(`${at}.source.${key}${of}`, s[key], 'a non-empty string');
     for (const [field, value] of [['source.cluster', s.cluster], ['source.member', s.member], ['source.reuse.cluster', s.reuse?.cluster]]) {
       if (value !== undefined && !names.has(value)) fail(`${at}.${field}${of}`, value, `a cluster of the federation (${[...names].join(', ')})`);
     }
@@ -449,7 +404,7 @@ function checkObjectEntries(at: string, of: string, entries: any[], phases: stri
     if (o.phase !== undefined && (typeof o.phase !== 'string' || (phases.length > 0 && !phases.includes(o.phase)))) {
       fail(`${ow}.phase${of}`, o.phase, phases.length > 0 ? `one of the federation's phases (${phases.join(', ')})` : 'a phase name');
     }
-    if (o.waitFor !== undefined && !WAIT_KINDS.includes(o.waitFor)) fail(`${ow}.waitFor${of}`, o.waitFor, '"established" or "rollout"');
+    if (o.waitFor !== undefined && !WAIT_FOR_RULES.includes(o.waitFor)) fail(`${ow}.waitFor${of}`, o.waitFor, '"established" or "rollout"');
     if (o.constructPath !== undefined && typeof o.constructPath !== 'string') fail(`${ow}.constructPath${of}`, o.constructPath, 'a string');
   });
 }

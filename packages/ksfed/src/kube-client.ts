@@ -1,6 +1,7 @@
 import * as http from 'http';
 import * as https from 'https';
 import { HttpMethod, KubeConfig, KubernetesObjectApi, Observable, PatchStrategy, RequestContext, ResponseContext } from '@kubernetes/client-node';
+import { BUILTIN_KINDS } from 'cdk8s-kubesphere-federation/lib/contract/kinds';
 import { AbortedError, KubeApiError, UsageError } from './errors';
 import { Limiter, PriorityLimiter } from './ordering';
 import { Clock, DEFAULT_RETRY_POLICY, Random, REAL_CLOCK, RetryPolicy, withRetry } from './retry';
@@ -295,26 +296,23 @@ function header(ref: ObjectRef): { apiVersion: string; kind: string; metadata: {
   return { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) } };
 }
 
+/** The oldest Kubernetes minor release KubeSphere v3.4 supports (1.19). */
+const OLDEST_SUPPORTED_MINOR = 19;
+
 /**
  * The REST names of built-in kinds (kind, resource, namespaced) whose apiVersion every Kubernetes release
- * KubeSphere v3.4 supports (1.19 and later) serves, fixed by the Kubernetes API: knowing them saves the discovery
- * request per group version that client-node would otherwise send before the first request of each.
+ * KubeSphere v3.4 supports (1.19 and later) serves, from the table of kinds (src/contract/kinds.ts): knowing them
+ * saves the discovery request per group version that client-node would otherwise send before the first request of
+ * each.
  */
-export const BUILT_IN_RESOURCES: { readonly [groupVersion: string]: ReadonlyArray<readonly [string, string, boolean]> } = {
-  'v1': [
-    ['Namespace', 'namespaces', false], ['ConfigMap', 'configmaps', true], ['Secret', 'secrets', true], ['Service', 'services', true],
-    ['ServiceAccount', 'serviceaccounts', true], ['PersistentVolumeClaim', 'persistentvolumeclaims', true],
-    ['LimitRange', 'limitranges', true], ['ResourceQuota', 'resourcequotas', true],
-  ],
-  'apps/v1': [['Deployment', 'deployments', true], ['StatefulSet', 'statefulsets', true], ['DaemonSet', 'daemonsets', true], ['ReplicaSet', 'replicasets', true]],
-  'batch/v1': [['Job', 'jobs', true]],
-  'rbac.authorization.k8s.io/v1': [
-    ['ClusterRole', 'clusterroles', false], ['ClusterRoleBinding', 'clusterrolebindings', false], ['Role', 'roles', true], ['RoleBinding', 'rolebindings', true],
-  ],
-  'admissionregistration.k8s.io/v1': [['ValidatingWebhookConfiguration', 'validatingwebhookconfigurations', false], ['MutatingWebhookConfiguration', 'mutatingwebhookconfigurations', false]],
-  'apiextensions.k8s.io/v1': [['CustomResourceDefinition', 'customresourcedefinitions', false]],
-  'networking.k8s.io/v1': [['NetworkPolicy', 'networkpolicies', true], ['Ingress', 'ingresses', true]],
-};
+export const BUILT_IN_RESOURCES: { readonly [groupVersion: string]: ReadonlyArray<readonly [string, string, boolean]> } = (() => {
+  const byGroupVersion: { [groupVersion: string]: [string, string, boolean][] } = {};
+  for (const k of BUILTIN_KINDS.filter(x => x.servedSince <= OLDEST_SUPPORTED_MINOR)) {
+    const groupVersion = k.group ? `${k.group}/${k.version}` : k.version;
+    (byGroupVersion[groupVersion] ??= []).push([k.kind, k.plural, k.namespaced]);
+  }
+  return byGroupVersion;
+})();
 
 const RESOURCE_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 

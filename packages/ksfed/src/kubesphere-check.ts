@@ -1,3 +1,4 @@
+import { placeholderToken } from 'cdk8s-kubesphere-federation/lib/contract/federation-json';
 import { UsageError } from './errors';
 import { FederationIndex, groupOf } from './federation';
 import { KubeClient, ObjectRef, READ_PRIORITY } from './kube-client';
@@ -72,7 +73,7 @@ export function kubesphereNeeds(index: Pick<FederationIndex, 'clusters' | 'place
       cluster: String(reuse.cluster ?? index.host),
       ref: { apiVersion: reuse.apiVersion, kind: reuse.kind, namespace: reuse.namespace, name: reuse.name },
     } : undefined);
-    if (from) need(from.cluster, from.ref, `{{ksfed:${p.id}}} (read from ${from.ref.kind} ${from.ref.namespace ? `${from.ref.namespace}/` : ''}${from.ref.name})`);
+    if (from) need(from.cluster, from.ref, `${placeholderToken(p.id)} (read from ${from.ref.kind} ${from.ref.namespace ? `${from.ref.namespace}/` : ''}${from.ref.name})`);
   }
   return index.clusters.filter(c => byName.has(c.name)).map(c => {
     const n = byName.get(c.name)!;

@@ -1,8 +1,10 @@
+import { APPLY_PHASES } from 'cdk8s-kubesphere-federation/lib/contract/federation-json';
+import { builtinKind, readinessOf } from 'cdk8s-kubesphere-federation/lib/contract/kinds';
 import { UsageError } from './errors';
 import { FederationCluster, FederationObject, groupOf } from './federation';
 
 /** The apply phases, in order (the same list federation.json carries). */
-export const DEFAULT_PHASES = ['crds', 'namespaces', 'rbac', 'config', 'workloads', 'webhooks', 'custom-resources'];
+export const DEFAULT_PHASES: string[] = [...APPLY_PHASES];
 
 /**
  * The clusters to apply and the clusters of the run whose state each one reads. `dependsOn` (from
@@ -120,16 +122,19 @@ export interface ObjectDependency {
   readonly why: string;
 }
 
-const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet'];
 const WEBHOOK_KINDS = ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration'];
 
+/** Whether `o` is a workload whose rollout ksfed waits for (Deployment, StatefulSet, DaemonSet). */
 function isWorkload(o: FederationObject): boolean {
-  return groupOf(o.apiVersion) === 'apps' && WORKLOAD_KINDS.includes(o.kind);
+  return readinessOf(o.apiVersion, o.kind) === 'rollout';
 }
 
-/** The resource name a kind is served under: the plural of its CRD in the folder, else the usual English plural. */
+/**
+ * The resource name a kind is served under: the plural of its CRD in the folder, else the table of kinds' for a
+ * built-in kind, else the usual English plural.
+ */
 function pluralOf(o: FederationObject, crd: FederationObject | undefined): string {
-  const plural = crd?.manifest?.spec?.names?.plural;
+  const plural = crd?.manifest?.spec?.names?.plural ?? builtinKind(o.apiVersion, o.kind)?.plural;
   if (typeof plural === 'string') return plural;
   const k = o.kind.toLowerCase();
   if (/(s|x|ch|sh)$/.test(k)) return `${k}es`;

@@ -1,6 +1,9 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import { KubeConfig } from '@kubernetes/client-node';
+import {
+  ContextSource, EnvSource, mayHoldPlaceholder, PLACEHOLDER_PATTERN, PLACEHOLDER_SOURCE_TYPES, placeholderToken, pointerOf, WebhookCertificateSource,
+} from 'cdk8s-kubesphere-federation/lib/contract/federation-json';
 import { UpstreamError } from './cross-cluster';
 import { formatDuration } from './duration';
 import { KubeApiError, TimeoutError, UsageError } from './errors';
@@ -12,8 +15,6 @@ import { Redactor } from './redact';
 import { ClusterStatus } from './report';
 import { Clock, REAL_CLOCK } from './retry';
 import { certificateProblem, selfSignedCertificate } from './x509';
-
-const TOKEN = /\{\{ksfed:([a-z0-9][a-z0-9./_-]*)\}\}/g;
 
 /** What placeholder resolution needs from the run. */
 export interface PlaceholderEnvironment {
@@ -68,11 +69,10 @@ export function pendingValue(id: string): string {
  * the cluster it lives on; undefined for values that come from elsewhere.
  */
 export function sourceObject(s: PlaceholderSourceSpec, host: string): { cluster: string; ref: ObjectRef } | undefined {
-  const cluster = String(s.cluster ?? host);
   switch (s.type) {
-    case 'host-secret': return { cluster, ref: { apiVersion: 'v1', kind: 'Secret', namespace: s.namespace, name: s.name } };
-    case 'service-address': return { cluster, ref: { apiVersion: 'v1', kind: 'Service', namespace: s.namespace, name: s.name } };
-    case 'read-object': return { cluster, ref: { apiVersion: s.apiVersion, kind: s.kind, namespace: s.namespace, name: s.name } };
+    case 'host-secret': return { cluster: s.cluster ?? host, ref: { apiVersion: 'v1', kind: 'Secret', namespace: s.namespace, name: s.name } };
+    case 'service-address': return { cluster: s.cluster ?? host, ref: { apiVersion: 'v1', kind: 'Service', namespace: s.namespace, name: s.name } };
+    case 'read-object': return { cluster: s.cluster ?? host, ref: { apiVersion: s.apiVersion, kind: s.kind, namespace: s.namespace, name: s.name } };
     default: return undefined;
   }
 }
@@ -125,7 +125,7 @@ export class PlaceholderResolver {
       }
       if (s.type === 'env' && e.kind === 'kubeconfig') {
         try {
-          this.envKubeconfig(e, String(this.env()[s.name]));
+          this.envKubeconfig(e, s, String(this.env()[s.name]));
         } catch (err) {
           if (!(err instanceof PlaceholderError)) throw err;
           throw new UsageError(`${err.message} (${e.description}). Fix: export ${s.name} with the text of a kubeconfig file, or base64 of it`);
@@ -135,8 +135,8 @@ export class PlaceholderResolver {
         throw new UsageError(`placeholder ${id}: file ${s.path} does not exist (${e.description})`);
       }
       // (the value is kept: making it is the costly part, and the run needs it anyway)
-      if (s.type === 'context' && !this.values.has(id)) void this.remember(id, Promise.resolve(this.contextValue(e)));
-      if (!['env', 'file', 'context', 'host-secret', 'generate', 'read-object', 'service-address', 'webhook-certificate'].includes(s.type)) {
+      if (s.type === 'context' && !this.values.has(id)) void this.remember(id, Promise.resolve(this.contextValue(e, s)));
+      if (!PLACEHOLDER_SOURCE_TYPES.includes(s.type)) {
         throw new UsageError(`placeholder ${id}: unknown source type "${s.type}". Fix: use the ksfed that matches the library version that synthesized the output`);
       }
     }
@@ -150,8 +150,8 @@ export class PlaceholderResolver {
   /** Keeps a value being made, its forms registered with the redactor once it is known. */
   private remember(id: string, made: Promise<string>): Promise<string> {
     const p = made.then(v => {
-      this.environment.redactor.add(v, `{{ksfed:${id}}}`);
-      if (this.entry(id).encoding === 'base64') this.environment.redactor.add(encode(v, 'base64'), `{{ksfed:${id}}}`);
+      this.environment.redactor.add(v, placeholderToken(id));
+      if (this.entry(id).encoding === 'base64') this.environment.redactor.add(encode(v, 'base64'), placeholderToken(id));
       return v;
     });
     p.catch(() => undefined);
@@ -183,7 +183,7 @@ export class PlaceholderResolver {
       case 'env': {
         const v = this.env()[s.name];
         if (!v) throw new PlaceholderError(e.id, `environment variable ${s.name} is not set`);
-        return e.kind === 'kubeconfig' ? this.envKubeconfig(e, v) : v;
+        return e.kind === 'kubeconfig' ? this.envKubeconfig(e, s, v) : v;
       }
       case 'file': {
         let text: string;
@@ -204,7 +204,7 @@ export class PlaceholderResolver {
         return text.replace(/(\r?\n)+$/, '');
       }
       case 'context':
-        return this.contextValue(e);
+        return this.contextValue(e, s);
       case 'host-secret': {
         const { cluster, ref } = sourceObject(s, this.environment.federation.host)!;
         const where = `Secret ${s.namespace}/${s.name} on ${cluster}`;
@@ -223,7 +223,7 @@ export class PlaceholderResolver {
           const cluster = String(r.cluster ?? this.environment.federation.host);
           const existing = await this.reused({ cluster, apiVersion: r.apiVersion, kind: r.kind, namespace: r.namespace, name: r.name });
           const v = readPointer(existing, r.pointer);
-          if (typeof v === 'string' && v.length > 0 && !v.includes('{{ksfed:')) return v;
+          if (typeof v === 'string' && v.length > 0 && !mayHoldPlaceholder(v)) return v;
         }
         const bytes = (this.environment.randomBytes ?? crypto.randomBytes)(Number(s.bytes ?? 32));
         return s.format === 'base64' ? bytes.toString('base64') : bytes.toString('hex');
@@ -248,11 +248,11 @@ export class PlaceholderResolver {
         }, e.kind === 'proxy-address' ? towerAddressHint(cluster) : `: the Service got no external address (is there a load-balancer controller on ${cluster}?)`);
       }
       case 'webhook-certificate': {
-        const pair = await this.certificate(e);
+        const pair = await this.certificate(s);
         return s.part === 'key' ? pair.key : s.part === 'ca' ? pair.ca : pair.cert;
       }
       default:
-        throw new PlaceholderError(e.id, `unknown source type "${s.type}"`);
+        throw new PlaceholderError(e.id, `unknown source type "${(s as { type: string }).type}"`);
     }
   }
 
@@ -286,8 +286,7 @@ export class PlaceholderResolver {
     return client.get(ref);
   }
 
-  private contextValue(e: PlaceholderEntry): string {
-    const s = e.source;
+  private contextValue(e: PlaceholderEntry, s: ContextSource): string {
     const kc = this.environment.kubeConfig;
     if (!kc) throw new UsageError(`placeholder ${e.id}: needs a kubeconfig to read context ${s.context}`);
     const member = typeof s.member === 'string' ? this.environment.federation.clusters.find(c => c.name === s.member) : undefined;
@@ -296,7 +295,7 @@ export class PlaceholderResolver {
     const override = member ? this.environment.contextOverrides?.[member.name] : undefined;
     if (member && override && context === member.context) context = override;
     const text = reduceKubeconfig(kc, context, `placeholder ${e.id}`);
-    this.environment.redactor.add(text, `{{ksfed:${e.id}}}`);
+    this.environment.redactor.add(text, placeholderToken(e.id));
     return text;
   }
 
@@ -305,12 +304,11 @@ export class PlaceholderResolver {
    * one the source names, else its current-context. Every form of the value and every credential in it is
    * registered with the redactor first; messages never quote the value (not even a parser's excerpt of it).
    */
-  private envKubeconfig(e: PlaceholderEntry, value: string): string {
-    const s = e.source;
+  private envKubeconfig(e: PlaceholderEntry, s: EnvSource, value: string): string {
     const redactor = this.environment.redactor;
     const text = decodeMaybeBase64(value);
-    redactor.add(value, `{{ksfed:${e.id}}}`);
-    redactor.add(text, `{{ksfed:${e.id}}}`);
+    redactor.add(value, placeholderToken(e.id));
+    redactor.add(text, placeholderToken(e.id));
     const where = `environment variable ${s.name}`;
     if (!/\bclusters\s*:/.test(text)) throw new PlaceholderError(e.id, `the value of ${where} is not a kubeconfig (no "clusters:")`);
     const kc = new KubeConfig();
@@ -326,8 +324,7 @@ export class PlaceholderResolver {
     return reduceKubeconfig(kc, context, `placeholder ${e.id} (${where})`);
   }
 
-  private certificate(e: PlaceholderEntry): Promise<{ ca: string; cert: string; key: string }> {
-    const s = e.source;
+  private certificate(s: WebhookCertificateSource): Promise<{ ca: string; cert: string; key: string }> {
     const cluster = String(s.cluster ?? this.environment.federation.host);
     const key = `${cluster}/${s.namespace}/${s.secret}`;
     let p = this.certificates.get(key);
@@ -389,7 +386,7 @@ export class PlaceholderResolver {
         throw new TimeoutError(`placeholder ${e.id}: timed out after ${formatDuration(timeout)} waiting for ${where}${hint}`);
       }
       if (!told) {
-        this.environment.onWait?.(requester ?? this.environment.federation.host, `waiting for ${where} ({{ksfed:${e.id}}})`);
+        this.environment.onWait?.(requester ?? this.environment.federation.host, `waiting for ${where} (${placeholderToken(e.id)})`);
         told = true;
       }
       await clock.sleep(delay, this.environment.signal);
@@ -422,7 +419,7 @@ function decodeMaybeBase64(v: string): string {
 
 function collect(value: any, ids: Set<string>): void {
   if (typeof value === 'string') {
-    for (const m of value.matchAll(TOKEN)) ids.add(m[1]);
+    for (const m of value.matchAll(PLACEHOLDER_PATTERN)) ids.add(m[1]);
   } else if (Array.isArray(value)) {
     for (const v of value) collect(v, ids);
   } else if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
@@ -432,7 +429,7 @@ function collect(value: any, ids: Set<string>): void {
 
 /** A copy of a (typed or plain) object with placeholder tokens replaced; the prototype of each object is kept. */
 export function substitute(value: any, values: Map<string, string>): any {
-  if (typeof value === 'string') return value.replace(TOKEN, (m, id) => values.get(id) ?? m);
+  if (typeof value === 'string') return value.replace(PLACEHOLDER_PATTERN, (m, id) => values.get(id) ?? m);
   if (Array.isArray(value)) return value.map(v => substitute(v, values));
   if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
     const out = Object.create(Object.getPrototypeOf(value));
@@ -452,11 +449,11 @@ export function placeholderIdsIn(value: any): string[] {
 /** The JSON pointers of the strings of a manifest that hold placeholders, with those strings. */
 export function placeholderPointers(manifest: any, pointer = '', out = new Map<string, string>()): Map<string, string> {
   if (typeof manifest === 'string') {
-    if (manifest.includes('{{ksfed:')) out.set(pointer, manifest);
+    if (mayHoldPlaceholder(manifest)) out.set(pointer, manifest);
   } else if (Array.isArray(manifest)) {
     manifest.forEach((v, i) => placeholderPointers(v, `${pointer}/${i}`, out));
   } else if (manifest !== null && typeof manifest === 'object' && !(manifest instanceof Date)) {
-    for (const [k, v] of Object.entries(manifest)) placeholderPointers(v, `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`, out);
+    for (const [k, v] of Object.entries(manifest)) placeholderPointers(v, `${pointer}${pointerOf([k])}`, out);
   }
   return out;
 }
@@ -502,7 +499,7 @@ export function redactLiveValues(redactor: Redactor, manifest: any, live: any): 
     const value = readPointer(live, pointer);
     if (typeof value !== 'string' || value.length === 0 || value === template) continue;
     const ids: string[] = [];
-    const source = template.split(TOKEN).map((part, i) => {
+    const source = template.split(PLACEHOLDER_PATTERN).map((part, i) => {
       if (i % 2 === 0) return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
       ids.push(part);
       return '([\\s\\S]*)';
@@ -510,9 +507,9 @@ export function redactLiveValues(redactor: Redactor, manifest: any, live: any): 
     const match = new RegExp(`^${source}$`).exec(value);
     const parts = match ? ids.map((id, i) => [id, match[i + 1]]) : [[ids[0], value]];
     for (const [id, part] of parts) {
-      redactor.add(part, `{{ksfed:${id}}}`);
+      redactor.add(part, placeholderToken(id));
       const decoded = Buffer.from(part, 'base64').toString('utf8');
-      if (part.length >= 8 && Buffer.from(decoded, 'utf8').toString('base64') === part) redactor.add(decoded, `{{ksfed:${id}}}`);
+      if (part.length >= 8 && Buffer.from(decoded, 'utf8').toString('base64') === part) redactor.add(decoded, placeholderToken(id));
     }
   }
 }

@@ -1,3 +1,4 @@
+import { placeholderToken } from 'cdk8s-kubesphere-federation/lib/contract/federation-json';
 import { memberKey } from './applyset';
 import { UsageError } from './errors';
 import { describeObject, loadFederation } from './federation';
@@ -63,7 +64,7 @@ export function plan(dist: string, options: { only?: string[]; contexts?: { [clu
       const from = sourceObject(p.source, federation.host);
       const source = from && federation.clusters.find(x => x.name === from.cluster && x.name !== name && selected.includes(x.name));
       if (from && source?.objects.some(o => memberKey(o) === memberKey(from.ref))) {
-        waitsOn.add(`${describeObject(from.ref)} on ${from.cluster} ({{ksfed:${p.id}}})`);
+        waitsOn.add(`${describeObject(from.ref)} on ${from.cluster} (${placeholderToken(p.id)})`);
       }
     }
     const hostCluster = host?.objects.find(o => o.kind === 'Cluster' && o.name === c.name && o.apiVersion.startsWith('cluster.kubesphere.io/'));
@@ -122,7 +123,7 @@ export function formatPlan(p: PlanReport): string {
       for (const o of g.objects) lines.push(`    ${o.file}  ${objectName(o)}${o.waitFor ? `  (wait: ${o.waitFor})` : ''}`);
     }
     if (c.joins) lines.push(`  then wait: ${c.joins}`);
-    for (const ph of c.placeholders) lines.push(`  fills {{ksfed:${ph.id}}} from ${ph.source}${ph.secret ? ' (secret)' : ''}`);
+    for (const ph of c.placeholders) lines.push(`  fills ${placeholderToken(ph.id)} from ${ph.source}${ph.secret ? ' (secret)' : ''}`);
   }
   return lines.join('\n');
 }

@@ -131,8 +131,9 @@ export async function openSession(dist: string, options: ConnectOptions, use: Se
   for (const id of ids) {
     const p = index.placeholders.find(x => x.id === id);
     for (const r of p?.requires ?? []) talk.add(r);
-    for (const key of ['cluster']) if (typeof p?.source?.[key] === 'string') talk.add(p.source[key]);
-    if (typeof p?.source?.reuse?.cluster === 'string') talk.add(p.source.reuse.cluster);
+    const s = p?.source;
+    if (s && 'cluster' in s && typeof s.cluster === 'string') talk.add(s.cluster);
+    if (s?.type === 'generate' && typeof s.reuse?.cluster === 'string') talk.add(s.reuse.cluster);
   }
   if (index.clusters.some(c => selectedNames.has(c.name) && c.role === 'member')) talk.add(index.host);
   const talkTo = index.clusters.filter(c => talk.has(c.name));

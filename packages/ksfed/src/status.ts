@@ -1,3 +1,4 @@
+import { readinessOf } from 'cdk8s-kubesphere-federation/lib/contract/kinds';
 import { describeError } from './cluster-run';
 import { KubeApiError } from './errors';
 import { FederationCluster, FederationObject, groupOf } from './federation';
@@ -111,7 +112,7 @@ async function health(session: Session, c: FederationCluster, host: FederationCl
   let error: string | undefined;
   try {
     for (const o of c.objects) {
-      if (groupOf(o.apiVersion) === 'apps' && ['Deployment', 'StatefulSet', 'DaemonSet'].includes(o.kind)) {
+      if (readinessOf(o.apiVersion, o.kind) === 'rollout') {
         const obj = await client.get(o);
         redactLiveValues(session.redactor, o.manifest, obj);
         const r = obj ? rolloutReadiness({ ...obj, kind: o.kind }) : { ready: false, message: 'not found' };

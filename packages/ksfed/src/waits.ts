@@ -1,6 +1,6 @@
+import { readinessOf } from 'cdk8s-kubesphere-federation/lib/contract/kinds';
 import { formatDuration } from './duration';
 import { AbortedError, KubeApiError, TimeoutError } from './errors';
-import { groupOf } from './federation';
 import { KubeClient, ObjectRef } from './kube-client';
 import { pollDelay } from './ordering';
 import { Clock, REAL_CLOCK } from './retry';
@@ -70,8 +70,9 @@ export function clusterReadiness(obj: any): Readiness {
 
 /** The readiness check of an object's `waitFor` (from federation.json), if it has one. */
 export function readinessFor(o: { apiVersion: string; kind: string; waitFor?: string }): ((obj: any) => Readiness) | undefined {
-  if (o.waitFor === 'established' || (o.kind === 'CustomResourceDefinition' && groupOf(o.apiVersion) === 'apiextensions.k8s.io')) return crdReadiness;
-  if (o.waitFor === 'rollout' || (groupOf(o.apiVersion) === 'apps' && ['Deployment', 'StatefulSet', 'DaemonSet'].includes(o.kind))) return rolloutReadiness;
+  const rule = readinessOf(o.apiVersion, o.kind);
+  if (o.waitFor === 'established' || rule === 'established') return crdReadiness;
+  if (o.waitFor === 'rollout' || rule === 'rollout') return rolloutReadiness;
   return undefined;
 }
 

@@ -45,6 +45,15 @@ describe('loadFederation', () => {
     expect(fed.placeholders.map(p => p.id)).toContain('jwt-secret');
   });
 
+  test('reads object files of the extension the app was given (outputFileExtension ".yml")', () => {
+    const out = tmpdir();
+    const app = new FederationApp({ outdir: out, printWarnings: false, outputFileExtension: '.yml' });
+    quickstart(app);
+    app.synth();
+    const edge = loadFederation(out).clusters.find(c => c.name === 'edge-1')!;
+    expect(edge.objects.map(o => [o.file, o.kind])).toEqual([['0000-clusterconfiguration-kubesphere-system-ks-installer.yml', 'ClusterConfiguration']]);
+  });
+
   test('reads the namespaces KubeFed places on each cluster (none when federation.json lists none)', () => {
     const shop = loadFederation(synth(multiRegionShop));
     expect(shop.clusters.map(c => [c.name, c.federatedNamespaces])).toEqual([['host', []], ['eu-west-1', ['shop-prod']], ['eu-west-2', ['shop-prod']], ['ap-south-1', ['shop-prod']]]);

@@ -1,6 +1,7 @@
 import * as http from 'http';
 import * as https from 'https';
 import { KubeConfig } from '@kubernetes/client-node';
+import { BUILTIN_KINDS } from 'cdk8s-kubesphere-federation/lib/contract/kinds';
 import * as yaml from 'js-yaml';
 import { Sandbox } from 'ksfed-sandbox';
 import { KubeApiError, UsageError } from '../src/errors';
@@ -109,10 +110,11 @@ describe('ClientNodeKubeClient against a sandbox', () => {
     // THEN no discovery document was fetched
     const discovery = () => sandbox.cluster('c').requests.filter(r => r.method === 'GET' && /^\/(api\/v1|apis\/[^/]+\/[^/]+)$/.test(r.path)).map(r => r.path);
     expect(discovery()).toEqual([]);
-    // WHEN a core kind missing from the table is used, the server's list replaces the entry (one request)
-    await c.list('v1', 'Event', { namespace: 'default' });
-    await c.list('v1', 'ConfigMap', { namespace: 'default' });
-    expect(discovery()).toEqual(['/api/v1']);
+    // WHEN a kind missing from the table is used (CronJob: batch/v1 serves it from Kubernetes 1.21 on), the server's
+    // list replaces the entry (one request)
+    await c.list('batch/v1', 'CronJob', { namespace: 'default' });
+    await c.list('batch/v1', 'Job', { namespace: 'default' });
+    expect(discovery()).toEqual(['/apis/batch/v1']);
   });
 
   test('namespacedKinds: every namespaced, listable kind the server serves, in each group\'s preferred version; a failing group rejects', async () => {
@@ -126,6 +128,14 @@ describe('ClientNodeKubeClient against a sandbox', () => {
 
     sandbox.cluster('c').setFaults({ rate5xx: 1, seed: 3 });
     await expect(client().namespacedKinds()).rejects.toThrow(KubeApiError);
+  });
+
+  test('BUILT_IN_RESOURCES: the kinds of the table of kinds every Kubernetes from 1.19 on serves, and no other', () => {
+    const seeded = Object.entries(BUILT_IN_RESOURCES).flatMap(([gv, resources]) => resources.map(([kind, plural, namespaced]) => `${gv} ${kind} ${plural} ${namespaced}`));
+    const expected = BUILTIN_KINDS.filter(k => k.servedSince <= 19).map(k => `${k.group ? `${k.group}/` : ''}${k.version} ${k.kind} ${k.plural} ${k.namespaced}`);
+    expect(seeded.sort()).toEqual(expected.sort());
+    expect(seeded).toEqual(expect.arrayContaining(['v1 Namespace namespaces false', 'apps/v1 Deployment deployments true', 'networking.k8s.io/v1 Ingress ingresses true']));
+    for (const later of ['batch/v1 CronJob', 'autoscaling/v2 HorizontalPodAutoscaler', 'policy/v1 PodDisruptionBudget']) expect(seeded.some(s => s.startsWith(later))).toBe(false);
   });
 
   test('BUILT_IN_RESOURCES says what the API server\'s discovery says', async () => {

@@ -1,3 +1,4 @@
+import { BUILTIN_KINDS } from 'cdk8s-kubesphere-federation/lib/contract/kinds';
 import { FakeClient } from './fixtures';
 import { TimeoutError } from '../src/errors';
 import { BatchWaiter, clusterReadiness, conditionOf, crdReadiness, readinessFor, rolloutReadiness } from '../src/waits';
@@ -42,6 +43,16 @@ describe('readiness', () => {
     expect(readinessFor({ apiVersion: 'apps/v1', kind: 'Deployment' })).toBe(rolloutReadiness);
     expect(readinessFor({ apiVersion: 'v1', kind: 'ConfigMap' })).toBeUndefined();
     expect(conditionOf({}, 'Ready')).toBeUndefined();
+  });
+
+  test('the table of kinds says which built-in kinds are waited for; federation.json\'s waitFor says it for the others', () => {
+    for (const k of BUILTIN_KINDS) {
+      const check = readinessFor({ apiVersion: `${k.group ? `${k.group}/` : ''}${k.version}`, kind: k.kind });
+      expect([k.kind, check]).toEqual([k.kind, k.readiness === 'rollout' ? rolloutReadiness : k.readiness === 'established' ? crdReadiness : undefined]);
+    }
+    expect(readinessFor({ apiVersion: 'apps/v1', kind: 'DaemonSet' })).toBe(rolloutReadiness);
+    expect(readinessFor({ apiVersion: 'example.com/v1', kind: 'Deployment' })).toBeUndefined();
+    expect(readinessFor({ apiVersion: 'example.com/v1', kind: 'Thing', waitFor: 'rollout' })).toBe(rolloutReadiness);
   });
 });
 

@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { checkImageRegistry, fail } from '../_util';
 import { ClusterChart } from '../cluster-chart';
 import { ComponentSize } from '../component-size';
+import { PRUNE_ANNOTATION, WebhookCertificateSource } from '../contract/federation-json';
 import { FEDERATED_TYPES, federatedCrd, federatedTypeConfig, KUBEFED_NAMESPACE as CRD_KUBEFED_NAMESPACE, kubeFedConfig, kubefedCoreCrds } from '../crds';
 import { FederationApp } from '../federation-app';
 import { Versions } from '../versions';
@@ -136,7 +137,7 @@ export class KubeFedControlPlane extends Construct {
         // ks-installer labels it into the system workspace (facts §3.1 step 4).
         labels: { 'kubesphere.io/workspace': 'system-workspace', 'kubesphere.io/namespace': ns },
         // Never deleted by a prune: it holds every KubeFedCluster and its credentials.
-        annotations: { 'ksfed.kubesphere-federation/prune': 'never' },
+        annotations: { [PRUNE_ANNOTATION]: 'never' },
       },
     });
 
@@ -297,8 +298,10 @@ export class KubeFedControlPlane extends Construct {
     }
     const app = FederationApp.forScope(this);
     const host = ClusterChart.forScope(this).clusterName;
-    const source = { type: 'webhook-certificate', cluster: host, namespace: ns, secret: WEBHOOK_SECRET, dnsNames, validDays: 365, renewBeforeDays: 30 };
-    const parts: [string, string, string][] = [['ca.crt', 'ca', 'the CA certificate'], ['tls.crt', 'cert', 'the serving certificate'], ['tls.key', 'key', 'the serving private key']];
+    const source: Omit<WebhookCertificateSource, 'part'> = {
+      type: 'webhook-certificate', cluster: host, namespace: ns, secret: WEBHOOK_SECRET, dnsNames, validDays: 365, renewBeforeDays: 30,
+    };
+    const parts: [string, WebhookCertificateSource['part'], string][] = [['ca.crt', 'ca', 'the CA certificate'], ['tls.crt', 'cert', 'the serving certificate'], ['tls.key', 'key', 'the serving private key']];
     const values: { [key: string]: string } = {};
     for (const [key, part, what] of parts) {
       values[key] = app._registerPlaceholder({

@@ -4,6 +4,7 @@
  * Federated CRD (facts §3.8) and its FederatedTypeConfig object.
  */
 import { arr, bool, crd, int, JsonSchema, labelSelector, listMap, obj, preserve, resource, str, anyValue } from './schema';
+import { builtinKind } from '../contract/kinds';
 
 /** API group of every Federated<Kind> type. */
 export const FEDERATED_TYPES_GROUP = 'types.kubefed.io';
@@ -53,6 +54,13 @@ function ft(
 
 const NS: Scope = 'Namespaced';
 const CL: Scope = 'Cluster';
+
+/** A built-in kind as a target: group, version, plural and scope from the table of kinds (src/contract/kinds.ts). */
+function builtin(apiVersion: string, kind: string): FederatedTarget {
+  const k = builtinKind(apiVersion, kind);
+  if (!k) throw new Error(`${apiVersion} ${kind} is not in the table of kinds (src/contract/kinds.ts)`);
+  return { group: k.group, version: k.version, kind: k.kind, plural: k.plural, scope: k.namespaced ? NS : CL };
+}
 const IAM = 'iam.kubesphere.io';
 const NOTIFICATION = 'notification.kubesphere.io';
 
@@ -68,15 +76,15 @@ export const FEDERATED_TYPES: readonly FederatedTypeInfo[] = [
   ft('FederatedApplication', 'federatedapplications', 'v1beta1', NS,
     { group: 'app.k8s.io', version: 'v1beta1', kind: 'Application', plural: 'applications', scope: NS }),
   ft('FederatedClusterRoleBinding', 'federatedclusterrolebindings', 'v1beta1', CL,
-    { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRoleBinding', plural: 'clusterrolebindings', scope: CL }),
+    builtin('rbac.authorization.k8s.io/v1', 'ClusterRoleBinding')),
   ft('FederatedClusterRole', 'federatedclusterroles', 'v1beta1', CL,
-    { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRole', plural: 'clusterroles', scope: CL }),
+    builtin('rbac.authorization.k8s.io/v1', 'ClusterRole')),
   ft('FederatedConfigMap', 'federatedconfigmaps', 'v1beta1', NS,
-    { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', scope: NS }, ['fcm']),
+    builtin('v1', 'ConfigMap'), ['fcm']),
   ft('FederatedNotificationConfig', 'federatednotificationconfigs', 'v1beta2', CL,
     { group: NOTIFICATION, version: 'v2beta2', kind: 'Config', plural: 'configs', scope: CL }),
   ft('FederatedDeployment', 'federateddeployments', 'v1beta1', NS,
-    { group: 'apps', version: 'v1', kind: 'Deployment', plural: 'deployments', scope: NS }, ['fdeploy']),
+    builtin('apps/v1', 'Deployment'), ['fdeploy']),
   ft('FederatedGlobalRoleBinding', 'federatedglobalrolebindings', 'v1beta1', CL,
     { group: IAM, version: 'v1alpha2', kind: 'GlobalRoleBinding', plural: 'globalrolebindings', scope: CL }),
   ft('FederatedGlobalRole', 'federatedglobalroles', 'v1beta1', CL,
@@ -86,33 +94,33 @@ export const FEDERATED_TYPES: readonly FederatedTypeInfo[] = [
   ft('FederatedGroup', 'federatedgroups', 'v1beta1', CL,
     { group: IAM, version: 'v1alpha2', kind: 'Group', plural: 'groups', scope: CL }),
   ft('FederatedIngress', 'federatedingresses', 'v1beta1', NS,
-    { group: 'networking.k8s.io', version: 'v1', kind: 'Ingress', plural: 'ingresses', scope: NS }, ['fing']),
+    builtin('networking.k8s.io/v1', 'Ingress'), ['fing']),
   ft('FederatedJob', 'federatedjobs', 'v1beta1', NS,
-    { group: 'batch', version: 'v1', kind: 'Job', plural: 'jobs', scope: NS }),
+    builtin('batch/v1', 'Job')),
   ft('FederatedLimitRange', 'federatedlimitranges', 'v1beta1', NS,
-    { group: '', version: 'v1', kind: 'LimitRange', plural: 'limitranges', scope: NS }),
+    builtin('v1', 'LimitRange')),
   ft('FederatedNamespace', 'federatednamespaces', 'v1beta1', NS,
-    { group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', scope: CL }, ['fns']),
+    builtin('v1', 'Namespace'), ['fns']),
   ft('FederatedNotificationManager', 'federatednotificationmanagers', 'v1beta2', CL,
     { group: NOTIFICATION, version: 'v2beta2', kind: 'NotificationManager', plural: 'notificationmanagers', scope: CL }),
   ft('FederatedPersistentVolumeClaim', 'federatedpersistentvolumeclaims', 'v1beta1', NS,
-    { group: '', version: 'v1', kind: 'PersistentVolumeClaim', plural: 'persistentvolumeclaims', scope: NS }),
+    builtin('v1', 'PersistentVolumeClaim')),
   ft('FederatedNotificationReceiver', 'federatednotificationreceivers', 'v1beta2', CL,
     { group: NOTIFICATION, version: 'v2beta2', kind: 'Receiver', plural: 'receivers', scope: CL }),
   ft('FederatedReplicaSet', 'federatedreplicasets', 'v1beta1', NS,
-    { group: 'apps', version: 'v1', kind: 'ReplicaSet', plural: 'replicasets', scope: NS }),
+    builtin('apps/v1', 'ReplicaSet')),
   ft('FederatedNotificationRouter', 'federatednotificationrouters', 'v1beta2', CL,
     { group: NOTIFICATION, version: 'v2beta2', kind: 'Router', plural: 'routers', scope: CL }),
   ft('FederatedSecret', 'federatedsecrets', 'v1beta1', NS,
-    { group: '', version: 'v1', kind: 'Secret', plural: 'secrets', scope: NS }),
+    builtin('v1', 'Secret')),
   ft('FederatedServiceAccount', 'federatedserviceaccounts', 'v1beta1', NS,
-    { group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', scope: NS }),
+    builtin('v1', 'ServiceAccount')),
   ft('FederatedService', 'federatedservices', 'v1beta1', NS,
-    { group: '', version: 'v1', kind: 'Service', plural: 'services', scope: NS }, ['fsvc']),
+    builtin('v1', 'Service'), ['fsvc']),
   ft('FederatedNotificationSilence', 'federatednotificationsilences', 'v1beta2', CL,
     { group: NOTIFICATION, version: 'v2beta2', kind: 'Silence', plural: 'silences', scope: CL }),
   ft('FederatedStatefulSet', 'federatedstatefulsets', 'v1beta1', NS,
-    { group: 'apps', version: 'v1', kind: 'StatefulSet', plural: 'statefulsets', scope: NS }, ['fsts']),
+    builtin('apps/v1', 'StatefulSet'), ['fsts']),
   ft('FederatedUser', 'federatedusers', 'v1beta1', CL,
     { group: IAM, version: 'v1alpha2', kind: 'User', plural: 'users', scope: CL }),
   ft('FederatedWorkspaceRoleBinding', 'federatedworkspacerolebindings', 'v1beta1', CL,

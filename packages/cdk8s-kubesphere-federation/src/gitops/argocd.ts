@@ -1,10 +1,10 @@
 import { ApiObject, Duration, Lazy, Yaml } from 'cdk8s';
-import { PHASE_ORDER } from '../_output';
 import { dnsSubdomainProblem, fail } from '../_util';
 import { checkUrl } from '../connection';
 import { ANNOTATION_SECRET_KEYS, ARGO_SYNC_WAVE, checkObjectName, DeliveredCluster, DeliveryContext, goDuration, LABEL_CLUSTER, LABEL_WAVE } from './_context';
 import { GitOpsApiVersions } from './api-versions';
 import { GitOpsCredentialsMode } from './credentials';
+import { APPLY_PHASES } from '../contract/federation-json';
 
 /** How the Argo CD Applications are created. */
 export enum ArgoCdMode {
@@ -217,7 +217,7 @@ function envsubstPluginYaml(name: string): string {
 
 /** The Argo CD wave of a cluster's Application: after every phase of the management cluster's own folder. */
 function applicationWave(cluster: DeliveredCluster): string {
-  return String(PHASE_ORDER.length + cluster.wave);
+  return String(APPLY_PHASES.length + cluster.wave);
 }
 
 const PROTECT = 'Prune=false,Delete=false';
@@ -300,7 +300,7 @@ export function buildArgoCd(ctx: DeliveryContext, options: ArgoCdOptions): ApiOb
     metadata: {
       name: options.applicationSetName ?? `${ctx.namePrefix}federation`,
       namespace,
-      annotations: { [ARGO_SYNC_WAVE]: String(PHASE_ORDER.length), 'argocd.argoproj.io/sync-options': PROTECT },
+      annotations: { [ARGO_SYNC_WAVE]: String(APPLY_PHASES.length), 'argocd.argoproj.io/sync-options': PROTECT },
     },
     spec: {
       goTemplate: true,

@@ -1,4 +1,5 @@
 import { dnsSubdomainProblem, fail } from '../_util';
+import { placeholderToken } from '../contract/federation-json';
 
 /** Options of `GitOpsCredentials.fromSecret`. */
 export interface SecretCredentialsOptions {
@@ -120,7 +121,7 @@ export class GitOpsCredentials {
     switch (this.mode) {
       case GitOpsCredentialsMode.SECRET: return `\${${secretKeyOf(id)}}`;
       case GitOpsCredentialsMode.VAULT_PLUGIN: return `<path:${this.source}#${secretKeyOf(id)}>`;
-      default: return `{{ksfed:${id}}}`;
+      default: return placeholderToken(id);
     }
   }
 }

@@ -1,9 +1,9 @@
 import { ApiObject, Chart, IResolver, ResolutionContext } from 'cdk8s';
 import { Construct } from 'constructs';
-import { PHASE_ORDER, phaseOf } from '../_output';
-import { PLACEHOLDER_PATTERN, pointerOf } from '../_placeholders';
+import { phaseOf } from '../_output';
 import { fail, problemMessage } from '../_util';
 import { ClusterChart } from '../cluster-chart';
+import { APPLY_PHASES, mayHoldPlaceholder, PLACEHOLDER_PATTERN, pointerOf } from '../contract/federation-json';
 import { FederationApp } from '../federation-app';
 import { Host } from '../host';
 import { Member } from '../member';
@@ -397,7 +397,7 @@ export class GitOpsDelivery extends Construct {
     if (!cluster) return;
     const value = ctx.value;
     if (typeof value === 'string') {
-      if (!value.includes('{{ksfed:')) return;
+      if (!mayHoldPlaceholder(value)) return;
       const credentials = this.credentials;
       let changed = false;
       const pointer = pointerOf(ctx.key);
@@ -415,7 +415,7 @@ export class GitOpsDelivery extends Construct {
     if (this.engine.kind === GitOpsEngineKind.ARGO_CD && ctx.key.length === 1 && ctx.key[0] === 'metadata' && value !== null && typeof value === 'object' && value.constructor === Object) {
       const annotations = value.annotations ?? {};
       if (annotations[ARGO_SYNC_WAVE] !== undefined) return;
-      const wave = PHASE_ORDER.indexOf(phaseOf(object.apiVersion, object.kind));
+      const wave = APPLY_PHASES.indexOf(phaseOf(object.apiVersion, object.kind));
       ctx.replaceValue({ ...value, annotations: { ...annotations, [ARGO_SYNC_WAVE]: String(wave) } });
     }
   }

@@ -1,3 +1,4 @@
+import { BUILTIN_GROUPS, builtinKind } from '../../src/contract/kinds';
 import {
   FEDERATED_TYPES,
   federatedApiVersion,
@@ -122,6 +123,16 @@ describe('FEDERATED_TYPES (facts §3.7)', () => {
     expect(new Set(FEDERATED_TYPES.map(t => t.federatedKind)).size).toBe(28);
     expect(new Set(FEDERATED_TYPES.map(t => t.federatedPlural)).size).toBe(28);
     expect([...names].sort()).toEqual(names);
+  });
+
+  test('the targets of built-in kinds take their version, plural and scope from the table of kinds', () => {
+    const targets = FEDERATED_TYPES.map(t => t.target).filter(t => BUILTIN_GROUPS.includes(t.group));
+    expect(targets.map(t => t.kind).sort()).toEqual(['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'Ingress', 'Job', 'LimitRange',
+      'Namespace', 'PersistentVolumeClaim', 'ReplicaSet', 'Secret', 'Service', 'ServiceAccount', 'StatefulSet']);
+    for (const t of targets) {
+      const k = builtinKind(t.group ? `${t.group}/${t.version}` : t.version, t.kind)!;
+      expect(t).toEqual({ group: k.group, version: k.version, kind: k.kind, plural: k.plural, scope: k.namespaced ? 'Namespaced' : 'Cluster' });
+    }
   });
 
   test.each(FEDERATED_TYPES.map(t => [t.ftcName, t]))('%s: naming rules', (_name, t) => {

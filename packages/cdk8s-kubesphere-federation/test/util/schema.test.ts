@@ -256,6 +256,33 @@ describe('validateAgainstCrd: values', () => {
     expect(validateAgainstSchema({ type: 'string' }, undefined)).toEqual(['<root>: Required value']);
     expect(validateAgainstSchema({ type: 'object' }, { a: 1 }, { strict: false })).toEqual([]);
   });
+
+  test('plain JSON Schema: const, $ref to the schema\'s own $defs (with keywords beside it), closed oneOf branches', () => {
+    const schema = {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        v: { const: 'x/v1' },
+        name: { $ref: '#/$defs/name', maxLength: 3 },
+        shape: { oneOf: [{ $ref: '#/$defs/circle' }, { $ref: '#/$defs/square' }] },
+      },
+      $defs: {
+        name: { type: 'string', pattern: '^[a-z]+$' },
+        circle: { type: 'object', required: ['kind', 'r'], additionalProperties: false, properties: { kind: { const: 'circle' }, r: { type: 'integer' } } },
+        square: { type: 'object', required: ['kind', 'side'], additionalProperties: false, properties: { kind: { const: 'square' }, side: { type: 'integer' } } },
+      },
+    };
+    // strict: false: JSON Schema semantics, an object schema without properties takes any field
+    const check = (value: unknown) => validateAgainstSchema(schema, value, { strict: false });
+    expect(check({ v: 'x/v1', name: 'abc', shape: { kind: 'circle', r: 1 } })).toEqual([]);
+    expect(check({ v: 'x/v2' })).toEqual(['v: "x/v2" is not "x/v1"']);
+    expect(check({ name: 'AB' })).toEqual(['name: "AB" does not match pattern ^[a-z]+$']);
+    expect(check({ name: 'abcd' })).toEqual(['name: "abcd" is longer than maxLength 3']);
+    expect(check({ shape: { kind: 'circle', side: 1 } })).toEqual(['shape: {"kind":"circle","side":1} matches 0 of oneOf (exactly 1 required)']);
+    expect(check({ extra: 1 })).toEqual(['extra: field not allowed (additionalProperties: false)']);
+    expect(() => validateAgainstSchema({ $ref: '#/$defs/none' }, 1)).toThrow(/\$ref #\/\$defs\/none: no such schema/);
+    expect(() => validateAgainstSchema({ $ref: 'other.json#/x' }, 1)).toThrow(/only references inside the schema/);
+  });
 });
 
 describe('structuralErrors', () => {

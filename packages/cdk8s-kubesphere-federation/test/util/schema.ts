@@ -5,6 +5,9 @@
  *   answers "would the API server accept this object for this CRD?" and, in strict mode
  *   (the default), also "would it keep every field?" (unknown fields and non-nullable
  *   nulls are silently dropped by the API server; we report them).
+ * - `validateAgainstSchema(schema, value)`: the same validator on one schema node; it also
+ *   takes plain JSON Schemas such as schemas/federation.schema.json (`const`, `$ref` to the
+ *   schema's own `$defs`, `additionalProperties: false` inside `oneOf` branches).
  * - `structuralErrors(crd)`: the structural rules the API server enforces on a v1 CRD.
  * - `crdIdentity(crd)` / `compareSchemas(ours, theirs)`: compare our CRDs with upstream ones.
  * - `loadUpstreamCrd(file)` / `loadUpstreamDocs(file)` / `UPSTREAM_CRDS_DIR` /
@@ -128,6 +131,8 @@ interface Ctx {
   readonly strict: boolean;
   /** Inside allOf/anyOf/oneOf/not: value checks only (no pruning reports). */
   readonly valueOnly: boolean;
+  /** The schema `$ref`s (`#/$defs/name`, `#/definitions/name`) are resolved in. */
+  readonly root?: Schema;
 }
 
 type Schema = Record<string, any>;
@@ -223,9 +228,31 @@ function push(ctx: Ctx, p: string, msg: string): void {
   ctx.errors.push(`${show(p)}: ${msg}`);
 }
 
+/** The schema a local `$ref` (`#/$defs/x`, any JSON pointer into the root) points to. */
+function resolveRef(ref: string, ctx: Ctx): Schema {
+  if (!ref.startsWith('#')) {
+    throw new Error(`$ref ${ref}: only references inside the schema ("#/...") are supported`);
+  }
+  let node: any = ctx.root;
+  for (const raw of ref.slice(1).split('/').slice(1)) {
+    node = node?.[raw.replace(/~1/g, '/').replace(/~0/g, '~')];
+  }
+  if (!isMap(node)) {
+    throw new Error(`$ref ${ref}: no such schema`);
+  }
+  return node as Schema;
+}
+
 /** Validates `value` (never `undefined`) against `schema` at path `p`. */
 function validateNode(schema: Schema | undefined, value: unknown, p: string, ctx: Ctx): void {
   if (!schema) {
+    return;
+  }
+  if (typeof schema.$ref === 'string') {
+    // JSON Schema 2019+: the referenced schema applies, and so do the keywords beside `$ref` (as value checks: they
+    // do not declare the object's fields).
+    validateNode(resolveRef(schema.$ref, ctx), value, p, ctx);
+    validateNode(Object.fromEntries(Object.entries(schema).filter(([k]) => k !== '$ref')), value, p, { ...ctx, valueOnly: true });
     return;
   }
   if (value === null) {
@@ -234,6 +261,10 @@ function validateNode(schema: Schema | undefined, value: unknown, p: string, ctx
     }
     push(ctx, p, `must be of type ${schema.type ?? 'integer or string'}, got null`);
     return;
+  }
+
+  if (schema.const !== undefined && canonical(value) !== canonical(schema.const)) {
+    push(ctx, p, `${brief(value)} is not ${brief(schema.const)}`);
   }
 
   if (schema.enum !== undefined) {
@@ -397,7 +428,7 @@ function validateObject(schema: Schema, o: Record<string, unknown>, p: string, c
       validateNode(props[k], v, kp, ctx);
     } else if (isObject(additional)) {
       validateNode(additional, v, `${p}[${k}]`, ctx);
-    } else if (additional === false && !ctx.valueOnly) {
+    } else if (additional === false) {
       push(ctx, kp, 'field not allowed (additionalProperties: false)');
     } else if (additional === true || preserve || (embedded && (k === 'apiVersion' || k === 'kind'))) {
       // kept as is
@@ -429,7 +460,7 @@ function validateObject(schema: Schema, o: Record<string, unknown>, p: string, c
 
 function validateCombinators(schema: Schema, value: unknown, p: string, ctx: Ctx): void {
   const sub = (s: Schema): string[] => {
-    const c: Ctx = { errors: [], strict: false, valueOnly: true };
+    const c: Ctx = { errors: [], strict: false, valueOnly: true, root: ctx.root };
     validateNode(s, value, p, c);
     return c.errors;
   };
@@ -566,7 +597,7 @@ function validateObjectMeta(meta: unknown, p: string, ctx: Ctx, schema?: Schema,
  * No root handling (apiVersion/kind/metadata): see `validateAgainstCrd` for that.
  */
 export function validateAgainstSchema(schema: any, value: unknown, options: ValidateOptions & { path?: string } = {}): string[] {
-  const ctx: Ctx = { errors: [], strict: options.strict ?? true, valueOnly: false };
+  const ctx: Ctx = { errors: [], strict: options.strict ?? true, valueOnly: false, root: schema };
   if (value === undefined) {
     return [`${show(options.path ?? '')}: Required value`];
   }

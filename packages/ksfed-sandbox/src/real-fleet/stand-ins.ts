@@ -6,6 +6,7 @@ import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
+import { BUILTIN_KINDS } from 'cdk8s-kubesphere-federation/lib/contract/kinds';
 import { EgressProxy, egressSelectorConfiguration } from './egress-proxy';
 import { Endpoint, freePorts, request, sleep } from './http';
 import { Informer, InformerEvent } from './informer';
@@ -37,7 +38,8 @@ const KUBEFED_NS = 'kube-federation-system';
 const WEBHOOK_DEPLOYMENT = 'kubefed-admission-webhook';
 const WEBHOOK_SECRET = 'kubefed-admission-webhook-serving-cert';
 const CLUSTERS_PATH = '/apis/cluster.kubesphere.io/v1alpha1/clusters';
-const WORKLOADS: Record<string, string> = { Deployment: 'deployments', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets' };
+/** The apps/v1 workloads whose status the stand-ins write, by kind: their plurals (the rollouts ksfed waits for). */
+const WORKLOADS: Record<string, string> = Object.fromEntries(BUILTIN_KINDS.filter(k => k.readiness === 'rollout').map(k => [k.kind, k.plural]));
 const RESYNC_MS = 5_000;
 
 /** What the stand-ins need of the fleet. */
