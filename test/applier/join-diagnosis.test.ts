@@ -11,7 +11,7 @@ jest.setTimeout(60_000);
 
 const opts = (fleet: Fleet, extra: object = {}) => ({ kubeconfig: fleet.kubeconfig, ...FAST, ...extra });
 const causes = (findings: readonly JoinFinding[] | undefined) => (findings ?? []).map(f => f.cause);
-const cond = (type: string, status: string, extra: object = {}) => ({ type, status, ...extra });
+const cond = (type: string, value: string, extra: object = {}) => ({ type, status: value, ...extra });
 const kubeconfigB64 = (server: string) => Buffer.from(`apiVersion: v1\nclusters:\n- cluster:\n    server: ${server}\n  name: edge-1\n`).toString('base64');
 
 /** A member's Cluster on the host, as KubeSphere leaves it. */
