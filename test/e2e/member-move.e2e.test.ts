@@ -32,9 +32,11 @@ async function eventually<T>(what: string, fn: () => Promise<T | undefined | fal
 
 const put = (e: Endpoint, obj: any, manager = 'kubesphere') => applyObject(e, obj, manager);
 const get = (e: Endpoint, obj: any) => getObject(e, resourcePath(obj));
-test('a member moves its projects to the new host\'s workspace: refused while the old host still has it, then moved, content kept, old workspace gone', async () => {
+const ref = (apiVersion: string, kind: string, name: string, namespace?: string) => ({
+  apiVersion, kind, metadata: { name, ...(namespace ? { namespace } : {}) },
+});
 
-test('a member moves its projects to the new host\'s workspace: refused while the old host still has it, then moved, the content kept, the old workspace gone', async () => {
+test('a member moves its projects to the new host\'s workspace: refused while the old host still has it, then moved, content kept, old workspace gone', async () => {
   const edge = fleet.endpoint('edge-1');
   const oldHost = fleet.endpoint('old-host');
   const newHost = fleet.endpoint('new-host');
