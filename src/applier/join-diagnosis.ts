@@ -127,7 +127,7 @@ export async function readJoinFacts(options: {
   // The member's namespace first: when that read fails for want of a connection, the member is unreachable.
   let namespace: any;
   try {
-    namespace = await memberClient.get({ apiVersion: 'v1', kind: 'Namespace', name: KUBESPHERE_SYSTEM }, { attempts: 1 });
+    namespace = await memberClient.get({ apiVersion: 'v1', kind: 'Namespace', name: KUBESPHERE_SYSTEM });
   } catch (e) {
     if (e instanceof KubeApiError && e.code === 0) return { ...base, memberFacts: { error: e.message } };
     namespace = null;
