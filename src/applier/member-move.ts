@@ -27,7 +27,10 @@ export type MoveClient = Pick<KubeClient, 'get' | 'list' | 'delete'> & {
 export interface MoveMemberOptions {
   /** The member's kubeconfig context. */
   readonly context: string;
-  /** The workspace the projects go to: made by the new host and placed on the member, so that it exists there. */
+  /**
+   * The workspace the projects go to: made by the new host and placed on the member, so that its KubeFed made it
+   * there (labelled `kubefed.io/managed: "true"`).
+   */
   readonly workspace: string;
   /**
    * The workspaces whose projects move (at least one): their WorkspaceTemplate and Workspace on the member are
@@ -189,6 +192,8 @@ async function planMove(member: MoveClient, options: MoveMemberOptions, cluster:
   const targetWorkspace = workspaces.find(w => w.metadata?.name === target);
   if (!targetWorkspace || targetWorkspace.metadata?.deletionTimestamp) {
     refusals.push(`workspace ${target} does not exist on ${options.context}${targetWorkspace ? ' (it is being deleted)' : ''}: its projects would be bound to nothing. Fix: join the member to the new host, place ${target} on it there (the Workspace's clusters), wait until Workspace ${target} appears on the member, then run again`);
+  } else if (targetWorkspace.metadata?.labels?.[KUBEFED_MANAGED] !== 'true') {
+    refusals.push(`workspace ${target} on ${options.context} was not made by a host (it is not labelled ${KUBEFED_MANAGED}=true, as KubeFed labels what it propagates): the new host would not see the projects bound to it. Fix: place ${target} on the member from the new host (the Workspace's clusters), then run again`);
   }
 
   // The namespaces that move, and those a deletion would take with it.

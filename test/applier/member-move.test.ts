@@ -149,6 +149,11 @@ describe('moveMember on the sandbox', () => {
         /^workspace shop-us does not exist on edge-1: its projects would be bound to nothing\. Fix: join the member to the new host, place shop-us on it there/);
     });
 
+    test('the target workspace was made on the member itself, not propagated by a host', async () => {
+      await refused(await move({ workspace: 'team-b', from: ['shop'] }),
+        /^workspace team-b on edge-1 was not made by a host \(it is not labelled kubefed\.io\/managed=true, as KubeFed labels what it propagates\): the new host would not see the projects bound to it\. Fix: place team-b on the member from the new host/);
+    });
+
     test('a namespace of a workspace that does not move is owned by the Workspace the move deletes', async () => {
       edge().api.mergePatch(edge().api.typeOf('v1', 'Namespace'), undefined, 'team-b-app', {
         metadata: { ownerReferences: [{ apiVersion: WS, kind: 'Workspace', name: 'shop', uid: edge().get(WS, 'Workspace', 'shop').metadata.uid }] },
