@@ -267,8 +267,9 @@ function endpointOf(cluster: any): string | undefined {
 
 /**
  * Names why a member's join does not complete, from its `Cluster`'s conditions and the member's live state: the
- * most specific causes first, every one with what was seen and the fix. A Cluster that is joined gets only the
- * causes seen on the member (a JWT secret that differs). Nothing in a finding is a secret value.
+ * most specific causes first, every one with what was seen and the fix. A Cluster that is joined gets only what
+ * is seen on the member (no KubeSphere, another host's join, a JWT secret that differs). Nothing in a finding is a
+ * secret value.
  */
 export function diagnoseJoin(facts: JoinFacts): JoinFinding[] {
   const { member, host, cluster, connection } = facts;
@@ -285,11 +286,6 @@ export function diagnoseJoin(facts: JoinFacts): JoinFinding[] {
     add('kubesphere-missing', `${member} has no namespace ${KUBESPHERE_SYSTEM}: KubeSphere is not installed there`,
       `install KubeSphere v3.4 on ${member} with ks-installer (multicluster.clusterRole: member), then ${reapply}`);
   }
-  if (m.conflictingWorkspaces && m.conflictingWorkspaces.length > 0) {
-    const list = m.conflictingWorkspaces.join(', ');
-    add('workspace-conflict', `${member} holds KubeFed-managed Workspace${m.conflictingWorkspaces.length > 1 ? 's' : ''} ${list}, which ${host}'s FederatedWorkspace of the same name does not place on ${member}: KubeSphere refuses to join it (KubeFed would delete ${m.conflictingWorkspaces.length > 1 ? 'them' : 'it'} and the projects in ${m.conflictingWorkspaces.length > 1 ? 'them' : 'it'})`,
-      `place ${list} on ${member} in the program (the Workspace's clusters), or, if ${m.conflictingWorkspaces.length > 1 ? 'they are' : 'it is'} left from another host, move the projects out (ksfed move-member) and delete ${m.conflictingWorkspaces.length > 1 ? 'those Workspaces' : 'that Workspace'} on ${member}`);
-  }
   if (m.otherJoins && m.otherJoins.length > 0) {
     const names = m.otherJoins.join(', ');
     add('joined-elsewhere', `${member} holds ServiceAccount${m.otherJoins.length > 1 ? 's' : ''} ${m.otherJoins.map(n => `${KUBEFED_NAMESPACE}/${n}-kubesphere`).join(', ')}: a KubeSphere host joined it as ${names} and has not unjoined it`,
@@ -304,6 +300,13 @@ export function diagnoseJoin(facts: JoinFacts): JoinFinding[] {
     return out;
   };
   if (clusterJoined(cluster)) return jwt();
+
+  // (KubeSphere's join pre-check: only what keeps a Cluster from joining)
+  if (m.conflictingWorkspaces && m.conflictingWorkspaces.length > 0) {
+    const list = m.conflictingWorkspaces.join(', ');
+    add('workspace-conflict', `${member} holds KubeFed-managed Workspace${m.conflictingWorkspaces.length > 1 ? 's' : ''} ${list}, which ${host}'s FederatedWorkspace of the same name does not place on ${member}: KubeSphere refuses to join it (KubeFed would delete ${m.conflictingWorkspaces.length > 1 ? 'them' : 'it'} and the projects in ${m.conflictingWorkspaces.length > 1 ? 'them' : 'it'})`,
+      `place ${list} on ${member} in the program (the Workspace's clusters), or, if ${m.conflictingWorkspaces.length > 1 ? 'they are' : 'it is'} left from another host, move the projects out (ksfed move-member) and delete ${m.conflictingWorkspaces.length > 1 ? 'those Workspaces' : 'that Workspace'} on ${member}`);
+  }
 
   if (!cluster) {
     add('cluster-missing', `the host ${host} has no Cluster ${member}`,

@@ -32,6 +32,8 @@ describe('diagnoseJoin: each cause from the Cluster\'s conditions and the member
   test('a joined Cluster has no cause, unless the member\'s JWT secret differs', () => {
     const ready = clusterObject('direct', [cond('Federated', 'True'), cond('Ready', 'True')]);
     expect(diagnoseJoin(facts(ready))).toEqual([]);
+    // (a Workspace conflict is about joining: a joined Cluster does not have it)
+    expect(diagnoseJoin(facts(ready, { kubesphere: true, jwtSecretMatches: true, conflictingWorkspaces: ['shop'] }))).toEqual([]);
     const jwt = diagnoseJoin(facts(ready, { kubesphere: true, jwtSecretMatches: false }));
     expect(causes(jwt)).toEqual(['jwt-secret-mismatch']);
     expect(jwt[0].seen).toBe('the JWT secret of edge-1 (Secret kubesphere-system/kubesphere-secret) differs from host\'s, so edge-1 refuses the tokens of host\'s users ("signature is invalid")');
