@@ -70,6 +70,22 @@ export function preinstallKubeSphere(cluster: KubeSphereCluster): void {
   }
 }
 
+/** What keeps KubeSphere from joining some members: parts of the network that do not get through. */
+export interface KubeSphereNetwork {
+  /**
+   * Clusters whose pods cannot reach the host's tower (egress blocked, a tower address not routable from there): their
+   * `cluster-agent` runs, but never connects, so their proxy `Cluster` gets no `AgentAvailable` (as with real tower,
+   * which writes the condition only once an agent has connected).
+   */
+  readonly towerUnreachableFrom?: string[];
+  /**
+   * Clusters whose API server the host's KubeSphere cannot reach (an address only the workstation reaches, a
+   * firewall): a direct `Cluster` pointing there gets `Federated` False with the dial error as its reason, as the
+   * cluster controller of v3.4.1 writes a failed join.
+   */
+  readonly unreachableFromHost?: string[];
+}
+
 /**
  * KubeSphere's controllers, as far as a federation applier depends on them. Every reaction comes `delayMs` after the
  * change that triggers it, and is written with the field manager of the component that owns it in KubeSphere.
@@ -87,22 +103,30 @@ export function preinstallKubeSphere(cluster: KubeSphereCluster): void {
  * - ks-controller-manager: `Federated` and `Ready` True, `kubernetesVersion`, `kubeSphereVersion`, `nodeCount`, `uid`
  *   for connected proxy clusters and for direct clusters with `joinFederation: true` and a base64 kubeconfig (when
  *   that kubeconfig points at a sandbox cluster, its token must be that cluster's, else `Ready` is False with
- *   `Unauthorized`); a Cluster labelled host and `kubesphere.io/managed: "true"` gets an in-cluster kubeconfig.
+ *   `Unauthorized`; a cluster of `unreachableFromHost` gets `Federated` False with a dial error); a Cluster labelled
+ *   host and `kubesphere.io/managed: "true"` gets an in-cluster kubeconfig. Its join pre-check: a member holding a
+ *   KubeFed-managed Workspace that the host's FederatedWorkspace of the same name does not place there is not
+ *   joined (`Federated` False, see workspaceConflicts).
  * On every cluster:
  * - ks-installer: a ClusterConfiguration `ks-installer` in kubesphere-system gets `status.core.status: enabled`, and
- *   `status.multicluster.status: enabled` when `spec.multicluster.clusterRole` is `host`.
+ *   `status.multicluster.status: enabled` when `spec.multicluster.clusterRole` is `host`; when its
+ *   `spec.authentication.jwtSecret` is set and changes, the Secret `kubesphere-secret` gets it (key `secret`), as
+ *   ks-installer's init-token step re-creates that Secret from it on each run.
  *
  * Conditions live in `status` (the Cluster CRD has no status subresource in v3.4.1).
  */
 export class KubeSphereEmulator {
   private readonly unsubscribe: Array<() => void> = [];
   private readonly random: Random;
+  /** The jwtSecret of each cluster's ClusterConfiguration that ks-installer last wrote into kubesphere-secret. */
+  private readonly installedJwt = new Map<string, string>();
 
   constructor(
     private readonly host: KubeSphereCluster,
     private readonly clusters: KubeSphereCluster[],
     private readonly scheduler: Scheduler,
     private readonly delayMs: number,
+    private readonly network: KubeSphereNetwork = {},
   ) {
     this.random = new Random(Random.seedOf(`kubesphere/${host.name}`));
   }
@@ -123,7 +147,8 @@ export class KubeSphereEmulator {
 
   private relevant(c: KubeSphereCluster, e: StoreEvent): boolean {
     if (e.resource === 'installer.kubesphere.io/clusterconfigurations') return true;
-    if (c === this.host && e.resource === 'cluster.kubesphere.io/clusters') return true;
+    if (c === this.host && ['cluster.kubesphere.io/clusters', 'types.kubefed.io/federatedworkspaces'].includes(e.resource)) return true;
+    if (e.resource === 'tenant.kubesphere.io/workspaces') return true;
     const ns = e.object.metadata?.namespace;
     return ns === KUBESPHERE_SYSTEM && ['apps/deployments', '/secrets', '/configmaps', '/services'].includes(e.resource);
   }
@@ -152,6 +177,17 @@ export class KubeSphereEmulator {
     const cc = type && c.api.peek(type, KUBESPHERE_SYSTEM, 'ks-installer');
     const status = cc && installerStatus(cc);
     if (type && status) writeStatus(c.api, type, KUBESPHERE_SYSTEM, 'ks-installer', status, KS_INSTALLER);
+    const jwt = cc && installerJwtSecret(cc);
+    if (jwt !== undefined && this.installedJwt.get(c.name) !== jwt) {
+      const secretType = c.api.typeOf('v1', 'Secret');
+      const data = { secret: Buffer.from(jwt, 'utf8').toString('base64') };
+      if (c.api.peek(secretType, KUBESPHERE_SYSTEM, 'kubesphere-secret')) {
+        c.api.mergePatch(secretType, KUBESPHERE_SYSTEM, 'kubesphere-secret', { data }, KS_INSTALLER);
+      } else {
+        c.api.create(secretType, KUBESPHERE_SYSTEM, { apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name: 'kubesphere-secret', namespace: KUBESPHERE_SYSTEM }, data }, { fieldManager: KS_INSTALLER });
+      }
+      this.installedJwt.set(c.name, jwt);
+    }
   }
 
   private reconcileCluster(type: ResourceType, name: string): void {
@@ -193,13 +229,15 @@ export class KubeSphereEmulator {
     const cluster = this.host.api.peek(type, undefined, name);
     if (!cluster) return;
     const agents: AgentSeen[] = [];
-    for (const c of this.clusters.filter((x) => x !== this.host)) {
+    // (agents that cannot reach tower never connect: tower does not learn of them)
+    const cut = new Set(this.network.towerUnreachableFrom ?? []);
+    for (const c of this.clusters.filter((x) => x !== this.host && !cut.has(x.name))) {
       const agent = readAgent(c);
       if (agent) agents.push({ cluster: c.name, agent });
     }
     const outcome = handshake(cluster, agents, (server) => placeholderKubeconfig(name, server, `sandbox-placeholder-${this.random.hex(16)}`));
     if (outcome.patch) this.host.api.mergePatch(type, undefined, name, outcome.patch, TOWER);
-    if (outcome.connected) this.markReady(type, name, this.clusters.find((c) => c.name === outcome.connected));
+    if (outcome.connected) this.join(type, name, this.clusters.find((c) => c.name === outcome.connected));
     if (outcome.disconnected) this.markNotReady(type, name, outcome.disconnected);
   }
 
@@ -210,13 +248,34 @@ export class KubeSphereEmulator {
     if (!cluster || kubeconfig === undefined) return;
     const server = kubeconfigServer(kubeconfig);
     const target = this.clusters.find((c) => server !== undefined && sameUrl(c.url, server));
+    if (target && (this.network.unreachableFromHost ?? []).includes(target.name)) {
+      this.markNotFederated(type, name, `Get "${server}/api/v1/namespaces/kube-federation-system": dial tcp ${hostPortOf(server!)}: i/o timeout`);
+      return;
+    }
     if (target && !kubeconfig.includes(target.token)) {
       this.markNotReady(type, name, `Unauthorized: the kubeconfig's credentials are not accepted by ${server}`);
       return;
     }
     const endpoint = server && endpointPatch(cluster, server);
     if (endpoint) this.host.api.mergePatch(type, undefined, name, endpoint, KS_CONTROLLER_MANAGER);
-    this.markReady(type, name, target);
+    this.join(type, name, target);
+  }
+
+  /** The join once the member is reached: refused by the pre-check (see workspaceConflicts), else Ready. */
+  private join(type: ResourceType, name: string, member: KubeSphereCluster | undefined): void {
+    const wsType = member?.api.types.byKind('tenant.kubesphere.io/v1alpha1', 'Workspace');
+    const fwType = this.host.api.types.byKind('types.kubefed.io/v1beta1', 'FederatedWorkspace');
+    const conflicts = member && wsType && fwType ? workspaceConflicts(member.api.peekAll(wsType), this.host.api.peekAll(fwType), name) : [];
+    if (conflicts.length > 0) {
+      this.markNotFederated(type, name, `workspace ${JSON.stringify(conflicts[0])} already exists in cluster ${JSON.stringify(name)}, managed by KubeFed, and this host does not place it there`);
+      return;
+    }
+    this.markReady(type, name, member);
+  }
+
+  private markNotFederated(type: ResourceType, name: string, reason: string): void {
+    const patch = notFederatedPatch(this.host.api.peek(type, undefined, name)!, reason);
+    if (patch) this.host.api.mergePatch(type, undefined, name, patch, KS_CONTROLLER_MANAGER);
   }
 
   private markReady(type: ResourceType, name: string, member: KubeSphereCluster | undefined): void {
@@ -479,6 +538,42 @@ export function notReadyPatch(cluster: JsonObject, message: string): JsonObject 
 }
 
 /**
+ * The cluster controller's merge patch of a failed join (v3.4.1 writes the error as the reason): `Federated` False;
+ * undefined when it says so already.
+ */
+export function notFederatedPatch(cluster: JsonObject, reason: string): JsonObject | undefined {
+  const next = setCondition(cluster.status?.conditions, { type: 'Federated', status: 'False', reason, message: 'Cluster can not join federation control plane' });
+  return next ? { status: { conditions: next } } : undefined;
+}
+
+/**
+ * The join pre-check of KubeSphere's cluster controller: the names of the member's Workspaces labelled
+ * `kubefed.io/managed: "true"` whose FederatedWorkspace of the same name on the host does not place them on the
+ * member (KubeFed would delete them, and the projects they own, once joined). A placement by `clusterSelector` is
+ * taken to place them.
+ */
+export function workspaceConflicts(
+  memberWorkspaces: readonly JsonObject[], hostFederatedWorkspaces: readonly JsonObject[], cluster: string,
+): string[] {
+  return memberWorkspaces
+    .filter((w) => w.metadata?.labels?.['kubefed.io/managed'] === 'true')
+    .map((w) => String(w.metadata.name))
+    .filter((name) => {
+      const placement = hostFederatedWorkspaces.find((f) => f.metadata?.name === name)?.spec?.placement;
+      if (!placement) return false;
+      if (Array.isArray(placement.clusters)) return !placement.clusters.some((c: JsonObject) => c?.name === cluster);
+      return placement.clusterSelector === undefined;
+    })
+    .sort();
+}
+
+/** The jwtSecret a ClusterConfiguration sets (`spec.authentication.jwtSecret`), or undefined when it sets none. */
+export function installerJwtSecret(cc: JsonObject): string | undefined {
+  const jwt = cc.spec?.authentication?.jwtSecret;
+  return typeof jwt === 'string' && jwt !== '' ? jwt : undefined;
+}
+
+/**
  * ks-installer on a ClusterConfiguration `ks-installer`: `status.core.status: enabled`, and
  * `status.multicluster.status: enabled` on a host; the new status, or undefined when it is so already.
  */
@@ -576,6 +671,12 @@ export function placeholderKubeconfig(cluster: string, server: string, token: st
 
 function isBase64(s: string): boolean {
   return s.length > 0 && s.length % 4 === 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(s);
+}
+
+/** `host:port` of a URL (the port its scheme implies when it has none). */
+function hostPortOf(url: string): string {
+  const u = new URL(url);
+  return `${u.hostname}:${u.port || (u.protocol === 'https:' ? '443' : '80')}`;
 }
 
 function sameUrl(a: string, b: string): boolean {

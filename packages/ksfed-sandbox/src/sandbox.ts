@@ -34,6 +34,16 @@ export interface SandboxOptions {
    * controller (bare metal without MetalLB, kind): the tower Service there stays `<pending>`. Default: none.
    */
   readonly withoutLoadBalancer?: string[];
+  /**
+   * Clusters whose pods cannot reach the host's tower: their `cluster-agent` runs but never connects (no
+   * `AgentAvailable`), as behind a firewall or with a tower address not routable from there. Default: none.
+   */
+  readonly towerUnreachableFrom?: string[];
+  /**
+   * Clusters whose API server the host's KubeSphere cannot reach (ksfed still can): a direct `Cluster` pointing there
+   * gets `Federated` False with a dial timeout as its reason. Default: none.
+   */
+  readonly unreachableFromHost?: string[];
   /** Delay of the KubeSphere reactions (tower, agent handshake, cluster controller, installer). Default 50 ms. */
   readonly kubesphereDelayMs?: number;
   /** Fault injection applied to every cluster (change per cluster with `SandboxCluster.setFaults`). */
@@ -73,7 +83,10 @@ export class Sandbox {
     if (new Set(names).size !== names.length) throw new Error(`Sandbox: duplicate cluster names in ${names.join(',')}`);
     const host = options.host ?? names[0];
     if (!names.includes(host)) throw new Error(`Sandbox: host ${JSON.stringify(host)} is not one of the clusters (${names.join(', ')})`);
-    for (const [option, list] of [['withoutKubeSphere', options.withoutKubeSphere], ['withoutLoadBalancer', options.withoutLoadBalancer]] as const) {
+    for (const [option, list] of [
+      ['withoutKubeSphere', options.withoutKubeSphere], ['withoutLoadBalancer', options.withoutLoadBalancer],
+      ['towerUnreachableFrom', options.towerUnreachableFrom], ['unreachableFromHost', options.unreachableFromHost],
+    ] as const) {
       const unknown = (list ?? []).filter((n) => !names.includes(n));
       if (unknown.length > 0) throw new Error(`Sandbox: ${option} names ${unknown.join(', ')}, not one of the clusters (${names.join(', ')})`);
     }
@@ -115,7 +128,10 @@ export class Sandbox {
     this.host = host;
     if (options.kubesphere ?? true) {
       const hostCluster = clusters.find((c) => c.name === host)!;
-      this.kubesphere = new KubeSphereEmulator(hostCluster, clusters, this.scheduler, options.kubesphereDelayMs ?? 50);
+      this.kubesphere = new KubeSphereEmulator(hostCluster, clusters, this.scheduler, options.kubesphereDelayMs ?? 50, {
+        towerUnreachableFrom: options.towerUnreachableFrom,
+        unreachableFromHost: options.unreachableFromHost,
+      });
     }
   }
 

@@ -1,8 +1,9 @@
+import { federatedCrds } from 'cdk8s-kubesphere-federation/lib/crds/federated-types';
 import { apply, clientFor, eventually } from './helpers';
 import { Sandbox } from '../src';
 import {
-  agentOf, AgentSeen, decodeKubeconfig, endpointPatch, handshake, joinKind, kubeconfigServer, notReadyPatch, placeholderKubeconfig,
-  readAgent, readyPatch, setCondition, towerPatch, towerPort,
+  agentOf, AgentSeen, decodeKubeconfig, endpointPatch, handshake, installerJwtSecret, joinKind, kubeconfigServer, notFederatedPatch, notReadyPatch,
+  placeholderKubeconfig, readAgent, readyPatch, setCondition, towerPatch, towerPort, workspaceConflicts,
 } from '../src/kubesphere';
 
 const CLUSTER = 'cluster.kubesphere.io/v1alpha1';
@@ -205,6 +206,87 @@ describe('KubeSphere emulation', () => {
   });
 });
 
+describe('what keeps a join from completing', () => {
+  let sandbox: Sandbox;
+  beforeAll(async () => {
+    sandbox = await Sandbox.start({
+      clusters: ['host', 'edge-1', 'edge-2', 'branch-7'],
+      rolloutDelayMs: 5,
+      kubesphereDelayMs: 5,
+      towerUnreachableFrom: ['branch-7'],
+      unreachableFromHost: ['edge-2'],
+    });
+    sandbox.cluster('host').crds.install(federatedCrds().find((c) => c.spec.names.kind === 'FederatedWorkspace'), 'ksfed');
+  });
+  afterAll(async () => {
+    await sandbox.stop();
+  });
+  const hostCluster = (name: string) => sandbox.cluster('host').get(CLUSTER, 'Cluster', name);
+  const kc = (name: string) => Buffer.from(JSON.stringify({
+    clusters: [{ name, cluster: { server: sandbox.cluster(name).url } }],
+    users: [{ name: 'u', user: { token: sandbox.cluster(name).token } }],
+  })).toString('base64');
+
+  test('ks-installer writes the ClusterConfiguration\'s jwtSecret into kubesphere-secret when it changes, not when the Secret alone does', async () => {
+    const edge = sandbox.cluster('edge-1');
+    const jwt = () => Buffer.from(edge.get('v1', 'Secret', 'kubesphere-secret', 'kubesphere-system').data.secret, 'base64').toString();
+    const cc = (secret: string, role = 'member') => ({
+      apiVersion: 'installer.kubesphere.io/v1alpha1',
+      kind: 'ClusterConfiguration',
+      metadata: { name: 'ks-installer', namespace: 'kubesphere-system' },
+      spec: { authentication: { jwtSecret: secret }, multicluster: { clusterRole: role } },
+    });
+    await apply(clientFor(sandbox, 'edge-1'), cc('the-hosts-secret-0123456789abcdef'));
+    await eventually(() => jwt() === 'the-hosts-secret-0123456789abcdef');
+    // another writer changes the Secret: ks-installer runs only when its ClusterConfiguration changes
+    edge.api.mergePatch(edge.api.typeOf('v1', 'Secret'), 'kubesphere-system', 'kubesphere-secret', { data: { secret: Buffer.from('tampered').toString('base64') } }, 'kubectl-edit');
+    await apply(clientFor(sandbox, 'edge-1'), cc('the-hosts-secret-0123456789abcdef', 'member'));
+    await new Promise((r) => setTimeout(r, 40));
+    expect(jwt()).toBe('tampered');
+    await apply(clientFor(sandbox, 'edge-1'), cc('a-new-secret-0123456789abcdef0123'));
+    await eventually(() => jwt() === 'a-new-secret-0123456789abcdef0123');
+  });
+
+  test('towerUnreachableFrom: the agent runs with the right token and never connects: no AgentAvailable, no kubeconfig', async () => {
+    await apply(clientFor(sandbox, 'host'), cluster('branch-7', { type: 'proxy', token: 'a'.repeat(64) }));
+    await eventually(() => condition(hostCluster('branch-7'), 'Initialized'));
+    await apply(clientFor(sandbox, 'branch-7'), agent('branch-7', 'a'.repeat(64)));
+    await eventually(() => sandbox.cluster('branch-7').get('apps/v1', 'Deployment', 'cluster-agent', 'kubesphere-system')?.status?.availableReplicas === 1);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(condition(hostCluster('branch-7'), 'AgentAvailable')).toBeUndefined();
+    expect(hostCluster('branch-7').spec.connection.kubeconfig).toBeUndefined();
+  });
+
+  test('unreachableFromHost: a direct Cluster there gets Federated False with the dial error as its reason, never Ready', async () => {
+    await apply(clientFor(sandbox, 'host'), cluster('edge-2', { type: 'direct', kubeconfig: kc('edge-2') }));
+    const c = await eventually(() => condition(hostCluster('edge-2'), 'Federated') && hostCluster('edge-2'));
+    expect(condition(c, 'Federated')).toMatchObject({ status: 'False', message: 'Cluster can not join federation control plane' });
+    expect(condition(c, 'Federated').reason).toMatch(/^Get "http:\/\/127\.0\.0\.1:\d+\/api\/v1\/namespaces\/kube-federation-system": dial tcp 127\.0\.0\.1:\d+: i\/o timeout$/);
+    expect(condition(c, 'Ready')).toBeUndefined();
+  });
+
+  test('the join pre-check: a KubeFed-managed Workspace the host places elsewhere keeps the member out until it is placed there', async () => {
+    const edge = sandbox.cluster('edge-1');
+    edge.api.create(edge.api.typeOf('tenant.kubesphere.io/v1alpha1', 'Workspace'), undefined,
+      { apiVersion: 'tenant.kubesphere.io/v1alpha1', kind: 'Workspace', metadata: { name: 'shop', labels: { 'kubefed.io/managed': 'true' } } }, { fieldManager: 'kubefed' });
+    const fw = (clusters: string[]) => ({
+      apiVersion: 'types.kubefed.io/v1beta1',
+      kind: 'FederatedWorkspace',
+      metadata: { name: 'shop' },
+      spec: { template: { spec: {} }, placement: { clusters: clusters.map((name) => ({ name })) } },
+    });
+    await apply(clientFor(sandbox, 'host'), fw(['edge-2']));
+    await apply(clientFor(sandbox, 'host'), cluster('edge-1', { type: 'direct', kubeconfig: kc('edge-1') }));
+    const refused = await eventually(() => condition(hostCluster('edge-1'), 'Federated') && hostCluster('edge-1'));
+    expect(condition(refused, 'Federated')).toMatchObject({ status: 'False', reason: 'workspace "shop" already exists in cluster "edge-1", managed by KubeFed, and this host does not place it there' });
+    expect(condition(refused, 'Ready')).toBeUndefined();
+    // WHEN the host places it there too, the member joins
+    await apply(clientFor(sandbox, 'host'), fw(['edge-1', 'edge-2']));
+    const joined = await eventually(() => condition(hostCluster('edge-1'), 'Ready')?.status === 'True' && hostCluster('edge-1'));
+    expect(condition(joined, 'Federated').status).toBe('True');
+  });
+});
+
 describe('setCondition', () => {
   test('adds, keeps timestamps when unchanged, moves lastTransitionTime only on a status flip', () => {
     const first = setCondition(undefined, { type: 'Ready', status: 'False', reason: 'x', message: 'm' })!;
@@ -291,5 +373,20 @@ describe('KubeSphere\'s decisions, free of any store', () => {
     expect(decodeKubeconfig({ spec: { connection: { kubeconfig: 'not base64!' } } })).toBeUndefined();
     expect(endpointPatch({ spec: { connection: {} } }, 'https://s')).toEqual({ spec: { connection: { kubernetesAPIEndpoint: 'https://s' } } });
     expect(endpointPatch({ spec: { connection: { kubernetesAPIEndpoint: 'https://t' } } }, 'https://s')).toBeUndefined();
+  });
+
+  test('workspaceConflicts: KubeFed-managed Workspaces whose host FederatedWorkspace places them elsewhere; installerJwtSecret; notFederatedPatch', () => {
+    const ws = (name: string, managed?: string) => ({ metadata: { name, ...(managed ? { labels: { 'kubefed.io/managed': managed } } : {}) } });
+    const fw = (name: string, placement: any) => ({ metadata: { name }, spec: { placement } });
+    const member = [ws('a', 'true'), ws('b', 'true'), ws('c', 'false'), ws('d'), ws('e', 'true'), ws('f', 'true')];
+    const host = [fw('a', { clusters: [{ name: 'edge-2' }] }), fw('b', { clusters: [{ name: 'edge-1' }] }), fw('c', { clusters: [] }), fw('d', { clusters: [] }), fw('f', { clusterSelector: {} })];
+    // (a: placed elsewhere; b: placed here; c, d: not managed by KubeFed; e: no FederatedWorkspace on the host; f: a selector)
+    expect(workspaceConflicts(member, host, 'edge-1')).toEqual(['a']);
+    expect(installerJwtSecret({ spec: { authentication: { jwtSecret: 's' } } })).toBe('s');
+    expect(installerJwtSecret({ spec: { authentication: { jwtSecret: '' } } })).toBeUndefined();
+    expect(installerJwtSecret({ spec: {} })).toBeUndefined();
+    const patch = notFederatedPatch({ status: { conditions: [] } }, 'dial tcp 10.0.0.5:6443: i/o timeout')!;
+    expect(patch.status.conditions[0]).toMatchObject({ type: 'Federated', status: 'False', reason: 'dial tcp 10.0.0.5:6443: i/o timeout', message: 'Cluster can not join federation control plane' });
+    expect(notFederatedPatch({ status: patch.status }, 'dial tcp 10.0.0.5:6443: i/o timeout')).toBeUndefined();
   });
 });

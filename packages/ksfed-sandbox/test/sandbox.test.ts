@@ -83,9 +83,11 @@ describe('Sandbox.start options', () => {
     }
   });
 
-  test('withoutKubeSphere and withoutLoadBalancer must name clusters of the sandbox', async () => {
+  test('withoutKubeSphere, withoutLoadBalancer, towerUnreachableFrom and unreachableFromHost must name clusters of the sandbox', async () => {
     await expect(Sandbox.start({ clusters: ['a'], withoutKubeSphere: ['b'] })).rejects.toThrow(/withoutKubeSphere names b, not one of the clusters \(a\)/);
     await expect(Sandbox.start({ clusters: ['a'], withoutLoadBalancer: ['c'] })).rejects.toThrow(/withoutLoadBalancer names c, not one of the clusters \(a\)/);
+    await expect(Sandbox.start({ clusters: ['a'], towerUnreachableFrom: ['d'] })).rejects.toThrow(/towerUnreachableFrom names d, not one of the clusters \(a\)/);
+    await expect(Sandbox.start({ clusters: ['a'], unreachableFromHost: ['e'] })).rejects.toThrow(/unreachableFromHost names e, not one of the clusters \(a\)/);
   });
 
   test('a port in use fails the start and leaves nothing running', async () => {

@@ -7,7 +7,8 @@ import { changes, comparable, describeChange } from './diff';
 import { formatDuration } from './duration';
 import { AbortedError, conflictsOf, KubeApiError, messageOf, TimeoutError, UsageError } from './errors';
 import { FederationCluster, FederationObject, groupOf } from './federation';
-import { KubeClient, READ_PRIORITY } from './kube-client';
+import { explainJoin, formatFindings } from './join-diagnosis';
+import { FIELD_MANAGER, KubeClient, READ_PRIORITY } from './kube-client';
 import { isNoOpApply } from './no-op';
 import { mapLimit, objectDependencies, objectPriorities, phaseGroups, pollDelay } from './ordering';
 import { redactLiveValues, secretPointers, sourceObject } from './placeholders';
@@ -524,7 +525,8 @@ class ClusterRun {
   /**
    * A member is joined when its `Cluster` on the host is Ready (and, for an agent member, AgentAvailable). When
    * this run applies that `Cluster`, the wait starts once it is applied, and ends at once if the host's run ends
-   * without it. Every member's wait shares one poll of the host's `Cluster` objects.
+   * without it. Every member's wait shares one poll of the host's `Cluster` objects. A join that does not complete
+   * is explained (join-diagnosis.ts): the report names the causes and their fixes.
    */
   private async handshake(): Promise<void> {
     const { session } = this;
@@ -544,7 +546,17 @@ class ClusterRun {
       session.emit({ type: 'info', cluster: this.cluster.name, message: `joined: ${what} is ${this.cluster.connection === 'proxy' ? 'AgentAvailable and ' : ''}Ready` });
     } catch (e) {
       if (e instanceof AbortedError) throw e;
-      throw new ClusterStop(e instanceof TimeoutError ? 'timed-out' : 'failed', `not joined: ${what}: ${messageOf(e)}`);
+      // Not just "timed out": why, from the Cluster's conditions and the member's own state.
+      const findings = session.redactor.redactDeep(await explainJoin({
+        member: this.cluster.name,
+        host: host.name,
+        hostClient: session.client(host.name),
+        memberClient: this.client,
+        connection: this.cluster.connection,
+      }));
+      this.report.join = findings;
+      throw new ClusterStop(e instanceof TimeoutError ? 'timed-out' : 'failed',
+        `not joined: ${what}: ${messageOf(e)}. ${findings.length > 1 ? 'Causes' : 'Cause'}: ${formatFindings(findings)}`);
     }
   }
 

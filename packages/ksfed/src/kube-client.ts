@@ -211,6 +211,14 @@ export class ClientNodeKubeClient implements KubeClient {
     }
   }
 
+  /**
+   * A JSON merge patch (RFC 7386) of an existing object with field manager `fieldManager`: unlike a server-side
+   * apply, it can remove fields other managers own (a label, an ownerReference). Resolves with the object after it.
+   */
+  public async mergePatch(ref: ObjectRef, patch: any, options: { fieldManager: string; dryRun?: boolean }): Promise<any> {
+    return this.call(() => this.api.mergePatch(header(ref), patch, options.fieldManager, options.dryRun ?? false), {}, kindOf(ref));
+  }
+
   public learnKinds(crd: any): void {
     this.api.learnKinds(crd);
   }
@@ -435,6 +443,17 @@ class ObjectApi extends KubernetesObjectApi {
     request.setQueryParam('fieldManager', fieldManager);
     request.setQueryParam('force', String(force));
     request.setBody(JSON.stringify(obj));
+    return this.requestPromise(request);
+  }
+
+  /** A JSON merge patch of the object `target` names, with the body as given. */
+  public async mergePatch(target: any, patch: any, fieldManager: string, dryRun: boolean): Promise<any> {
+    const request = this.configuration.baseServer.makeRequestContext(await this.specUriPath(target, 'patch'), HttpMethod.PATCH);
+    request.setHeaderParam('Accept', 'application/json, */*;q=0.8');
+    request.setHeaderParam('Content-Type', PatchStrategy.MergePatch);
+    if (dryRun) request.setQueryParam('dryRun', 'All');
+    request.setQueryParam('fieldManager', fieldManager);
+    request.setBody(JSON.stringify(patch));
     return this.requestPromise(request);
   }
 

@@ -1,4 +1,4 @@
-import { readableChange } from './diff';
+import type { JoinFinding } from './join-diagnosis';
 
 /** What happened to one object. */
 export type ObjectOutcome = 'created' | 'configured' | 'unchanged' | 'failed' | 'pruned' | 'kept' | 'timed-out' | 'skipped';
@@ -35,6 +35,8 @@ export interface ClusterReport {
   status: ClusterStatus;
   /** Why it did not succeed. */
   error?: string;
+  /** Why a member did not join (its `Cluster` on the host not Ready in time): each cause, what was seen, the fix. */
+  join?: JoinFinding[];
   /** What prune did: `pruned N`, `not requested`, or why it was skipped. */
   prune?: string;
   durationMs: number;

@@ -2,6 +2,7 @@ import { readinessOf } from 'cdk8s-kubesphere-federation/lib/contract/kinds';
 import { describeError } from './cluster-run';
 import { KubeApiError } from './errors';
 import { FederationCluster, FederationObject, groupOf } from './federation';
+import { clusterJoined, explainJoin, JoinFinding } from './join-diagnosis';
 import { KubeClient } from './kube-client';
 import { mapLimit } from './ordering';
 import { redactLiveValues } from './placeholders';
@@ -57,6 +58,8 @@ export interface ClusterHealth {
   readonly error?: string;
   /** The conditions of the cluster's `Cluster` object on the host (undefined when there is none). */
   readonly conditions?: ConditionView[];
+  /** Why a member whose `Cluster` is not Ready does not join: each cause, what was seen, the fix (join-diagnosis.ts). */
+  readonly join?: JoinFinding[];
   /** Deployments, StatefulSets and DaemonSets of the folder. */
   readonly workloads: { name: string; ready: boolean; state: string }[];
   /** Federated (types.kubefed.io) objects of the folder and their propagation per cluster. */
@@ -91,20 +94,34 @@ export async function status(dist: string, options: ConnectOptions = {}): Promis
 async function health(session: Session, c: FederationCluster, host: FederationCluster): Promise<ClusterHealth> {
   const base = { name: c.name, role: c.role, context: session.contexts.get(c.name) };
   let conditions: ConditionView[] | undefined;
+  let join: JoinFinding[] | undefined;
   const clusterObject = host.objects.find(o => o.kind === 'Cluster' && groupOf(o.apiVersion) === 'cluster.kubesphere.io' && o.name === c.name);
   const hostReachable = !session.preflight.get(host.name)?.error;
+  const pre = session.preflight.get(c.name);
   if (clusterObject && hostReachable) {
+    let obj: any;
     try {
-      const obj = await session.client(host.name).get(clusterObject);
+      obj = await session.client(host.name).get(clusterObject);
       redactLiveValues(session.redactor, clusterObject.manifest, obj);
       conditions = obj ? (obj.status?.conditions ?? []).map(view) : [];
     } catch {
       conditions = undefined;
     }
+    // A member that is not joined: why, from the Cluster's conditions and the member's own state.
+    if (conditions !== undefined && c.role === 'member' && !clusterJoined(obj)) {
+      join = await explainJoin({
+        member: c.name,
+        host: host.name,
+        hostClient: session.client(host.name),
+        cluster: obj ?? null,
+        connection: c.connection,
+        ...(pre?.error ? { memberError: describeError(pre.error) } : { memberClient: session.client(c.name) }),
+      });
+    }
   }
-  const pre = session.preflight.get(c.name);
+  const joinView = join ? { join } : {};
   if (pre?.error) {
-    return { ...base, reachable: false, error: describeError(pre.error), conditions, workloads: [], federated: [], healthy: false };
+    return { ...base, reachable: false, error: describeError(pre.error), conditions, ...joinView, workloads: [], federated: [], healthy: false };
   }
   const client = session.client(c.name);
   const workloads: ClusterHealth['workloads'] = [];
@@ -129,7 +146,7 @@ async function health(session: Session, c: FederationCluster, host: FederationCl
   const clusterOk = !clusterObject || (conditions !== undefined && conditions.some(x => x.type === 'Ready' && x.status === 'True')
     && (c.connection !== 'proxy' || conditions.some(x => x.type === 'AgentAvailable' && x.status === 'True')));
   const healthy = !error && clusterOk && workloads.every(w => w.ready) && federated.every(f => f.ready);
-  return { ...base, reachable: true, ...(error ? { error } : {}), conditions, workloads, federated, healthy };
+  return { ...base, reachable: true, ...(error ? { error } : {}), conditions, ...joinView, workloads, federated, healthy };
 }
 
 /** KubeFed's AggregateReason of a Propagation=False condition, explained. */
@@ -239,8 +256,8 @@ function view(c: any): ConditionView {
 
 /**
  * The status as a table of clusters, a table of federated objects with their propagation per cluster (when the
- * folders hold any), then a line per problem: a cluster's error, a condition that is not True, a workload not
- * ready, a federated object not propagated and each cluster KubeFed failed on, with KubeFed's reason.
+ * folders hold any), then a line per problem: a cluster's error, a condition that is not True, each cause of a
+ * member not joined (with its fix), a workload not ready, a federated object not propagated and each cluster KubeFed failed on, with KubeFed's reason.
  */
 export function formatStatus(report: StatusReport): string {
   const header = ['CLUSTER', 'ROLE', 'REACHABLE', 'CONDITIONS (Cluster on host)', 'WORKLOADS', 'FEDERATED', 'HEALTHY'];
@@ -265,6 +282,7 @@ export function formatStatus(report: StatusReport): string {
   for (const c of report.clusters) {
     if (c.error) lines.push(`${c.name}: ${c.error}`);
     for (const x of c.conditions ?? []) if (x.status !== 'True' && x.message) lines.push(`${c.name}: ${x.type}=${x.status}: ${x.message}`);
+    for (const f of c.join ?? []) lines.push(`${c.name}: not joined: ${f.cause}: ${f.seen}. Fix: ${f.fix}`);
     for (const w of c.workloads) if (!w.ready) lines.push(`${c.name}: ${w.name}: ${w.state}`);
     for (const f of c.federated) {
       if (f.ready) continue;

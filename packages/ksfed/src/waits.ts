@@ -52,7 +52,10 @@ export function rolloutReadiness(obj: any): Readiness {
   return { ready: false, message: `${available}/${replicas} available, ${updated}/${replicas} updated` };
 }
 
-/** Readiness of a member's `Cluster` on the host: Ready, and AgentAvailable for agent (proxy) members. */
+/**
+ * Readiness of a member's `Cluster` on the host: Ready, and AgentAvailable for agent (proxy) members; the message
+ * quotes the conditions that say False (Federated included).
+ */
 export function clusterReadiness(obj: any): Readiness {
   if (!obj) return { ready: false, message: 'the Cluster object does not exist' };
   const proxy = obj?.spec?.connection?.type === 'proxy';
@@ -65,6 +68,9 @@ export function clusterReadiness(obj: any): Readiness {
     if (c?.status === 'False' && c.message) why.push(`${type}=False: ${c.message}`);
   }
   if (missing.length === 0) return { ready: true, message: proxy ? 'agent connected, Ready' : 'Ready' };
+  // (KubeSphere writes a failed join as Federated False, with the error as its reason)
+  const federated = conditionOf(obj, 'Federated');
+  if (federated?.status === 'False') why.push(`Federated=False: ${[federated.reason, federated.message].filter(x => x).join(': ')}`);
   return { ready: false, message: `waiting for condition${missing.length > 1 ? 's' : ''} ${missing.join(', ')}${why.length ? ` (${why.join('; ')})` : ''}` };
 }
 

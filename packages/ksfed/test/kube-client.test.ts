@@ -98,6 +98,20 @@ describe('ClientNodeKubeClient against a sandbox', () => {
     expect(await c.delete({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'b' })).toBe(false);
   });
 
+  test('mergePatch: removes a label (null) and changes data, with the given field manager; a dry run keeps the object; a missing object is a 404', async () => {
+    const c = client();
+    const ref = { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'm' };
+    await c.apply({ ...cm('m', { k: '1' }), metadata: { ...cm('m', {}).metadata, labels: { app: 'merge', team: 'a' } } });
+    const dry = await c.mergePatch(ref, { metadata: { labels: { team: null } } }, { fieldManager: 'ksfed-test', dryRun: true });
+    expect(dry.metadata.labels).toEqual({ app: 'merge' });
+    expect(sandbox.cluster('c').get('v1', 'ConfigMap', 'm', 'default').metadata.labels).toEqual({ app: 'merge', team: 'a' });
+    const after = await c.mergePatch(ref, { metadata: { labels: { team: null } }, data: { k: '2' } }, { fieldManager: 'ksfed-test' });
+    expect([after.metadata.labels, after.data]).toEqual([{ app: 'merge' }, { k: '2' }]);
+    const sent = sandbox.cluster('c').requests.filter(r => r.method === 'PATCH').pop()!;
+    expect(sent).toMatchObject({ fieldManager: 'ksfed-test', contentType: 'application/merge-patch+json', dryRun: false });
+    await expect(c.mergePatch({ ...ref, name: 'missing' }, { data: {} }, { fieldManager: 'ksfed-test' })).rejects.toMatchObject({ code: 404 });
+  });
+
   test('built-in kinds need no discovery request; other kinds are looked up once', async () => {
     // GIVEN a fresh client
     const c = client();

@@ -38,6 +38,11 @@ describe('readiness', () => {
     expect(clusterReadiness(proxy).ready).toBe(true);
   });
 
+  test('Cluster: a failed join (Federated False, the error as its reason) is quoted while waiting for Ready', () => {
+    const direct = { spec: { connection: { type: 'direct' } }, status: { conditions: [cond('Federated', 'False', { reason: 'dial tcp 10.0.0.5:6443: i/o timeout', message: 'Cluster can not join federation control plane' })] } };
+    expect(clusterReadiness(direct).message).toBe('waiting for condition Ready (Federated=False: dial tcp 10.0.0.5:6443: i/o timeout: Cluster can not join federation control plane)');
+  });
+
   test('which objects are waited for', () => {
     expect(readinessFor({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition' })).toBe(crdReadiness);
     expect(readinessFor({ apiVersion: 'apps/v1', kind: 'Deployment' })).toBe(rolloutReadiness);
