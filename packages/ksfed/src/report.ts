@@ -1,3 +1,4 @@
+import { readableChange } from './diff';
 import type { JoinFinding } from './join-diagnosis';
 
 /** What happened to one object. */
