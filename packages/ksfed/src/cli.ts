@@ -6,7 +6,7 @@ import { FEDERATION_FILE } from 'cdk8s-kubesphere-federation/lib/contract/federa
 import * as yaml from 'js-yaml';
 import { FaultOptions, Sandbox } from 'ksfed-sandbox';
 import { RealFleet } from 'ksfed-sandbox/lib/real-fleet';
-import { apply, ApplyEvent, ApplyReport, ConnectOptions, diff, FIELD_MANAGER, formatDiff, formatEvent, formatPlan, formatStatus, formatSummary, parseDuration, plan, status, TerminalProgress, UsageError } from '.';
+import { apply, ApplyEvent, ApplyReport, ConnectOptions, diff, FIELD_MANAGER, formatDiff, formatEvent, formatMove, formatPlan, formatStatus, formatSummary, moveMember, parseDuration, plan, status, TerminalProgress, UsageError } from '.';
 import { readFederationIndex } from './federation';
 
 /** Where the CLI writes, and what it reads from its environment (injectable for tests). */
@@ -67,6 +67,11 @@ export interface Parsed {
   kubefed: boolean;
   latencyMs?: number;
   faultRate?: number;
+  workspace?: string;
+  from: string[];
+  oldHostContext?: string;
+  oldHostRemoved: boolean;
+  clusterName?: string;
 }
 
 /** A flag: how it is parsed, and what the help says of it. */
@@ -165,6 +170,12 @@ const FLAGS = {
     + 'binaries of e2e/build.sh, built with Go: see the README, "Real engines")',
     p => p.real = true),
   'kubefed': switchFlag('with --real: KubeFed v0.8.1 on the host, every cluster joined', p => p.kubefed = true),
+  'workspace': valueFlag('NAME', 'the workspace of the new host that the projects join', (p, v) => p.workspace = v),
+  'from': valueFlag('NAME', 'a workspace whose projects move (repeatable, or comma-separated)', (p, v) => p.from.push(...list(v))),
+  'old-host-context': valueFlag('CONTEXT',
+    'the old host\'s context: the move waits until it no longer has the member\'s Cluster', (p, v) => p.oldHostContext = v),
+  'old-host-removed': switchFlag('the old host is gone (instead of --old-host-context)', p => p.oldHostRemoved = true),
+  'cluster-name': valueFlag('NAME', 'the member\'s name on the old host (default: its context)', (p, v) => p.clusterName = v),
   'help': switchFlag('this help', p => p.help = true, 'h'),
   'version': switchFlag('the version', p => p.version = true),
 } satisfies { [name: string]: Flag };
@@ -238,6 +249,18 @@ const COMMANDS: readonly Command[] = [
     flags: ['context', 'only', 'output'],
     exitCodes: [[0, 'planned'], BAD_INPUT],
     run: runPlan,
+  },
+  {
+    name: 'move-member',
+    summary: 'move a member\'s projects to a workspace of its new host (KubeSphere\'s guide, step by step)',
+    args: '--context MEMBER --workspace NEW --from OLD',
+    flags: ['kubeconfig', 'context', 'workspace', 'from', 'old-host-context', 'old-host-removed', 'cluster-name', 'dry-run', 'output'],
+    notes: 'Unbinds each project of the --from workspaces from its workspace (label and owner references), deletes the\n'
+      + 'member\'s WorkspaceTemplate and Workspace of those workspaces, then binds the projects to --workspace. Refuses\n'
+      + 'before any write when it would lose data; --dry-run reports every namespace it would touch. A re-run finishes\n'
+      + 'an interrupted move.',
+    exitCodes: [[0, 'moved, would move (--dry-run), or nothing to do'], [1, 'refused or failed (the report says why)'], BAD_INPUT],
+    run: runMoveMember,
   },
   {
     name: 'sandbox',
@@ -353,6 +376,8 @@ export function parseArgs(argv: string[]): Parsed {
     output: 'text',
     real: false,
     kubefed: false,
+    from: [],
+    oldHostRemoved: false,
   };
   const options: { [name: string]: { type: 'string' | 'boolean'; short?: string } } = {};
   for (const [name, f] of Object.entries(FLAGS) as [FlagName, Flag][]) options[name] = f.short ? { type: f.type, short: f.short } : { type: f.type };
@@ -600,6 +625,27 @@ async function runStatus(parsed: Parsed, io: CliIo): Promise<number> {
   });
   printReport(io, parsed.output, report, () => formatStatus(report));
   return report.healthy ? 0 : 1;
+}
+
+async function runMoveMember(parsed: Parsed, io: CliIo): Promise<number> {
+  if (parsed.positional.length > 0) throw new UsageError(`ksfed move-member takes no folder (got ${parsed.positional.join(' ')}). Fix: name the member with --context`);
+  if (parsed.context.length !== 1 || Object.keys(parsed.contexts).length > 0) {
+    throw new UsageError('ksfed move-member needs the member\'s context, once. Fix: --context MEMBER_CONTEXT');
+  }
+  if (!parsed.workspace) throw new UsageError('ksfed move-member needs the target workspace. Fix: --workspace NAME (a workspace of the new host)');
+  const report = await moveMember({
+    context: parsed.context[0],
+    workspace: parsed.workspace,
+    from: parsed.from,
+    oldHostContext: parsed.oldHostContext,
+    oldHostRemoved: parsed.oldHostRemoved,
+    clusterName: parsed.clusterName,
+    dryRun: parsed.dryRun !== 'none',
+    kubeconfig: parsed.kubeconfig,
+    env: io.env,
+  });
+  printReport(io, parsed.output, report, () => formatMove(report));
+  return report.outcome === 'refused' || report.outcome === 'failed' ? 1 : 0;
 }
 
 function runPlan(parsed: Parsed, io: CliIo): number {

@@ -3,6 +3,7 @@ import * as path from 'path';
 import { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import { Connection, Host, JwtSecret, Member } from 'cdk8s-kubesphere-federation';
 import * as yaml from 'js-yaml';
+import { Sandbox } from 'ksfed-sandbox';
 import { FAST, FAKE_JWT_SECRET, Fleet, mutations, startFleet, synth, tmpdir } from './fixtures';
 import { main, parseArgs, STOP_MESSAGE } from '../src/cli';
 import { REAL_CLOCK } from '../src/retry';
@@ -36,7 +37,9 @@ async function run(args: string[], env: { [k: string]: string | undefined } = {}
 
 const DIST = synth();
 /** The commands ksfed knows. */
-const COMMAND_NAMES = ['apply', 'diff', 'status', 'plan', 'sandbox'];
+const COMMAND_NAMES = ['apply', 'diff', 'status', 'plan', 'move-member', 'sandbox'];
+/** What follows a command's name in its usage line. */
+const ARGS = (command: string) => command === 'move-member' ? '--context MEMBER --workspace NEW --from OLD' : command === 'sandbox' ? '\\[<dist>\\]' : '<dist>';
 const FAST_CLI = { ...FAST, timeoutMs: undefined, retry: { ...FAST.retry, maxAttempts: 3 } };
 
 describe('argument parsing', () => {
@@ -102,7 +105,7 @@ describe('argument parsing', () => {
     const help = await run(['--help']);
     expect([help.code, help.stderr]).toEqual([0, '']);
     expect(help.stdout).toMatch(/^ksfed: apply a synthesized KubeSphere federation .*\n\nUsage:\n/);
-    for (const command of COMMAND_NAMES) expect(help.stdout).toMatch(new RegExp(`^  ksfed ${command} .*<dist>.* {2}\\S`, 'm'));
+    for (const command of COMMAND_NAMES) expect(help.stdout).toMatch(new RegExp(`^  ksfed ${command} ${ARGS(command)} {2,}\\S`, 'm'));
     expect(help.stdout).toContain('Run ksfed <command> --help for a command\'s flags and exit codes.');
     expect(await run(['help'])).toEqual(help);
     expect(await run(['-h'])).toEqual(help);
@@ -115,7 +118,7 @@ describe('argument parsing', () => {
   test.each(COMMAND_NAMES)('ksfed %s --help, -h, and ksfed help <command>: its own usage, flags and exit codes on stdout, exit 0', async command => {
     const help = await run([command, '--help']);
     expect([help.code, help.stderr]).toEqual([0, '']);
-    expect(help.stdout).toMatch(new RegExp(`^ksfed ${command}: [^\\n]+\\.\\n\\nUsage:\\n  ksfed ${command} (<dist>|\\[<dist>\\]) \\[flags\\]\\n\\nFlags:\\n`));
+    expect(help.stdout).toMatch(new RegExp(`^ksfed ${command}: [^\\n]+\\.\\n\\nUsage:\\n  ksfed ${command} ${ARGS(command)} \\[flags\\]\\n\\nFlags:\\n`));
     expect(help.stdout).toMatch(/\n {2}-h, --help +this help\n/);
     expect(help.stdout).toMatch(/\nExit codes:\n {2}0 {4}\S.*\n(.*\n)* {2}2 {4}bad input/);
     expect(await run([command, '-h'])).toEqual(help);
@@ -892,5 +895,66 @@ describe('ksfed sandbox --latency-ms, --fault-rate', () => {
     expect(plain.stdout).not.toContain('Faults:');
     expect(answers.filter(a => a.status !== 200)).toEqual([]);
     expect(answers.every(a => a.ms < 145)).toBe(true);
+  });
+});
+
+describe('ksfed move-member', () => {
+  const WS = 'tenant.kubesphere.io/v1alpha1';
+  let sandbox: Sandbox;
+  let kubeconfig: string;
+  beforeEach(async () => {
+    sandbox = await Sandbox.start({ clusters: ['new-host', 'edge-1'], establishDelayMs: 5, rolloutDelayMs: 5, kubesphereDelayMs: 5 });
+    kubeconfig = path.join(tmpdir('ksfed-cli-move-'), 'kubeconfig');
+    fs.writeFileSync(kubeconfig, sandbox.kubeconfigYaml());
+    // A member that left its old host: workspace "shop" (propagated there by the old host), its project shop-web,
+    // and the new host's workspace "shop-eu".
+    const edge = sandbox.cluster('edge-1');
+    const create = (apiVersion: string, kind: string, obj: any) =>
+      edge.api.create(edge.api.typeOf(apiVersion, kind), undefined, { apiVersion, kind, ...obj }, { fieldManager: 'kubesphere' }).body;
+    const shop = create(WS, 'Workspace', { metadata: { name: 'shop', labels: { 'kubefed.io/managed': 'true' } } });
+    create(WS, 'Workspace', { metadata: { name: 'shop-eu', labels: { 'kubefed.io/managed': 'true' } } });
+    create('v1', 'Namespace', {
+      metadata: {
+        name: 'shop-web',
+        labels: { 'kubesphere.io/workspace': 'shop' },
+        ownerReferences: [{ apiVersion: WS, kind: 'Workspace', name: 'shop', uid: shop.metadata.uid }],
+      },
+    });
+  });
+  afterEach(() => sandbox.stop());
+
+  const move = (...extra: string[]) => run(['move-member', '--kubeconfig', kubeconfig, '--context', 'edge-1', '--workspace', 'shop-eu', '--from', 'shop', '--old-host-removed', ...extra]);
+  const workspaceOf = () => sandbox.cluster('edge-1').get('v1', 'Namespace', 'shop-web').metadata.labels?.['kubesphere.io/workspace'];
+
+  test('--dry-run -o json: the report, exit 0, nothing changed; then the move itself: exit 0, the project in its new workspace', async () => {
+    const dry = await move('--dry-run', '-o', 'json');
+    expect(dry).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(dry.stdout)).toMatchObject({ outcome: 'would-move', namespaces: [{ name: 'shop-web', from: 'shop', steps: ['unbind', 'bind'] }] });
+    expect(workspaceOf()).toBe('shop');
+
+    const moved = await move();
+    expect(moved).toMatchObject({ code: 0, stderr: '' });
+    expect(moved.stdout).toMatch(/shop-web/);
+    expect(workspaceOf()).toBe('shop-eu');
+  });
+
+  test('a refused move exits 1 with the report on stdout and changes nothing', async () => {
+    const refused = await run(['move-member', '--kubeconfig', kubeconfig, '--context', 'edge-1', '--workspace', 'nope', '--from', 'shop', '--old-host-removed', '-o', 'json']);
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.stdout).outcome).toBe('refused');
+    expect(workspaceOf()).toBe('shop');
+  });
+
+  test.each([
+    [['--workspace', 'shop-eu', '--from', 'shop', '--old-host-removed'], /needs the member's context, once/],
+    [['--context', 'a', '--context', 'b', '--workspace', 'shop-eu', '--from', 'shop'], /needs the member's context, once/],
+    [['--context', 'edge-1', '--from', 'shop', '--old-host-removed'], /needs the target workspace. Fix: --workspace NAME/],
+    [['dist', '--context', 'edge-1', '--workspace', 'x', '--from', 'shop'], /takes no folder/],
+    [['--context', 'edge-1', '--workspace', 'x', '--from', 'shop', '--prune'], /--prune does not apply to ksfed move-member/],
+  ])('bad input %j: exit 2, one line', async (args, message) => {
+    const out = await run(['move-member', ...args]);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toMatch(message);
+    expect(out.stdout).toBe('');
   });
 });
