@@ -900,15 +900,15 @@ describe('ksfed sandbox --latency-ms, --fault-rate', () => {
 
 describe('ksfed move-member', () => {
   const WS = 'tenant.kubesphere.io/v1alpha1';
-  let sandbox: Sandbox;
+  let member: Sandbox;
   let kubeconfig: string;
   beforeEach(async () => {
-    sandbox = await Sandbox.start({ clusters: ['new-host', 'edge-1'], establishDelayMs: 5, rolloutDelayMs: 5, kubesphereDelayMs: 5 });
+    member = await Sandbox.start({ clusters: ['new-host', 'edge-1'], establishDelayMs: 5, rolloutDelayMs: 5, kubesphereDelayMs: 5 });
     kubeconfig = path.join(tmpdir('ksfed-cli-move-'), 'kubeconfig');
-    fs.writeFileSync(kubeconfig, sandbox.kubeconfigYaml());
+    fs.writeFileSync(kubeconfig, member.kubeconfigYaml());
     // A member that left its old host: workspace "shop" (propagated there by the old host), its project shop-web,
     // and the new host's workspace "shop-eu".
-    const edge = sandbox.cluster('edge-1');
+    const edge = member.cluster('edge-1');
     const create = (apiVersion: string, kind: string, obj: any) =>
       edge.api.create(edge.api.typeOf(apiVersion, kind), undefined, { apiVersion, kind, ...obj }, { fieldManager: 'kubesphere' }).body;
     const shop = create(WS, 'Workspace', { metadata: { name: 'shop', labels: { 'kubefed.io/managed': 'true' } } });
@@ -921,10 +921,10 @@ describe('ksfed move-member', () => {
       },
     });
   });
-  afterEach(() => sandbox.stop());
+  afterEach(() => member.stop());
 
   const move = (...extra: string[]) => run(['move-member', '--kubeconfig', kubeconfig, '--context', 'edge-1', '--workspace', 'shop-eu', '--from', 'shop', '--old-host-removed', ...extra]);
-  const workspaceOf = () => sandbox.cluster('edge-1').get('v1', 'Namespace', 'shop-web').metadata.labels?.['kubesphere.io/workspace'];
+  const workspaceOf = () => member.cluster('edge-1').get('v1', 'Namespace', 'shop-web').metadata.labels?.['kubesphere.io/workspace'];
 
   test('--dry-run -o json: the report, exit 0, nothing changed; then the move itself: exit 0, the project in its new workspace', async () => {
     const dry = await move('--dry-run', '-o', 'json');
