@@ -9,8 +9,9 @@ import { AbortedError, conflictsOf, KubeApiError, messageOf, TimeoutError, Usage
 import { FederationCluster, FederationObject, groupOf } from './federation';
 import { explainJoin, formatFindings } from './join-diagnosis';
 import { KubeClient, READ_PRIORITY } from './kube-client';
+import { mapLimit } from './limiter';
 import { isNoOpApply } from './no-op';
-import { mapLimit, objectDependencies, objectPriorities, phaseGroups, pollDelay } from './ordering';
+import { objectDependencies, objectPriorities, phaseGroups, pollDelay } from './ordering';
 import { redactLiveValues, secretPointers, sourceObject } from './placeholders';
 import { executePrune, pruneCandidates, stateAfterPrune } from './prune';
 import { ClusterReport, ObjectResult, objectName } from './report';

@@ -3,7 +3,7 @@ import * as https from 'https';
 import { HttpMethod, KubeConfig, KubernetesObjectApi, Observable, PatchStrategy, RequestContext, ResponseContext } from '@kubernetes/client-node';
 import { BUILTIN_KINDS } from 'cdk8s-kubesphere-federation/lib/contract/kinds';
 import { AbortedError, KubeApiError, UsageError } from './errors';
-import { Limiter, PriorityLimiter } from './ordering';
+import { Limiter, PriorityLimiter } from './limiter';
 import { Clock, DEFAULT_RETRY_POLICY, Random, REAL_CLOCK, RetryPolicy, withRetry } from './retry';
 
 /** The field manager of every server-side apply. */

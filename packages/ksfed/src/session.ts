@@ -6,7 +6,7 @@ import { Federation, FederationCluster, FederationIndex, FederationIndexCluster,
 import { ClientNodeKubeClient, FIELD_MANAGER, KubeClient, READ_PRIORITY } from './kube-client';
 import { checkDistinctClusters, credentialsOf, loadKubeConfig, resolveContexts } from './kubeconfig';
 import { checkKubeSphere, kubesphereNeeds } from './kubesphere-check';
-import { Limiter, PriorityLimiter } from './ordering';
+import { Limiter, PriorityLimiter } from './limiter';
 import { PlaceholderResolver } from './placeholders';
 import { Redactor } from './redact';
 import { ApplyEvent } from './report';

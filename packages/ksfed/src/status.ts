@@ -4,7 +4,7 @@ import { KubeApiError } from './errors';
 import { FederationCluster, FederationObject, groupOf } from './federation';
 import { clusterJoined, explainJoin, JoinFinding } from './join-diagnosis';
 import { KubeClient } from './kube-client';
-import { mapLimit } from './ordering';
+import { mapLimit } from './limiter';
 import { redactLiveValues } from './placeholders';
 import { objectName } from './report';
 import { ConnectOptions, openSession, Session } from './session';

@@ -3,7 +3,8 @@
 import { FakeClient, FAST, startFleet, synth } from './fixtures';
 import { apply } from '../src/apply';
 import { FederationObject, loadFederation } from '../src/federation';
-import { objectDependencies, objectPriorities, PriorityLimiter } from '../src/ordering';
+import { PriorityLimiter } from '../src/limiter';
+import { objectDependencies, objectPriorities } from '../src/ordering';
 import { ApplyEvent } from '../src/report';
 import { BatchWaiter, crdReadiness, rolloutReadiness } from '../src/waits';
 

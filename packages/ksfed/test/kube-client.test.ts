@@ -6,7 +6,7 @@ import * as yaml from 'js-yaml';
 import { Sandbox } from 'ksfed-sandbox';
 import { KubeApiError, UsageError } from '../src/errors';
 import { BUILT_IN_RESOURCES, ClientNodeKubeClient, toKubeApiError, withContext } from '../src/kube-client';
-import { Limiter } from '../src/ordering';
+import { Limiter } from '../src/limiter';
 import { hasOpenssl, makeTestPki, TestPki } from './util/tls';
 
 jest.setTimeout(30_000);
