@@ -81,6 +81,7 @@ const BUILTINS: BuiltinSpec[] = [
   { gv: 'v1', kind: 'LimitRange', plural: 'limitranges', namespaced: true, short: ['limits'] },
   { gv: 'v1', kind: 'ResourceQuota', plural: 'resourcequotas', namespaced: true, short: ['quota'], status: true },
   { gv: 'v1', kind: 'Event', plural: 'events', namespaced: true, short: ['ev'] },
+  { gv: 'v1', kind: 'Node', plural: 'nodes', namespaced: false, short: ['no'], status: true },
   { gv: 'apps/v1', kind: 'Deployment', plural: 'deployments', namespaced: true, short: ['deploy'], status: true, generation: true, all: true },
   { gv: 'apps/v1', kind: 'StatefulSet', plural: 'statefulsets', namespaced: true, short: ['sts'], status: true, generation: true, all: true },
   { gv: 'apps/v1', kind: 'ReplicaSet', plural: 'replicasets', namespaced: true, short: ['rs'], status: true, generation: true, all: true },
