@@ -65,6 +65,8 @@ export interface KubeClient {
    * is kept for later requests.
    */
   served(apiVersion: string, kind: string, options?: RequestOptions): Promise<boolean>;
+  /** The server's `/version` (`major`, `minor`, `gitVersion`...). */
+  serverVersion(options?: RequestOptions): Promise<{ major?: string; minor?: string; gitVersion?: string }>;
 }
 
 /** Options of a client-node backed KubeClient. */
@@ -252,6 +254,11 @@ export class ClientNodeKubeClient implements KubeClient {
       });
     }
     return r.next.then(() => this.api.knows(apiVersion, kind));
+  }
+
+  public async serverVersion(options: RequestOptions = {}): Promise<{ major?: string; minor?: string; gitVersion?: string }> {
+    const v: any = await this.call(() => this.api.getJson('/version'), options);
+    return v && typeof v === 'object' ? v : {};
   }
 
   private call<T>(fn: () => Promise<T>, request: RequestOptions = {}, what?: string): Promise<T> {

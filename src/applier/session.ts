@@ -96,6 +96,24 @@ export interface SessionUse {
    * `placeholders` (the commands that apply the folders).
    */
   readonly kubesphere?: boolean;
+  /**
+   * With `contact`: called once every cluster's first request is out, before the files are read, to send more reads
+   * alongside (the checks of `doctor` and of apply's preflight).
+   */
+  readonly alongside?: (start: SessionStart) => void;
+}
+
+/** What `SessionUse.alongside` gets: federation.json and the clients of the clusters the run talks to. */
+export interface SessionStart {
+  readonly index: FederationIndex;
+  /** The clusters the command runs on. */
+  readonly selected: Set<string>;
+  /** Every cluster the run talks to (the selected ones, the host, the sources of their placeholders). */
+  readonly talkTo: string[];
+  readonly client: (cluster: string) => KubeClient;
+  readonly resolver: PlaceholderResolver;
+  readonly kubeConfig?: KubeConfig;
+  readonly contexts: Map<string, string>;
 }
 
 /** The placeholder ids federation.json lists in the named clusters' files. */
@@ -252,6 +270,7 @@ export async function openSession(dist: string, options: ConnectOptions, use: Se
   const kubesphere = contact && (use.kubesphere ?? use.placeholders)
     ? checkKubeSphere(kubesphereNeeds(index, selectedNames, ids), client, c => contexts.get(c))
     : undefined;
+  if (contact) use.alongside?.({ index, selected: selectedNames, talkTo: talkTo.map(c => c.name), client, resolver, kubeConfig, contexts });
   await turn();
   // Alongside, without waiting for it, warm each cluster's discovery cache with the apiVersions its folder uses
   // that the client does not know already (built-in kinds it does), so that no apply later waits for a

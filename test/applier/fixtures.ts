@@ -8,6 +8,7 @@ import { FederationApp } from '../../src';
 import { KubeApiError } from '../../src/applier/errors';
 import { KubeClient, ObjectRef, RequestOptions } from '../../src/applier/kube-client';
 import { Sandbox, SandboxOptions } from '../../src/sandbox';
+import { configSettings, KUBESPHERE_CONFIG } from '../../src/sandbox/kubesphere';
 
 /** A fresh temp folder. */
 export function tmpdir(prefix = 'ksfed-applier-'): string {
@@ -75,10 +76,19 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
   return { sandbox, kubeconfig, stop: () => sandbox.stop() };
 }
 
-/** Sets the value of `kubesphere-system/kubesphere-secret` on the host (which the sandbox's ks-installer creates). */
+/**
+ * Sets the host's jwtSecret as ks-installer would have generated it: the value of `kubesphere-system/kubesphere-secret`
+ * and the `authentication.jwtSecret` of `kubesphere-config` KubeSphere runs with (both made by the sandbox's
+ * ks-installer).
+ */
 export function seedJwtSecret(sandbox: Sandbox, value: string): void {
   const host = sandbox.cluster(sandbox.host);
   host.api.mergePatch(host.api.typeOf('v1', 'Secret'), 'kubesphere-system', 'kubesphere-secret', { data: { secret: Buffer.from(value).toString('base64') } }, 'ks-installer');
+  const settings = configSettings(host.get('v1', 'ConfigMap', KUBESPHERE_CONFIG, 'kubesphere-system'));
+  if (settings) {
+    const next = { ...settings, authentication: { ...settings.authentication, jwtSecret: value } };
+    host.api.mergePatch(host.api.typeOf('v1', 'ConfigMap'), 'kubesphere-system', KUBESPHERE_CONFIG, { data: { 'kubesphere.yaml': JSON.stringify(next) } }, 'ks-installer');
+  }
 }
 
 /** Deletes `kubesphere-system/kubesphere-secret` on the host. */
@@ -177,6 +187,14 @@ export class FakeClient implements KubeClient {
 
   public async served(apiVersion: string, kind: string, _options?: RequestOptions): Promise<boolean> {
     return !this.unserved.has(`${apiVersion}/${kind}`);
+  }
+
+  /** The version `/version` reports (v1.26.15 unless a test sets another). */
+  public version = { major: '1', minor: '26', gitVersion: 'v1.26.15' };
+
+  public async serverVersion(): Promise<{ major?: string; minor?: string; gitVersion?: string }> {
+    this.check('version', { apiVersion: 'v1', kind: 'Version' });
+    return this.version;
   }
 
   private check(call: string, ref: { apiVersion: string; kind: string }): void {
