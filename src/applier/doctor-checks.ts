@@ -715,28 +715,30 @@ function podRequests(o: FederationObject, nodes: number): { cpu: number; memory:
 }
 
 function checkNodes(ctx: Ctx, c: FederationCluster, live: LiveCluster | undefined): void {
-  const nodes = (live?.nodes ?? []).filter(n => !n?.spec?.unschedulable
-    && (n?.status?.conditions ?? []).some((x: any) => x?.type === 'Ready' && x?.status === 'True'));
   if (!live?.nodes || live.nodes.length === 0) return;
+  const nodes = live.nodes.filter(n => !n?.spec?.unschedulable
+    && (n?.status?.conditions ?? []).some((x: any) => x?.type === 'Ready' && x?.status === 'True'));
   const allocatable = nodes.map(n => ({ cpu: parseQuantity(n.status?.allocatable?.cpu) ?? 0, memory: parseQuantity(n.status?.allocatable?.memory) ?? 0 }));
   const workloads = c.objects.filter(o => groupOf(o.apiVersion) === 'apps' && ['Deployment', 'StatefulSet', 'DaemonSet'].includes(o.kind));
   const total = { cpu: 0, memory: 0 };
+  const unfit: string[] = [];
   for (const o of workloads) {
     const r = podRequests(o, nodes.length);
     total.cpu += r.cpu * r.pods;
     total.memory += r.memory * r.pods;
-    const fits = allocatable.some(a => a.cpu >= r.cpu && a.memory >= r.memory);
-    if (r.pods > 0 && (r.cpu > 0 || r.memory > 0) && !fits) {
-      add(ctx, 'error', c.name, 'node-allocatable-insufficient', `no Ready node of ${c.name} fits a pod of ${o.kind} ${o.namespace}/${o.name} (${show('cpu', r.cpu)}, ${show('memory', r.memory)} requested)`,
-        `add a larger node to ${c.name}, or give ${o.name} a smaller size in the program`);
+    if (r.pods > 0 && (r.cpu > 0 || r.memory > 0) && !allocatable.some(a => a.cpu >= r.cpu && a.memory >= r.memory)) {
+      unfit.push(`${o.kind} ${o.namespace}/${o.name} (${show('cpu', r.cpu)}, ${show('memory', r.memory)} per pod)`);
     }
   }
   const sum = allocatable.reduce((a, b) => ({ cpu: a.cpu + b.cpu, memory: a.memory + b.memory }), { cpu: 0, memory: 0 });
   const short = (['cpu', 'memory'] as const).filter(k => total[k] > sum[k]);
-  if (short.length > 0) {
-    add(ctx, 'error', c.name, 'node-allocatable-insufficient', `the folder's workloads request ${short.map(k => show(k, total[k])).join(' and ')}; the ${nodes.length} Ready node${nodes.length === 1 ? '' : 's'} of ${c.name} have ${short.map(k => show(k, sum[k])).join(' and ')} allocatable`,
-      `add nodes or capacity to ${c.name}, or lower the components' sizes in the program`);
-  }
+  if (short.length === 0 && unfit.length === 0) return;
+  const seen = [
+    `the ${nodes.length} Ready node${nodes.length === 1 ? '' : 's'} of ${c.name} have ${show('cpu', sum.cpu)} and ${show('memory', sum.memory)} allocatable`,
+    ...(short.length > 0 ? [`the folder's workloads request ${short.map(k => show(k, total[k])).join(' and ')}`] : []),
+    ...(unfit.length > 0 ? [`no node fits a pod of ${unfit.join(', ')}`] : []),
+  ].join('; ');
+  add(ctx, 'error', c.name, 'node-allocatable-insufficient', seen, `add nodes or capacity to ${c.name}, or lower the components' sizes in the program`);
 }
 
 function checkComponentOwners(ctx: Ctx, c: FederationCluster, live: LiveCluster): void {
