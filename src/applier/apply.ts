@@ -84,6 +84,7 @@ async function run(command: 'apply' | 'diff', dist: string, options: ApplyOption
   // The preflight's reads go out with the session's first requests, and are answered while the files are read.
   const alongside = command === 'apply' && !options.skipPreflight ? (s: SessionStart) => {
     gathered = gatherLive(gatherContext(s), 'preflight');
+    return Promise.all(gathered.values());
   } : undefined;
   const session = await openSession(dist, { ...options, contexts }, { contact: true, placeholders: true, alongside });
   try {

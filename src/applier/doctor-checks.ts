@@ -33,7 +33,10 @@ export interface CheckInfo {
   readonly why: string;
   /** The fix in general (each finding names its own, for its cluster). */
   readonly fix: string;
-  /** Whether apply's preflight runs it (its error findings then refuse the run); false for `cluster-unreachable`, which apply reports per cluster. */
+  /**
+   * Whether its error findings refuse `apply` (the preflight): every check that can find an error, but
+   * `cluster-unreachable` (apply reports an unreachable cluster on its own and goes on with the others).
+   */
   readonly preflight: boolean;
 }
 
@@ -97,12 +100,12 @@ export const CHECKS: readonly CheckInfo[] = [
   },
   {
     id: 'jwt-secret-mismatch', severities: ['error'], preflight: true,
-    detects: 'a member runs with a jwtSecret (its kubesphere-config) other than the federation\'s, and this run does not change it: its ClusterConfiguration already asks for the right one (ks-installer did not apply it) or its folder does not set it',
+    detects: 'a member runs with a jwtSecret (its kubesphere-config) other than the federation\'s although its ClusterConfiguration already asks for the right one: ks-installer did not apply it, and this run (which changes nothing there) will not make it',
     why: `members must share the host's jwtSecret: host tokens are refused there, the console shows "session timeout" and 401s (${ISSUES}#2406, #5344, #3935)`,
     fix: 'restart ks-installer on the member (kubectl -n kubesphere-system rollout restart deploy/ks-installer) and wait, or set authentication.jwtSecret in its ClusterConfiguration',
   },
   {
-    id: 'member-access-token-max-age', severities: ['warning'], preflight: true,
+    id: 'member-access-token-max-age', severities: ['warning'], preflight: false,
     detects: 'a member whose kubesphere-config has authentication.oauthOptions.accessTokenMaxAge other than 0 (or unset: 2h) and that this run does not change',
     why: `a member validates host-issued tokens with its own expiry: users moving from the host to the member are logged out ("session timeout", ${ISSUES}#2413)`,
     fix: 'set accessTokenMaxAge: 0 in the member\'s ClusterConfiguration (the library does) and let ks-installer apply it',
@@ -144,7 +147,7 @@ export const CHECKS: readonly CheckInfo[] = [
     fix: 'give the member a context (--context) or kubeconfig source that exists and holds a token or client certificate',
   },
   {
-    id: 'direct-kubeconfig-server-loopback', severities: ['warning'], preflight: true,
+    id: 'direct-kubeconfig-server-loopback', severities: ['warning'], preflight: false,
     detects: 'a direct member\'s kubeconfig server is 127.0.0.1, ::1 or localhost',
     why: 'the host\'s pods dial that address inside themselves, not the member (a kind or port-forward address): the join waits forever',
     fix: 'use the member API server\'s address as the host\'s nodes reach it (Kubeconfig.fromFile with that server), or Connection.agent()',
@@ -156,7 +159,7 @@ export const CHECKS: readonly CheckInfo[] = [
     fix: 'make sure the host\'s nodes route to it, or use Connection.agent()',
   },
   {
-    id: 'direct-kubeconfig-token-only', severities: ['warning'], preflight: true,
+    id: 'direct-kubeconfig-token-only', severities: ['warning'], preflight: false,
     detects: 'a direct member\'s kubeconfig authenticates with a bearer token only (no client certificate)',
     why: `such tokens are often short-lived or die with their ServiceAccount, KubeSphere cannot warn before they expire (it watches certificates only), and its proxy of websocket requests failed with them (${ISSUES}#5395, #3263)`,
     fix: 'give the host a kubeconfig with a client certificate, or a long-lived token you renew',
@@ -168,13 +171,13 @@ export const CHECKS: readonly CheckInfo[] = [
     fix: 'renew the credentials of the member\'s kubeconfig and apply again',
   },
   {
-    id: 'direct-kubeconfig-credential-expiring', severities: ['warning'], preflight: true,
+    id: 'direct-kubeconfig-credential-expiring', severities: ['warning'], preflight: false,
     detects: 'a direct member\'s kubeconfig credential (client certificate, or token with an exp) expires within 7 days',
     why: 'the member drops out once it expires (KubeSphere only raises KubeConfigCertExpiresInSevenDays on the Cluster)',
     fix: 'renew it and apply again before it expires',
   },
   {
-    id: 'app-store-member-only', severities: ['warning'], preflight: true,
+    id: 'app-store-member-only', severities: ['warning'], preflight: false,
     detects: 'the App Store (ClusterConfiguration openpitrix.store.enabled) is on on a member and off on the host',
     why: 'the App Store is global: enabled only on members it is available nowhere (KubeSphere\'s multi-cluster guide)',
     fix: 'enable it on the host (Host appStore: true) and turn it off on the member',
@@ -479,14 +482,10 @@ function checkJwtSecret(ctx: Ctx): void {
   for (const m of users) {
     const live = ctx.live.get(m.name);
     const running = live?.config?.authentication?.jwtSecret;
-    if (!live || typeof running !== 'string') continue;
-    const after = predictedJwt(ctx, m, live, expected.value);
-    if (after.value === expected.value) continue;
-    const asked = live.clusterConfiguration?.spec?.authentication?.jwtSecret === expected.value;
-    add(ctx, 'error', m.name, 'jwt-secret-mismatch', `${m.name} runs with a jwtSecret (kubesphere-config) that differs from the host's${asked
-      ? ', although its ClusterConfiguration asks for the host\'s: ks-installer has not applied it' : ', and this run does not set it'}`,
-    asked ? `restart ks-installer on ${m.name} (kubectl --context ${m.context} -n ${KUBESPHERE_SYSTEM} rollout restart deploy/ks-installer) and wait for it`
-      : `apply ${m.name}'s folder (its ClusterConfiguration sets the host's jwtSecret), or set authentication.jwtSecret in its ClusterConfiguration`);
+    // (a member whose ClusterConfiguration does not ask for the value yet gets it from this run)
+    if (!live || typeof running !== 'string' || running === expected.value || live.clusterConfiguration?.spec?.authentication?.jwtSecret !== expected.value) continue;
+    add(ctx, 'error', m.name, 'jwt-secret-mismatch', `${m.name} runs with a jwtSecret (kubesphere-config) that differs from the host's, although its ClusterConfiguration asks for the host's: ks-installer has not applied it`,
+      `restart ks-installer on ${m.name} (kubectl --context ${m.context} -n ${KUBESPHERE_SYSTEM} rollout restart deploy/ks-installer) and wait for it`);
   }
 }
 

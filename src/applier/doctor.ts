@@ -40,8 +40,9 @@ export async function doctor(dist: string, options: DoctorOptions = {}): Promise
     placeholders: false,
     kubesphere: false,
     alongside: s => {
-      live = gatherLive(gatherContext(s), 'full');
       kubesphere = probeKubeSphere(kubesphereNeeds(s.index, s.selected, placeholdersOf(s.index, s.selected)), s.client, c => s.contexts.get(c));
+      live = gatherLive(gatherContext(s), 'full');
+      return Promise.all(live.values());
     },
   });
   try {

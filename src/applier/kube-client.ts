@@ -308,7 +308,7 @@ export const BUILT_IN_RESOURCES: { readonly [groupVersion: string]: ReadonlyArra
   'v1': [
     ['Namespace', 'namespaces', false], ['ConfigMap', 'configmaps', true], ['Secret', 'secrets', true], ['Service', 'services', true],
     ['ServiceAccount', 'serviceaccounts', true], ['PersistentVolumeClaim', 'persistentvolumeclaims', true],
-    ['LimitRange', 'limitranges', true], ['ResourceQuota', 'resourcequotas', true],
+    ['LimitRange', 'limitranges', true], ['ResourceQuota', 'resourcequotas', true], ['Node', 'nodes', false],
   ],
   'apps/v1': [['Deployment', 'deployments', true], ['StatefulSet', 'statefulsets', true], ['DaemonSet', 'daemonsets', true], ['ReplicaSet', 'replicasets', true]],
   'batch/v1': [['Job', 'jobs', true]],

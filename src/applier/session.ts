@@ -98,9 +98,10 @@ export interface SessionUse {
   readonly kubesphere?: boolean;
   /**
    * With `contact`: called once every cluster's first request is out, before the files are read, to send more reads
-   * alongside (the checks of `doctor` and of apply's preflight).
+   * alongside (the checks of `doctor` and of apply's preflight). The session is returned once what it returns is done
+   * too (it must not reject), so that those reads do not compete with the runs' first writes.
    */
-  readonly alongside?: (start: SessionStart) => void;
+  readonly alongside?: (start: SessionStart) => Promise<unknown> | void;
 }
 
 /** What `SessionUse.alongside` gets: federation.json and the clients of the clusters the run talks to. */
@@ -270,8 +271,11 @@ export async function openSession(dist: string, options: ConnectOptions, use: Se
   const kubesphere = contact && (use.kubesphere ?? use.placeholders)
     ? checkKubeSphere(kubesphereNeeds(index, selectedNames, ids), client, c => contexts.get(c))
     : undefined;
-  if (contact) use.alongside?.({ index, selected: selectedNames, talkTo: talkTo.map(c => c.name), client, resolver, kubeConfig, contexts });
   await turn();
+  // (a turn later: the discovery requests of the KubeSphere check are out, and the reads alongside share them)
+  const alongside = contact && use.alongside
+    ? Promise.resolve(use.alongside({ index, selected: selectedNames, talkTo: talkTo.map(c => c.name), client, resolver, kubeConfig, contexts })).catch(() => undefined)
+    : undefined;
   // Alongside, without waiting for it, warm each cluster's discovery cache with the apiVersions its folder uses
   // that the client does not know already (built-in kinds it does), so that no apply later waits for a
   // discovery request. Groups a CRD of the same folder serves are left out (their kinds are known once that
@@ -315,6 +319,7 @@ export async function openSession(dist: string, options: ConnectOptions, use: Se
 
     if (contact) {
       await Promise.all(parents);
+      await alongside;
       await kubesphere?.(c => preflight.get(c)?.error === undefined);
       // (the command's runs start as this function returns, the host's first: its parent write is sent before the
       // next turn of the event loop)
@@ -341,7 +346,7 @@ export async function openSession(dist: string, options: ConnectOptions, use: Se
       close,
     };
   } catch (e) {
-    await Promise.allSettled(parents);
+    await Promise.allSettled([...parents, alongside]);
     close();
     throw e;
   }

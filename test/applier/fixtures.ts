@@ -116,6 +116,18 @@ export function resourceVersions(sandbox: Sandbox, dist: string): Map<string, st
   return out;
 }
 
+/**
+ * Puts into a FakeClient what a KubeSphere v3.4 cluster has that apply's preflight reads: Deployment (available) and
+ * Service `ks-apiserver` in kubesphere-system, and Secret `kubesphere-secret` (the jwtSecret FAKE_JWT_SECRET).
+ */
+export function withKubeSphere(client: FakeClient): FakeClient {
+  const labels = { app: 'ks-apiserver', tier: 'backend', version: 'v3.4.1' };
+  client.put({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'ks-apiserver', namespace: 'kubesphere-system', labels }, spec: { replicas: 1 }, status: { availableReplicas: 1 } });
+  client.put({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'ks-apiserver', namespace: 'kubesphere-system', labels }, spec: { ports: [{ port: 80 }] } });
+  client.put({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'kubesphere-secret', namespace: 'kubesphere-system' }, data: { secret: Buffer.from(FAKE_JWT_SECRET).toString('base64') } });
+  return client;
+}
+
 /** A scriptable in-memory KubeClient for unit tests. */
 export class FakeClient implements KubeClient {
   public readonly objects = new Map<string, any>();

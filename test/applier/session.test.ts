@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { KubeConfig } from '@kubernetes/client-node';
 import * as yaml from 'js-yaml';
-import { FAKE_JWT_SECRET, FAST, FakeClient, Fleet, startFleet, synth, tmpdir } from './fixtures';
+import { FAKE_JWT_SECRET, FAST, FakeClient, Fleet, startFleet, synth, tmpdir, withKubeSphere } from './fixtures';
 import { quickstart } from '../../examples/quickstart/main';
 import { Connection, Host, JwtSecret, Member } from '../../src';
 import { apply } from '../../src/applier/apply';
@@ -54,7 +54,8 @@ describe('openSession', () => {
     const events: string[] = [];
     const stop = new AbortController();
     const clientFactory = (cluster: string) => {
-      const client = new FakeClient(cluster);
+      // (KubeSphere as apply's preflight reads it: ks-apiserver, and the host's kubesphere-secret)
+      const client = withKubeSphere(new FakeClient(cluster));
       const namespaced = client.namespaced.bind(client);
       client.namespaced = (apiVersion, kind) => {
         events.push(`discover ${cluster}`);
@@ -100,7 +101,8 @@ describe('openSession', () => {
   test('no deferred warm-up goes out once the session is closed', async () => {
     const discovered: string[] = [];
     const clientFactory = (cluster: string) => {
-      const client = new FakeClient(cluster);
+      // (KubeSphere as apply's preflight reads it: ks-apiserver, and the host's kubesphere-secret)
+      const client = withKubeSphere(new FakeClient(cluster));
       const namespaced = client.namespaced.bind(client);
       client.namespaced = (apiVersion, kind) => {
         discovered.push(cluster);
