@@ -69,8 +69,9 @@ export interface GatherContext {
 /**
  * Starts reading, on every cluster the run talks to and all at once, what the checks need (see `LiveCluster`); each
  * cluster's promise resolves when its reads are answered. A read that fails leaves its field `undefined` (the checks
- * then say nothing about it); a missing object is `null`. Each read is tried three times at most (twice in
- * `preflight`, which also reads less: see `GatherMode`), so that an unreachable cluster does not hold a run up.
+ * then say nothing about it); a missing object is `null`. Each read is tried three times at most; in `preflight`, which
+ * also reads less (see `GatherMode`), once, like the session's first request, so that a cluster that does not answer
+ * holds apply up no longer than that request does.
  */
 export function gatherLive(ctx: GatherContext, mode: GatherMode): Map<string, Promise<LiveCluster>> {
   const out = new Map<string, Promise<LiveCluster>>();
@@ -88,7 +89,7 @@ async function gatherCluster(ctx: GatherContext, name: string, mode: GatherMode)
   const member = cluster.role === 'member';
   const selected = ctx.selected.has(name);
   const full = mode === 'full';
-  const options: RequestOptions = { attempts: full ? 3 : 2 };
+  const options: RequestOptions = { attempts: full ? 3 : 1 };
   let client: KubeClient | undefined;
   try {
     client = ctx.client(name);
@@ -102,7 +103,7 @@ async function gatherCluster(ctx: GatherContext, name: string, mode: GatherMode)
   };
   const get = (ref: ObjectRef, when = true) => read(c => c.get(ref, options).then(o => o ?? null), when);
   const list = (apiVersion: string, kind: string, opts: { namespace?: string; labelSelector?: string }, when: boolean) =>
-    read(c => c.list(apiVersion, kind, opts), when);
+    read(c => c.list(apiVersion, kind, { ...opts, attempts: options.attempts }), when);
   const kubesphere = (kind: string, n: string) => ({ apiVersion: 'v1', kind, namespace: KUBESPHERE_SYSTEM, name: n });
 
   const components = COMPONENT_DEPLOYMENTS.filter(key => cluster.entries.some(o => o?.kind === 'Deployment' && groupOf(String(o?.apiVersion)) === 'apps'
@@ -152,7 +153,7 @@ export function settingsOf(cm: Read<any>): Read<any> {
   if (typeof text !== 'string') return null;
   try {
     const parsed = yaml.load(text, { schema: yaml.CORE_SCHEMA });
-    return parsed && typeof parsed === 'object' ? parsed : null;
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : null;
   } catch {
     return null;
   }
