@@ -211,7 +211,9 @@ async function cleanRemoved(
  * Resolves with the failed report when one finds an error (nothing is written: every cluster is `skipped`, its error
  * names its findings, `preflight` lists them all), else undefined.
  */
-async function preflight(session: Session, gathered: Map<string, Promise<LiveCluster>>, dist: string, options: ApplyOptions, started: number): Promise<ApplyReport | undefined> {
+async function preflight(
+  session: Session, gathered: Map<string, Promise<LiveCluster>>, dist: string, options: ApplyOptions, started: number,
+): Promise<ApplyReport | undefined> {
   const findings = await findingsOf(session, gathered, { mode: 'preflight', allowRoleChange: options.allowRoleChange ?? false, now: new Date() });
   const blocking = findings.filter(f => f.severity === 'error' && checkInfo(f.check).preflight);
   if (blocking.length === 0) return undefined;

@@ -45,157 +45,209 @@ const ISSUES = 'kubesphere/kubesphere';
 /** Every check of `doctor`, in the order findings are listed. */
 export const CHECKS: readonly CheckInfo[] = [
   {
-    id: 'cluster-unreachable', severities: ['error'], preflight: false,
+    id: 'cluster-unreachable',
+    severities: ['error'],
+    preflight: false,
     detects: 'the cluster\'s API server does not answer (or answers with an error) through its kubeconfig context',
     why: 'nothing can be checked or applied there; for a member, the host cannot reach it either if ksfed cannot',
     fix: 'check the kubeconfig context (server, credentials) and the network; pass --context CLUSTER=CONTEXT',
   },
   {
-    id: 'same-live-cluster', severities: ['error'], preflight: true,
+    id: 'same-live-cluster',
+    severities: ['error'],
+    preflight: true,
     detects: 'two clusters of the folder reach the same live cluster (same kube-system namespace uid), e.g. through two addresses of one API server',
     why: `ksfed would apply both folders to one cluster; KubeSphere refuses to import one cluster twice (it tells clusters apart by the kube-system uid; ${ISSUES}#4625)`,
     fix: 'point each cluster\'s context at its own cluster (--context CLUSTER=CONTEXT)',
   },
   {
-    id: 'kubesphere-not-installed', severities: ['error'], preflight: true,
+    id: 'kubesphere-not-installed',
+    severities: ['error'],
+    preflight: true,
     detects: 'KubeSphere\'s CRDs are not served or namespace kubesphere-system does not exist where the folder needs them',
     why: 'the ClusterConfiguration, Cluster and agent objects cannot be applied, and a member without KubeSphere never joins ("Waiting for the cluster to join...", kubesphere/kubesphere#4131)',
     fix: 'install KubeSphere v3.4 with ks-installer first (kubesphere-installer.yaml, then cluster-configuration.yaml)',
   },
   {
-    id: 'kubesphere-version-unsupported', severities: ['error'], preflight: true,
+    id: 'kubesphere-version-unsupported',
+    severities: ['error'],
+    preflight: true,
     detects: 'the KubeSphere running there (ks-apiserver\'s version label or image tag) is not the minor version the folder was made for (v3.4.x)',
     why: `host and members of other minor versions disagree on APIs and the join (${ISSUES}#3665: a v3.0 member under a v3.1 host)`,
     fix: 'upgrade (or install) KubeSphere v3.4 on the cluster with ks-installer',
   },
   {
-    id: 'kubernetes-version-unsupported', severities: ['error', 'warning'], preflight: true,
+    id: 'kubernetes-version-unsupported',
+    severities: ['error', 'warning'],
+    preflight: true,
     detects: 'Kubernetes older than v1.19 (error: ks-installer v3.4.1 refuses it), or v1.19 / newer than v1.26 (warning: outside the v1.20-v1.26 KubeSphere 3.4 documents)',
     why: 'ks-installer stops with "The current Kubernetes version is not supported" below v1.19 (roles/preinstall/tasks/precheck.yaml); KubeSphere 3.4 is tested on v1.20 to v1.26',
     fix: 'run KubeSphere 3.4 on Kubernetes v1.20 to v1.26',
   },
   {
-    id: 'member-no-ks-apiserver', severities: ['error', 'warning'], preflight: true,
+    id: 'member-no-ks-apiserver',
+    severities: ['error', 'warning'],
+    preflight: true,
     detects: 'a member without Service or Deployment kubesphere-system/ks-apiserver (error), or whose ks-apiserver has no available replica (warning)',
     why: `the host reaches a member's KubeSphere API through the member's kube-apiserver service proxy (and the agent forwards to ks-apiserver.kubesphere-system.svc): "services \\"ks-apiserver\\" not found" (${ISSUES}#4480)`,
     fix: 'install KubeSphere on the member (ks-installer) and wait until ks-apiserver runs',
   },
   {
-    id: 'cluster-role-change', severities: ['error', 'warning'], preflight: true,
+    id: 'cluster-role-change',
+    severities: ['error', 'warning'],
+    preflight: true,
     detects: 'the live clusterRole (ClusterConfiguration ks-installer spec.multicluster.clusterRole, else kubesphere-config) is host and the folder makes the cluster a member, or the other way round (warning with --allow-role-change)',
     why: `KubeSphere's guide forbids turning a host into a member or back: KubeFed, tower and the workspaces of the old role stay behind and fight the new one (${ISSUES}#5877, #4038)`,
     fix: 'keep the cluster\'s role, or move its projects first and reinstall KubeSphere; rerun with --allow-role-change to change it anyway',
   },
   {
-    id: 'jwt-secret-unavailable', severities: ['error'], preflight: true,
+    id: 'jwt-secret-unavailable',
+    severities: ['error'],
+    preflight: true,
     detects: 'the jwtSecret the program gives the members cannot be had: the host has no kubesphere-system/kubesphere-secret (JwtSecret.fromHostCluster()), or its environment variable or file is missing',
     why: 'apply would wait for the value and never write the members\' ClusterConfiguration; without the host\'s secret no member can accept the host\'s tokens',
     fix: 'install KubeSphere on the host (ks-installer makes kubesphere-secret), or set the variable or file the program names',
   },
   {
-    id: 'jwt-secret-host-differs', severities: ['error', 'warning'], preflight: true,
+    id: 'jwt-secret-host-differs',
+    severities: ['error', 'warning'],
+    preflight: true,
     detects: 'the host runs with a jwtSecret (kubesphere-config) other than the one the program gives the members: apply rotates the host\'s (warning), or nothing in this run makes them equal (error)',
     why: `tokens the host signs are then refused by the members: "signature is invalid", "session timeout" (${ISSUES}#2406, #5344, #3935, #6476)`,
     fix: 'give the program the host\'s jwtSecret, or let apply rotate it knowing every session ends; restart ks-installer on the host if its kubesphere-config and kubesphere-secret disagree',
   },
   {
-    id: 'jwt-secret-mismatch', severities: ['error'], preflight: true,
+    id: 'jwt-secret-mismatch',
+    severities: ['error'],
+    preflight: true,
     detects: 'a member runs with a jwtSecret (its kubesphere-config) other than the federation\'s although its ClusterConfiguration already asks for the right one: ks-installer did not apply it, and this run (which changes nothing there) will not make it',
     why: `members must share the host's jwtSecret: host tokens are refused there, the console shows "session timeout" and 401s (${ISSUES}#2406, #5344, #3935)`,
     fix: 'restart ks-installer on the member (kubectl -n kubesphere-system rollout restart deploy/ks-installer) and wait, or set authentication.jwtSecret in its ClusterConfiguration',
   },
   {
-    id: 'member-access-token-max-age', severities: ['warning'], preflight: false,
+    id: 'member-access-token-max-age',
+    severities: ['warning'],
+    preflight: false,
     detects: 'a member whose kubesphere-config has authentication.oauthOptions.accessTokenMaxAge other than 0 (or unset: 2h) and that this run does not change',
     why: `a member validates host-issued tokens with its own expiry: users moving from the host to the member are logged out ("session timeout", ${ISSUES}#2413)`,
     fix: 'set accessTokenMaxAge: 0 in the member\'s ClusterConfiguration (the library does) and let ks-installer apply it',
   },
   {
-    id: 'member-managed-by-another-host', severities: ['error'], preflight: true,
+    id: 'member-managed-by-another-host',
+    severities: ['error'],
+    preflight: true,
     detects: 'a member holding KubeSphere\'s join ServiceAccount (kube-federation-system/<name>-kubesphere) while the host has no Cluster of it (by kube-system uid)',
     why: `another host's KubeFed manages it: two control planes push workspaces and users into one cluster ("current cluster is managed by another host cluster", ${ISSUES}#6340)`,
     fix: 'unbind the member from its other host first (delete its Cluster there), then import it here',
   },
   {
-    id: 'member-renamed', severities: ['error'], preflight: true,
+    id: 'member-renamed',
+    severities: ['error'],
+    preflight: true,
     detects: 'a member the host already knows under another name (a Cluster with its kube-system uid), or that was joined before under another name (kubesphere-config multicluster.clusterName)',
     why: 'KubeSphere refuses the same cluster twice, and its guide asks to re-import a member under the name it had: workspace and user bindings name the old one',
     fix: 'name the Member as before, or unbind the old Cluster first',
   },
   {
-    id: 'member-cluster-swapped', severities: ['error'], preflight: true,
+    id: 'member-cluster-swapped',
+    severities: ['error'],
+    preflight: true,
     detects: 'the host\'s Cluster of this member belongs to another cluster (its status.uid is not the kube-system uid the member\'s context reaches)',
     why: 'KubeSphere\'s Cluster webhook refuses a kubeconfig of another cluster; the context points at the wrong cluster, or the member was rebuilt',
     fix: 'point the member\'s context at the cluster the host knows, or unbind (delete) the host\'s Cluster first',
   },
   {
-    id: 'member-workspace-conflict', severities: ['error'], preflight: true,
+    id: 'member-workspace-conflict',
+    severities: ['error'],
+    preflight: true,
     detects: 'a member holding a Workspace labelled kubefed.io/managed=true whose WorkspaceTemplate in this federation is not placed on it',
     why: `KubeFed deletes that workspace (and KubeSphere refuses the join since the fix of ${ISSUES}#3169): its projects lose their workspace`,
     fix: 'place the workspace on the member as well, or rename or unlabel the member\'s workspace before joining',
   },
   {
-    id: 'member-not-clean', severities: ['warning'], preflight: false,
+    id: 'member-not-clean',
+    severities: ['warning'],
+    preflight: false,
     detects: 'a member with Workspaces, WorkspaceTemplates or workspace-labelled namespaces the program does not declare (system-workspace aside)',
     why: 'KubeSphere\'s guide asks to import clean members: their workspaces are not synced back to the host and clash with the host\'s',
     fix: 'move or delete them before joining (unbind the projects: remove the kubesphere.io/workspace label), or declare them in the program',
   },
   {
-    id: 'direct-kubeconfig-unavailable', severities: ['error'], preflight: true,
+    id: 'direct-kubeconfig-unavailable',
+    severities: ['error'],
+    preflight: true,
     detects: 'the kubeconfig a direct member\'s Cluster gets cannot be made: a missing context, file or environment variable, a credential plugin',
     why: 'the host\'s Cluster object needs a self-contained kubeconfig; without it the member is never joined',
     fix: 'give the member a context (--context) or kubeconfig source that exists and holds a token or client certificate',
   },
   {
-    id: 'direct-kubeconfig-server-loopback', severities: ['warning'], preflight: false,
+    id: 'direct-kubeconfig-server-loopback',
+    severities: ['warning'],
+    preflight: false,
     detects: 'a direct member\'s kubeconfig server is 127.0.0.1, ::1 or localhost',
     why: 'the host\'s pods dial that address inside themselves, not the member (a kind or port-forward address): the join waits forever',
     fix: 'use the member API server\'s address as the host\'s nodes reach it (Kubeconfig.fromFile with that server), or Connection.agent()',
   },
   {
-    id: 'direct-kubeconfig-server-private', severities: ['info'], preflight: false,
+    id: 'direct-kubeconfig-server-private',
+    severities: ['info'],
+    preflight: false,
     detects: 'a direct member\'s kubeconfig server is a private address (10/8, 172.16/12, 192.168/16, 100.64/10, link-local, fc00::/7)',
     why: 'the host reaches it only from the same network; across networks use the agent',
     fix: 'make sure the host\'s nodes route to it, or use Connection.agent()',
   },
   {
-    id: 'direct-kubeconfig-token-only', severities: ['warning'], preflight: false,
+    id: 'direct-kubeconfig-token-only',
+    severities: ['warning'],
+    preflight: false,
     detects: 'a direct member\'s kubeconfig authenticates with a bearer token only (no client certificate)',
     why: `such tokens are often short-lived or die with their ServiceAccount, KubeSphere cannot warn before they expire (it watches certificates only), and its proxy of websocket requests failed with them (${ISSUES}#5395, #3263)`,
     fix: 'give the host a kubeconfig with a client certificate, or a long-lived token you renew',
   },
   {
-    id: 'direct-kubeconfig-credential-expired', severities: ['error'], preflight: true,
+    id: 'direct-kubeconfig-credential-expired',
+    severities: ['error'],
+    preflight: true,
     detects: 'a direct member\'s kubeconfig holds a client certificate that has expired (or is not valid yet), or a token (JWT) past its exp',
     why: 'the member\'s API server refuses the host: the Cluster stays not Ready (Unauthorized)',
     fix: 'renew the credentials of the member\'s kubeconfig and apply again',
   },
   {
-    id: 'direct-kubeconfig-credential-expiring', severities: ['warning'], preflight: false,
+    id: 'direct-kubeconfig-credential-expiring',
+    severities: ['warning'],
+    preflight: false,
     detects: 'a direct member\'s kubeconfig credential (client certificate, or token with an exp) expires within 7 days',
     why: 'the member drops out once it expires (KubeSphere only raises KubeConfigCertExpiresInSevenDays on the Cluster)',
     fix: 'renew it and apply again before it expires',
   },
   {
-    id: 'app-store-member-only', severities: ['warning'], preflight: false,
+    id: 'app-store-member-only',
+    severities: ['warning'],
+    preflight: false,
     detects: 'the App Store (ClusterConfiguration openpitrix.store.enabled) is on on a member and off on the host',
     why: 'the App Store is global: enabled only on members it is available nowhere (KubeSphere\'s multi-cluster guide)',
     fix: 'enable it on the host (Host appStore: true) and turn it off on the member',
   },
   {
-    id: 'agent-no-tower-address', severities: ['warning'], preflight: false,
+    id: 'agent-no-tower-address',
+    severities: ['warning'],
+    preflight: false,
     detects: 'an agent member that dials tower at its LoadBalancer address, while the host\'s tower Service has none (pending) and no proxyPublishAddress is set',
     why: `the agent gets no address to dial and the member waits to join forever (${ISSUES}#3626, kubesphere/tower#49)`,
     fix: 'give the host a load balancer (MetalLB, a cloud), or set proxyPublishAddress on the Host (NodePort tower) or the agent\'s proxyAddress',
   },
   {
-    id: 'node-allocatable-insufficient', severities: ['error'], preflight: true,
+    id: 'node-allocatable-insufficient',
+    severities: ['error'],
+    preflight: true,
     detects: 'the Ready nodes\' allocatable CPU or memory is below what the folder\'s workloads request, or no node fits one of their pods',
     why: 'the components stay Pending and apply waits for rollouts that never finish',
     fix: 'add nodes or capacity, or lower the components\' sizes in the program',
   },
   {
-    id: 'components-two-owners', severities: ['error'], preflight: true,
+    id: 'components-two-owners',
+    severities: ['error'],
+    preflight: true,
     detects: 'KubeFed or tower already installed on the host by someone else (ks-installer\'s Helm release or tower.yaml) while the folder installs them (ComponentOwner.LIBRARY)',
     why: 'two owners fight over one Deployment: apply conflicts with the other field manager, and ks-installer\'s copy comes back',
     fix: 'use ComponentOwner.INSTALLER on the Host, or remove the installer\'s KubeFed and tower first',
@@ -578,7 +630,8 @@ function privateAddress(host: string): boolean {
   const m = /^(\d+)\.(\d+)\.\d+\.\d+$/.exec(host);
   if (m) {
     const [a, b] = [Number(m[1]), Number(m[2])];
-    return a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127) || (a === 169 && b === 254);
+    return a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168)
+      || (a === 100 && b >= 64 && b <= 127) || (a === 169 && b === 254);
   }
   return /^(fc|fd|fe[89ab])[0-9a-f]*:/i.test(host);
 }
@@ -682,8 +735,20 @@ function checkTowerAddress(ctx: Ctx, c: FederationCluster): void {
 }
 
 const UNITS: { [suffix: string]: number } = {
-  '': 1, 'm': 1e-3, 'k': 1e3, 'M': 1e6, 'G': 1e9, 'T': 1e12, 'P': 1e15, 'E': 1e18,
-  'Ki': 2 ** 10, 'Mi': 2 ** 20, 'Gi': 2 ** 30, 'Ti': 2 ** 40, 'Pi': 2 ** 50, 'Ei': 2 ** 60,
+  '': 1,
+  'm': 1e-3,
+  'k': 1e3,
+  'M': 1e6,
+  'G': 1e9,
+  'T': 1e12,
+  'P': 1e15,
+  'E': 1e18,
+  'Ki': 2 ** 10,
+  'Mi': 2 ** 20,
+  'Gi': 2 ** 30,
+  'Ti': 2 ** 40,
+  'Pi': 2 ** 50,
+  'Ei': 2 ** 60,
 };
 
 /** A Kubernetes quantity (`100m`, `1.5`, `64Mi`, `1e3`) as a number; undefined when it is not one. */
@@ -717,7 +782,10 @@ function checkNodes(ctx: Ctx, c: FederationCluster, live: LiveCluster | undefine
   if (!live?.nodes || live.nodes.length === 0) return;
   const nodes = live.nodes.filter(n => !n?.spec?.unschedulable
     && (n?.status?.conditions ?? []).some((x: any) => x?.type === 'Ready' && x?.status === 'True'));
-  const allocatable = nodes.map(n => ({ cpu: parseQuantity(n.status?.allocatable?.cpu) ?? 0, memory: parseQuantity(n.status?.allocatable?.memory) ?? 0 }));
+  const allocatable = nodes.map(n => ({
+    cpu: parseQuantity(n.status?.allocatable?.cpu) ?? 0,
+    memory: parseQuantity(n.status?.allocatable?.memory) ?? 0,
+  }));
   const workloads = c.objects.filter(o => groupOf(o.apiVersion) === 'apps' && ['Deployment', 'StatefulSet', 'DaemonSet'].includes(o.kind));
   const total = { cpu: 0, memory: 0 };
   const unfit: string[] = [];

@@ -106,16 +106,19 @@ async function gatherCluster(ctx: GatherContext, name: string, mode: GatherMode)
     read(c => c.list(apiVersion, kind, { ...opts, attempts: options.attempts }), when);
   const kubesphere = (kind: string, n: string) => ({ apiVersion: 'v1', kind, namespace: KUBESPHERE_SYSTEM, name: n });
 
-  const components = COMPONENT_DEPLOYMENTS.filter(key => cluster.entries.some(o => o?.kind === 'Deployment' && groupOf(String(o?.apiVersion)) === 'apps'
-    && `${o.namespace}/${o.name}` === key));
-  const [version, kubeSystem, config, secret, cc, ksApiServer, ksApiServerService, nodes, workspaces, workspaceTemplates,
-    workspaceNamespaces, serviceAccounts, clusters, towerService, ...componentReads] = await Promise.all([
+  // The Deployments of the host's folder that install KubeFed and tower, read with the namespaces' Deployments (one
+  // LIST per namespace: kubesphere-system's also gives ks-apiserver).
+  const components = COMPONENT_DEPLOYMENTS.filter(key => selected && cluster.entries.some(o => o?.kind === 'Deployment'
+    && groupOf(String(o?.apiVersion)) === 'apps' && `${o.namespace}/${o.name}` === key));
+  const [version, kubeSystem, config, secret, cc, kubesphereDeployments, kubefedDeployments, ksApiServerService, nodes, workspaces,
+    workspaceTemplates, workspaceNamespaces, serviceAccounts, clusters, towerService] = await Promise.all([
     read(c => c.serverVersion(options)),
     get({ apiVersion: 'v1', kind: 'Namespace', name: 'kube-system' }),
     get(kubesphere('ConfigMap', KUBESPHERE_CONFIG)),
     get(kubesphere('Secret', 'kubesphere-secret'), isHost),
     get({ apiVersion: 'installer.kubesphere.io/v1alpha1', kind: 'ClusterConfiguration', namespace: KUBESPHERE_SYSTEM, name: 'ks-installer' }),
-    get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: KUBESPHERE_SYSTEM, name: 'ks-apiserver' }),
+    list('apps/v1', 'Deployment', { namespace: KUBESPHERE_SYSTEM }, true),
+    list('apps/v1', 'Deployment', { namespace: KUBEFED_NAMESPACE }, components.some(key => key.startsWith(`${KUBEFED_NAMESPACE}/`))),
     get(kubesphere('Service', 'ks-apiserver'), member),
     list('v1', 'Node', {}, selected),
     list('tenant.kubesphere.io/v1alpha1', 'Workspace', {}, member && selected),
@@ -124,8 +127,8 @@ async function gatherCluster(ctx: GatherContext, name: string, mode: GatherMode)
     list('v1', 'ServiceAccount', { namespace: KUBEFED_NAMESPACE }, member && selected),
     list('cluster.kubesphere.io/v1alpha1', 'Cluster', {}, isHost),
     get(kubesphere('Service', 'tower'), full && isHost),
-    ...components.map(key => get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: key.split('/')[0], name: key.split('/')[1] }, selected)),
   ]);
+  const deployment = (items: any[] | undefined, n: string): Read<any> => (items ? items.find(d => d?.metadata?.name === n) ?? null : undefined);
   return {
     name,
     version: version ?? undefined,
@@ -133,7 +136,7 @@ async function gatherCluster(ctx: GatherContext, name: string, mode: GatherMode)
     config: settingsOf(config),
     secret: secret === null ? null : secret === undefined ? undefined : secretValue(secret),
     clusterConfiguration: cc,
-    ksApiServer,
+    ksApiServer: deployment(kubesphereDeployments, 'ks-apiserver'),
     ksApiServerService,
     nodes,
     workspaces,
@@ -141,7 +144,10 @@ async function gatherCluster(ctx: GatherContext, name: string, mode: GatherMode)
     workspaceNamespaces,
     kubefedServiceAccounts: serviceAccounts?.map(sa => String(sa?.metadata?.name)),
     clusters,
-    components: new Map(components.map((key, i) => [key, componentReads[i]])),
+    components: new Map(components.map(key => {
+      const [namespace, n] = key.split('/');
+      return [key, deployment(namespace === KUBEFED_NAMESPACE ? kubefedDeployments : kubesphereDeployments, n)];
+    })),
     towerService,
   };
 }

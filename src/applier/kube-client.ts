@@ -46,7 +46,9 @@ export interface KubeClient {
   /** Whether a kind is namespaced; undefined when the server does not serve it. */
   namespaced(apiVersion: string, kind: string, options?: RequestOptions): Promise<boolean | undefined>;
   /** Every object of a kind (in a namespace, or cluster-wide), optionally filtered by a label selector. */
-  list(apiVersion: string, kind: string, options?: { namespace?: string; labelSelector?: string; priority?: number; attempts?: number }): Promise<any[]>;
+  list(
+    apiVersion: string, kind: string, options?: { namespace?: string; labelSelector?: string; priority?: number; attempts?: number },
+  ): Promise<any[]>;
   /** Deletes the object; false when it was already gone. */
   delete(ref: ObjectRef, options?: { dryRun?: boolean }): Promise<boolean>;
   /**
@@ -190,7 +192,8 @@ export class ClientNodeKubeClient implements KubeClient {
     let token: string | undefined;
     do {
       const page: any = await this.call(() => this.api.list(apiVersion, kind, options.namespace,
-        undefined, undefined, undefined, undefined, options.labelSelector, 500, token), { priority: options.priority, attempts: options.attempts }, kindOf({ apiVersion, kind }));
+        undefined, undefined, undefined, undefined, options.labelSelector, 500, token),
+      { priority: options.priority, attempts: options.attempts }, kindOf({ apiVersion, kind }));
       items.push(...(page?.items ?? []));
       token = page?.metadata?._continue ?? page?.metadata?.continue ?? undefined;
     } while (token);

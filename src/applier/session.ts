@@ -274,7 +274,8 @@ export async function openSession(dist: string, options: ConnectOptions, use: Se
   await turn();
   // (a turn later: the discovery requests of the KubeSphere check are out, and the reads alongside share them)
   const alongside = contact && use.alongside
-    ? Promise.resolve(use.alongside({ index, selected: selectedNames, talkTo: talkTo.map(c => c.name), client, resolver, kubeConfig, contexts })).catch(() => undefined)
+    ? Promise.resolve(use.alongside({ index, selected: selectedNames, talkTo: talkTo.map(c => c.name), client, resolver, kubeConfig, contexts }))
+      .catch(() => undefined)
     : undefined;
   // Alongside, without waiting for it, warm each cluster's discovery cache with the apiVersions its folder uses
   // that the client does not know already (built-in kinds it does), so that no apply later waits for a

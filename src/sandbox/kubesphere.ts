@@ -326,7 +326,9 @@ export class KubeSphereEmulator {
     const kubeconfig = cluster && decodeKubeconfig(cluster);
     if (!cluster || kubeconfig === undefined) return;
     const server = kubeconfigServer(kubeconfig);
-    const target = this.clusters.find((c) => server !== undefined && (sameUrl(c.url, server) || (c.advertisedUrl !== undefined && sameUrl(c.advertisedUrl, server))));
+    const reaches = (c: KubeSphereCluster) => server !== undefined
+      && (sameUrl(c.url, server) || (c.advertisedUrl !== undefined && sameUrl(c.advertisedUrl, server)));
+    const target = this.clusters.find(reaches);
     if (target && !kubeconfig.includes(target.token)) {
       this.markNotReady(type, name, `Unauthorized: the kubeconfig's credentials are not accepted by ${server}`);
       return;
@@ -625,7 +627,9 @@ export function installerStatus(cc: JsonObject): JsonObject | undefined {
  * the host's cluster controller wrote and everything else of `current`. Returns the new jwtSecret when it changes,
  * and the new settings when they change.
  */
-export function installerConfig(cc: JsonObject, secret: string | undefined, current: JsonObject | undefined): { secret?: string; settings?: JsonObject } {
+export function installerConfig(
+  cc: JsonObject, secret: string | undefined, current: JsonObject | undefined,
+): { secret?: string; settings?: JsonObject } {
   const spec = isPlainObject(cc.spec) ? cc.spec : {};
   const asked = spec.authentication?.jwtSecret;
   const jwtSecret = typeof asked === 'string' && asked.length > 0 ? asked : secret;

@@ -127,7 +127,7 @@ describe('runChecks', () => {
   });
 
   test('roles: host turned member is an error, a warning when allowed; none to host or member is a first install', () => {
-    const turned = { 'host': { clusterConfiguration: { spec: { multicluster: { clusterRole: 'member' } } } } };
+    const turned = { host: { clusterConfiguration: { spec: { multicluster: { clusterRole: 'member' } } } } };
     expect(brief(input({}, turned))).toEqual(['error host cluster-role-change']);
     expect(brief(input({ allowRoleChange: true }, turned))).toEqual(['warning host cluster-role-change']);
     expect(brief(input({}, { 'edge-1': { clusterConfiguration: null, config: { authentication: { jwtSecret: JWT, oauthOptions: { accessTokenMaxAge: 0 } }, multicluster: { clusterRole: 'none' } } } }))).toEqual([]);
@@ -143,8 +143,12 @@ describe('runChecks', () => {
   test('the kubeconfig of a direct member: an expired JWT, a private IPv6 address', () => {
     const jwt = (exp: number) => ['e30', Buffer.from(JSON.stringify({ exp })).toString('base64url'), 'sig'].join('.');
     const kubeconfig = (server: string, token: string) => JSON.stringify({
-      'apiVersion': 'v1', 'kind': 'Config', 'current-context': 'c',
-      'clusters': [{ name: 'k', cluster: { server } }], 'users': [{ name: 'u', user: { token } }], 'contexts': [{ name: 'c', context: { cluster: 'k', user: 'u' } }],
+      'apiVersion': 'v1',
+      'kind': 'Config',
+      'current-context': 'c',
+      'clusters': [{ name: 'k', cluster: { server } }],
+      'users': [{ name: 'u', user: { token } }],
+      'contexts': [{ name: 'c', context: { cluster: 'k', user: 'u' } }],
     });
     const expired = jwt(Date.parse('2025-05-01T00:00:00Z') / 1000);
     const found = runChecks(input({ kubeconfigs: new Map([['edge-1', { source: 'context edge-1', text: kubeconfig('https://[fd00::5]:6443', expired) }]]) }));

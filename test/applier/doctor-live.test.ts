@@ -21,11 +21,17 @@ class Recorder extends FakeClient {
 }
 
 async function gather(mode: GatherMode, clients: Map<string, KubeClient>, selected = ALL): Promise<Map<string, LiveCluster>> {
-  const live = gatherLive({ host: 'host', clusters: INDEX.clusters, selected: new Set(selected), talkTo: [...clients.keys()], client: c => {
-    const client = clients.get(c);
-    if (!client) throw new Error(`no client for ${c}`);
-    return client;
-  } }, mode);
+  const live = gatherLive({
+    host: 'host',
+    clusters: INDEX.clusters,
+    selected: new Set(selected),
+    talkTo: [...clients.keys()],
+    client: c => {
+      const client = clients.get(c);
+      if (!client) throw new Error(`no client for ${c}`);
+      return client;
+    },
+  }, mode);
   return new Map(await Promise.all([...live].map(async ([k, p]) => [k, await p] as const)));
 }
 
@@ -42,7 +48,7 @@ describe('gatherLive', () => {
     expect(h.ksApiServer?.metadata.labels.version).toBe('v3.4.1');
     expect([h.clusterConfiguration, h.kubeSystemUid, h.towerService]).toEqual([null, null, null]);
     expect(h.clusters).toEqual([]);
-    // the host's folder installs KubeFed and tower: their live copies are read (none here)
+    // the host's folder installs KubeFed and tower: their live copies are read with their namespaces' Deployments (none here)
     expect([...h.components.keys()].sort()).toEqual(['kube-federation-system/kubefed-admission-webhook', 'kube-federation-system/kubefed-controller-manager', 'kubesphere-system/tower']);
     expect([...h.components.values()]).toEqual([null, null, null]);
     // (member-only reads are not made on the host)
@@ -62,14 +68,14 @@ describe('gatherLive', () => {
     const edge = new Recorder('edge-1');
     const live = await gather('preflight', new Map<string, KubeClient>([['host', host], ['edge-1', edge]]), ['edge-1']);
     expect(edge.calls.sort()).toEqual([
-      'get ClusterConfiguration ks-installer', 'get ConfigMap kubesphere-config', 'get Deployment ks-apiserver', 'get Namespace kube-system', 'get Service ks-apiserver',
-      'list Node *', 'list ServiceAccount kube-federation-system', 'list Workspace *', 'version',
+      'get ClusterConfiguration ks-installer', 'get ConfigMap kubesphere-config', 'get Namespace kube-system', 'get Service ks-apiserver',
+      'list Deployment kubesphere-system', 'list Node *', 'list ServiceAccount kube-federation-system', 'list Workspace *', 'version',
     ]);
     expect(new Set(edge.attempts)).toEqual(new Set([1]));
     // the host is not selected: its Cluster objects, WorkspaceTemplates and jwtSecret, not its nodes or components
     expect(host.calls.sort()).toEqual([
-      'get ClusterConfiguration ks-installer', 'get ConfigMap kubesphere-config', 'get Deployment ks-apiserver', 'get Namespace kube-system', 'get Secret kubesphere-secret',
-      'list Cluster *', 'list WorkspaceTemplate *', 'version',
+      'get ClusterConfiguration ks-installer', 'get ConfigMap kubesphere-config', 'get Namespace kube-system', 'get Secret kubesphere-secret',
+      'list Cluster *', 'list Deployment kubesphere-system', 'list WorkspaceTemplate *', 'version',
     ]);
     expect(live.get('host')!.towerService).toBeUndefined();
   });
@@ -77,11 +83,17 @@ describe('gatherLive', () => {
   test('a cluster whose client cannot be made: everything unknown, nothing thrown', async () => {
     const live = await gather('full', new Map<string, KubeClient>([['host', new FakeClient('host')]]));
     const clients = new Map<string, KubeClient>([['host', new FakeClient('host')]]);
-    const missing = gatherLive({ host: 'host', clusters: INDEX.clusters, selected: new Set(ALL), talkTo: ['edge-1'], client: c => clients.get(c)! ?? (() => {
-      throw new Error('no client');
-    })() }, 'full');
+    const missing = gatherLive({
+      host: 'host',
+      clusters: INDEX.clusters,
+      selected: new Set(ALL),
+      talkTo: ['edge-1'],
+      client: c => clients.get(c)! ?? (() => {
+        throw new Error('no client');
+      })(),
+    }, 'full');
     const e = await missing.get('edge-1')!;
-    expect([e.version, e.kubeSystemUid, e.config, e.ksApiServer, e.nodes, e.workspaces]).toEqual([undefined, undefined, undefined, undefined, undefined, undefined]);
+    expect([e.version, e.kubeSystemUid, e.config, e.ksApiServer, e.nodes, e.workspaces].every(v => v === undefined)).toBe(true);
     expect(live.get('host')!.version).toBeDefined();
   });
 });

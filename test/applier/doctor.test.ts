@@ -93,36 +93,52 @@ interface Fixture {
 
 const FIXTURES: Fixture[] = [
   {
-    check: 'cluster-unreachable', severity: 'error', cluster: 'branch-7',
+    check: 'cluster-unreachable',
+    severity: 'error',
+    cluster: 'branch-7',
     mutate: w => w.fleet.sandbox.cluster('branch-7').setDown(true),
     revert: w => w.fleet.sandbox.cluster('branch-7').setDown(false),
   },
   {
     // edge-2 reaches branch-7 through another spelling of its address (localhost), which the kubeconfig check lets through
-    check: 'same-live-cluster', severity: 'error', cluster: 'edge-2', dist: 'withEdge2',
+    check: 'same-live-cluster',
+    severity: 'error',
+    cluster: 'edge-2',
+    dist: 'withEdge2',
     options: w => ({ kubeconfig: w.kubeconfigWithAlias, contexts: { 'edge-2': 'branch-7-alias' } }),
   },
   {
-    check: 'kubesphere-not-installed', severity: 'error', cluster: 'edge-2', dist: 'withEdge2',
+    check: 'kubesphere-not-installed',
+    severity: 'error',
+    cluster: 'edge-2',
+    dist: 'withEdge2',
     options: () => ({ contexts: { 'edge-2': 'bare' } }),
   },
   {
-    check: 'kubesphere-version-unsupported', severity: 'error', cluster: 'edge-1',
+    check: 'kubesphere-version-unsupported',
+    severity: 'error',
+    cluster: 'edge-1',
     mutate: w => patch(w.fleet.sandbox.cluster('edge-1'), 'apps/v1', 'Deployment', 'ks-apiserver', 'kubesphere-system', { metadata: { labels: { version: 'v3.3.2' } } }),
     revert: w => patch(w.fleet.sandbox.cluster('edge-1'), 'apps/v1', 'Deployment', 'ks-apiserver', 'kubesphere-system', { metadata: { labels: { version: 'v3.4.1' } } }),
   },
   {
-    check: 'kubernetes-version-unsupported', severity: 'error', cluster: 'edge-1',
+    check: 'kubernetes-version-unsupported',
+    severity: 'error',
+    cluster: 'edge-1',
     mutate: w => w.fleet.sandbox.cluster('edge-1').setKubernetesVersion('v1.18.20'),
     revert: w => w.fleet.sandbox.cluster('edge-1').setKubernetesVersion('v1.26.15'),
   },
   {
-    check: 'kubernetes-version-unsupported', severity: 'warning', cluster: 'host',
+    check: 'kubernetes-version-unsupported',
+    severity: 'warning',
+    cluster: 'host',
     mutate: w => w.fleet.sandbox.cluster('host').setKubernetesVersion('v1.30.2'),
     revert: w => w.fleet.sandbox.cluster('host').setKubernetesVersion('v1.26.15'),
   },
   {
-    check: 'member-no-ks-apiserver', severity: 'error', cluster: 'branch-7',
+    check: 'member-no-ks-apiserver',
+    severity: 'error',
+    cluster: 'branch-7',
     mutate: w => {
       const c = w.fleet.sandbox.cluster('branch-7');
       c.api.delete(c.api.typeOf('v1', 'Service'), 'kubesphere-system', 'ks-apiserver');
@@ -134,7 +150,9 @@ const FIXTURES: Fixture[] = [
     },
   },
   {
-    check: 'member-no-ks-apiserver', severity: 'warning', cluster: 'edge-1',
+    check: 'member-no-ks-apiserver',
+    severity: 'warning',
+    cluster: 'edge-1',
     mutate: w => {
       const c = w.fleet.sandbox.cluster('edge-1');
       const live = c.get('apps/v1', 'Deployment', 'ks-apiserver', 'kubesphere-system');
@@ -148,18 +166,24 @@ const FIXTURES: Fixture[] = [
   },
   {
     // the member was turned into a host (its ClusterConfiguration edited): the folder would turn it back
-    check: 'cluster-role-change', severity: 'error', cluster: 'edge-1',
+    check: 'cluster-role-change',
+    severity: 'error',
+    cluster: 'edge-1',
     mutate: w => patch(w.fleet.sandbox.cluster('edge-1'), 'installer.kubesphere.io/v1alpha1', 'ClusterConfiguration', 'ks-installer', 'kubesphere-system', { spec: { multicluster: { clusterRole: 'host' } } }),
     revert: w => patch(w.fleet.sandbox.cluster('edge-1'), 'installer.kubesphere.io/v1alpha1', 'ClusterConfiguration', 'ks-installer', 'kubesphere-system', { spec: { multicluster: { clusterRole: 'member' } } }),
   },
   {
-    check: 'cluster-role-change', severity: 'warning', cluster: 'edge-1',
+    check: 'cluster-role-change',
+    severity: 'warning',
+    cluster: 'edge-1',
     options: () => ({ allowRoleChange: true }),
     mutate: w => patch(w.fleet.sandbox.cluster('edge-1'), 'installer.kubesphere.io/v1alpha1', 'ClusterConfiguration', 'ks-installer', 'kubesphere-system', { spec: { multicluster: { clusterRole: 'host' } } }),
     revert: w => patch(w.fleet.sandbox.cluster('edge-1'), 'installer.kubesphere.io/v1alpha1', 'ClusterConfiguration', 'ks-installer', 'kubesphere-system', { spec: { multicluster: { clusterRole: 'member' } } }),
   },
   {
-    check: 'jwt-secret-unavailable', severity: 'error', cluster: 'host',
+    check: 'jwt-secret-unavailable',
+    severity: 'error',
+    cluster: 'host',
     mutate: w => {
       const c = w.fleet.sandbox.cluster('host');
       c.api.delete(c.api.typeOf('v1', 'Secret'), 'kubesphere-system', 'kubesphere-secret');
@@ -173,28 +197,40 @@ const FIXTURES: Fixture[] = [
   },
   {
     // kubesphere-config edited by hand: the host runs with another secret than kubesphere-secret, which the members get
-    check: 'jwt-secret-host-differs', severity: 'error', cluster: 'host',
+    check: 'jwt-secret-host-differs',
+    severity: 'error',
+    cluster: 'host',
     mutate: w => editConfig(w.fleet.sandbox.cluster('host'), s => s.authentication.jwtSecret = 'edited-by-hand-0123456789abcdef'),
     revert: w => editConfig(w.fleet.sandbox.cluster('host'), s => s.authentication.jwtSecret = FAKE_JWT_SECRET),
   },
   {
     // a program whose jwtSecret comes from an environment variable with another value: apply would rotate the host's
-    check: 'jwt-secret-host-differs', severity: 'warning', cluster: 'host', dist: 'envJwt',
+    check: 'jwt-secret-host-differs',
+    severity: 'warning',
+    cluster: 'host',
+    dist: 'envJwt',
     options: () => ({ env: { KS_JWT_SECRET: 'rotated-secret-0123456789abcdefgh' } }),
   },
   {
-    check: 'jwt-secret-mismatch', severity: 'error', cluster: 'edge-1',
+    check: 'jwt-secret-mismatch',
+    severity: 'error',
+    cluster: 'edge-1',
     mutate: w => editConfig(w.fleet.sandbox.cluster('edge-1'), s => s.authentication.jwtSecret = 'edited-by-hand-0123456789abcdef'),
     revert: w => editConfig(w.fleet.sandbox.cluster('edge-1'), s => s.authentication.jwtSecret = FAKE_JWT_SECRET),
   },
   {
-    check: 'member-access-token-max-age', severity: 'warning', cluster: 'branch-7',
+    check: 'member-access-token-max-age',
+    severity: 'warning',
+    cluster: 'branch-7',
     mutate: w => editConfig(w.fleet.sandbox.cluster('branch-7'), s => s.authentication.oauthOptions.accessTokenMaxAge = 7200),
     revert: w => editConfig(w.fleet.sandbox.cluster('branch-7'), s => s.authentication.oauthOptions.accessTokenMaxAge = 0),
   },
   {
     // spare still holds the join ServiceAccount another host's KubeFed made
-    check: 'member-managed-by-another-host', severity: 'error', cluster: 'edge-2', dist: 'withEdge2',
+    check: 'member-managed-by-another-host',
+    severity: 'error',
+    cluster: 'edge-2',
+    dist: 'withEdge2',
     options: () => ({ contexts: { 'edge-2': 'spare' } }),
     mutate: w => {
       const c = w.fleet.sandbox.cluster('spare');
@@ -208,22 +244,32 @@ const FIXTURES: Fixture[] = [
   },
   {
     // spare was joined before under another name
-    check: 'member-renamed', severity: 'error', cluster: 'edge-2', dist: 'withEdge2',
+    check: 'member-renamed',
+    severity: 'error',
+    cluster: 'edge-2',
+    dist: 'withEdge2',
     options: () => ({ contexts: { 'edge-2': 'spare' } }),
     mutate: w => editConfig(w.fleet.sandbox.cluster('spare'), s => s.multicluster.clusterName = 'old-name'),
     revert: w => editConfig(w.fleet.sandbox.cluster('spare'), s => delete s.multicluster.clusterName),
   },
   {
     // the program names the member the host knows as edge-1 "edge-one"
-    check: 'member-renamed', severity: 'error', cluster: 'edge-one', dist: 'renamed',
+    check: 'member-renamed',
+    severity: 'error',
+    cluster: 'edge-one',
+    dist: 'renamed',
     options: () => ({ contexts: { 'edge-one': 'edge-1' } }),
   },
   {
-    check: 'member-cluster-swapped', severity: 'error', cluster: 'edge-1',
+    check: 'member-cluster-swapped',
+    severity: 'error',
+    cluster: 'edge-1',
     options: () => ({ contexts: { 'edge-1': 'spare' } }),
   },
   {
-    check: 'member-workspace-conflict', severity: 'error', cluster: 'edge-1',
+    check: 'member-workspace-conflict',
+    severity: 'error',
+    cluster: 'edge-1',
     mutate: w => {
       const c = w.fleet.sandbox.cluster('edge-1');
       c.api.create(c.api.typeOf('tenant.kubesphere.io/v1alpha1', 'Workspace'), undefined, { apiVersion: 'tenant.kubesphere.io/v1alpha1', kind: 'Workspace', metadata: { name: 'shop', labels: { 'kubefed.io/managed': 'true' } } }, { fieldManager: 'kubefed' });
@@ -234,7 +280,9 @@ const FIXTURES: Fixture[] = [
     },
   },
   {
-    check: 'member-not-clean', severity: 'warning', cluster: 'branch-7',
+    check: 'member-not-clean',
+    severity: 'warning',
+    cluster: 'branch-7',
     mutate: w => {
       const c = w.fleet.sandbox.cluster('branch-7');
       c.api.create(c.api.typeOf('tenant.kubesphere.io/v1alpha1', 'Workspace'), undefined, { apiVersion: 'tenant.kubesphere.io/v1alpha1', kind: 'Workspace', metadata: { name: 'legacy' } }, { fieldManager: 'ks-console' });
@@ -246,42 +294,58 @@ const FIXTURES: Fixture[] = [
   },
   {
     // the kubeconfig file names a current context it does not have
-    check: 'direct-kubeconfig-unavailable', severity: 'error', cluster: 'edge-1',
+    check: 'direct-kubeconfig-unavailable',
+    severity: 'error',
+    cluster: 'edge-1',
     mutate: w => fs.writeFileSync(EDGE_KUBECONFIG, edgeKubeconfig(w.fleet, { context: 'edge-1-admin' })),
     revert: w => fs.writeFileSync(EDGE_KUBECONFIG, edgeKubeconfig(w.fleet)),
   },
   {
-    check: 'direct-kubeconfig-server-loopback', severity: 'warning', cluster: 'edge-1',
+    check: 'direct-kubeconfig-server-loopback',
+    severity: 'warning',
+    cluster: 'edge-1',
     mutate: w => fs.writeFileSync(EDGE_KUBECONFIG, edgeKubeconfig(w.fleet, { server: w.fleet.sandbox.cluster('edge-1').url })),
     revert: w => fs.writeFileSync(EDGE_KUBECONFIG, edgeKubeconfig(w.fleet)),
   },
   {
-    check: 'direct-kubeconfig-server-private', severity: 'info', cluster: 'edge-1',
+    check: 'direct-kubeconfig-server-private',
+    severity: 'info',
+    cluster: 'edge-1',
     mutate: w => fs.writeFileSync(EDGE_KUBECONFIG, edgeKubeconfig(w.fleet, { server: 'https://10.20.0.5:6443' })),
     revert: w => fs.writeFileSync(EDGE_KUBECONFIG, edgeKubeconfig(w.fleet)),
   },
   {
-    check: 'direct-kubeconfig-token-only', severity: 'warning', cluster: 'edge-1',
+    check: 'direct-kubeconfig-token-only',
+    severity: 'warning',
+    cluster: 'edge-1',
     mutate: w => fs.writeFileSync(EDGE_KUBECONFIG, edgeKubeconfig(w.fleet, { cert: null })),
     revert: w => fs.writeFileSync(EDGE_KUBECONFIG, edgeKubeconfig(w.fleet)),
   },
   {
-    check: 'direct-kubeconfig-credential-expired', severity: 'error', cluster: 'edge-1',
+    check: 'direct-kubeconfig-credential-expired',
+    severity: 'error',
+    cluster: 'edge-1',
     mutate: w => fs.writeFileSync(EDGE_KUBECONFIG, edgeKubeconfig(w.fleet, { cert: certificate(400, 30) })),
     revert: w => fs.writeFileSync(EDGE_KUBECONFIG, edgeKubeconfig(w.fleet)),
   },
   {
-    check: 'direct-kubeconfig-credential-expiring', severity: 'warning', cluster: 'edge-1',
+    check: 'direct-kubeconfig-credential-expiring',
+    severity: 'warning',
+    cluster: 'edge-1',
     mutate: w => fs.writeFileSync(EDGE_KUBECONFIG, edgeKubeconfig(w.fleet, { cert: certificate(1, 4) })),
     revert: w => fs.writeFileSync(EDGE_KUBECONFIG, edgeKubeconfig(w.fleet)),
   },
   {
-    check: 'app-store-member-only', severity: 'warning', cluster: 'branch-7',
+    check: 'app-store-member-only',
+    severity: 'warning',
+    cluster: 'branch-7',
     mutate: w => patch(w.fleet.sandbox.cluster('branch-7'), 'installer.kubesphere.io/v1alpha1', 'ClusterConfiguration', 'ks-installer', 'kubesphere-system', { spec: { openpitrix: { store: { enabled: true } } } }),
     revert: w => patch(w.fleet.sandbox.cluster('branch-7'), 'installer.kubesphere.io/v1alpha1', 'ClusterConfiguration', 'ks-installer', 'kubesphere-system', { spec: { openpitrix: null } }),
   },
   {
-    check: 'node-allocatable-insufficient', severity: 'error', cluster: 'branch-7',
+    check: 'node-allocatable-insufficient',
+    severity: 'error',
+    cluster: 'branch-7',
     mutate: w => {
       const c = w.fleet.sandbox.cluster('branch-7');
       const node = c.get('v1', 'Node', c.nodeName);
@@ -295,7 +359,9 @@ const FIXTURES: Fixture[] = [
   },
   {
     // tower as ks-installer's tower.yaml leaves it: not in ksfed's ApplySet
-    check: 'components-two-owners', severity: 'error', cluster: 'host',
+    check: 'components-two-owners',
+    severity: 'error',
+    cluster: 'host',
     mutate: w => patch(w.fleet.sandbox.cluster('host'), 'apps/v1', 'Deployment', 'tower', 'kubesphere-system', { metadata: { labels: { 'applyset.kubernetes.io/part-of': null } } }),
     revert: w => {
       const host = w.fleet.sandbox.cluster('host');

@@ -139,6 +139,8 @@ export class FakeClient implements KubeClient {
   public failWith?: (call: string) => Error | undefined;
   /** Kinds recorded with learnKinds. */
   public readonly learned: string[] = [];
+  /** The version `/version` reports (v1.26.15 unless a test sets another). */
+  public version = { major: '1', minor: '26', gitVersion: 'v1.26.15' };
 
   constructor(public readonly cluster = 'fake') {
     // (a cluster with KubeSphere: ks-installer's namespace is there)
@@ -200,9 +202,6 @@ export class FakeClient implements KubeClient {
   public async served(apiVersion: string, kind: string, _options?: RequestOptions): Promise<boolean> {
     return !this.unserved.has(`${apiVersion}/${kind}`);
   }
-
-  /** The version `/version` reports (v1.26.15 unless a test sets another). */
-  public version = { major: '1', minor: '26', gitVersion: 'v1.26.15' };
 
   public async serverVersion(): Promise<{ major?: string; minor?: string; gitVersion?: string }> {
     this.check('version', { apiVersion: 'v1', kind: 'Version' });

@@ -125,7 +125,7 @@ describe('against a sandbox cluster without KubeSphere', () => {
         'GET /api/v1/namespaces/kube-federation-system/serviceaccounts', 'GET /api/v1/namespaces/kube-system',
         'GET /api/v1/namespaces/kube-system/secrets/ksfed-applyset', 'GET /api/v1/namespaces/kubesphere-system',
         'GET /api/v1/namespaces/kubesphere-system/configmaps/kubesphere-config', 'GET /api/v1/namespaces/kubesphere-system/services/ks-apiserver',
-        'GET /api/v1/nodes', 'GET /apis/apps/v1/namespaces/kubesphere-system/deployments/ks-apiserver',
+        'GET /api/v1/nodes', 'GET /apis/apps/v1/namespaces/kubesphere-system/deployments',
         'GET /apis/installer.kubesphere.io/v1alpha1', 'GET /apis/installer.kubesphere.io/v1alpha1', 'GET /apis/tenant.kubesphere.io/v1alpha1', 'GET /version',
       ]);
       await expect(diff(DIST, options)).rejects.toThrow(/^cluster "edge-1" \(context edge-1\): KubeSphere is not installed there/);

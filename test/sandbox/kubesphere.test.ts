@@ -222,7 +222,9 @@ describe('KubeSphere emulation', () => {
     expect(settings().multicluster.enable).toBe(false);
     // a jwtSecret the ClusterConfiguration asks for replaces kubesphere-secret and the config's
     await apply(clientFor(sandbox, 'edge-1'), {
-      apiVersion: 'installer.kubesphere.io/v1alpha1', kind: 'ClusterConfiguration', metadata: { name: 'ks-installer', namespace: 'kubesphere-system' },
+      apiVersion: 'installer.kubesphere.io/v1alpha1',
+      kind: 'ClusterConfiguration',
+      metadata: { name: 'ks-installer', namespace: 'kubesphere-system' },
       spec: { multicluster: { clusterRole: 'member' }, authentication: { jwtSecret: 'shared-jwt-secret-0123456789abcdef' } },
     });
     await eventually(() => settings().authentication.jwtSecret === 'shared-jwt-secret-0123456789abcdef');
