@@ -56,6 +56,18 @@ export const COMPONENT_DEPLOYMENTS = [
   `${KUBEFED_NAMESPACE}/kubefed-controller-manager`, `${KUBEFED_NAMESPACE}/kubefed-admission-webhook`, `${KUBESPHERE_SYSTEM}/tower`,
 ];
 
+/**
+ * KubeSphere's kinds the checks read (plural and scope fixed by KubeSphere v3.4's CRDs, facts sheet §1, §2, §5.1):
+ * taught to the clients so that their reads need no discovery request first. Where a kind is not served, its read
+ * fails (NotServed) and says nothing.
+ */
+const KUBESPHERE_KINDS: [group: string, version: string, kind: string, plural: string, namespaced: boolean][] = [
+  ['installer.kubesphere.io', 'v1alpha1', 'ClusterConfiguration', 'clusterconfigurations', true],
+  ['cluster.kubesphere.io', 'v1alpha1', 'Cluster', 'clusters', false],
+  ['tenant.kubesphere.io', 'v1alpha1', 'Workspace', 'workspaces', false],
+  ['tenant.kubesphere.io', 'v1alpha2', 'WorkspaceTemplate', 'workspacetemplates', false],
+];
+
 /** What gatherLive reads from: federation.json and the clients of the clusters the run talks to. */
 export interface GatherContext {
   readonly host: string;
@@ -93,6 +105,9 @@ async function gatherCluster(ctx: GatherContext, name: string, mode: GatherMode)
   let client: KubeClient | undefined;
   try {
     client = ctx.client(name);
+    for (const [group, version, kind, plural, namespaced] of KUBESPHERE_KINDS) {
+      client.learnKinds({ spec: { group, names: { kind, plural }, scope: namespaced ? 'Namespaced' : 'Cluster', versions: [{ name: version, served: true }] } });
+    }
   } catch {
     client = undefined;
   }
