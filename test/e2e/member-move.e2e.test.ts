@@ -2,10 +2,10 @@
 // projects bound to its workspace as KubeSphere binds them (label and ownerReference), a new host whose real KubeFed
 // propagates the target workspace to it, and the real garbage collector of kube-controller-manager, which deletes
 // whatever the old Workspace still owns when it goes. The projects must come through with their content.
+import { MOVE_FIELD_MANAGER, MOVING_TO_ANNOTATION, moveMember, WORKSPACE_LABEL } from 'ksfed/lib/member-move';
 import { RealFleet } from 'ksfed-sandbox/lib/real-fleet';
 import { Endpoint, request } from 'ksfed-sandbox/lib/real-fleet/http';
 import { applyObject, getObject, resourcePath } from 'ksfed-sandbox/lib/real-fleet/objects';
-import { MOVE_FIELD_MANAGER, MOVING_TO_ANNOTATION, moveMember, WORKSPACE_LABEL } from 'ksfed/lib/member-move';
 
 jest.setTimeout(300_000);
 

@@ -51,6 +51,7 @@ export class ApiServer {
    * @param anonymous accept requests that carry no credentials at all (kubectl never sends a bearer token over plain
    *   HTTP); a wrong token is refused either way.
    * @param recordBodies keep each request's body in its record (for tests that replay traffic).
+   * @param gitVersion the Kubernetes version `/version` reports (asked on every request: it can change at run time).
    */
   constructor(
     private readonly api: ObjectApi,
@@ -58,6 +59,7 @@ export class ApiServer {
     private readonly faults: FaultInjector,
     private readonly anonymous = false,
     private readonly recordBodies = false,
+    private readonly gitVersion: () => string = () => versionInfo().gitVersion as string,
   ) {
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch(() => destroy(req.socket));
@@ -224,7 +226,7 @@ export class ApiServer {
       return { code: 200, body: b, warnings: [] };
     };
     if (path === '/healthz' || path === '/livez' || path === '/readyz') return { text: 'ok', code: 200 };
-    if (path === '/version') return ok(versionInfo());
+    if (path === '/version') return ok(versionInfo(this.gitVersion()));
     if (path === '/api') return ok(apiVersions(`127.0.0.1:${this.port}`));
     if (path === '/apis') return ok(apiGroupList(types));
     if (path === '/openapi/v3') return ok(openApiIndex(types));

@@ -45,8 +45,8 @@ export class SandboxCluster {
   public readonly name: string;
   /** The bearer token the API server accepts. */
   public readonly token: string;
-  /** The Kubernetes version reported by `/version`. */
-  public readonly kubernetesVersion = KUBERNETES_VERSION.gitVersion;
+  /** The node the cluster starts with (when it emulates readiness): `<name>-node-1`. */
+  public readonly nodeName: string;
   /** @internal */
   public readonly api: ObjectApi;
   /** @internal */
@@ -56,10 +56,14 @@ export class SandboxCluster {
   private readonly faults: FaultInjector;
   private readonly server: ApiServer;
   private readonly controllers: Array<{ start(): void; stop(): void }>;
+  private readonly readiness: boolean;
   private started = false;
+  private version: string = KUBERNETES_VERSION.gitVersion;
 
   constructor(settings: ClusterSettings) {
     this.name = settings.name;
+    this.nodeName = `${settings.name}-node-1`;
+    this.readiness = settings.readiness ?? true;
     this.token = randomBytes(24).toString('hex');
     const names = new Random(Random.seedOf(`names/${settings.name}`));
     this.api = new ObjectApi(new ObjectStore(settings.historyLimit), new ResourceTypes(), () => names.nameSuffix(5));
@@ -78,12 +82,36 @@ export class SandboxCluster {
       }
     }
     this.faults = new FaultInjector(settings.faults);
-    this.server = new ApiServer(this.api, this.token, this.faults, settings.anonymous ?? false, settings.recordBodies ?? false);
+    this.server = new ApiServer(this.api, this.token, this.faults, settings.anonymous ?? false, settings.recordBodies ?? false, () => this.version);
   }
 
   /** `http://127.0.0.1:<port>` (after start). */
   public get url(): string {
     return this.server.url;
+  }
+
+  /**
+   * The address the other clusters' emulated KubeSphere controllers also reach this cluster at:
+   * `http://<name>.sandbox.test:<port>`, as a host's KubeSphere reaches a member under a name routable from the host's
+   * pods. Nothing outside the sandbox resolves it (`.test` is reserved): give it to a host (a direct member's
+   * kubeconfig), and use `url` to talk to the cluster yourself.
+   */
+  public get advertisedUrl(): string {
+    return this.server.url.replace('//127.0.0.1:', `//${this.name}.sandbox.test:`);
+  }
+
+  /** The Kubernetes version `/version` reports (default v1.26.15, the newest KubeSphere 3.4 supports). */
+  public get kubernetesVersion(): string {
+    return this.version;
+  }
+
+  /** Makes `/version` (and the node's kubelet) report another Kubernetes version from now on, e.g. `v1.18.20`. */
+  public setKubernetesVersion(gitVersion: string): void {
+    if (!/^v\d+\.\d+\.\d+/.test(gitVersion)) throw new Error(`SandboxCluster.setKubernetesVersion: ${JSON.stringify(gitVersion)} is not a version like v1.26.15`);
+    this.version = gitVersion;
+    const type = this.api.typeOf('v1', 'Node');
+    const live = this.api.peek(type, undefined, this.nodeName);
+    if (live) this.api.writeStatus(type, undefined, this.nodeName, { ...live.status, nodeInfo: { ...live.status?.nodeInfo, kubeletVersion: gitVersion } }, 'kubelet');
   }
 
   /** Every request received so far, oldest first (method, path, query, status, fieldManager, dryRun, fault; body when recorded). */
@@ -147,5 +175,31 @@ export class SandboxCluster {
       metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
       spec: { type: 'ClusterIP', clusterIP: '10.96.0.1', ports: [{ name: 'https', protocol: 'TCP', port: 443, targetPort: 6443 }] },
     }, { fieldManager: 'kube-apiserver' });
+    if (this.readiness) {
+      const type = this.api.typeOf('v1', 'Node');
+      const { status, ...object } = node(this.nodeName, this.version);
+      this.api.create(type, undefined, object, { fieldManager: 'kubelet' });
+      this.api.writeStatus(type, undefined, this.nodeName, status, 'kubelet');
+    }
   }
+}
+
+/**
+ * A Ready node with 8 CPUs and 16Gi of memory allocatable (what the kubelet registers; change it with a status patch
+ * to model a smaller cluster).
+ */
+function node(name: string, kubeletVersion: string): JsonObject {
+  const resources = { 'cpu': '8', 'memory': '16Gi', 'pods': '110', 'ephemeral-storage': '100Gi' };
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64' } },
+    spec: {},
+    status: {
+      capacity: resources,
+      allocatable: resources,
+      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' }],
+      nodeInfo: { kubeletVersion, operatingSystem: 'linux', architecture: 'amd64', containerRuntimeVersion: 'containerd://1.7.13' },
+    },
+  };
 }

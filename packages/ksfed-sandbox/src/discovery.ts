@@ -15,9 +15,13 @@ export const KUBERNETES_VERSION = {
   platform: 'linux/amd64',
 };
 
-/** `GET /version`. */
-export function versionInfo(): JsonObject {
-  return { ...KUBERNETES_VERSION };
+/**
+ * `GET /version`: the sandbox's build fields with `gitVersion` (default v1.26.15) and the `major` and `minor` it
+ * gives.
+ */
+export function versionInfo(gitVersion: string = KUBERNETES_VERSION.gitVersion): JsonObject {
+  const m = /^v?(\d+)\.(\d+)/.exec(gitVersion);
+  return { ...KUBERNETES_VERSION, gitVersion, major: m ? m[1] : '', minor: m ? m[2] : '' };
 }
 
 /** `GET /api`: the legacy core group's versions. */

@@ -1,13 +1,13 @@
 import { randomBytes } from 'crypto';
 import { kubesphereCrds } from 'cdk8s-kubesphere-federation/lib/crds/kubesphere';
 import { CrdController } from './crds';
-import { clone, isPlainObject, JsonObject, nowRfc3339 } from './json';
+import { clone, deepEqual, isPlainObject, JsonObject, nowRfc3339, stableStringify } from './json';
 import { ObjectApi } from './object-api';
 import { Random } from './random';
 import { ResourceType } from './resource-types';
 import { Scheduler } from './scheduler';
 import { StoreEvent } from './store';
-import { toYaml } from './yaml';
+import { parseJsonOrYaml, toYaml } from './yaml';
 
 /** The namespace KubeSphere's own components live in. */
 export const KUBESPHERE_SYSTEM = 'kubesphere-system';
@@ -18,15 +18,21 @@ export const KS_CONTROLLER_MANAGER = 'ks-controller-manager';
 /** Field manager of the emulated ks-installer. */
 export const KS_INSTALLER = 'ks-installer';
 
+/** The ConfigMap KubeSphere's components run with (data key `kubesphere.yaml`), rendered by ks-installer. */
+export const KUBESPHERE_CONFIG = 'kubesphere-config';
+/** The KubeSphere version the sandbox's installation reports (ks-apiserver's image tag and `version` label). */
+export const KUBESPHERE_VERSION = 'v3.4.1';
+
 const HOST_LABEL = 'cluster-role.kubesphere.io/host';
 const MANAGED_LABEL = 'kubesphere.io/managed';
-const KUBESPHERE_VERSION = 'v3.4.1';
 const CLUSTER_API = 'cluster.kubesphere.io/v1alpha1';
 
 /** What the KubeSphere emulation needs of a sandbox cluster. */
 export interface KubeSphereCluster {
   readonly name: string;
   readonly url: string;
+  /** Another address the host's controllers reach the cluster at (the sandbox's `advertisedUrl`). */
+  readonly advertisedUrl?: string;
   readonly token: string;
   readonly api: ObjectApi;
   readonly crds: CrdController;
@@ -36,10 +42,12 @@ export interface KubeSphereCluster {
 /**
  * What a KubeSphere v3.4 installation (ks-installer) leaves on every cluster before anything is applied: its CRDs
  * (the library's own definitions), namespaces `kubesphere-system` and `kubesphere-controls-system` (labelled into the
- * system workspace), ServiceAccount `kubesphere` in `kubesphere-system`, and the Secret `kubesphere-secret` in
+ * system workspace), ServiceAccount `kubesphere` in `kubesphere-system`, the Secret `kubesphere-secret` in
  * `kubesphere-system` holding the cluster's random JWT secret (key `secret`: what ks-installer generates when the
- * ClusterConfiguration leaves `authentication.jwtSecret` empty, and what `JwtSecret.fromHostCluster()` reads). The
- * sandbox and the real fleet (src/real-fleet) both install this, with field manager `ks-installer`.
+ * ClusterConfiguration leaves `authentication.jwtSecret` empty, and what `JwtSecret.fromHostCluster()` reads), and
+ * KubeSphere's API server: Deployment and Service `ks-apiserver` in `kubesphere-system` (image and `version` label
+ * v3.4.1; a direct member's host reaches it through the member's kube-apiserver service proxy). The sandbox and the
+ * real fleet (src/real-fleet) both install this, with field manager `ks-installer`.
  */
 export function kubesphereInstallation(): { readonly crds: any[]; readonly objects: JsonObject[] } {
   const namespaces = [KUBESPHERE_SYSTEM, 'kubesphere-controls-system'].map((name) => ({
@@ -57,17 +65,89 @@ export function kubesphereInstallation(): { readonly crds: any[]; readonly objec
         metadata: { name: 'kubesphere-secret', namespace: KUBESPHERE_SYSTEM },
         data: { secret: Buffer.from(randomBytes(24).toString('base64url')).toString('base64') },
       },
+      ...ksApiServer(),
     ],
   };
 }
 
-/** Installs `kubesphereInstallation()` into a sandbox cluster (CRDs established at once). */
+/** ks-installer's `ks-apiserver` Deployment and Service (roles/ks-core/ks-core/files/ks-core/templates/ks-apiserver.yml). */
+function ksApiServer(): JsonObject[] {
+  const labels = { app: 'ks-apiserver', tier: 'backend' };
+  return [
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'ks-apiserver', namespace: KUBESPHERE_SYSTEM, labels: { ...labels, version: KUBESPHERE_VERSION } },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            serviceAccountName: 'kubesphere',
+            containers: [{
+              name: 'ks-apiserver',
+              image: `kubesphere/ks-apiserver:${KUBESPHERE_VERSION}`,
+              command: ['ks-apiserver', '--logtostderr=true'],
+              ports: [{ containerPort: 9090, protocol: 'TCP' }],
+              resources: { requests: { cpu: '20m', memory: '100Mi' }, limits: { cpu: '1', memory: '1Gi' } },
+            }],
+          },
+        },
+      },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'ks-apiserver', namespace: KUBESPHERE_SYSTEM, labels: { ...labels, version: KUBESPHERE_VERSION } },
+      spec: { type: 'ClusterIP', selector: labels, ports: [{ name: 'http', protocol: 'TCP', port: 80, targetPort: 9090 }] },
+    },
+  ];
+}
+
+/**
+ * The `kubesphere-config` ConfigMap ks-installer renders (data `kubesphere.yaml`), reduced to what a federation
+ * depends on: `authentication.jwtSecret` (the value of `kubesphere-secret`), `authentication.oauthOptions`
+ * (`accessTokenMaxAge: 0` on a member) and `multicluster` (`clusterRole`, `enable`, the host's
+ * `proxyPublishAddress` and `hostClusterName`, and `clusterName`, which the host's cluster controller writes).
+ * From kubesphere/ks-installer@v3.4.1:roles/ks-core/config/templates/kubesphere-config.yaml.j2.
+ */
+export function kubesphereConfig(settings: JsonObject): JsonObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: KUBESPHERE_CONFIG, namespace: KUBESPHERE_SYSTEM },
+    data: { 'kubesphere.yaml': toYaml(settings) },
+  };
+}
+
+/** The settings of a `kubesphere-config` ConfigMap (`kubesphere.yaml` parsed), or undefined when it has none. */
+export function configSettings(cm: JsonObject | undefined): JsonObject | undefined {
+  const text = cm?.data?.['kubesphere.yaml'];
+  if (typeof text !== 'string') return undefined;
+  try {
+    const parsed = parseJsonOrYaml(text);
+    return isPlainObject(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Installs `kubesphereInstallation()` into a sandbox cluster (CRDs established at once), and the `kubesphere-config`
+ * ks-installer renders for a cluster not yet in a federation (`clusterRole: none`, the jwtSecret of its
+ * `kubesphere-secret`). The real fleet leaves the ConfigMap out: nothing there re-renders it as ks-installer does (the
+ * sandbox's emulated ks-installer does, see `installerConfig`).
+ */
 export function preinstallKubeSphere(cluster: KubeSphereCluster): void {
   const installation = kubesphereInstallation();
   for (const crd of installation.crds) cluster.crds.install(crd, KS_INSTALLER);
   for (const obj of installation.objects) {
     cluster.api.create(cluster.api.typeOf(obj.apiVersion, obj.kind), obj.metadata.namespace, obj, { fieldManager: KS_INSTALLER });
   }
+  const secret = installation.objects.find((o) => o.kind === 'Secret')!;
+  const settings = { authentication: { jwtSecret: Buffer.from(secret.data.secret, 'base64').toString('utf8') }, multicluster: { clusterRole: 'none' } };
+  cluster.api.create(cluster.api.typeOf('v1', 'ConfigMap'), KUBESPHERE_SYSTEM, kubesphereConfig(settings), { fieldManager: KS_INSTALLER });
 }
 
 /** What keeps KubeSphere from joining some members: parts of the network that do not get through. */
@@ -107,19 +187,23 @@ export interface KubeSphereNetwork {
  *   host and `kubesphere.io/managed: "true"` gets an in-cluster kubeconfig. Its join pre-check: a member holding a
  *   KubeFed-managed Workspace that the host's FederatedWorkspace of the same name does not place there is not
  *   joined (`Federated` False, see workspaceConflicts).
+ * - ks-controller-manager also writes the name of a Cluster it made Ready into `multicluster.clusterName` of that
+ *   cluster's `kubesphere-config` (a member's, or the host's own for the managed host Cluster).
  * On every cluster:
  * - ks-installer: a ClusterConfiguration `ks-installer` in kubesphere-system gets `status.core.status: enabled`, and
- *   `status.multicluster.status: enabled` when `spec.multicluster.clusterRole` is `host`; when its
- *   `spec.authentication.jwtSecret` is set and changes, the Secret `kubesphere-secret` gets it (key `secret`), as
- *   ks-installer's init-token step re-creates that Secret from it on each run.
+ *   `status.multicluster.status: enabled` when `spec.multicluster.clusterRole` is `host`; whenever its inputs change
+ *   (the ClusterConfiguration's spec, or the value of `kubesphere-secret`), it sets `kubesphere-secret` to the
+ *   jwtSecret the spec asks for and renders `kubesphere-config` from both (`installerConfig`). A cluster without a
+ *   ClusterConfiguration counts as one with an empty spec (ks-installer's defaults, `clusterRole: none`). A change
+ *   made to `kubesphere-config` by hand stays until an input changes, as on a real cluster.
  *
  * Conditions live in `status` (the Cluster CRD has no status subresource in v3.4.1).
  */
 export class KubeSphereEmulator {
   private readonly unsubscribe: Array<() => void> = [];
   private readonly random: Random;
-  /** The jwtSecret of each cluster's ClusterConfiguration that ks-installer last wrote into kubesphere-secret. */
-  private readonly installedJwt = new Map<string, string>();
+  /** Per cluster, the inputs ks-installer last rendered kubesphere-config from. */
+  private readonly rendered = new Map<string, string>();
 
   constructor(
     private readonly host: KubeSphereCluster,
@@ -177,17 +261,34 @@ export class KubeSphereEmulator {
     const cc = type && c.api.peek(type, KUBESPHERE_SYSTEM, 'ks-installer');
     const status = cc && installerStatus(cc);
     if (type && status) writeStatus(c.api, type, KUBESPHERE_SYSTEM, 'ks-installer', status, KS_INSTALLER);
-    const jwt = cc && installerJwtSecret(cc);
-    if (jwt !== undefined && this.installedJwt.get(c.name) !== jwt) {
-      const secretType = c.api.typeOf('v1', 'Secret');
-      const data = { secret: Buffer.from(jwt, 'utf8').toString('base64') };
-      if (c.api.peek(secretType, KUBESPHERE_SYSTEM, 'kubesphere-secret')) {
-        c.api.mergePatch(secretType, KUBESPHERE_SYSTEM, 'kubesphere-secret', { data }, KS_INSTALLER);
-      } else {
-        c.api.create(secretType, KUBESPHERE_SYSTEM, { apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name: 'kubesphere-secret', namespace: KUBESPHERE_SYSTEM }, data }, { fieldManager: KS_INSTALLER });
-      }
-      this.installedJwt.set(c.name, jwt);
+    this.renderConfig(c, cc ?? { spec: {} });
+  }
+
+  /** ks-installer's jwtSecret and kubesphere-config, when the ClusterConfiguration's spec or kubesphere-secret changed. */
+  private renderConfig(c: KubeSphereCluster, cc: JsonObject): void {
+    const secretType = c.api.typeOf('v1', 'Secret');
+    const cmType = c.api.typeOf('v1', 'ConfigMap');
+    const secret = c.api.peek(secretType, KUBESPHERE_SYSTEM, 'kubesphere-secret');
+    const cm = c.api.peek(cmType, KUBESPHERE_SYSTEM, KUBESPHERE_CONFIG);
+    if (!cm) return;
+    const value = typeof secret?.data?.secret === 'string' ? Buffer.from(secret.data.secret, 'base64').toString('utf8') : undefined;
+    const inputs = `${stableStringify(cc.spec ?? {})}|${value ?? ''}`;
+    if (this.rendered.get(c.name) === inputs) return;
+    const out = installerConfig(cc, value, configSettings(cm));
+    if (out.secret !== undefined && secret) {
+      c.api.mergePatch(secretType, KUBESPHERE_SYSTEM, 'kubesphere-secret', { data: { secret: Buffer.from(out.secret).toString('base64') } }, KS_INSTALLER);
     }
+    if (out.settings) c.api.mergePatch(cmType, KUBESPHERE_SYSTEM, KUBESPHERE_CONFIG, { data: { 'kubesphere.yaml': toYaml(out.settings) } }, KS_INSTALLER);
+    this.rendered.set(c.name, `${stableStringify(cc.spec ?? {})}|${out.secret ?? value ?? ''}`);
+  }
+
+  /** The cluster controller writes the Cluster's name into the cluster's kubesphere-config (`multicluster.clusterName`). */
+  private writeClusterName(c: KubeSphereCluster, name: string): void {
+    const cmType = c.api.typeOf('v1', 'ConfigMap');
+    const settings = configSettings(c.api.peek(cmType, KUBESPHERE_SYSTEM, KUBESPHERE_CONFIG));
+    if (!settings || settings.multicluster?.clusterName === name) return;
+    const next = { ...settings, multicluster: { ...(isPlainObject(settings.multicluster) ? settings.multicluster : {}), clusterName: name } };
+    c.api.mergePatch(cmType, KUBESPHERE_SYSTEM, KUBESPHERE_CONFIG, { data: { 'kubesphere.yaml': toYaml(next) } }, KS_CONTROLLER_MANAGER);
   }
 
   private reconcileCluster(type: ResourceType, name: string): void {
@@ -205,6 +306,7 @@ export class KubeSphereEmulator {
           }, KS_CONTROLLER_MANAGER);
         }
         this.reconcileDirect(type, name);
+        this.attempt(() => this.writeClusterName(this.host, name));
         break;
       case 'direct':
         this.reconcileDirect(type, name);
@@ -247,7 +349,9 @@ export class KubeSphereEmulator {
     const kubeconfig = cluster && decodeKubeconfig(cluster);
     if (!cluster || kubeconfig === undefined) return;
     const server = kubeconfigServer(kubeconfig);
-    const target = this.clusters.find((c) => server !== undefined && sameUrl(c.url, server));
+    const reaches = (c: KubeSphereCluster) => server !== undefined
+      && (sameUrl(c.url, server) || (c.advertisedUrl !== undefined && sameUrl(c.advertisedUrl, server)));
+    const target = this.clusters.find(reaches);
     if (target && (this.network.unreachableFromHost ?? []).includes(target.name)) {
       this.markNotFederated(type, name, `Get "${server}/api/v1/namespaces/kube-federation-system": dial tcp ${hostPortOf(server!)}: i/o timeout`);
       return;
@@ -283,6 +387,7 @@ export class KubeSphereEmulator {
     const kubeSystem = member?.api.peek(member.api.typeOf('v1', 'Namespace'), undefined, 'kube-system');
     const patch = readyPatch(cluster, { kubernetesVersion: member?.kubernetesVersion ?? this.host.kubernetesVersion, uid: kubeSystem?.metadata.uid });
     if (patch) this.host.api.mergePatch(type, undefined, name, patch, KS_CONTROLLER_MANAGER);
+    if (member) this.attempt(() => this.writeClusterName(member, name));
   }
 
   private markNotReady(type: ResourceType, name: string, message: string): void {
@@ -567,12 +672,6 @@ export function workspaceConflicts(
     .sort();
 }
 
-/** The jwtSecret a ClusterConfiguration sets (`spec.authentication.jwtSecret`), or undefined when it sets none. */
-export function installerJwtSecret(cc: JsonObject): string | undefined {
-  const jwt = cc.spec?.authentication?.jwtSecret;
-  return typeof jwt === 'string' && jwt !== '' ? jwt : undefined;
-}
-
 /**
  * ks-installer on a ClusterConfiguration `ks-installer`: `status.core.status: enabled`, and
  * `status.multicluster.status: enabled` on a host; the new status, or undefined when it is so already.
@@ -590,6 +689,46 @@ export function installerStatus(cc: JsonObject): JsonObject | undefined {
     changed = true;
   }
   return changed ? status : undefined;
+}
+
+/**
+ * ks-installer's init-token and config roles on a ClusterConfiguration (kubesphere/ks-installer@v3.4.1:
+ * roles/ks-core/init-token/tasks/main.yaml, roles/ks-core/config/templates/kubesphere-config.yaml.j2): the jwtSecret
+ * is the one `spec.authentication.jwtSecret` asks for, else the one `kubesphere-secret` holds (`secret`); the
+ * settings of `kubesphere-config` get that jwtSecret, `authentication.oauthOptions` from the spec (with
+ * `accessTokenMaxAge: 0` on a member) and `multicluster` from the spec (`clusterRole`, default `none`; `enable: false`
+ * on a member; `enable: true` with `proxyPublishAddress` and `hostClusterName` on a host), keeping the `clusterName`
+ * the host's cluster controller wrote and everything else of `current`. Returns the new jwtSecret when it changes,
+ * and the new settings when they change.
+ */
+export function installerConfig(
+  cc: JsonObject, secret: string | undefined, current: JsonObject | undefined,
+): { secret?: string; settings?: JsonObject } {
+  const spec = isPlainObject(cc.spec) ? cc.spec : {};
+  const asked = spec.authentication?.jwtSecret;
+  const jwtSecret = typeof asked === 'string' && asked.length > 0 ? asked : secret;
+  const role = typeof spec.multicluster?.clusterRole === 'string' ? spec.multicluster.clusterRole : 'none';
+  const settings: JsonObject = clone(current ?? {});
+  const authentication: JsonObject = isPlainObject(settings.authentication) ? settings.authentication : {};
+  if (jwtSecret !== undefined) authentication.jwtSecret = jwtSecret;
+  const oauth = { ...(isPlainObject(spec.authentication?.oauthOptions) ? spec.authentication.oauthOptions : {}), ...(role === 'member' ? { accessTokenMaxAge: 0 } : {}) };
+  if (Object.keys(oauth).length > 0) authentication.oauthOptions = oauth;
+  else delete authentication.oauthOptions;
+  settings.authentication = authentication;
+  const previous = isPlainObject(settings.multicluster) ? settings.multicluster : {};
+  const mc = spec.multicluster ?? {};
+  settings.multicluster = {
+    clusterRole: role,
+    ...(role === 'member' ? { enable: false } : {}),
+    ...(role === 'host' ? { enable: true } : {}),
+    ...(role === 'host' && typeof mc.proxyPublishAddress === 'string' && mc.proxyPublishAddress ? { proxyPublishAddress: mc.proxyPublishAddress } : {}),
+    ...(role === 'host' && typeof mc.hostClusterName === 'string' && mc.hostClusterName ? { hostClusterName: mc.hostClusterName } : {}),
+    ...(typeof previous.clusterName === 'string' ? { clusterName: previous.clusterName } : {}),
+  };
+  return {
+    ...(jwtSecret !== undefined && jwtSecret !== secret ? { secret: jwtSecret } : {}),
+    ...(deepEqual(settings, current ?? {}) ? {} : { settings }),
+  };
 }
 
 function flag(argv: string[], name: string): string | undefined {

@@ -17,6 +17,39 @@ describe('SandboxCluster', () => {
     expect(c.kubernetesVersion).toBe('v1.26.15');
   });
 
+  test('a Ready node with 8 CPUs and 16Gi allocatable; none on a cluster that emulates no readiness', async () => {
+    const c = sandbox.cluster('c');
+    const node = c.get('v1', 'Node', c.nodeName);
+    expect(node.status.allocatable).toMatchObject({ cpu: '8', memory: '16Gi' });
+    expect(node.status.conditions).toEqual([expect.objectContaining({ type: 'Ready', status: 'True' })]);
+    expect(node.status.nodeInfo.kubeletVersion).toBe('v1.26.15');
+    const bare = await Sandbox.start({ clusters: ['bare'], kubesphere: false, readiness: false });
+    try {
+      expect(bare.cluster('bare').list('v1', 'Node')).toEqual([]);
+    } finally {
+      await bare.stop();
+    }
+  });
+
+  test('setKubernetesVersion changes /version and the node\'s kubelet; a malformed version is refused', async () => {
+    const c = sandbox.cluster('c');
+    c.setKubernetesVersion('v1.18.20');
+    try {
+      const res = await http(sandbox, 'c', '/version');
+      expect(res.body).toMatchObject({ major: '1', minor: '18', gitVersion: 'v1.18.20' });
+      expect(c.kubernetesVersion).toBe('v1.18.20');
+      expect(c.get('v1', 'Node', c.nodeName).status.nodeInfo.kubeletVersion).toBe('v1.18.20');
+      expect(() => c.setKubernetesVersion('1.18')).toThrow(/"1\.18" is not a version like v1\.26\.15/);
+    } finally {
+      c.setKubernetesVersion('v1.26.15');
+    }
+  });
+
+  test('advertisedUrl: the same port under <name>.sandbox.test', () => {
+    const c = sandbox.cluster('c');
+    expect(c.advertisedUrl).toBe(c.url.replace('127.0.0.1', 'c.sandbox.test'));
+  });
+
   test('get and list return deep copies with apiVersion and kind; unknown kinds give undefined / []', async () => {
     const c = sandbox.cluster('c');
     await apply(clientFor(sandbox, 'c'), configMap('copy', { a: '1' }));

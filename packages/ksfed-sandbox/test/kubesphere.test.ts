@@ -2,8 +2,8 @@ import { federatedCrds } from 'cdk8s-kubesphere-federation/lib/crds/federated-ty
 import { apply, clientFor, eventually } from './helpers';
 import { Sandbox } from '../src';
 import {
-  agentOf, AgentSeen, decodeKubeconfig, endpointPatch, handshake, installerJwtSecret, joinKind, kubeconfigServer, notFederatedPatch, notReadyPatch,
-  placeholderKubeconfig, readAgent, readyPatch, setCondition, towerPatch, towerPort, workspaceConflicts,
+  agentOf, AgentSeen, configSettings, decodeKubeconfig, endpointPatch, handshake, installerConfig, joinKind, kubeconfigServer, notFederatedPatch,
+  notReadyPatch, placeholderKubeconfig, readAgent, readyPatch, setCondition, towerPatch, towerPort, workspaceConflicts,
 } from '../src/kubesphere';
 
 const CLUSTER = 'cluster.kubesphere.io/v1alpha1';
@@ -60,6 +60,21 @@ describe('KubeSphere emulation', () => {
       expect(c.get('v1', 'ServiceAccount', 'kubesphere', 'kubesphere-system')).toBeDefined();
       const jwt = c.get('v1', 'Secret', 'kubesphere-secret', 'kubesphere-system');
       expect(Buffer.from(jwt.data.secret, 'base64').toString().length).toBeGreaterThanOrEqual(32);
+    }
+  });
+
+  test('every cluster runs ks-apiserver v3.4.1 (Deployment, available, and Service) with a kubesphere-config of clusterRole none and its own jwtSecret', async () => {
+    for (const c of sandbox.clusters) {
+      const deploy = await eventually(() => c.get('apps/v1', 'Deployment', 'ks-apiserver', 'kubesphere-system')?.status?.availableReplicas === 1
+        && c.get('apps/v1', 'Deployment', 'ks-apiserver', 'kubesphere-system'));
+      expect(deploy.metadata.labels.version).toBe('v3.4.1');
+      expect(deploy.spec.template.spec.containers[0].image).toBe('kubesphere/ks-apiserver:v3.4.1');
+      expect(c.get('v1', 'Service', 'ks-apiserver', 'kubesphere-system').spec.ports[0]).toMatchObject({ port: 80, targetPort: 9090 });
+      const secret = Buffer.from(c.get('v1', 'Secret', 'kubesphere-secret', 'kubesphere-system').data.secret, 'base64').toString();
+      expect(configSettings(c.get('v1', 'ConfigMap', 'kubesphere-config', 'kubesphere-system'))).toEqual({
+        authentication: { jwtSecret: secret },
+        multicluster: { clusterRole: 'none' },
+      });
     }
   });
 
@@ -197,6 +212,30 @@ describe('KubeSphere emulation', () => {
     const memberCc = await eventually(() => sandbox.cluster('edge-1').get('installer.kubesphere.io/v1alpha1', 'ClusterConfiguration', 'ks-installer', 'kubesphere-system').status?.core);
     expect(memberCc.status).toBe('enabled');
     expect(sandbox.cluster('edge-1').get('installer.kubesphere.io/v1alpha1', 'ClusterConfiguration', 'ks-installer', 'kubesphere-system').status.multicluster).toBeUndefined();
+  });
+
+  test('ks-installer renders kubesphere-config from the ClusterConfiguration and kubesphere-secret; the cluster controller writes clusterName', async () => {
+    // edge-1 became a member above (ClusterConfiguration) and was joined directly (Cluster edge-1 Ready)
+    const edge = sandbox.cluster('edge-1');
+    const settings = () => configSettings(edge.get('v1', 'ConfigMap', 'kubesphere-config', 'kubesphere-system'))!;
+    await eventually(() => settings().multicluster.clusterRole === 'member' && settings().multicluster.clusterName === 'edge-1');
+    expect(settings().authentication.oauthOptions).toEqual({ accessTokenMaxAge: 0 });
+    expect(settings().multicluster.enable).toBe(false);
+    // a jwtSecret the ClusterConfiguration asks for replaces kubesphere-secret and the config's
+    await apply(clientFor(sandbox, 'edge-1'), {
+      apiVersion: 'installer.kubesphere.io/v1alpha1',
+      kind: 'ClusterConfiguration',
+      metadata: { name: 'ks-installer', namespace: 'kubesphere-system' },
+      spec: { multicluster: { clusterRole: 'member' }, authentication: { jwtSecret: 'shared-jwt-secret-0123456789abcdef' } },
+    });
+    await eventually(() => settings().authentication.jwtSecret === 'shared-jwt-secret-0123456789abcdef');
+    expect(Buffer.from(edge.get('v1', 'Secret', 'kubesphere-secret', 'kubesphere-system').data.secret, 'base64').toString()).toBe('shared-jwt-secret-0123456789abcdef');
+    expect(settings().multicluster.clusterName).toBe('edge-1');
+    // a change made to kubesphere-config by hand stays until an input changes
+    const edited = { ...settings(), authentication: { ...settings().authentication, jwtSecret: 'edited-by-hand' } };
+    edge.api.mergePatch(edge.api.typeOf('v1', 'ConfigMap'), 'kubesphere-system', 'kubesphere-config', { data: { 'kubesphere.yaml': JSON.stringify(edited) } }, 'kubectl-edit');
+    await new Promise((r) => setTimeout(r, 60));
+    expect(settings().authentication.jwtSecret).toBe('edited-by-hand');
   });
 
   test('deleting a proxy Cluster deletes its mc- Service', async () => {
@@ -365,6 +404,25 @@ describe('KubeSphere\'s decisions, free of any store', () => {
     expect(notReadyPatch({ status: down.status }, 'Unauthorized')).toBeUndefined();
   });
 
+  test('installerConfig: the asked jwtSecret wins over the secret; member and host multicluster settings; clusterName and other keys kept', () => {
+    const member = { spec: { multicluster: { clusterRole: 'member' }, authentication: { jwtSecret: 'J', oauthOptions: { accessTokenMaxAge: 7200, extra: 1 } } } };
+    const current = { authentication: { jwtSecret: 'old' }, multicluster: { clusterRole: 'none', clusterName: 'm1' }, monitoring: { endpoint: 'x' } };
+    expect(installerConfig(member, 'old', current)).toEqual({
+      secret: 'J',
+      settings: {
+        authentication: { jwtSecret: 'J', oauthOptions: { accessTokenMaxAge: 0, extra: 1 } },
+        multicluster: { clusterRole: 'member', enable: false, clusterName: 'm1' },
+        monitoring: { endpoint: 'x' },
+      },
+    });
+    const host = { spec: { multicluster: { clusterRole: 'host', hostClusterName: 'h', proxyPublishAddress: 'http://203.0.113.10:8080' } } };
+    expect(installerConfig(host, 'S', { authentication: { jwtSecret: 'S' } })).toEqual({
+      settings: { authentication: { jwtSecret: 'S' }, multicluster: { clusterRole: 'host', enable: true, proxyPublishAddress: 'http://203.0.113.10:8080', hostClusterName: 'h' } },
+    });
+    // nothing to change: nothing returned
+    expect(installerConfig({ spec: {} }, 'S', { authentication: { jwtSecret: 'S' }, multicluster: { clusterRole: 'none' } })).toEqual({});
+  });
+
   test('kubeconfig helpers: decode, server, endpoint only when empty; placeholder kubeconfigs hold the given token only', () => {
     const text = placeholderKubeconfig('e', 'https://10.0.0.1:6443', 'placeholder-1');
     const obj = { spec: { connection: { kubeconfig: text } } };
@@ -375,16 +433,13 @@ describe('KubeSphere\'s decisions, free of any store', () => {
     expect(endpointPatch({ spec: { connection: { kubernetesAPIEndpoint: 'https://t' } } }, 'https://s')).toBeUndefined();
   });
 
-  test('workspaceConflicts: KubeFed-managed Workspaces whose host FederatedWorkspace places them elsewhere; installerJwtSecret; notFederatedPatch', () => {
+  test('workspaceConflicts: KubeFed-managed Workspaces whose host FederatedWorkspace places them elsewhere; notFederatedPatch', () => {
     const ws = (name: string, managed?: string) => ({ metadata: { name, ...(managed ? { labels: { 'kubefed.io/managed': managed } } : {}) } });
     const fw = (name: string, placement: any) => ({ metadata: { name }, spec: { placement } });
     const member = [ws('a', 'true'), ws('b', 'true'), ws('c', 'false'), ws('d'), ws('e', 'true'), ws('f', 'true')];
     const host = [fw('a', { clusters: [{ name: 'edge-2' }] }), fw('b', { clusters: [{ name: 'edge-1' }] }), fw('c', { clusters: [] }), fw('d', { clusters: [] }), fw('f', { clusterSelector: {} })];
     // (a: placed elsewhere; b: placed here; c, d: not managed by KubeFed; e: no FederatedWorkspace on the host; f: a selector)
     expect(workspaceConflicts(member, host, 'edge-1')).toEqual(['a']);
-    expect(installerJwtSecret({ spec: { authentication: { jwtSecret: 's' } } })).toBe('s');
-    expect(installerJwtSecret({ spec: { authentication: { jwtSecret: '' } } })).toBeUndefined();
-    expect(installerJwtSecret({ spec: {} })).toBeUndefined();
     const patch = notFederatedPatch({ status: { conditions: [] } }, 'dial tcp 10.0.0.5:6443: i/o timeout')!;
     expect(patch.status.conditions[0]).toMatchObject({ type: 'Federated', status: 'False', reason: 'dial tcp 10.0.0.5:6443: i/o timeout', message: 'Cluster can not join federation control plane' });
     expect(notFederatedPatch({ status: patch.status }, 'dial tcp 10.0.0.5:6443: i/o timeout')).toBeUndefined();

@@ -1,12 +1,15 @@
 import { APPLYSET_PARENT, CLUSTERS_ANNOTATION, parentManifest, parseParent } from './applyset';
 import { runCluster } from './cluster-run';
+import { findingsOf, gatherContext } from './doctor';
+import { checkInfo } from './doctor-checks';
+import { gatherLive, LiveCluster } from './doctor-live';
 import { AbortedError, messageOf, UsageError } from './errors';
 import { readFederationIndex } from './federation';
 import { credentialsOf } from './kubeconfig';
 import { clusterOrder } from './ordering';
 import { cleanRemovedCluster, NONEMPTY_NAMESPACES_FLAG } from './prune';
 import { ApplyReport, ClusterReport, RemovedClusterReport } from './report';
-import { ConnectOptions, openSession, Session } from './session';
+import { ConnectOptions, openSession, Session, SessionStart } from './session';
 
 /** Options of `apply`. */
 export interface ApplyOptions extends ConnectOptions {
@@ -25,6 +28,14 @@ export interface ApplyOptions extends ConnectOptions {
   readonly pruneRemovedClusters?: boolean;
   /** Take over fields another field manager owns. */
   readonly forceConflicts?: boolean;
+  /**
+   * Apply without the preflight: by default `apply` first runs doctor's checks that can refuse a run (read-only, on
+   * every cluster at once) and, when one finds an error, writes nothing and returns a failed report naming the
+   * findings (`--skip-preflight`).
+   */
+  readonly skipPreflight?: boolean;
+  /** Let the preflight accept a cluster whose live role (host or member) the folder changes (`--allow-role-change`). */
+  readonly allowRoleChange?: boolean;
 }
 
 /**
@@ -68,9 +79,18 @@ async function run(command: 'apply' | 'diff', dist: string, options: ApplyOption
       else extra[name] = context;
     }
   }
-  const session = await openSession(dist, { ...options, contexts });
+  const started = Date.now();
+  let gathered: Map<string, Promise<LiveCluster>> | undefined;
+  // The preflight's reads go out with the session's first requests, and are answered while the files are read.
+  const alongside = command === 'apply' && !options.skipPreflight ? (s: SessionStart) => {
+    gathered = gatherLive(gatherContext(s), 'preflight');
+    return Promise.all(gathered.values());
+  } : undefined;
+  const session = await openSession(dist, { ...options, contexts }, { contact: true, placeholders: true, alongside });
   try {
     const removed = removedClusters(session, options, extra);
+    const refused = gathered ? await preflight(session, gathered, dist, options, started) : undefined;
+    if (refused) return refused;
     const report = await runClusters(session, command, dist, options);
     const removedReports = await cleanRemoved(session, removed, report, options);
     return { ...report, success: report.success && removedReports.every(r => r.status !== 'failed'), removedClusters: removedReports };
@@ -184,6 +204,47 @@ async function cleanRemoved(
   }
   for (const r of reports) session.emit({ type: 'info', cluster: r.name, message: `removed cluster: ${r.status}: ${r.message}` });
   return reports;
+}
+
+/**
+ * The preflight of `apply`: doctor's checks that can refuse a run (`CheckInfo.preflight`), on what `gatherLive` read.
+ * Resolves with the failed report when one finds an error (nothing is written: every cluster is `skipped`, its error
+ * names its findings, `preflight` lists them all), else undefined.
+ */
+async function preflight(
+  session: Session, gathered: Map<string, Promise<LiveCluster>>, dist: string, options: ApplyOptions, started: number,
+): Promise<ApplyReport | undefined> {
+  const findings = await findingsOf(session, gathered, { mode: 'preflight', allowRoleChange: options.allowRoleChange ?? false, now: new Date() });
+  const blocking = findings.filter(f => f.severity === 'error' && checkInfo(f.check).preflight);
+  if (blocking.length === 0) return undefined;
+  const where = [...new Set(blocking.map(f => f.cluster))];
+  const clusters: ClusterReport[] = session.selected.map(c => {
+    const own = blocking.filter(f => f.cluster === c.name);
+    const report: ClusterReport = {
+      name: c.name,
+      role: c.role,
+      context: session.contexts.get(c.name),
+      status: 'skipped',
+      error: own.length > 0
+        ? `refused by the preflight, nothing written: ${own.map(f => `${f.check}: ${f.seen}. Fix: ${f.fix}`).join('; ')}`
+        : `not applied: the preflight found ${blocking.length === 1 ? 'an error' : 'errors'} on ${where.join(', ')} (${[...new Set(blocking.map(f => f.check))].join(', ')}); nothing written`,
+      durationMs: 0,
+      objects: [],
+      ...(options.prune ? { prune: 'skipped: the cluster was not applied' } : {}),
+    };
+    session.emit({ type: 'cluster-done', cluster: c.name, report });
+    return report;
+  });
+  return session.redactor.redactDeep({
+    command: 'apply',
+    dist,
+    dryRun: options.dryRun ?? false,
+    prune: options.prune ?? false,
+    success: false,
+    durationMs: Date.now() - started,
+    clusters,
+    preflight: blocking,
+  });
 }
 
 async function runClusters(session: Session, command: 'apply' | 'diff', dist: string, options: ApplyOptions): Promise<ApplyReport> {

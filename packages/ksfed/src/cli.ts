@@ -6,7 +6,7 @@ import { FEDERATION_FILE } from 'cdk8s-kubesphere-federation/lib/contract/federa
 import * as yaml from 'js-yaml';
 import { FaultOptions, Sandbox } from 'ksfed-sandbox';
 import { RealFleet } from 'ksfed-sandbox/lib/real-fleet';
-import { apply, ApplyEvent, ApplyReport, ConnectOptions, diff, FIELD_MANAGER, formatDiff, formatEvent, formatMove, formatPlan, formatStatus, formatSummary, moveMember, parseDuration, plan, status, TerminalProgress, UsageError } from '.';
+import { apply, ApplyEvent, ApplyReport, ConnectOptions, diff, doctor, doctorExitCode, FIELD_MANAGER, formatDiff, formatDoctor, formatEvent, formatMove, formatPlan, formatStatus, formatSummary, moveMember, parseDuration, plan, status, TerminalProgress, UsageError } from '.';
 import { readFederationIndex } from './federation';
 
 /** Where the CLI writes, and what it reads from its environment (injectable for tests). */
@@ -72,6 +72,8 @@ export interface Parsed {
   oldHostContext?: string;
   oldHostRemoved: boolean;
   clusterName?: string;
+  skipPreflight: boolean;
+  allowRoleChange: boolean;
 }
 
 /** A flag: how it is parsed, and what the help says of it. */
@@ -170,6 +172,8 @@ const FLAGS = {
     + 'binaries of e2e/build.sh, built with Go: see the README, "Real engines")',
     p => p.real = true),
   'kubefed': switchFlag('with --real: KubeFed v0.8.1 on the host, every cluster joined', p => p.kubefed = true),
+  'skip-preflight': switchFlag('apply without the preflight (the blocking checks of ksfed doctor)', p => p.skipPreflight = true),
+  'allow-role-change': switchFlag('accept a cluster whose live clusterRole (host, member) the program changes', p => p.allowRoleChange = true),
   'workspace': valueFlag('NAME', 'the workspace of the new host that the projects join', (p, v) => p.workspace = v),
   'from': valueFlag('NAME', 'a workspace whose projects move (repeatable, or comma-separated)', (p, v) => p.from.push(...list(v))),
   'old-host-context': valueFlag('CONTEXT',
@@ -217,8 +221,10 @@ const COMMANDS: readonly Command[] = [
     name: 'apply',
     summary: 'server-side apply every cluster\'s folder, in order, wait, prune, report',
     args: '<dist>',
-    flags: [...CONNECT_FLAGS, 'dry-run', ...APPLY_FLAGS],
-    exitCodes: [[0, 'every cluster succeeded'], [1, 'a cluster failed, timed out or was skipped'], BAD_INPUT, INTERRUPTED],
+    flags: [...CONNECT_FLAGS, 'dry-run', ...APPLY_FLAGS, 'skip-preflight', 'allow-role-change'],
+    exitCodes: [[0, 'every cluster succeeded'], [1, 'a cluster failed, timed out or was skipped, or the preflight refused the run'], BAD_INPUT, INTERRUPTED],
+    notes: 'Before its first write, apply runs the blocking checks of ksfed doctor and refuses in seconds, naming each\n'
+      + 'finding; --skip-preflight applies anyway.',
     run: runApply,
   },
   {
@@ -241,6 +247,14 @@ const COMMANDS: readonly Command[] = [
     flags: [...CONNECT_FLAGS, 'concurrency', 'timeout', 'output'],
     exitCodes: [[0, 'every cluster is healthy'], [1, 'one is not, or cannot be reached'], BAD_INPUT],
     run: runStatus,
+  },
+  {
+    name: 'doctor',
+    summary: 'read-only checks of the live clusters: what makes members fail to join, with the fix',
+    args: '<dist>',
+    flags: [...CONNECT_FLAGS, 'allow-role-change', 'concurrency', 'timeout', 'output'],
+    exitCodes: [[0, 'no error finding (warnings and infos may be listed)'], [1, 'an error finding, or a cluster that cannot be read'], BAD_INPUT],
+    run: runDoctor,
   },
   {
     name: 'plan',
@@ -378,6 +392,8 @@ export function parseArgs(argv: string[]): Parsed {
     kubefed: false,
     from: [],
     oldHostRemoved: false,
+    skipPreflight: false,
+    allowRoleChange: false,
   };
   const options: { [name: string]: { type: 'string' | 'boolean'; short?: string } } = {};
   for (const [name, f] of Object.entries(FLAGS) as [FlagName, Flag][]) options[name] = f.short ? { type: f.type, short: f.short } : { type: f.type };
@@ -576,7 +592,7 @@ async function runApply(parsed: Parsed, io: CliIo, live: Live): Promise<number> 
   };
   let report: ApplyReport;
   try {
-    report = diffing ? await diff(folder, options) : await apply(folder, { ...options, dryRun });
+    report = diffing ? await diff(folder, options) : await apply(folder, { ...options, dryRun, skipPreflight: parsed.skipPreflight, allowRoleChange: parsed.allowRoleChange });
   } finally {
     // The last state stays on screen, the cursor comes back (on errors too); later messages print plainly.
     live.progress?.finish();
@@ -625,6 +641,23 @@ async function runStatus(parsed: Parsed, io: CliIo): Promise<number> {
   });
   printReport(io, parsed.output, report, () => formatStatus(report));
   return report.healthy ? 0 : 1;
+}
+
+async function runDoctor(parsed: Parsed, io: CliIo): Promise<number> {
+  const folder = dist(parsed);
+  const report = await doctor(folder, {
+    kubeconfig: parsed.kubeconfig,
+    contexts: contextsOf(parsed, folder),
+    only: parsed.only,
+    allowRoleChange: parsed.allowRoleChange,
+    concurrency: parsed.concurrency,
+    timeoutMs: parsed.timeoutMs,
+    env: io.env,
+    signal: io.signal,
+    ...io.overrides,
+  });
+  printReport(io, parsed.output, report, () => formatDoctor(report));
+  return doctorExitCode(report);
 }
 
 async function runMoveMember(parsed: Parsed, io: CliIo): Promise<number> {

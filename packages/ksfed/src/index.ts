@@ -1,9 +1,11 @@
-// The ksfed engine: apply, diff, status and plan of a synthesized federation.
+// The ksfed engine: apply, diff, status, doctor and plan of a synthesized federation.
 // Internal module: not exported from src/index.ts (client-node types must not reach the jsii API).
 export { apply, diff } from './apply';
 export type { ApplyOptions } from './apply';
 export { status, formatStatus } from './status';
 export type { StatusReport, ClusterHealth } from './status';
+export { doctor, formatDoctor, doctorExitCode, CHECKS } from './doctor';
+export type { DoctorReport, DoctorOptions, Finding, Severity, CheckInfo } from './doctor';
 export { plan, formatPlan } from './plan';
 export { moveMember, formatMove } from './member-move';
 export type { MoveMemberOptions, MoveReport, NamespaceMove } from './member-move';

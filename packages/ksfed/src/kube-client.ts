@@ -47,7 +47,9 @@ export interface KubeClient {
   /** Whether a kind is namespaced; undefined when the server does not serve it. */
   namespaced(apiVersion: string, kind: string, options?: RequestOptions): Promise<boolean | undefined>;
   /** Every object of a kind (in a namespace, or cluster-wide), optionally filtered by a label selector. */
-  list(apiVersion: string, kind: string, options?: { namespace?: string; labelSelector?: string; priority?: number }): Promise<any[]>;
+  list(
+    apiVersion: string, kind: string, options?: { namespace?: string; labelSelector?: string; priority?: number; attempts?: number },
+  ): Promise<any[]>;
   /** Deletes the object; false when it was already gone. */
   delete(ref: ObjectRef, options?: { dryRun?: boolean }): Promise<boolean>;
   /**
@@ -66,6 +68,8 @@ export interface KubeClient {
    * is kept for later requests.
    */
   served(apiVersion: string, kind: string, options?: RequestOptions): Promise<boolean>;
+  /** The server's `/version` (`major`, `minor`, `gitVersion`...). */
+  serverVersion(options?: RequestOptions): Promise<{ major?: string; minor?: string; gitVersion?: string }>;
 }
 
 /** Options of a client-node backed KubeClient. */
@@ -186,13 +190,14 @@ export class ClientNodeKubeClient implements KubeClient {
   }
 
   public async list(
-    apiVersion: string, kind: string, options: { namespace?: string; labelSelector?: string; priority?: number } = {},
+    apiVersion: string, kind: string, options: { namespace?: string; labelSelector?: string; priority?: number; attempts?: number } = {},
   ): Promise<any[]> {
     const items: any[] = [];
     let token: string | undefined;
     do {
       const page: any = await this.call(() => this.api.list(apiVersion, kind, options.namespace,
-        undefined, undefined, undefined, undefined, options.labelSelector, 500, token), { priority: options.priority }, kindOf({ apiVersion, kind }));
+        undefined, undefined, undefined, undefined, options.labelSelector, 500, token),
+      { priority: options.priority, attempts: options.attempts }, kindOf({ apiVersion, kind }));
       items.push(...(page?.items ?? []));
       token = page?.metadata?._continue ?? page?.metadata?.continue ?? undefined;
     } while (token);
@@ -264,6 +269,11 @@ export class ClientNodeKubeClient implements KubeClient {
       });
     }
     return r.next.then(() => this.api.knows(apiVersion, kind));
+  }
+
+  public async serverVersion(options: RequestOptions = {}): Promise<{ major?: string; minor?: string; gitVersion?: string }> {
+    const v: any = await this.call(() => this.api.getJson('/version'), options);
+    return v && typeof v === 'object' ? v : {};
   }
 
   private call<T>(fn: () => Promise<T>, request: RequestOptions = {}, what?: string): Promise<T> {

@@ -89,17 +89,27 @@ interface Missing {
   readonly unanswered: boolean;
 }
 
+/** A cluster where KubeSphere is not installed as a run needs it. */
+export interface KubeSphereProblem {
+  readonly cluster: string;
+  /** What is missing: `CRD clusters.cluster.kubesphere.io is not served and namespace kubesphere-system does not exist`. */
+  readonly what: string;
+  /** The objects and values that need it (at most three, then `...`). */
+  readonly users: string;
+  /** One line naming the cluster, its context, what is missing and what needs it. */
+  readonly line: string;
+}
+
 /**
  * Starts checking, on every cluster of `needs` at once, that KubeSphere is installed as the run needs: one discovery
  * request per KubeSphere apiVersion and one read of Namespace `kubesphere-system`, each sent once (no retry). The
  * returned function waits for the answers (asking once more, with retries, where a request failed on a cluster
- * whose ApplySet parent could be read) and throws a UsageError, one line for every cluster where something is
- * missing, saying what and what to install. Where the check cannot tell, the cluster's run goes on and reports
- * what it meets.
+ * whose ApplySet parent could be read) and resolves with one problem for every cluster where something is missing.
+ * Where the check cannot tell, nothing is reported.
  */
-export function checkKubeSphere(
+export function probeKubeSphere(
   needs: KubeSphereNeeds[], client: (cluster: string) => KubeClient, context: (cluster: string) => string | undefined,
-): (reachable: (cluster: string) => boolean) => Promise<void> {
+): (reachable: (cluster: string) => boolean) => Promise<KubeSphereProblem[]> {
   const probe = async (n: KubeSphereNeeds, attempts?: number): Promise<Missing> => {
     let c: KubeClient;
     try {
@@ -132,7 +142,7 @@ export function checkKubeSphere(
       const m = await first[i];
       return m.unanswered && m.crds.length === 0 && !m.namespace && reachable(n.cluster) ? probe(n) : m;
     }));
-    const problems = needs.flatMap((n, i) => {
+    return needs.flatMap((n, i) => {
       const m = found[i];
       if (m.crds.length === 0 && !m.namespace) return [];
       const what = [
@@ -140,10 +150,28 @@ export function checkKubeSphere(
         ...(m.namespace ? [`namespace ${KUBESPHERE_SYSTEM} does not exist`] : []),
       ].join(' and ');
       const users = `${n.users.slice(0, 3).join(', ')}${n.users.length > 3 ? ', ...' : ''}`;
-      return [{ cluster: n.cluster, line: `cluster "${n.cluster}" (context ${context(n.cluster)}): KubeSphere is not installed there: ${what}, which ${users} need${n.users.length > 1 ? '' : 's'}` }];
+      return [{ cluster: n.cluster, what, users, line: `cluster "${n.cluster}" (context ${context(n.cluster)}): KubeSphere is not installed there: ${what}, which ${users} need${n.users.length > 1 ? '' : 's'}` }];
     });
-    if (problems.length === 0) return;
-    const where = problems.map(p => p.cluster).join(', ');
-    throw new UsageError(`${problems.map(p => p.line).join('; ')}. Fix: install KubeSphere v3.4 with ks-installer on ${where} (kubesphere-installer.yaml, then cluster-configuration.yaml) and wait for it to finish, or point --context ${problems[0].cluster}=CONTEXT at a cluster that runs KubeSphere`);
+  };
+}
+
+/** The fix of a KubeSphere that is missing on `clusters`. */
+export function installKubeSphereFix(clusters: string[]): string {
+  return `install KubeSphere v3.4 with ks-installer on ${clusters.join(', ')} (kubesphere-installer.yaml, then cluster-configuration.yaml) and wait for it to finish, or point --context ${clusters[0]}=CONTEXT at a cluster that runs KubeSphere`;
+}
+
+/**
+ * `probeKubeSphere`, as a check before anything is written: the returned function throws a UsageError, one line for
+ * every cluster where something is missing, saying what and what to install. Where the check cannot tell, the
+ * cluster's run goes on and reports what it meets.
+ */
+export function checkKubeSphere(
+  needs: KubeSphereNeeds[], client: (cluster: string) => KubeClient, context: (cluster: string) => string | undefined,
+): (reachable: (cluster: string) => boolean) => Promise<void> {
+  const problems = probeKubeSphere(needs, client, context);
+  return async reachable => {
+    const found = await problems(reachable);
+    if (found.length === 0) return;
+    throw new UsageError(`${found.map(p => p.line).join('; ')}. Fix: ${installKubeSphereFix(found.map(p => p.cluster))}`);
   };
 }

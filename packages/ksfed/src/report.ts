@@ -1,4 +1,5 @@
 import { readableChange } from './diff';
+import type { Finding } from './doctor-checks';
 import type { JoinFinding } from './join-diagnosis';
 
 /** What happened to one object. */
@@ -76,6 +77,8 @@ export interface ApplyReport {
   readonly clusters: ClusterReport[];
   /** Clusters the host's record names that the folder no longer holds (see RemovedClusterReport). */
   readonly removedClusters?: RemovedClusterReport[];
+  /** The findings of apply's preflight that refused the run (then nothing was written). */
+  readonly preflight?: Finding[];
 }
 
 /** Progress events, for live output. Every message is already redacted. */
@@ -132,6 +135,10 @@ export function formatSummary(report: ApplyReport): string {
   }
   const ok = report.clusters.filter(c => c.status === 'succeeded').length;
   const what = report.command === 'diff' ? 'diff' : report.dryRun ? 'dry run' : 'apply';
+  if (report.preflight && report.preflight.length > 0) {
+    lines.push(`${what}: refused by the preflight in ${(report.durationMs / 1000).toFixed(1)}s, nothing written (rerun with --skip-preflight to apply anyway, or run ksfed doctor for every finding)`);
+    return lines.join('\n');
+  }
   lines.push(`${what}: ${ok}/${report.clusters.length} clusters succeeded in ${(report.durationMs / 1000).toFixed(1)}s`);
   return lines.join('\n');
 }

@@ -100,6 +100,25 @@ export interface SessionUse {
    * `placeholders` (the commands that apply the folders).
    */
   readonly kubesphere?: boolean;
+  /**
+   * With `contact`: called once every cluster's first request is out, before the files are read, to send more reads
+   * alongside (the checks of `doctor` and of apply's preflight). The session is returned once what it returns is done
+   * too (it must not reject), so that those reads do not compete with the runs' first writes.
+   */
+  readonly alongside?: (start: SessionStart) => Promise<unknown> | void;
+}
+
+/** What `SessionUse.alongside` gets: federation.json and the clients of the clusters the run talks to. */
+export interface SessionStart {
+  readonly index: FederationIndex;
+  /** The clusters the command runs on. */
+  readonly selected: Set<string>;
+  /** Every cluster the run talks to (the selected ones, the host, the sources of their placeholders). */
+  readonly talkTo: string[];
+  readonly client: (cluster: string) => KubeClient;
+  readonly resolver: PlaceholderResolver;
+  readonly kubeConfig?: KubeConfig;
+  readonly contexts: Map<string, string>;
 }
 
 /** The placeholder ids federation.json lists in the named clusters' files. */
@@ -260,6 +279,11 @@ export async function openSession(dist: string, options: ConnectOptions, use: Se
     ? checkKubeSphere(kubesphereNeeds(index, selectedNames, ids), client, c => contexts.get(c))
     : undefined;
   await turn();
+  // (a turn later: the discovery requests of the KubeSphere check are out, and the reads alongside share them)
+  const alongside = contact && use.alongside
+    ? Promise.resolve(use.alongside({ index, selected: selectedNames, talkTo: talkTo.map(c => c.name), client, resolver, kubeConfig, contexts }))
+      .catch(() => undefined)
+    : undefined;
   // Alongside, without waiting for it, warm each cluster's discovery cache with the apiVersions its folder uses
   // that the client does not know already (built-in kinds it does), so that no apply later waits for a
   // discovery request. Groups a CRD of the same folder serves are left out (their kinds are known once that
@@ -303,6 +327,7 @@ export async function openSession(dist: string, options: ConnectOptions, use: Se
 
     if (contact) {
       await Promise.all(parents);
+      await alongside;
       await kubesphere?.(c => preflight.get(c)?.error === undefined);
       // (the command's runs start as this function returns, the host's first: its parent write is sent before the
       // next turn of the event loop)
@@ -330,7 +355,7 @@ export async function openSession(dist: string, options: ConnectOptions, use: Se
       close,
     };
   } catch (e) {
-    await Promise.allSettled(parents);
+    await Promise.allSettled([...parents, alongside]);
     close();
     throw e;
   }

@@ -3,6 +3,7 @@ import * as path from 'path';
 import { KubeConfig, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
 import { ApiObject, Chart } from 'cdk8s';
 import { Connection, FederationApp, Host, Member } from 'cdk8s-kubesphere-federation';
+import { configSettings } from 'ksfed-sandbox/lib/kubesphere';
 import { FAST, Fleet, mutations, resourceVersions, startFleet, synth } from './fixtures';
 import { quickstart } from '../../../examples/quickstart/main';
 import { apply, diff } from '../src/apply';
@@ -349,6 +350,70 @@ describe('faults', () => {
       }
     }
   }, 300_000);
+});
+
+describe('preflight', () => {
+  test('a blocking finding refuses the run within seconds, before any write, naming it; --skip-preflight applies anyway', async () => {
+    const fleet = await startFleet();
+    try {
+      // GIVEN edge-1 runs Kubernetes v1.18, which ks-installer v3.4.1 refuses
+      fleet.sandbox.cluster('edge-1').setKubernetesVersion('v1.18.20');
+      const events: ApplyEvent[] = [];
+      const started = Date.now();
+      // WHEN applied with a long wait timeout
+      const report = await apply(DIST, options(fleet, { prune: true, waitTimeoutMs: 60_000, output: (e: ApplyEvent) => events.push(e) }));
+      // THEN nothing was written and the run ended in well under the wait timeout, naming the finding and its fix
+      expect(mutations(fleet.sandbox)).toEqual([]);
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(report.success).toBe(false);
+      expect(report.preflight!.map(f => `${f.severity} ${f.cluster} ${f.check}`)).toEqual(['error edge-1 kubernetes-version-unsupported']);
+      expect(report.clusters.map(c => [c.name, c.status, c.objects.length, c.prune])).toEqual([
+        ['host', 'skipped', 0, 'skipped: the cluster was not applied'], ['edge-1', 'skipped', 0, 'skipped: the cluster was not applied'],
+        ['branch-7', 'skipped', 0, 'skipped: the cluster was not applied'],
+      ]);
+      expect(report.clusters[1].error).toBe('refused by the preflight, nothing written: kubernetes-version-unsupported: Kubernetes v1.18.20: ks-installer v3.4.1 refuses versions below v1.19. Fix: upgrade edge-1 to Kubernetes v1.20-v1.26');
+      expect(report.clusters[0].error).toBe('not applied: the preflight found an error on edge-1 (kubernetes-version-unsupported); nothing written');
+      expect(formatSummary(report)).toMatch(/\napply: refused by the preflight in \d+\.\ds, nothing written \(rerun with --skip-preflight to apply anyway, or run ksfed doctor for every finding\)$/);
+      expect(events.filter(e => e.type === 'cluster-done').map(e => e.cluster)).toEqual(['host', 'edge-1', 'branch-7']);
+      // AND with skipPreflight the run goes on
+      expect((await apply(DIST, options(fleet, { skipPreflight: true }))).success).toBe(true);
+    } finally {
+      await fleet.stop();
+    }
+  });
+
+  test('a host turned member is refused; allowRoleChange lets it through', async () => {
+    const fleet = await startFleet();
+    try {
+      // GIVEN the host runs as a member (its kubesphere-config says so; edited once ks-installer is done with it)
+      await new Promise(r => setTimeout(r, 100));
+      const host = fleet.sandbox.cluster('host');
+      const settings = configSettings(host.get('v1', 'ConfigMap', 'kubesphere-config', 'kubesphere-system'))!;
+      host.api.mergePatch(host.api.typeOf('v1', 'ConfigMap'), 'kubesphere-system', 'kubesphere-config',
+        { data: { 'kubesphere.yaml': JSON.stringify({ ...settings, multicluster: { clusterRole: 'member' } }) } }, 'kubectl-edit');
+      // WHEN / THEN
+      const refused = await apply(DIST, options(fleet));
+      expect(refused.preflight!.map(f => `${f.severity} ${f.cluster} ${f.check}`)).toEqual(['error host cluster-role-change']);
+      expect(mutations(fleet.sandbox)).toEqual([]);
+      expect((await apply(DIST, options(fleet, { allowRoleChange: true }))).success).toBe(true);
+    } finally {
+      await fleet.stop();
+    }
+  });
+
+  test('a clean apply pays the preflight with reads only, a few per cluster, each once', async () => {
+    const fleet = await startFleet();
+    try {
+      const with_ = await apply(DIST, options(fleet));
+      const reads = (c: string) => fleet.sandbox.cluster(c).requests.filter(r => r.method === 'GET').map(r => r.path);
+      expect(with_.success).toBe(true);
+      // the preflight's reads of a member: /version, kube-system, kubesphere-config, the ClusterConfiguration, ks-apiserver,
+      // its Service, the nodes, Workspaces, kube-federation-system's ServiceAccounts
+      expect(reads('edge-1').filter(p => p === '/version' || p.endsWith('/services/ks-apiserver') || p === '/api/v1/nodes')).toEqual(['/version', '/api/v1/namespaces/kubesphere-system/services/ks-apiserver', '/api/v1/nodes']);
+    } finally {
+      await fleet.stop();
+    }
+  });
 });
 
 describe('selection', () => {

@@ -37,7 +37,7 @@ async function run(args: string[], env: { [k: string]: string | undefined } = {}
 
 const DIST = synth();
 /** The commands ksfed knows. */
-const COMMAND_NAMES = ['apply', 'diff', 'status', 'plan', 'move-member', 'sandbox'];
+const COMMAND_NAMES = ['apply', 'diff', 'status', 'doctor', 'plan', 'move-member', 'sandbox'];
 /** What follows a command's name in its usage line. */
 const ARGS = (command: string) => command === 'move-member' ? '--context MEMBER --workspace NEW --from OLD' : command === 'sandbox' ? '\\[<dist>\\]' : '<dist>';
 const FAST_CLI = { ...FAST, timeoutMs: undefined, retry: { ...FAST.retry, maxAttempts: 3 } };
@@ -131,8 +131,9 @@ describe('argument parsing', () => {
     const help = async (command: string) => (await run([command, '--help'])).stdout;
     const flags = async (command: string) => [...(await help(command)).matchAll(/^ {2}(?:-\w, )?(--[a-z-]+)/gm)].map(m => m[1]);
     const apply = await flags('apply');
-    expect(apply).toEqual(['--kubeconfig', '--context', '--only', '--dry-run', '--prune', '--prune-nonempty-namespaces', '--prune-removed-clusters', '--force-conflicts', '--field-manager', '--concurrency', '--timeout', '--wait-timeout', '--output', '--help', '--version']);
-    expect(await flags('diff')).toEqual(apply.filter(f => f !== '--dry-run'));
+    expect(apply).toEqual(['--kubeconfig', '--context', '--only', '--dry-run', '--prune', '--prune-nonempty-namespaces', '--prune-removed-clusters', '--force-conflicts', '--field-manager', '--concurrency', '--timeout', '--wait-timeout', '--output', '--skip-preflight', '--allow-role-change', '--help', '--version']);
+    expect(await flags('diff')).toEqual(apply.filter(f => !['--dry-run', '--skip-preflight', '--allow-role-change'].includes(f)));
+    expect(await flags('doctor')).toEqual(['--kubeconfig', '--context', '--only', '--allow-role-change', '--concurrency', '--timeout', '--output', '--help', '--version']);
     expect(await flags('status')).toEqual(['--kubeconfig', '--context', '--only', '--concurrency', '--timeout', '--output', '--help', '--version']);
     expect(await flags('plan')).toEqual(['--context', '--only', '--output', '--help', '--version']);
     expect(await flags('sandbox')).toEqual(['--clusters', '--host', '--port', '--kubeconfig-out', '--latency-ms', '--fault-rate', '--real', '--kubefed', '--help', '--version']);
@@ -956,5 +957,49 @@ describe('ksfed move-member', () => {
     expect(out.code).toBe(2);
     expect(out.stderr).toMatch(message);
     expect(out.stdout).toBe('');
+  });
+});
+
+describe('ksfed doctor, and apply\'s preflight', () => {
+  let fleet: Fleet;
+  beforeAll(async () => {
+    fleet = await startFleet();
+    expect((await run(['apply', DIST, '--kubeconfig', fleet.kubeconfig, '--wait-timeout', '4s'])).code).toBe(0);
+  });
+  afterAll(() => fleet.stop());
+
+  test('a clean fleet: exit 0, no error finding; -o json is the report as data', async () => {
+    const r = await run(['doctor', DIST, '--kubeconfig', fleet.kubeconfig]);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toMatch(/^doctor: 2 warnings on 3 clusters \(host, edge-1, branch-7\)$/m); // (the sandbox's loopback, token-only kubeconfig)
+    const json = await run(['doctor', DIST, '--kubeconfig', fleet.kubeconfig, '-o', 'json']);
+    expect(JSON.parse(json.stdout).findings.filter((f: any) => f.severity === 'error')).toEqual([]);
+  });
+
+  test('a member on Kubernetes v1.18: doctor exits 1 naming the check; apply refuses before any write (exit 1), --skip-preflight applies', async () => {
+    const edge = fleet.sandbox.cluster('edge-1');
+    edge.setKubernetesVersion('v1.18.20');
+    try {
+      const r = await run(['doctor', DIST, '--kubeconfig', fleet.kubeconfig]);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/error\s+edge-1\s+kubernetes-version-unsupported/);
+      const before = mutations(fleet.sandbox).length;
+      const refused = await run(['apply', DIST, '--kubeconfig', fleet.kubeconfig, '--wait-timeout', '4s']);
+      expect(refused.code).toBe(1);
+      expect(refused.stdout).toMatch(/refused by the preflight/);
+      expect(mutations(fleet.sandbox).length).toBe(before);
+      const skipped = await run(['apply', DIST, '--kubeconfig', fleet.kubeconfig, '--wait-timeout', '4s', '--skip-preflight']);
+      expect(skipped.code).toBe(0);
+    } finally {
+      edge.setKubernetesVersion('v1.26.15');
+    }
+  });
+
+  test('the flags: doctor takes --allow-role-change, not the apply-only ones', async () => {
+    expect(parseArgs(['apply', 'dist', '--skip-preflight', '--allow-role-change'])).toMatchObject({ skipPreflight: true, allowRoleChange: true });
+    expect(parseArgs(['doctor', 'dist', '--allow-role-change'])).toMatchObject({ allowRoleChange: true });
+    const r = await run(['doctor', DIST, '--prune']);
+    expect([r.code, r.stdout]).toEqual([2, '']);
+    expect(r.stderr).toMatch(/--prune does not apply to ksfed doctor/);
   });
 });

@@ -5,6 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { FederationApp } from 'cdk8s-kubesphere-federation';
 import { Sandbox, SandboxOptions } from 'ksfed-sandbox';
+import { configSettings, KUBESPHERE_CONFIG } from 'ksfed-sandbox/lib/kubesphere';
 import { quickstart } from '../../../examples/quickstart/main';
 import { KubeApiError } from '../src/errors';
 import { KubeClient, ObjectRef, RequestOptions } from '../src/kube-client';
@@ -75,10 +76,19 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
   return { sandbox, kubeconfig, stop: () => sandbox.stop() };
 }
 
-/** Sets the value of `kubesphere-system/kubesphere-secret` on the host (which the sandbox's ks-installer creates). */
+/**
+ * Sets the host's jwtSecret as ks-installer would have generated it: the value of `kubesphere-system/kubesphere-secret`
+ * and the `authentication.jwtSecret` of `kubesphere-config` KubeSphere runs with (both made by the sandbox's
+ * ks-installer).
+ */
 export function seedJwtSecret(sandbox: Sandbox, value: string): void {
   const host = sandbox.cluster(sandbox.host);
   host.api.mergePatch(host.api.typeOf('v1', 'Secret'), 'kubesphere-system', 'kubesphere-secret', { data: { secret: Buffer.from(value).toString('base64') } }, 'ks-installer');
+  const settings = configSettings(host.get('v1', 'ConfigMap', KUBESPHERE_CONFIG, 'kubesphere-system'));
+  if (settings) {
+    const next = { ...settings, authentication: { ...settings.authentication, jwtSecret: value } };
+    host.api.mergePatch(host.api.typeOf('v1', 'ConfigMap'), 'kubesphere-system', KUBESPHERE_CONFIG, { data: { 'kubesphere.yaml': JSON.stringify(next) } }, 'ks-installer');
+  }
 }
 
 /** Deletes `kubesphere-system/kubesphere-secret` on the host. */
@@ -106,6 +116,18 @@ export function resourceVersions(sandbox: Sandbox, dist: string): Map<string, st
   return out;
 }
 
+/**
+ * Puts into a FakeClient what a KubeSphere v3.4 cluster has that apply's preflight reads: Deployment (available) and
+ * Service `ks-apiserver` in kubesphere-system, and Secret `kubesphere-secret` (the jwtSecret FAKE_JWT_SECRET).
+ */
+export function withKubeSphere(client: FakeClient): FakeClient {
+  const labels = { app: 'ks-apiserver', tier: 'backend', version: 'v3.4.1' };
+  client.put({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'ks-apiserver', namespace: 'kubesphere-system', labels }, spec: { replicas: 1 }, status: { availableReplicas: 1 } });
+  client.put({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'ks-apiserver', namespace: 'kubesphere-system', labels }, spec: { ports: [{ port: 80 }] } });
+  client.put({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'kubesphere-secret', namespace: 'kubesphere-system' }, data: { secret: Buffer.from(FAKE_JWT_SECRET).toString('base64') } });
+  return client;
+}
+
 /** A scriptable in-memory KubeClient for unit tests. */
 export class FakeClient implements KubeClient {
   public readonly objects = new Map<string, any>();
@@ -117,6 +139,8 @@ export class FakeClient implements KubeClient {
   public failWith?: (call: string) => Error | undefined;
   /** Kinds recorded with learnKinds. */
   public readonly learned: string[] = [];
+  /** The version `/version` reports (v1.26.15 unless a test sets another). */
+  public version = { major: '1', minor: '26', gitVersion: 'v1.26.15' };
 
   constructor(public readonly cluster = 'fake') {
     // (a cluster with KubeSphere: ks-installer's namespace is there)
@@ -177,6 +201,11 @@ export class FakeClient implements KubeClient {
 
   public async served(apiVersion: string, kind: string, _options?: RequestOptions): Promise<boolean> {
     return !this.unserved.has(`${apiVersion}/${kind}`);
+  }
+
+  public async serverVersion(): Promise<{ major?: string; minor?: string; gitVersion?: string }> {
+    this.check('version', { apiVersion: 'v1', kind: 'Version' });
+    return this.version;
   }
 
   private check(call: string, ref: { apiVersion: string; kind: string }): void {

@@ -86,6 +86,15 @@ describe('ClientNodeKubeClient against a sandbox', () => {
     expect(sandbox.cluster('c').get('v1', 'ConfigMap', 'a', 'default').data).toEqual({ k: '2' });
   });
 
+  test('serverVersion: the server\'s /version', async () => {
+    sandbox.cluster('c').setKubernetesVersion('v1.25.4');
+    try {
+      expect(await client().serverVersion()).toMatchObject({ major: '1', minor: '25', gitVersion: 'v1.25.4' });
+    } finally {
+      sandbox.cluster('c').setKubernetesVersion('v1.26.15');
+    }
+  });
+
   test('get, list by label, namespaced, delete', async () => {
     const c = client();
     await c.apply(cm('b', { k: '1' }));

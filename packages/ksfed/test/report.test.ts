@@ -44,6 +44,19 @@ test('summary table names every cluster with its counts and errors', () => {
   expect(text).toContain('apply: 1/2 clusters succeeded in 2.5s');
 });
 
+test('a run the preflight refused: the findings on each cluster, then why nothing was written', () => {
+  const refused: ApplyReport = {
+    ...report,
+    durationMs: 300,
+    clusters: [{ name: 'edge-1', role: 'member', status: 'skipped', durationMs: 0, objects: [], error: 'refused by the preflight, nothing written: member-renamed: seen. Fix: fix' }],
+    preflight: [{ severity: 'error', cluster: 'edge-1', check: 'member-renamed', seen: 'seen', why: 'why', fix: 'fix' }],
+  };
+  expect(formatSummary(refused).split('\n').slice(2)).toEqual([
+    'edge-1: refused by the preflight, nothing written: member-renamed: seen. Fix: fix',
+    'apply: refused by the preflight in 0.3s, nothing written (rerun with --skip-preflight to apply anyway, or run ksfed doctor for every finding)',
+  ]);
+});
+
 test('a failed object line carries its construct path and reason', () => {
   expect(formatObjectLine(report.clusters[1].objects[0], 8)).toBe('edge-1    failed      Deployment x/y [edge-1/App]: conflict: .spec.replicas is owned by "kubectl-edit"');
 });

@@ -3,7 +3,7 @@ import * as path from 'path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Connection, Host, JwtSecret, Member } from 'cdk8s-kubesphere-federation';
 import * as yaml from 'js-yaml';
-import { FAKE_JWT_SECRET, FAST, FakeClient, Fleet, startFleet, synth, tmpdir } from './fixtures';
+import { FAKE_JWT_SECRET, FAST, FakeClient, Fleet, startFleet, synth, tmpdir, withKubeSphere } from './fixtures';
 import { quickstart } from '../../../examples/quickstart/main';
 import { apply } from '../src/apply';
 import { UsageError } from '../src/errors';
@@ -16,6 +16,18 @@ const envDist = synth(app => {
   const host = new Host(app, 'host', { name: 'host', jwtSecret: JwtSecret.fromEnv('KS_JWT_SECRET') });
   new Member(app, 'edge-1', { host, name: 'edge-1', connection: Connection.direct() });
 });
+
+/** A kubeconfig with the given contexts, all on one (unused) server: the clients come from a factory. */
+function contextsOnly(contexts: string[]): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'c', server: 'https://198.51.100.9:6443', skipTLSVerify: false }],
+    users: [{ name: 'u', token: 'token-for-tests' }],
+    contexts: contexts.map(name => ({ name, cluster: 'c', user: 'u' })),
+    currentContext: contexts[0],
+  });
+  return kc;
+}
 
 describe('openSession', () => {
   test('--only picks clusters; the host is contacted too for members\' placeholders and joins', async () => {
@@ -54,7 +66,8 @@ describe('openSession', () => {
     const events: string[] = [];
     const stop = new AbortController();
     const clientFactory = (cluster: string) => {
-      const client = new FakeClient(cluster);
+      // (KubeSphere as apply's preflight reads it: ks-apiserver, and the host's kubesphere-secret)
+      const client = withKubeSphere(new FakeClient(cluster));
       const namespaced = client.namespaced.bind(client);
       client.namespaced = (apiVersion, kind) => {
         events.push(`discover ${cluster}`);
@@ -100,7 +113,8 @@ describe('openSession', () => {
   test('no deferred warm-up goes out once the session is closed', async () => {
     const discovered: string[] = [];
     const clientFactory = (cluster: string) => {
-      const client = new FakeClient(cluster);
+      // (KubeSphere as apply's preflight reads it: ks-apiserver, and the host's kubesphere-secret)
+      const client = withKubeSphere(new FakeClient(cluster));
       const namespaced = client.namespaced.bind(client);
       client.namespaced = (apiVersion, kind) => {
         discovered.push(cluster);
@@ -150,6 +164,32 @@ describe('openSession', () => {
     } finally {
       await fleet.stop();
     }
+  });
+
+  test('alongside: called once every first request is out, with the clusters the run talks to; the session waits for it, not for its failure', async () => {
+    const clientFactory = (cluster: string) => new FakeClient(cluster);
+    const seen: string[] = [];
+    let done = false;
+    const s = await openSession(dist, { kubeConfig: contextsOnly(['host', 'edge-1', 'branch-7']), clientFactory, only: ['edge-1'], ...FAST }, {
+      contact: true,
+      placeholders: true,
+      alongside: start => {
+        seen.push(...start.talkTo, ...[...start.selected].map(n => `selected ${n}`));
+        // every cluster's first request (the ApplySet parent read) is out already
+        seen.push(`parents read: ${start.talkTo.every(c => (start.client(c) as FakeClient).calls.includes('get Secret ksfed-applyset'))}`);
+        return new Promise(r => setTimeout(r, 50)).then(() => {
+          done = true;
+        });
+      },
+    });
+    expect(seen).toEqual(['host', 'edge-1', 'selected edge-1', 'parents read: true']);
+    expect(done).toBe(true);
+    s.close();
+    const failing = await openSession(dist, { kubeConfig: contextsOnly(['host', 'edge-1', 'branch-7']), clientFactory, ...FAST }, {
+      contact: true, placeholders: false, alongside: () => Promise.reject(new Error('not for the session')),
+    });
+    expect(failing.selected.length).toBe(3);
+    failing.close();
   });
 
   test('credentials of the kubeconfig are registered for redaction', async () => {

@@ -57,6 +57,7 @@ export const BUILTIN_KINDS: readonly BuiltinKind[] = [
   row('v1', 'LimitRange', 'limitranges', NS, 'config', 0, { shortNames: ['limits'] }),
   row('v1', 'ResourceQuota', 'resourcequotas', NS, 'config', 0, { shortNames: ['quota'], ...STATUS }),
   row('v1', 'Event', 'events', NS, 'workloads', 0, { shortNames: ['ev'] }),
+  row('v1', 'Node', 'nodes', CLUSTER, 'config', 0, { shortNames: ['no'], ...STATUS }),
   row('apps/v1', 'Deployment', 'deployments', NS, 'workloads', 9, { readiness: 'rollout', shortNames: ['deploy'], ...STATUS_GENERATION, ...ALL }),
   row('apps/v1', 'StatefulSet', 'statefulsets', NS, 'workloads', 9, { readiness: 'rollout', shortNames: ['sts'], ...STATUS_GENERATION, ...ALL }),
   row('apps/v1', 'ReplicaSet', 'replicasets', NS, 'workloads', 9, { shortNames: ['rs'], ...STATUS_GENERATION, ...ALL }),
