@@ -592,7 +592,9 @@ async function runApply(parsed: Parsed, io: CliIo, live: Live): Promise<number> 
   };
   let report: ApplyReport;
   try {
-    report = diffing ? await diff(folder, options) : await apply(folder, { ...options, dryRun, skipPreflight: parsed.skipPreflight, allowRoleChange: parsed.allowRoleChange });
+    report = diffing
+      ? await diff(folder, options)
+      : await apply(folder, { ...options, dryRun, skipPreflight: parsed.skipPreflight, allowRoleChange: parsed.allowRoleChange });
   } finally {
     // The last state stays on screen, the cursor comes back (on errors too); later messages print plainly.
     live.progress?.finish();
