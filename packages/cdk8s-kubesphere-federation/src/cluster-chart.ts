@@ -1,7 +1,7 @@
 import { ApiObject, Chart } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { ClusterRole } from './_output';
-import { checkLabels, dnsLabelProblem, fail, formatMebibytes, formatMillicores, labelValueProblem, parseQuantity, suggestDnsLabel } from './_util';
+import { checkLabels, cloneJson, dnsLabelProblem, fail, formatMebibytes, formatMillicores, labelValueProblem, parseQuantity, sortedKeys, suggestDnsLabel } from './_util';
 import { ComponentSize } from './component-size';
 import { Versions } from './versions';
 
@@ -184,11 +184,13 @@ export abstract class ClusterChart extends Chart {
     this.role = role;
     this.context = options.context ?? options.name;
     if (this.context.trim().length === 0) fail(this, 'context', options.context, 'it is empty', 'omit it to use the cluster name');
-    this.capacity = options.capacity;
+    // In the interface's field order, whatever order the fields arrive in (federation.json writes it as is).
+    const { nodes, cpu, memory } = options.capacity ?? {};
+    this.capacity = options.capacity && cloneJson({ nodes, cpu, memory });
     this.visibility = options.visibility ?? ClusterVisibility.PRIVATE;
 
     checkLabels(this, 'labels', options.labels);
-    const labels: { [key: string]: string } = { ...options.labels };
+    const labels: { [key: string]: string } = { ...sortedKeys(options.labels) };
     for (const [prop, key] of [['region', 'cluster.kubesphere.io/region'], ['group', 'cluster.kubesphere.io/group']] as const) {
       const value = options[prop];
       if (value === undefined) continue;

@@ -1,6 +1,6 @@
 import { ApiObject, Chart } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
-import { checkEnvVarNames, checkLabels, cloneJson, dnsLabelProblem, fail, suggestDnsLabel } from './_util';
+import { checkEnvVarNames, checkLabels, cloneJson, dnsLabelProblem, fail, sortedKeys, suggestDnsLabel } from './_util';
 import { ClusterChart, clusterChartsOf } from './cluster-chart';
 import { FEDERATED_TYPES, FederatedTypeInfo, federatedApiVersion, federatedTypeForTarget, targetApiVersion } from './crds';
 import {
@@ -294,7 +294,8 @@ export class FederatedApp extends Construct {
     if (options.image !== undefined && options.image.trim().length === 0) fail(this, 'override image', options.image, 'it is empty', 'give an image reference, e.g. "mirror.local/nginx:1.25"');
     checkLabels(this, 'override labels', options.labels);
     checkEnvVarNames(this, 'override env name', Object.keys(options.env ?? {}));
-    entry.options.push(options);
+    // The env map becomes a list: in name order, whatever order the map arrives in (see sortedKeys).
+    entry.options.push({ ...options, env: sortedKeys(options.env) });
   }
 
   /**
