@@ -144,12 +144,16 @@ export abstract class ClusterChart extends Chart {
   /**
    * Whether `x` is a Host or Member chart. (`instanceof` is not reliable: cdk8s makes every chart an
    * `instanceof` of every Chart subclass.)
+   * @param x any value
    */
   public static isClusterChart(x: any): x is ClusterChart {
     return x !== null && typeof x === 'object' && CLUSTER_CHART in x;
   }
 
-  /** The ClusterChart a construct belongs to. */
+  /**
+   * The ClusterChart a construct belongs to.
+   * @param scope a construct inside a Host or Member
+   */
   public static forScope(scope: IConstruct): ClusterChart {
     let current: IConstruct | undefined = scope;
     while (current) {
@@ -171,6 +175,13 @@ export abstract class ClusterChart extends Chart {
   public readonly visibility: ClusterVisibility;
   private readonly _clusterLabels: { [key: string]: string };
 
+  /**
+   * Registers the cluster with its FederationApp; Host and Member call it.
+   * @param scope the FederationApp
+   * @param id the construct id
+   * @param role host or member
+   * @param options the cluster's name, labels, capacity and components
+   */
   protected constructor(scope: Construct, id: string, role: ClusterRole, options: ClusterOptions) {
     super(scope, id);
     Object.defineProperty(this, CLUSTER_CHART, { value: true });
