@@ -35,34 +35,65 @@ function reverseKeys<T>(value: T): T {
 /** A fleet that passes every kind of struct and map the API takes, each through `order`. */
 function richFleet(app: FederationApp, order: <T>(value: T) => T, engine: GitOpsEngine): void {
   const host = new Host(app, 'host', order({
-    name: 'host', region: 'eu-central', group: 'core', labels: { team: 'platform', env: 'prod', 'a.example.com/tier': 'gold' },
-    capacity: { nodes: 3, cpu: '16', memory: '64Gi' }, components: { logging: true, alerting: true, devops: false },
-    sizes: { tower: ComponentSize.of({ cpuRequest: '100m', memoryRequest: '128Mi' }) }, description: 'the host',
+    name: 'host',
+    region: 'eu-central',
+    group: 'core',
+    labels: { 'team': 'platform', 'env': 'prod', 'a.example.com/tier': 'gold' },
+    capacity: { nodes: 3, cpu: '16', memory: '64Gi' },
+    components: { logging: true, alerting: true, devops: false },
+    sizes: { tower: ComponentSize.of({ cpuRequest: '100m', memoryRequest: '128Mi' }) },
+    description: 'the host',
   }));
   const edge = new Member(app, 'edge-1', order({
-    host, name: 'edge-1', region: 'eu-west', group: 'production', labels: { zone: 'b', env: 'prod' },
-    capacity: { nodes: 2, memory: '8Gi', cpu: '4' }, connection: Connection.direct(),
+    host,
+    name: 'edge-1',
+    region: 'eu-west',
+    group: 'production',
+    labels: { zone: 'b', env: 'prod' },
+    capacity: { nodes: 2, memory: '8Gi', cpu: '4' },
+    connection: Connection.direct(),
   }));
   const branch = new Member(app, 'branch-7', order({
-    host, name: 'branch-7', region: 'eu-west', group: 'development', labels: { zone: 'a', env: 'prod' }, connection: Connection.agent(), components: { metricsServer: true, events: true },
+    host,
+    name: 'branch-7',
+    region: 'eu-west',
+    group: 'development',
+    labels: { zone: 'a', env: 'prod' },
+    connection: Connection.agent(),
+    components: { metricsServer: true, events: true },
   }));
   new User(host, 'alice', order({ name: 'alice', email: 'alice@example.com', displayName: 'Alice', description: 'admin' }));
   const workspace = new Workspace(host, 'shop', order({
-    name: 'shop', manager: 'alice', displayName: 'Shop', description: 'the shop',
-    placement: Placement.selector(order({ matchLabels: { env: 'prod', 'cluster.kubesphere.io/region': 'eu-west' }, matchExpressions: [order({ key: 'zone', operator: SelectorOperator.IN, values: ['b', 'a'] })] })),
+    name: 'shop',
+    manager: 'alice',
+    displayName: 'Shop',
+    description: 'the shop',
+    placement: Placement.selector(order({
+      matchLabels: { 'env': 'prod', 'cluster.kubesphere.io/region': 'eu-west' },
+      matchExpressions: [order({ key: 'zone', operator: SelectorOperator.IN, values: ['b', 'a'] })],
+    })),
   }));
   workspace.addRole('deployer', order({ displayName: 'Deployer', rules: [order({ verbs: ['get', 'patch'], resources: ['deployments'], apiGroups: ['apps'] })] }));
   const project = workspace.addProject('web', order({ labels: { tier: 'web', app: 'shop' }, displayName: 'Web', placement: Placement.clusters(edge, branch) }));
   const web = new FederatedApp(project, 'web', order({ placement: Placement.clusters(edge, branch) }));
   const deployment = new ApiObject(web.template, 'deployment', {
-    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' },
-    spec: { replicas: 2, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx:1.25' }] } } },
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web' },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: { app: 'web' } },
+      template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx:1.25' }] } },
+    },
   });
   web.override(edge, deployment, order({ image: 'mirror/nginx:1.25', env: { REGION: 'eu-west', MODE: 'edge', A_FIRST: '1' }, labels: { lane: 'fast', edge: 'yes' }, annotations: { note: 'x', owner: 'y' } }));
   web.addOverride(branch, deployment, OverrideOperation.add('/spec/template/metadata/annotations', order({ zeta: '1', alpha: '2', nested: order({ b: 1, a: [order({ y: 1, x: 2 })] }) })));
   web.scheduleReplicas(order({ totalReplicas: 5, clusters: [order({ cluster: edge, weight: 2, minReplicas: 1, maxReplicas: 4 }), order({ cluster: branch, weight: 1 })] }));
   new GitOpsDelivery(app, 'delivery', order({
-    engine, repoUrl: 'https://git.example.com/fleet.git', clusters: ['edge-1', 'branch-7'], credentials: GitOpsCredentials.keepPlaceholders(),
+    engine,
+    repoUrl: 'https://git.example.com/fleet.git',
+    clusters: ['edge-1', 'branch-7'],
+    credentials: GitOpsCredentials.keepPlaceholders(),
     applicationNames: { 'edge-1': 'edge', 'branch-7': 'branch' },
   }));
 }

@@ -2,7 +2,7 @@ import { dnsLabelProblem, envVarNameProblem, labelKeyProblem, labelValueProblem,
 
 describe('_util', () => {
   test('sortedKeys: a copy in key order, whatever order the keys arrive in; undefined stays undefined', () => {
-    const map = { zone: 'b', env: 'prod', 'a.example.com/tier': 'gold' };
+    const map = { 'zone': 'b', 'env': 'prod', 'a.example.com/tier': 'gold' };
     expect(Object.keys(sortedKeys(map))).toEqual(['a.example.com/tier', 'env', 'zone']);
     expect(sortedKeys(map)).toEqual(map);
     expect(Object.keys(map)).toEqual(['zone', 'env', 'a.example.com/tier']);
