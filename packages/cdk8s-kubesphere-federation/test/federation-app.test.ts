@@ -88,7 +88,10 @@ function richFleet(app: FederationApp, order: <T>(value: T) => T, engine: GitOps
   });
   web.override(edge, deployment, order({ image: 'mirror/nginx:1.25', env: { REGION: 'eu-west', MODE: 'edge', A_FIRST: '1' }, labels: { lane: 'fast', edge: 'yes' }, annotations: { note: 'x', owner: 'y' } }));
   web.addOverride(branch, deployment, OverrideOperation.add('/spec/template/metadata/annotations', order({ zeta: '1', alpha: '2', nested: order({ b: 1, a: [order({ y: 1, x: 2 })] }) })));
-  web.scheduleReplicas(order({ totalReplicas: 5, clusters: [order({ cluster: edge, weight: 2, minReplicas: 1, maxReplicas: 4 }), order({ cluster: branch, weight: 1 })] }));
+  web.scheduleReplicas(order({
+    totalReplicas: 5,
+    clusters: [order({ cluster: edge, weight: 2, minReplicas: 1, maxReplicas: 4 }), order({ cluster: branch, weight: 1 })],
+  }));
   new GitOpsDelivery(app, 'delivery', order({
     engine,
     repoUrl: 'https://git.example.com/fleet.git',
