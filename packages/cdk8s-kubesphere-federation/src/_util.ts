@@ -221,3 +221,15 @@ export function formatMebibytes(bytes: number): string {
 export function cloneJson<T>(value: T): T {
   return value === undefined ? value : JSON.parse(JSON.stringify(value));
 }
+
+/**
+ * A copy of a map with its keys in sorted order. cdk8s sorts the keys of every manifest, but federation.json and
+ * the lists the library makes from maps keep the order the keys arrive in, which differs by language: Python hands
+ * a dict over in insertion order, Java a Map in its own order (none at all for `Map.of`), Go in random order.
+ */
+export function sortedKeys<T>(map: { [key: string]: T }): { [key: string]: T };
+export function sortedKeys<T>(map: { [key: string]: T } | undefined): { [key: string]: T } | undefined;
+export function sortedKeys<T>(map: { [key: string]: T } | undefined): { [key: string]: T } | undefined {
+  if (map === undefined) return undefined;
+  return Object.fromEntries(Object.keys(map).sort().map(key => [key, map[key]]));
+}

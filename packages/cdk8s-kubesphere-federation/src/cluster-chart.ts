@@ -1,7 +1,7 @@
 import { ApiObject, Chart } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { ClusterRole } from './_output';
-import { checkLabels, dnsLabelProblem, fail, formatMebibytes, formatMillicores, labelValueProblem, parseQuantity, suggestDnsLabel } from './_util';
+import { checkLabels, cloneJson, dnsLabelProblem, fail, formatMebibytes, formatMillicores, labelValueProblem, parseQuantity, sortedKeys, suggestDnsLabel } from './_util';
 import { ComponentSize } from './component-size';
 import { Versions } from './versions';
 
@@ -144,12 +144,16 @@ export abstract class ClusterChart extends Chart {
   /**
    * Whether `x` is a Host or Member chart. (`instanceof` is not reliable: cdk8s makes every chart an
    * `instanceof` of every Chart subclass.)
+   * @param x any value
    */
   public static isClusterChart(x: any): x is ClusterChart {
     return x !== null && typeof x === 'object' && CLUSTER_CHART in x;
   }
 
-  /** The ClusterChart a construct belongs to. */
+  /**
+   * The ClusterChart a construct belongs to.
+   * @param scope a construct inside a Host or Member
+   */
   public static forScope(scope: IConstruct): ClusterChart {
     let current: IConstruct | undefined = scope;
     while (current) {
@@ -171,6 +175,13 @@ export abstract class ClusterChart extends Chart {
   public readonly visibility: ClusterVisibility;
   private readonly _clusterLabels: { [key: string]: string };
 
+  /**
+   * Registers the cluster with its FederationApp; Host and Member call it.
+   * @param scope the FederationApp
+   * @param id the construct id
+   * @param role host or member
+   * @param options the cluster's name, labels, capacity and components
+   */
   protected constructor(scope: Construct, id: string, role: ClusterRole, options: ClusterOptions) {
     super(scope, id);
     Object.defineProperty(this, CLUSTER_CHART, { value: true });
@@ -184,11 +195,13 @@ export abstract class ClusterChart extends Chart {
     this.role = role;
     this.context = options.context ?? options.name;
     if (this.context.trim().length === 0) fail(this, 'context', options.context, 'it is empty', 'omit it to use the cluster name');
-    this.capacity = options.capacity;
+    // In the interface's field order, whatever order the fields arrive in (federation.json writes it as is).
+    const { nodes, cpu, memory } = options.capacity ?? {};
+    this.capacity = options.capacity && cloneJson({ nodes, cpu, memory });
     this.visibility = options.visibility ?? ClusterVisibility.PRIVATE;
 
     checkLabels(this, 'labels', options.labels);
-    const labels: { [key: string]: string } = { ...options.labels };
+    const labels: { [key: string]: string } = { ...sortedKeys(options.labels) };
     for (const [prop, key] of [['region', 'cluster.kubesphere.io/region'], ['group', 'cluster.kubesphere.io/group']] as const) {
       const value = options[prop];
       if (value === undefined) continue;

@@ -38,6 +38,7 @@ export class ComponentSize {
 
   /**
    * A component size. Throws when a quantity is invalid or a request exceeds its limit.
+   * @param props the CPU and memory requests and limits
    */
   public static of(props: ComponentSizeProps): ComponentSize {
     return new ComponentSize(props, 'ComponentSize.of');

@@ -50,6 +50,7 @@ export class Connection {
   /**
    * The host reaches the member's kube-apiserver directly; the host's `Cluster` carries a kubeconfig that
    * `ksfed` fills in at apply time (never written to the output by default).
+   * @param options the kubeconfig the host gets and the ks-apiserver address
    */
   public static direct(options: DirectConnectionOptions = {}): Connection {
     if (options.context !== undefined && options.kubeconfig !== undefined) {
@@ -63,6 +64,7 @@ export class Connection {
   /**
    * The member runs tower's cluster agent, which dials the host's tower proxy: for members the host cannot
    * reach. The host's `Cluster` gets `type: proxy`; the member gets the `cluster-agent` Deployment.
+   * @param options the tower address and the agent token
    */
   public static agent(options: AgentConnectionOptions = {}): Connection {
     if (options.proxyAddress !== undefined) checkUrl('Connection.agent', 'proxyAddress', options.proxyAddress, 'http://203.0.113.10:8080');

@@ -31,13 +31,19 @@ export class JwtSecret {
     return new JwtSecret({ type: 'host-secret', namespace: 'kubesphere-system', name: 'kubesphere-secret', key: 'secret' }, 'the host\'s kubesphere-secret');
   }
 
-  /** Read by `ksfed` from an environment variable at apply time. */
+  /**
+   * Read by `ksfed` from an environment variable at apply time.
+   * @param name the environment variable that holds the secret
+   */
   public static fromEnv(name: string): JwtSecret {
     checkEnvName('JwtSecret.fromEnv', name);
     return new JwtSecret({ type: 'env', name }, `environment variable ${name}`);
   }
 
-  /** Read by `ksfed` from a file at apply time (trailing newlines are dropped). */
+  /**
+   * Read by `ksfed` from a file at apply time (trailing newlines are dropped).
+   * @param path the file that holds the secret
+   */
   public static fromFile(path: string): JwtSecret {
     checkPath('JwtSecret.fromFile', path);
     return new JwtSecret({ type: 'file', path }, `file ${path}`);
@@ -46,6 +52,7 @@ export class JwtSecret {
   /**
    * The secret itself, written in plain text into every cluster's ClusterConfiguration in the output.
    * Explicit opt-in: anyone who can read the output (a Git repository) can forge KubeSphere tokens.
+   * @param value the secret, at least 8 characters
    */
   public static unsafePlainText(value: string): JwtSecret {
     if (typeof value !== 'string' || value.length < 8) {
@@ -70,7 +77,10 @@ export class JwtSecret {
     return this._source?.type === 'host-secret';
   }
 
-  /** Whether two secrets are the same value (same source, or the same plain text). */
+  /**
+   * Whether two secrets are the same value (same source, or the same plain text).
+   * @param other the other secret
+   */
   public sameAs(other: JwtSecret): boolean {
     if (this._plainText !== undefined || other._plainText !== undefined) return this._plainText === other._plainText;
     return JSON.stringify(this._source) === JSON.stringify(other._source);
@@ -119,6 +129,7 @@ export class Kubeconfig {
   /**
    * The kubeconfig text itself, base64-encoded into the output. Explicit opt-in: it holds cluster-admin
    * credentials of the member in plain sight.
+   * @param kubeconfigYaml the kubeconfig, as YAML text
    */
   public static unsafeInline(kubeconfigYaml: string): Kubeconfig {
     if (typeof kubeconfigYaml !== 'string' || !/\bclusters\s*:/.test(kubeconfigYaml)) {
@@ -155,7 +166,10 @@ export class AgentToken {
     return new AgentToken('generated');
   }
 
-  /** Read by `ksfed` from an environment variable at apply time and pre-set on the `Cluster`. */
+  /**
+   * Read by `ksfed` from an environment variable at apply time and pre-set on the `Cluster`.
+   * @param name the environment variable that holds the token
+   */
   public static fromEnv(name: string): AgentToken {
     checkEnvName('AgentToken.fromEnv', name);
     return new AgentToken('env', name);

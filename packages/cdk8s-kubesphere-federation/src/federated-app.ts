@@ -1,6 +1,6 @@
 import { ApiObject, Chart } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
-import { checkEnvVarNames, checkLabels, cloneJson, dnsLabelProblem, fail, suggestDnsLabel } from './_util';
+import { checkEnvVarNames, checkLabels, cloneJson, dnsLabelProblem, fail, sortedKeys, suggestDnsLabel } from './_util';
 import { ClusterChart, clusterChartsOf } from './cluster-chart';
 import { FEDERATED_TYPES, FederatedTypeInfo, federatedApiVersion, federatedTypeForTarget, targetApiVersion } from './crds';
 import {
@@ -91,15 +91,26 @@ export enum OverrideOperationType {
 
 /** A raw KubeFed override: a JSON-patch operation on the object sent to one cluster. */
 export class OverrideOperation {
-  /** `add` at a JSON pointer. */
+  /**
+   * `add` at a JSON pointer.
+   * @param path a JSON pointer into the object, e.g. `/spec/template/spec/nodeSelector`
+   * @param value the JSON value to add
+   */
   public static add(path: string, value: any): OverrideOperation {
     return new OverrideOperation(OverrideOperationType.ADD, path, value);
   }
-  /** `replace` at a JSON pointer. */
+  /**
+   * `replace` at a JSON pointer.
+   * @param path a JSON pointer into the object
+   * @param value the JSON value to put there
+   */
   public static replace(path: string, value: any): OverrideOperation {
     return new OverrideOperation(OverrideOperationType.REPLACE, path, value);
   }
-  /** `remove` at a JSON pointer. */
+  /**
+   * `remove` at a JSON pointer.
+   * @param path a JSON pointer into the object
+   */
   public static remove(path: string): OverrideOperation {
     return new OverrideOperation(OverrideOperationType.REMOVE, path, undefined);
   }
@@ -240,6 +251,7 @@ export class FederatedApp extends Construct {
   /**
    * What a cluster receives from every federated app of its federation, in either mode: the objects KubeFed
    * creates there (federated mode) or the rendered objects in its folder (rendered mode).
+   * @param cluster a Host or Member
    */
   public static previewCluster(cluster: ClusterChart): any[] {
     return cluster.node.root.node.findAll()
@@ -263,6 +275,12 @@ export class FederatedApp extends Construct {
   private computed?: Computed;
   private emitted = false;
 
+  /**
+   * An app in a project; add its resources to `template`.
+   * @param project the project (namespace) the app runs in
+   * @param id the construct id
+   * @param props where it is placed and how it is delivered (federated or rendered)
+   */
   constructor(project: Project, id: string, props: FederatedAppProps = {}) {
     super(project, id);
     if (!(project instanceof Project)) fail(this, 'scope', String(project), 'a federated app lives in a project', 'create it with a project as scope: new FederatedApp(workspace.addProject(...), ...)');
@@ -285,6 +303,7 @@ export class FederatedApp extends Construct {
    * for the same field the later call wins.
    * @param cluster the cluster that differs
    * @param resource a resource of this app's template (a cdk8s-plus construct or an ApiObject)
+   * @param options what differs there: replicas, image, env, labels, annotations
    */
   public override(cluster: ClusterChart, resource: IConstruct, options: OverrideOptions): void {
     const entry = this.overrideEntry(cluster, resource, 'override');
@@ -294,11 +313,15 @@ export class FederatedApp extends Construct {
     if (options.image !== undefined && options.image.trim().length === 0) fail(this, 'override image', options.image, 'it is empty', 'give an image reference, e.g. "mirror.local/nginx:1.25"');
     checkLabels(this, 'override labels', options.labels);
     checkEnvVarNames(this, 'override env name', Object.keys(options.env ?? {}));
-    entry.options.push(options);
+    // The env map becomes a list: in name order, whatever order the map arrives in (see sortedKeys).
+    entry.options.push({ ...options, env: sortedKeys(options.env) });
   }
 
   /**
    * Adds a raw override (any JSON pointer) of one resource in one cluster.
+   * @param cluster the cluster that differs
+   * @param resource a resource of this app's template (a cdk8s-plus construct or an ApiObject)
+   * @param operation the change: `OverrideOperation.add`, `replace` or `remove`
    */
   public addOverride(cluster: ClusterChart, resource: IConstruct, operation: OverrideOperation): void {
     this.overrideEntry(cluster, resource, 'addOverride').operations.push(operation);
@@ -309,6 +332,7 @@ export class FederatedApp extends Construct {
    * scheduler then owns each cluster's `/spec/replicas`; the library writes no replica override of its own.
    * KubeFed's scheduler places the resource on every cluster it plans for within the project, clusters planned
    * 0 replicas included, so `preview()` and rendered mode show it there with `replicas: 0`.
+   * @param options the total replicas and the weights and bounds per cluster
    */
   public scheduleReplicas(options: ReplicaSchedulingOptions): void {
     this.assertOpen('scheduleReplicas');
@@ -359,6 +383,7 @@ export class FederatedApp extends Construct {
   /**
    * What `cluster` receives from this app: the objects KubeFed creates there (federated mode, with KubeFed's
    * `kubefed.io/managed` label) or the objects written to its folder (rendered mode). Empty when not placed there.
+   * @param cluster a Host or Member
    */
   public preview(cluster: ClusterChart): any[] {
     const computed = this.compute();

@@ -76,6 +76,7 @@ export class FederationApp extends App {
 
   /**
    * The FederationApp a construct belongs to. Throws a clear error when the construct lives in a plain cdk8s App.
+   * @param scope any construct of the federation
    */
   public static forScope(scope: IConstruct): FederationApp {
     const root = scope.node.root;
@@ -92,6 +93,10 @@ export class FederationApp extends App {
   private readonly placements = new PlaceholderPlacements();
   private readonly printWarnings: boolean;
 
+  /**
+   * Creates the app; `synth()` writes into `outdir` (default `dist`, or `$CDK8S_OUTDIR`).
+   * @param props the cdk8s App props (`outdir`...) and `printWarnings`
+   */
   constructor(props: FederationAppProps = {}) {
     super({ ...props, outputFileExtension: props.outputFileExtension ?? DEFAULT_EXTENSION });
     checkOutputLayout(props);

@@ -107,7 +107,10 @@ export interface HostProps extends ClusterOptions {
  * `Cluster` object of every member.
  */
 export class Host extends ClusterChart {
-  /** Whether `x` is a Host (use this, not `instanceof`, which cdk8s makes true for any chart). */
+  /**
+   * Whether `x` is a Host (use this, not `instanceof`, which cdk8s makes true for any chart).
+   * @param x any value
+   */
   public static isHost(x: any): x is Host {
     return x !== null && typeof x === 'object' && HOST in x;
   }
@@ -135,6 +138,12 @@ export class Host extends ClusterChart {
   /** Agent members that dial tower at the load balancer's address, read at apply time. */
   private readonly loadBalancerAgents: string[] = [];
 
+  /**
+   * The host cluster, in its own folder.
+   * @param scope the FederationApp
+   * @param id the construct id (never the cluster name: that is `props.name`)
+   * @param props the host cluster
+   */
   constructor(scope: Construct, id: string, props: HostProps) {
     super(scope, id, ClusterRole.HOST, props);
     Object.defineProperty(this, HOST, { value: true });

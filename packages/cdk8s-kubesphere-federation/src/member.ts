@@ -41,7 +41,10 @@ export interface MemberProps extends ClusterOptions {
  * `clusterRole: member` and, for agent members, the cluster agent); its `Cluster` object goes to the host's folder.
  */
 export class Member extends ClusterChart {
-  /** Whether `x` is a Member (use this, not `instanceof`, which cdk8s makes true for any chart). */
+  /**
+   * Whether `x` is a Member (use this, not `instanceof`, which cdk8s makes true for any chart).
+   * @param x any value
+   */
   public static isMember(x: any): x is Member {
     return x !== null && typeof x === 'object' && MEMBER in x;
   }
@@ -57,6 +60,12 @@ export class Member extends ClusterChart {
   /** The cluster agent, for agent members. */
   public readonly agent?: ClusterAgent;
 
+  /**
+   * A member cluster, in its own folder, joined to `props.host`.
+   * @param scope the FederationApp
+   * @param id the construct id (never the cluster name: that is `props.name`)
+   * @param props the member cluster, its host and its connection
+   */
   constructor(scope: Construct, id: string, props: MemberProps) {
     super(scope, id, ClusterRole.MEMBER, props);
     Object.defineProperty(this, MEMBER, { value: true });

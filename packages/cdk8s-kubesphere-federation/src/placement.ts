@@ -72,6 +72,7 @@ export class Placement {
   /**
    * The clusters whose labels match a selector (`placement.clusterSelector`). Note that the host is a cluster
    * too: a selector that its labels match includes it.
+   * @param options the labels and expressions a cluster must match
    */
   public static selector(options: ClusterSelectorOptions): Placement {
     const where = 'Placement.selector';

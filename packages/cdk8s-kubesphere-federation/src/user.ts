@@ -50,6 +50,12 @@ export class User extends Construct {
   /** @internal */
   public readonly _email: string;
 
+  /**
+   * A KubeSphere user, in the host's folder.
+   * @param host the host (KubeSphere users live there)
+   * @param id the construct id
+   * @param props the user's name, email and password hash
+   */
   constructor(host: Host, id: string, props: UserProps) {
     super(host, id);
     if (!Host.isHost(host)) fail(this, 'scope', String(host), 'users are declared on the host', 'create it with the Host as scope: new User(host, ...)');

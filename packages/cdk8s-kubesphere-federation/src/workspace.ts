@@ -126,7 +126,12 @@ export class WorkspaceRole extends Construct {
   /** The workspace the role belongs to. */
   public readonly workspace: Workspace;
 
-  /** Prefer `workspace.addRole(name, options)`. */
+  /**
+   * Prefer `workspace.addRole(name, options)`.
+   * @param workspace the workspace it belongs to
+   * @param name the role's short name
+   * @param options the rules and the names shown in the console
+   */
   constructor(workspace: Workspace, name: string, options: WorkspaceRoleOptions) {
     super(workspace, `Role-${name}`);
     // The WorkspaceRole is named "<workspace>-<name>", at most 63 characters.
@@ -226,7 +231,12 @@ export class Project extends Construct {
   public readonly federatedNamespace?: ApiObject;
   private readonly _labels: { [key: string]: string };
 
-  /** Prefer `workspace.addProject(name, options)`. */
+  /**
+   * Prefer `workspace.addProject(name, options)`.
+   * @param workspace the workspace it belongs to
+   * @param name the namespace name
+   * @param options its placement, labels and names shown in the console
+   */
   constructor(workspace: Workspace, name: string, options: ProjectOptions = {}) {
     super(workspace, `Project-${name}`);
     const problem = dnsLabelProblem(name);
@@ -348,6 +358,12 @@ export class Workspace extends Construct {
   private readonly roles = new Map<string, WorkspaceRole>();
   private readonly bindings = new Set<string>();
 
+  /**
+   * A KubeSphere workspace, in the host's folder.
+   * @param host the host (workspaces live there)
+   * @param id the construct id
+   * @param props the workspace's name, manager and placement
+   */
   constructor(host: Host, id: string, props: WorkspaceProps) {
     super(host, id);
     if (!Host.isHost(host)) fail(this, 'scope', String(host), 'a workspace is declared on the host', 'create it with the Host as scope: new Workspace(host, ...)');
@@ -394,6 +410,7 @@ export class Workspace extends Construct {
   /**
    * Adds a project (namespace) to the workspace.
    * @param name the namespace name, unique in the federation
+   * @param options its placement, labels and names shown in the console
    */
   public addProject(name: string, options: ProjectOptions = {}): Project {
     const projects = PROJECTS.get(this.node.root) ?? new Map<string, Project>();
@@ -410,6 +427,8 @@ export class Workspace extends Construct {
 
   /**
    * Adds a custom workspace role `<workspace>-<name>` with typed rules.
+   * @param name the role's short name
+   * @param options the rules and the names shown in the console
    */
   public addRole(name: string, options: WorkspaceRoleOptions): WorkspaceRole {
     if (this.roles.has(name)) fail(this, 'addRole name', name, 'the workspace already has a role of that name', 'give every role its own name');
@@ -421,6 +440,8 @@ export class Workspace extends Construct {
   /**
    * Binds a user to a built-in workspace role: a `WorkspaceRoleBinding` named `<user>-<workspace>-<role>`, as
    * KubeSphere's API names it.
+   * @param user the user name
+   * @param role the built-in role
    * @returns the binding
    */
   public addMember(user: string, role: BuiltInWorkspaceRole): ApiObject {
@@ -432,6 +453,8 @@ export class Workspace extends Construct {
 
   /**
    * Binds a user to a custom role of this workspace.
+   * @param user the user name
+   * @param role a role of this workspace, from `addRole`
    * @returns the binding
    */
   public addMemberWithRole(user: string, role: WorkspaceRole): ApiObject {

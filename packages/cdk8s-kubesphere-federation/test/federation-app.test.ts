@@ -4,7 +4,8 @@ import * as path from 'path';
 import { ApiObject, JsonPatch, YamlOutputType } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import {
-  AgentToken, ApplyPhase, Connection, FederatedApp, FederationApp, FederationMode, Host, JwtSecret, Kubeconfig, Member, Placement, Workspace,
+  AgentToken, ApplyPhase, ComponentSize, Connection, FederatedApp, FederationApp, FederationMode, GitOpsCredentials, GitOpsDelivery, GitOpsEngine,
+  Host, JwtSecret, Kubeconfig, Member, OverrideOperation, Placement, SelectorOperator, User, Workspace,
 } from '../src';
 import { testApp } from './util/fleet';
 
@@ -21,6 +22,84 @@ function loadYaml(file: string): any[] {
 
 function listTree(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap(e => e.isDirectory() ? listTree(path.join(dir, e.name)).map(f => `${e.name}/${f}`) : [e.name]).sort();
+}
+
+/** A copy of `value` with the keys of every plain object in reverse order (arrays keep theirs). */
+function reverseKeys<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(reverseKeys) as T;
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).reverse().map(([k, v]) => [k, reverseKeys(v)])) as T;
+  }
+  return value;
+}
+
+/** A fleet that passes every kind of struct and map the API takes, each through `order`. */
+function richFleet(app: FederationApp, order: <T>(value: T) => T, engine: GitOpsEngine): void {
+  const host = new Host(app, 'host', order({
+    name: 'host',
+    region: 'eu-central',
+    group: 'core',
+    labels: { 'team': 'platform', 'env': 'prod', 'a.example.com/tier': 'gold' },
+    capacity: { nodes: 3, cpu: '16', memory: '64Gi' },
+    components: { logging: true, alerting: true, devops: false },
+    sizes: { tower: ComponentSize.of({ cpuRequest: '100m', memoryRequest: '128Mi' }) },
+    description: 'the host',
+  }));
+  const edge = new Member(app, 'edge-1', order({
+    host,
+    name: 'edge-1',
+    region: 'eu-west',
+    group: 'production',
+    labels: { zone: 'b', env: 'prod' },
+    capacity: { nodes: 2, memory: '8Gi', cpu: '4' },
+    connection: Connection.direct(),
+  }));
+  const branch = new Member(app, 'branch-7', order({
+    host,
+    name: 'branch-7',
+    region: 'eu-west',
+    group: 'development',
+    labels: { zone: 'a', env: 'prod' },
+    connection: Connection.agent(),
+    components: { metricsServer: true, events: true },
+  }));
+  new User(host, 'alice', order({ name: 'alice', email: 'alice@example.com', displayName: 'Alice', description: 'admin' }));
+  const workspace = new Workspace(host, 'shop', order({
+    name: 'shop',
+    manager: 'alice',
+    displayName: 'Shop',
+    description: 'the shop',
+    placement: Placement.selector(order({
+      matchLabels: { 'env': 'prod', 'cluster.kubesphere.io/region': 'eu-west' },
+      matchExpressions: [order({ key: 'zone', operator: SelectorOperator.IN, values: ['b', 'a'] })],
+    })),
+  }));
+  workspace.addRole('deployer', order({ displayName: 'Deployer', rules: [order({ verbs: ['get', 'patch'], resources: ['deployments'], apiGroups: ['apps'] })] }));
+  const project = workspace.addProject('web', order({ labels: { tier: 'web', app: 'shop' }, displayName: 'Web', placement: Placement.clusters(edge, branch) }));
+  const web = new FederatedApp(project, 'web', order({ placement: Placement.clusters(edge, branch) }));
+  const deployment = new ApiObject(web.template, 'deployment', {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web' },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: { app: 'web' } },
+      template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx:1.25' }] } },
+    },
+  });
+  web.override(edge, deployment, order({ image: 'mirror/nginx:1.25', env: { REGION: 'eu-west', MODE: 'edge', A_FIRST: '1' }, labels: { lane: 'fast', edge: 'yes' }, annotations: { note: 'x', owner: 'y' } }));
+  web.addOverride(branch, deployment, OverrideOperation.add('/spec/template/metadata/annotations', order({ zeta: '1', alpha: '2', nested: order({ b: 1, a: [order({ y: 1, x: 2 })] }) })));
+  web.scheduleReplicas(order({
+    totalReplicas: 5,
+    clusters: [order({ cluster: edge, weight: 2, minReplicas: 1, maxReplicas: 4 }), order({ cluster: branch, weight: 1 })],
+  }));
+  new GitOpsDelivery(app, 'delivery', order({
+    engine,
+    repoUrl: 'https://git.example.com/fleet.git',
+    clusters: ['edge-1', 'branch-7'],
+    credentials: GitOpsCredentials.keepPlaceholders(),
+    applicationNames: { 'edge-1': 'edge', 'branch-7': 'branch' },
+  }));
 }
 
 describe('FederationApp', () => {
@@ -129,6 +208,23 @@ describe('FederationApp', () => {
     const filesA = listTree(a.outdir);
     expect(filesA).toEqual(listTree(b.outdir));
     for (const f of filesA) expect(fs.readFileSync(path.join(a.outdir, f))).toEqual(fs.readFileSync(path.join(b.outdir, f)));
+  });
+
+  test('deterministic in every language: the output does not depend on the key order of props, maps and override values', () => {
+    // Python, Java and Go hand structs over in their own field order and maps in theirs (a Java Map.of or a Go map
+    // has no fixed order at all): the same program must write the same bytes whatever order its keys arrive in.
+    const synthWith = (order: <T>(value: T) => T, engine: GitOpsEngine) => {
+      const app = testApp();
+      richFleet(app, order, engine);
+      app.synth();
+      return Object.fromEntries(listTree(app.outdir).map(f => [f, fs.readFileSync(path.join(app.outdir, f), 'utf8')]));
+    };
+    for (const engine of [GitOpsEngine.argoCd({ syncPolicy: { prune: true, selfHeal: true, retryLimit: 3 } }), GitOpsEngine.flux({ kubeConfigSecrets: { 'edge-1': 'edge-kc', 'branch-7': 'branch-kc' } })]) {
+      const asWritten = synthWith(value => value, engine);
+      const reversed = synthWith(reverseKeys, engine);
+      expect(Object.keys(reversed)).toEqual(Object.keys(asWritten));
+      expect(Object.keys(asWritten).filter(file => reversed[file] !== asWritten[file])).toEqual([]);
+    }
   });
 
   test('synthesizing again removes the folder of a cluster that is gone, and leaves unrelated files', () => {

@@ -1,6 +1,14 @@
-import { dnsLabelProblem, envVarNameProblem, labelKeyProblem, labelValueProblem, parseQuantity, suggestDnsLabel } from '../src/_util';
+import { dnsLabelProblem, envVarNameProblem, labelKeyProblem, labelValueProblem, parseQuantity, sortedKeys, suggestDnsLabel } from '../src/_util';
 
 describe('_util', () => {
+  test('sortedKeys: a copy in key order, whatever order the keys arrive in; undefined stays undefined', () => {
+    const map = { 'zone': 'b', 'env': 'prod', 'a.example.com/tier': 'gold' };
+    expect(Object.keys(sortedKeys(map))).toEqual(['a.example.com/tier', 'env', 'zone']);
+    expect(sortedKeys(map)).toEqual(map);
+    expect(Object.keys(map)).toEqual(['zone', 'env', 'a.example.com/tier']);
+    expect(sortedKeys(undefined)).toBeUndefined();
+  });
+
   test.each([
     ['100m', 0.1], ['1', 1], ['1.5', 1.5], ['.5', 0.5], ['64Mi', 64 * 2 ** 20], ['100M', 1e8], ['1Gi', 2 ** 30], ['2k', 2000],
     ['1e3', 1000], ['1E3', 1000], ['5E', 5e18], ['10n', 1e-8], ['+1', 1],

@@ -41,6 +41,12 @@ export class ClusterAgent extends Construct {
   /** Size of the agent container. */
   public readonly size: ComponentSize;
 
+  /**
+   * Creates the agent Deployment and its token Secret.
+   * @param scope the member chart it belongs to
+   * @param id the construct id
+   * @param props the agent's cluster, tower address, token and size
+   */
   constructor(scope: Construct, id: string, props: ClusterAgentProps) {
     super(scope, id);
     const ns = KUBESPHERE_NAMESPACE;

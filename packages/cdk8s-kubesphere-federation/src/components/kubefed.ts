@@ -42,6 +42,7 @@ export class WebhookCertificate {
   /**
    * cert-manager issues the certificate (a `Certificate` object is emitted) and its CA injector fills
    * `caBundle`. cert-manager must already run on the host.
+   * @param options the cert-manager issuer
    */
   public static certManager(options: CertManagerWebhookCertificateOptions): WebhookCertificate {
     if (!options.issuerName) {
@@ -109,6 +110,12 @@ export class KubeFedControlPlane extends Construct {
   /** Size of the admission webhook. */
   public readonly webhookSize: ComponentSize;
 
+  /**
+   * KubeFed's CRDs, controller-manager, admission webhook and configuration.
+   * @param scope the host chart
+   * @param id the construct id
+   * @param props replicas, sizes, registry and webhook certificate
+   */
   constructor(scope: Construct, id: string, props: KubeFedControlPlaneProps = {}) {
     super(scope, id);
     const replicas = props.controllerReplicas ?? 1;

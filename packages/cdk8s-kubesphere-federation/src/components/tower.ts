@@ -56,6 +56,12 @@ export class Tower extends Construct {
   /** Size of the tower container. */
   public readonly size: ComponentSize;
 
+  /**
+   * The tower proxy that agent members dial.
+   * @param scope the host chart
+   * @param id the construct id
+   * @param props how the tower Service is exposed, size and registry
+   */
   constructor(scope: Construct, id: string, props: TowerProps = {}) {
     super(scope, id);
     const ns = KUBESPHERE_NAMESPACE;

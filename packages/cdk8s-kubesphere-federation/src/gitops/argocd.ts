@@ -23,7 +23,10 @@ export class ArgoCdDestination {
     return new ArgoCdDestination('in-cluster', undefined);
   }
 
-  /** A cluster registered in Argo CD, by the `name` of its cluster Secret. */
+  /**
+   * A cluster registered in Argo CD, by the `name` of its cluster Secret.
+   * @param name the `name` of the cluster's Secret in Argo CD
+   */
   public static clusterName(name: string): ArgoCdDestination {
     if (typeof name !== 'string' || name.trim().length === 0 || name.trim() !== name) {
       fail('ArgoCdDestination.clusterName', 'name', name, 'it is empty or has surrounding spaces', 'give the name Argo CD knows the cluster by (`argocd cluster list`)');
@@ -31,7 +34,10 @@ export class ArgoCdDestination {
     return new ArgoCdDestination(name, undefined);
   }
 
-  /** A cluster registered in Argo CD, by its API server URL, e.g. `https://10.0.0.10:6443`. */
+  /**
+   * A cluster registered in Argo CD, by its API server URL, e.g. `https://10.0.0.10:6443`.
+   * @param url the API server URL, as registered in Argo CD
+   */
   public static serverUrl(url: string): ArgoCdDestination {
     checkUrl('ArgoCdDestination.serverUrl', 'url', url, 'https://10.0.0.10:6443');
     return new ArgoCdDestination(undefined, url);

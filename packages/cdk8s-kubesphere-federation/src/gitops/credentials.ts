@@ -60,6 +60,7 @@ export class GitOpsCredentials {
    * `ksfed-envsubst` config management plugin (emitted as a ConfigMap), which reads the Secret as environment
    * variables. Fill the Secret with External Secrets (from Vault, a cloud secret manager, or the host's own
    * `kubesphere-secret` through the Kubernetes provider) or commit it encrypted with SOPS.
+   * @param options the Secret's name (and the Argo CD plugin name)
    */
   public static fromSecret(options: SecretCredentialsOptions): GitOpsCredentials {
     const problem = dnsSubdomainProblem(options?.secretName);
@@ -77,6 +78,7 @@ export class GitOpsCredentials {
    * Argo CD only: each placeholder becomes an argocd-vault-plugin inline-path placeholder
    * `<path:<path>#KSFED_<ID>>`, resolved from Vault (or any argocd-vault-plugin backend) when Argo CD renders the
    * folder. The Applications use the plugin as their source plugin.
+   * @param options the plugin name and the secret path
    */
   public static argoCdVaultPlugin(options: VaultPluginCredentialsOptions): GitOpsCredentials {
     const path = options?.path;

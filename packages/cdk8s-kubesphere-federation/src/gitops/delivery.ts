@@ -123,7 +123,10 @@ const FOREIGN_VARIABLE = /(?<!\$)\$\{(?!KSFED_[A-Z0-9_]+\})[^}]*\}?/;
  * fails, naming them, when no route is given.
  */
 export class GitOpsDelivery extends Construct {
-  /** Whether `x` is a GitOpsDelivery. */
+  /**
+   * Whether `x` is a GitOpsDelivery.
+   * @param x any value
+   */
   public static isGitOpsDelivery(x: any): x is GitOpsDelivery {
     return x !== null && typeof x === 'object' && DELIVERY in x;
   }
@@ -153,6 +156,12 @@ export class GitOpsDelivery extends Construct {
   private readonly recorded = new Map<string, ObjectRecord>();
   private lastScan?: Scan;
 
+  /**
+   * Writes the GitOps engine's objects into the management cluster's folder.
+   * @param scope the FederationApp
+   * @param id the construct id
+   * @param props the engine, the repository and the clusters it delivers
+   */
   constructor(scope: Construct, id: string, props: GitOpsDeliveryProps) {
     super(scope, id);
     Object.defineProperty(this, DELIVERY, { value: true });

@@ -13,13 +13,19 @@ export enum GitOpsEngineKind {
  * The GitOps engine that pulls the per-cluster folders from Git, with its typed options.
  */
 export class GitOpsEngine {
-  /** Argo CD: one ApplicationSet (default) or one Application per cluster folder, in the Argo CD namespace of the management cluster. */
+  /**
+   * Argo CD: one ApplicationSet (default) or one Application per cluster folder, in the Argo CD namespace of the management cluster.
+   * @param options the Argo CD namespace, project, mode and sync policy
+   */
   public static argoCd(options: ArgoCdOptions = {}): GitOpsEngine {
     checkArgoCdOptions(options);
     return new GitOpsEngine(GitOpsEngineKind.ARGO_CD, options, undefined);
   }
 
-  /** Flux: a GitRepository and one Kustomization per cluster folder. */
+  /**
+   * Flux: a GitRepository and one Kustomization per cluster folder.
+   * @param options the Flux namespace, topology, intervals and kubeconfig Secrets
+   */
   public static flux(options: FluxOptions = {}): GitOpsEngine {
     checkFluxOptions(options);
     return new GitOpsEngine(GitOpsEngineKind.FLUX, undefined, options);

@@ -26,21 +26,30 @@ function refProblem(name: string): string | undefined {
  * The Git revision the GitOps engine follows: a branch, a tag or a commit.
  */
 export class GitRevision {
-  /** A branch, e.g. `main`: the engines deploy its head. */
+  /**
+   * A branch, e.g. `main`: the engines deploy its head.
+   * @param name the branch name
+   */
   public static branch(name: string): GitRevision {
     const problem = refProblem(name);
     if (problem) fail('GitRevision.branch', 'name', name, problem, 'give a branch name such as "main" or "release/2024-06"');
     return new GitRevision(GitRevisionType.BRANCH, name);
   }
 
-  /** A tag, e.g. `fleet-v42`. */
+  /**
+   * A tag, e.g. `fleet-v42`.
+   * @param name the tag name
+   */
   public static tag(name: string): GitRevision {
     const problem = refProblem(name);
     if (problem) fail('GitRevision.tag', 'name', name, problem, 'give a tag name such as "fleet-v42"');
     return new GitRevision(GitRevisionType.TAG, name);
   }
 
-  /** One commit, by its full SHA-1 (40) or SHA-256 (64) lowercase hex digest. */
+  /**
+   * One commit, by its full SHA-1 (40) or SHA-256 (64) lowercase hex digest.
+   * @param sha the full commit SHA
+   */
   public static commit(sha: string): GitRevision {
     if (typeof sha !== 'string' || !COMMIT.test(sha)) {
       fail('GitRevision.commit', 'sha', sha, 'it is not a full commit SHA (40 or 64 lowercase hex digits)', 'give the full SHA, e.g. the output of `git rev-parse HEAD`');
