@@ -191,8 +191,8 @@ export interface KubeSphereNetwork {
  *   cluster's `kubesphere-config` (a member's, or the host's own for the managed host Cluster).
  * On every cluster:
  * - ks-installer: a ClusterConfiguration `ks-installer` in kubesphere-system gets `status.core.status: enabled`, and
- *   `status.multicluster.status: enabled` when `spec.multicluster.clusterRole` is `host`; whenever its inputs change
- *   (the ClusterConfiguration's spec, or the value of `kubesphere-secret`), it sets `kubesphere-secret` to the
+ *   `status.multicluster.status: enabled` when `spec.multicluster.clusterRole` is `host`; whenever the
+ *   ClusterConfiguration's spec changes (not when `kubesphere-secret` alone does), it sets `kubesphere-secret` to the
  *   jwtSecret the spec asks for and renders `kubesphere-config` from both (`installerConfig`). A cluster without a
  *   ClusterConfiguration counts as one with an empty spec (ks-installer's defaults, `clusterRole: none`). A change
  *   made to `kubesphere-config` by hand stays until an input changes, as on a real cluster.
@@ -202,7 +202,7 @@ export interface KubeSphereNetwork {
 export class KubeSphereEmulator {
   private readonly unsubscribe: Array<() => void> = [];
   private readonly random: Random;
-  /** Per cluster, the inputs ks-installer last rendered kubesphere-config from. */
+  /** Per cluster, the ClusterConfiguration spec ks-installer last ran for. */
   private readonly rendered = new Map<string, string>();
 
   constructor(
@@ -272,14 +272,15 @@ export class KubeSphereEmulator {
     const cm = c.api.peek(cmType, KUBESPHERE_SYSTEM, KUBESPHERE_CONFIG);
     if (!cm) return;
     const value = typeof secret?.data?.secret === 'string' ? Buffer.from(secret.data.secret, 'base64').toString('utf8') : undefined;
-    const inputs = `${stableStringify(cc.spec ?? {})}|${value ?? ''}`;
+    // ks-installer runs when its ClusterConfiguration changes, not when kubesphere-secret alone does.
+    const inputs = stableStringify(cc.spec ?? {});
     if (this.rendered.get(c.name) === inputs) return;
     const out = installerConfig(cc, value, configSettings(cm));
     if (out.secret !== undefined && secret) {
       c.api.mergePatch(secretType, KUBESPHERE_SYSTEM, 'kubesphere-secret', { data: { secret: Buffer.from(out.secret).toString('base64') } }, KS_INSTALLER);
     }
     if (out.settings) c.api.mergePatch(cmType, KUBESPHERE_SYSTEM, KUBESPHERE_CONFIG, { data: { 'kubesphere.yaml': toYaml(out.settings) } }, KS_INSTALLER);
-    this.rendered.set(c.name, `${stableStringify(cc.spec ?? {})}|${out.secret ?? value ?? ''}`);
+    this.rendered.set(c.name, inputs);
   }
 
   /** The cluster controller writes the Cluster's name into the cluster's kubesphere-config (`multicluster.clusterName`). */

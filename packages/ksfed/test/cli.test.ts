@@ -73,7 +73,7 @@ describe('argument parsing', () => {
     [['status', 'd', '--kube-config', 'k'], /unknown flag --kube-config for ksfed status\. Fix: use --kubeconfig/],
     [['apply', 'd', '-x'], /unknown flag -x for ksfed apply/],
     [['aply', 'd'], /^ksfed: unknown command "aply"\. Fix: use apply \(see ksfed --help\)\n$/],
-    [['explode'], /^ksfed: unknown command "explode"\. Fix: use one of apply, diff, status, plan, sandbox \(see ksfed --help\)\n$/],
+    [['explode'], /^ksfed: unknown command "explode"\. Fix: use one of apply, diff, status, doctor, plan, move-member, sandbox \(see ksfed --help\)\n$/],
     [['help', 'explode'], /unknown command "explode"/],
     [['apply', 'd', '--context', 'nope='], /write it as CLUSTER=CONTEXT/],
     [['apply', 'd', '--concurrency', '0'], /--concurrency 0/],
