@@ -1,7 +1,5 @@
-import {
-  APPLYSET_PARENT, APPLYSET_PART_OF_LABEL, APPLYSET_TOOLING_ANNOTATION, KSFED_APPLYSET_ID, memberKey, parentManifest, parentProblem, parseParent,
-  sameState, stateOf, TOOLING_NAME, toolingVersion, unionOf,
-} from './applyset';
+import { APPLYSET_PART_OF_LABEL, KSFED_APPLYSET_ID, memberKey } from './applyset';
+import { ApplySet } from './cluster-applyset';
 import { UpstreamError } from './cross-cluster';
 import { changes, comparable, describeChange } from './diff';
 import { formatDuration } from './duration';
@@ -9,11 +7,9 @@ import { AbortedError, conflictsOf, KubeApiError, messageOf, TimeoutError, Usage
 import { FederationCluster, FederationObject, groupOf } from './federation';
 import { explainJoin, formatFindings } from './join-diagnosis';
 import { KubeClient, READ_PRIORITY } from './kube-client';
-import { mapLimit } from './limiter';
 import { isNoOpApply } from './no-op';
 import { objectDependencies, objectPriorities, phaseGroups, pollDelay } from './ordering';
 import { redactLiveValues, secretPointers, sourceObject } from './placeholders';
-import { executePrune, pruneCandidates, stateAfterPrune } from './prune';
 import { ClusterReport, ObjectResult, objectName } from './report';
 import { Session } from './session';
 import { BatchWaiter, clusterReadiness, crdReadiness, readinessFor } from './waits';
@@ -89,8 +85,8 @@ class ClusterRun {
   private readonly client: KubeClient;
   /** Objects not applied because another cluster's run did not provide what they need (by object name). */
   private readonly upstream = new Map<string, UpstreamError>();
-  /** Live members of the ApplySet before the apply, by member key. */
-  private live = new Map<string, any>();
+  /** The cluster's ApplySet (read first in execute). */
+  private applySet?: ApplySet;
   private readonly results = new Map<FederationObject, number>();
   private waiter?: BatchWaiter;
 
@@ -112,16 +108,17 @@ class ClusterRun {
 
     // The ApplySet parent: read (the preflight already did), check who owns it.
     const pre = session.preflight.get(cluster.name);
-    const parent = pre && !pre.error ? pre.parent : await this.client.get(APPLYSET_PARENT);
-    const problem = parentProblem(parent);
-    if (problem) throw new ClusterStop('failed', problem);
-
-    const recorded = parseParent(parent);
-    // The host's parent also records the federation's clusters (a removed one stays until it is cleaned).
-    const isHost = cluster.name === session.federation.host;
-    const record = isHost ? { ...stateOf([]), clusters: [...recorded.clusters ?? [], ...session.federation.clusters.map(c => c.name)] } : stateOf([]);
-    const desired = unionOf(stateOf(cluster.objects), record);
-    const superset = unionOf(recorded, desired);
+    const applySet = await ApplySet.read({
+      client: this.client,
+      cluster: cluster.name,
+      objects: cluster.objects,
+      declaredNamespaces: cluster.federatedNamespaces,
+      clusters: cluster.name === session.federation.host ? session.federation.clusters.map(c => c.name) : undefined,
+      redactor: session.redactor,
+      concurrency: session.perClusterConcurrency,
+    }, pre && !pre.error ? { parent: pre.parent } : undefined);
+    if (applySet.problem) throw new ClusterStop('failed', applySet.problem);
+    this.applySet = applySet;
     // Every object is rendered in memory (placeholders filled, ApplySet label stamped) as soon as its values are
     // known; values from another cluster may take a while (the host's tower address), and only the objects that
     // hold them wait. Independent of that, at once: list the live members (without a parent nothing carries the
@@ -132,15 +129,14 @@ class ClusterRun {
     for (const o of cluster.objects) {
       // An object without placeholders is sent as loaded (a shallow copy takes the ApplySet label).
       const p = o.placeholders.length === 0
-        ? Promise.resolve().then(() => this.stamp(o, { ...o.manifest, metadata: { ...o.manifest.metadata } }))
-        : session.resolver.render(o.manifest, cluster.name).then(m => this.stamp(o, m));
+        ? Promise.resolve().then(() => applySet.stamp(o, { ...o.manifest, metadata: { ...o.manifest.metadata } }))
+        : session.resolver.render(o.manifest, cluster.name).then(m => applySet.stamp(o, m));
       p.catch(() => undefined);
       rendered.set(o, p);
     }
-    const writeParent = !options.dryRun && (!parent || !sameState(recorded, superset) || this.toolingOutdated(parent));
     const bookkeeping = settleAll([
-      ...(parent ? [this.snapshot()] : []),
-      ...(writeParent ? [this.client.apply(parentManifest(superset), { force: true, priority: READ_PRIORITY + 1 })] : []),
+      ...(applySet.exists ? [applySet.snapshot()] : []),
+      ...(!options.dryRun && applySet.needsWrite ? [applySet.writeSuperset(READ_PRIORITY + 1)] : []),
     ]);
     bookkeeping.catch(() => undefined); // (awaited below)
     // The order of the objects is worked out while the parent is written (once that request is out).
@@ -167,60 +163,9 @@ class ClusterRun {
     if (!options.dryRun && cluster.role === 'member') await this.handshake();
 
     if (options.prune) {
-      await this.prune(superset, desired);
+      await this.prune(applySet);
     } else {
       this.report.prune = 'not requested';
-    }
-  }
-
-  private stamp(o: FederationObject, manifest: any): any {
-    manifest.metadata = manifest.metadata ?? {};
-    const labels = { ...(manifest.metadata.labels ?? {}) };
-    if (labels[APPLYSET_PART_OF_LABEL] !== undefined && labels[APPLYSET_PART_OF_LABEL] !== KSFED_APPLYSET_ID) {
-      throw new ClusterStop('failed', `${o.file}: label ${APPLYSET_PART_OF_LABEL} is already set to another ApplySet (${labels[APPLYSET_PART_OF_LABEL]})`);
-    }
-    labels[APPLYSET_PART_OF_LABEL] = KSFED_APPLYSET_ID;
-    manifest.metadata.labels = labels;
-    return manifest;
-  }
-
-  private toolingOutdated(parent: any): boolean {
-    return parent?.metadata?.annotations?.[APPLYSET_TOOLING_ANNOTATION] !== `${TOOLING_NAME}/${toolingVersion()}`;
-  }
-
-  /**
-   * Lists the ApplySet's current members of the kinds this folder holds: one LIST per kind over the whole
-   * cluster (per namespace where that is forbidden), narrowed by the ApplySet label.
-   */
-  private async snapshot(): Promise<void> {
-    const kinds = new Map<string, { apiVersion: string; kind: string; namespaces: Set<string | undefined> }>();
-    for (const o of this.cluster.objects) {
-      const k = `${o.apiVersion}/${o.kind}`;
-      if (!kinds.has(k)) kinds.set(k, { apiVersion: o.apiVersion, kind: o.kind, namespaces: new Set() });
-      kinds.get(k)!.namespaces.add(o.namespace);
-    }
-    const labelSelector = `${APPLYSET_PART_OF_LABEL}=${KSFED_APPLYSET_ID}`;
-    const list = async (apiVersion: string, kind: string, namespace?: string) => {
-      try {
-        for (const item of await this.client.list(apiVersion, kind, { namespace, labelSelector })) {
-          this.live.set(memberKey({ apiVersion, kind, namespace: item.metadata?.namespace || undefined, name: item.metadata?.name }), item);
-        }
-      } catch (e) {
-        if (e instanceof KubeApiError && e.code === 404) return; // kind not served yet, or namespace missing: nothing there
-        throw e;
-      }
-    };
-    await mapLimit([...kinds.values()], this.session.perClusterConcurrency, async k => {
-      try {
-        await list(k.apiVersion, k.kind);
-      } catch (e) {
-        if (!(e instanceof KubeApiError && e.code === 403) || k.namespaces.has(undefined)) throw e;
-        for (const namespace of k.namespaces) await list(k.apiVersion, k.kind, namespace);
-      }
-    });
-    // What an earlier apply filled in is hidden from every message too (this run may not know it: a rotation).
-    for (const o of this.cluster.objects.filter(x => x.placeholders.length > 0)) {
-      redactLiveValues(this.session.redactor, o.manifest, this.live.get(memberKey(o)));
     }
   }
 
@@ -392,10 +337,9 @@ class ClusterRun {
   /** Applies one object (retrying while its kind is not served yet) and records the outcome; resolves with the answer. */
   private async applyObject(o: FederationObject, manifest: any, priority: number): Promise<any> {
     const { session, options } = this;
-    const key = memberKey(o);
     // Already as the folder says, fields owned by ksfed's field manager exactly as the manifest sets them: an apply would change
     // nothing, so none is sent (a re-apply of an unchanged folder sends no PATCH at all).
-    const before = this.live.get(key);
+    const before = this.applySet!.member(o);
     if (isNoOpApply(manifest, before, session.fieldManager)) {
       this.record(o, { result: 'unchanged' });
       return before;
@@ -492,7 +436,7 @@ class ClusterRun {
 
   /** A dry run: created, unchanged or configured (with the changed paths), against the live object. */
   private async recordDryRun(o: FederationObject, result: any): Promise<void> {
-    let live = this.live.get(memberKey(o));
+    let live = this.applySet!.member(o);
     if (!live) live = await this.client.get(o);
     if (!live) {
       this.record(o, { result: 'created' });
@@ -561,28 +505,19 @@ class ClusterRun {
     }
   }
 
-  private async prune(superset: ReturnType<typeof unionOf>, desired: ReturnType<typeof stateOf>): Promise<void> {
+  private async prune(applySet: ApplySet): Promise<void> {
     const { session, options, cluster } = this;
-    const keep = new Set(cluster.objects.map(o => memberKey(o)));
-    const declaredNamespaces = new Set([...cluster.federatedNamespaces ?? [], ...cluster.objects.filter(o => o.kind === 'Namespace' && o.apiVersion === 'v1').map(o => o.name)]);
-    const found = await pruneCandidates(this.client, superset, { keep, declaredNamespaces, nonEmptyNamespaces: options.pruneNonEmptyNamespaces });
-    for (const gk of found.unknown) session.emit({ type: 'info', cluster: cluster.name, message: `cannot prune ${gk}: the ApplySet parent does not record its apiVersion` });
-    // Stops between deletions when aborted: the parent still records the superset, so a re-run finishes.
-    const { pruned } = await executePrune(this.client, cluster.name, found, {
+    this.report.prune = await applySet.prune({
       dryRun: options.dryRun,
+      nonEmptyNamespaces: options.pruneNonEmptyNamespaces,
       signal: options.signal,
       onResult: result => {
         this.report.objects.push(result);
         session.emit({ type: 'object', cluster: cluster.name, result });
       },
-      onInterrupted: (done, total) => this.report.prune = `interrupted after ${done} of ${total}; run again to finish`,
+      onNote: message => session.emit({ type: 'info', cluster: cluster.name, message }),
+      onInterrupted: summary => this.report.prune = summary,
     });
-    // Shrink the parent to the new set (and what was kept) once every stale object is gone.
-    const after = stateAfterPrune(desired, found);
-    if (!options.dryRun && found.unknown.length === 0 && !sameState(superset, after)) {
-      await this.client.apply(parentManifest(after), { force: true });
-    }
-    this.report.prune = `${options.dryRun ? 'would prune' : 'pruned'} ${pruned}${found.kept.length ? `, kept ${found.kept.length}` : ''}`;
   }
 }
 
