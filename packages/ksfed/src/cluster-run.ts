@@ -5,12 +5,12 @@ import { changes, comparable, describeChange } from './diff';
 import { formatDuration } from './duration';
 import { AbortedError, conflictsOf, KubeApiError, messageOf, TimeoutError, UsageError } from './errors';
 import { FederationCluster, FederationObject, groupOf } from './federation';
-import { explainJoin, formatFindings } from './join-diagnosis';
+import { explainJoin, formatFindings, JoinFinding } from './join-diagnosis';
 import { KubeClient, READ_PRIORITY } from './kube-client';
 import { isNoOpApply } from './no-op';
 import { objectDependencies, objectPriorities, phaseGroups, pollDelay } from './ordering';
 import { redactLiveValues, secretPointers, sourceObject } from './placeholders';
-import { ClusterReport, ObjectResult, objectName } from './report';
+import { ClusterReport, ClusterStatus, ObjectResult, objectName } from './report';
 import { Session } from './session';
 import { BatchWaiter, clusterReadiness, crdReadiness, readinessFor } from './waits';
 
@@ -46,39 +46,63 @@ class ClusterStop extends Error {
 }
 
 /**
+ * What a cluster's run changed (or, for a dry run or a diff, would change), as values: runCluster makes the
+ * cluster's report of it.
+ */
+export interface ChangeSet {
+  /** Each object's outcome, in the order they were first recorded; pruned and kept members as prune reported them. */
+  readonly objects: ObjectResult[];
+  /** What prune did (`pruned N`, `not requested`, interrupted), or undefined when the run ended before. */
+  readonly prune?: string;
+  /** Why a member did not join. */
+  readonly join?: JoinFinding[];
+}
+
+/** How a cluster's run ended: its change set, and what stopped it (undefined when it went through). */
+interface RunOutcome {
+  readonly changes: ChangeSet;
+  readonly failure?: unknown;
+}
+
+/**
  * Applies (or diffs) one cluster's folder: ApplySet bookkeeping, phases in order with server-side apply, waits,
  * the member's handshake with the host, then prune. Never throws (except a UsageError): the outcome is in the
  * returned report.
  */
 export async function runCluster(session: Session, cluster: FederationCluster, options: ClusterRunOptions): Promise<ClusterReport> {
   const started = session.clock.now();
-  const report: ClusterReport = { name: cluster.name, role: cluster.role, context: session.contexts.get(cluster.name), status: 'succeeded', durationMs: 0, objects: [] };
+  let outcome: RunOutcome;
   try {
     // (made inside: a cluster whose API client cannot be made fails alone, with the reason)
-    await new ClusterRun(session, cluster, options, report).execute();
+    outcome = await new ClusterRun(session, cluster, options).execute();
   } catch (e) {
     if (e instanceof UsageError) throw e;
-    if (e instanceof ClusterStop) {
-      report.status = e.status;
-      report.error = session.redactor.redact(e.message);
-    } else if (e instanceof AbortedError || options.signal?.aborted) {
-      report.status = 'aborted';
-      report.error = 'aborted before it finished; run again to converge';
-    } else if (e instanceof TimeoutError) {
-      report.status = 'timed-out';
-      report.error = session.redactor.redact(e.message);
-    } else {
-      report.status = 'failed';
-      report.error = session.redactor.redact(describeError(e));
-    }
+    outcome = { changes: { objects: [] }, failure: e };
   }
+  const { changes: changeSet, failure } = outcome;
   // Results in file order (objects of a phase finish in any order), pruned objects last.
-  report.objects.sort((a, b) => (a.file === undefined ? 1 : 0) - (b.file === undefined ? 1 : 0) || ((a.file ?? '') < (b.file ?? '') ? -1 : (a.file ?? '') > (b.file ?? '') ? 1 : 0));
+  const objects = [...changeSet.objects].sort((a, b) => (a.file === undefined ? 1 : 0) - (b.file === undefined ? 1 : 0) || ((a.file ?? '') < (b.file ?? '') ? -1 : (a.file ?? '') > (b.file ?? '') ? 1 : 0));
+  const report: ClusterReport = { name: cluster.name, role: cluster.role, context: session.contexts.get(cluster.name), status: 'succeeded', durationMs: 0, objects };
+  if (changeSet.join) report.join = changeSet.join;
+  if (changeSet.prune !== undefined) report.prune = changeSet.prune;
+  if (failure !== undefined) {
+    const { status, error } = describeFailure(session, options, failure);
+    report.status = status;
+    report.error = error;
+  }
   if (report.status !== 'succeeded' && report.prune === undefined && options.prune) report.prune = `skipped: the cluster ${report.status === 'aborted' ? 'run was aborted' : 'did not succeed'}`;
   report.durationMs = session.clock.now() - started;
   session.board.end(cluster.name, report.status);
   session.emit({ type: 'cluster-done', cluster: cluster.name, report });
   return report;
+}
+
+/** The status and error of a cluster whose run was stopped by `e`. */
+function describeFailure(session: Session, options: ClusterRunOptions, e: unknown): { status: ClusterStatus; error: string } {
+  if (e instanceof ClusterStop) return { status: e.status, error: session.redactor.redact(e.message) };
+  if (e instanceof AbortedError || options.signal?.aborted) return { status: 'aborted', error: 'aborted before it finished; run again to converge' };
+  if (e instanceof TimeoutError) return { status: 'timed-out', error: session.redactor.redact(e.message) };
+  return { status: 'failed', error: session.redactor.redact(describeError(e)) };
 }
 
 class ClusterRun {
@@ -89,17 +113,35 @@ class ClusterRun {
   private applySet?: ApplySet;
   private readonly results = new Map<FederationObject, number>();
   private waiter?: BatchWaiter;
+  /** The change set (see ChangeSet): what execute returns. */
+  private readonly objects: ObjectResult[] = [];
+  private pruned?: string;
+  private join?: JoinFinding[];
 
   constructor(
     private readonly session: Session,
     private readonly cluster: FederationCluster,
     private readonly options: ClusterRunOptions,
-    private readonly report: ClusterReport,
   ) {
     this.client = session.client(cluster.name);
   }
 
-  public async execute(): Promise<void> {
+  /** Runs the cluster's steps; resolves with the change set, and what stopped the run if something did (a UsageError is thrown). */
+  public async execute(): Promise<RunOutcome> {
+    try {
+      await this.steps();
+      return { changes: this.changeSet() };
+    } catch (e) {
+      if (e instanceof UsageError) throw e;
+      return { changes: this.changeSet(), failure: e };
+    }
+  }
+
+  private changeSet(): ChangeSet {
+    return { objects: this.objects, ...(this.pruned !== undefined ? { prune: this.pruned } : {}), ...(this.join ? { join: this.join } : {}) };
+  }
+
+  private async steps(): Promise<void> {
     const { session, cluster, options } = this;
     session.emit({ type: 'cluster-start', cluster: cluster.name, objects: cluster.objects.length });
     if (options.prune && cluster.objects.length === 0) {
@@ -146,12 +188,12 @@ class ClusterRun {
 
     this.checkTime();
     await this.applyAll(rendered, schedule);
-    const bad = this.report.objects.filter(o => o.result === 'failed' || o.result === 'timed-out' || o.result === 'skipped');
+    const bad = this.objects.filter(o => o.result === 'failed' || o.result === 'timed-out' || o.result === 'skipped');
     if (bad.length > 0) {
       const upstream = bad.filter(o => this.upstream.has(objectName(o)));
       if (upstream.length === bad.length) {
         const [first] = [...this.upstream.values()];
-        const applied = this.report.objects.length - bad.length;
+        const applied = this.objects.length - bad.length;
         throw new ClusterStop('skipped', applied === 0
           ? `not applied: it needs ${first.cluster} (${first.status}) to succeed first`
           : `${bad.length} object${bad.length > 1 ? 's' : ''} not applied (${bad.slice(0, 3).map(o => objectName(o)).join(', ')}${bad.length > 3 ? ', ...' : ''}): ${bad.length > 1 ? 'they need' : 'it needs'} ${first.cluster} (${first.status}) to succeed first`);
@@ -165,13 +207,13 @@ class ClusterRun {
     if (options.prune) {
       await this.prune(applySet);
     } else {
-      this.report.prune = 'not requested';
+      this.pruned = 'not requested';
     }
   }
 
   private resultOf(o: FederationObject): ObjectResult | undefined {
     const i = this.results.get(o);
-    return i === undefined ? undefined : this.report.objects[i];
+    return i === undefined ? undefined : this.objects[i];
   }
 
   private record(o: FederationObject, result: Omit<ObjectResult, 'cluster' | 'apiVersion' | 'kind' | 'namespace' | 'name' | 'file' | 'phase' | 'constructPath'>): void {
@@ -189,11 +231,11 @@ class ClusterRun {
     };
     const i = this.results.get(o);
     if (i === undefined) {
-      this.results.set(o, this.report.objects.length);
-      this.report.objects.push(full);
+      this.results.set(o, this.objects.length);
+      this.objects.push(full);
       if (!this.options.dryRun) this.session.board.settle(this.cluster.name, o, ['created', 'configured', 'unchanged'].includes(full.result));
     } else {
-      this.report.objects[i] = full;
+      this.objects[i] = full;
     }
     this.session.emit({ type: 'object', cluster: this.cluster.name, result: full });
   }
@@ -499,7 +541,7 @@ class ClusterRun {
         memberClient: this.client,
         connection: this.cluster.connection,
       }));
-      this.report.join = findings;
+      this.join = findings;
       throw new ClusterStop(e instanceof TimeoutError ? 'timed-out' : 'failed',
         `not joined: ${what}: ${messageOf(e)}. ${findings.length > 1 ? 'Causes' : 'Cause'}: ${formatFindings(findings)}`);
     }
@@ -507,16 +549,16 @@ class ClusterRun {
 
   private async prune(applySet: ApplySet): Promise<void> {
     const { session, options, cluster } = this;
-    this.report.prune = await applySet.prune({
+    this.pruned = await applySet.prune({
       dryRun: options.dryRun,
       nonEmptyNamespaces: options.pruneNonEmptyNamespaces,
       signal: options.signal,
       onResult: result => {
-        this.report.objects.push(result);
+        this.objects.push(result);
         session.emit({ type: 'object', cluster: cluster.name, result });
       },
       onNote: message => session.emit({ type: 'info', cluster: cluster.name, message }),
-      onInterrupted: summary => this.report.prune = summary,
+      onInterrupted: summary => this.pruned = summary,
     });
   }
 }
