@@ -1,20 +1,16 @@
-import {
-  APPLYSET_PARENT, APPLYSET_PART_OF_LABEL, APPLYSET_TOOLING_ANNOTATION, KSFED_APPLYSET_ID, memberKey, parentManifest, parentProblem, parseParent,
-  sameState, stateOf, TOOLING_NAME, toolingVersion, unionOf,
-} from './applyset';
+import { APPLYSET_PART_OF_LABEL, KSFED_APPLYSET_ID, memberKey } from './applyset';
+import { ApplySet } from './cluster-applyset';
 import { UpstreamError } from './cross-cluster';
 import { changes, comparable, describeChange } from './diff';
 import { formatDuration } from './duration';
 import { AbortedError, conflictsOf, KubeApiError, messageOf, TimeoutError, UsageError } from './errors';
 import { FederationCluster, FederationObject, groupOf } from './federation';
-import { explainJoin, formatFindings } from './join-diagnosis';
+import { explainJoin, formatFindings, JoinFinding } from './join-diagnosis';
 import { KubeClient, READ_PRIORITY } from './kube-client';
-import { mapLimit } from './limiter';
 import { isNoOpApply } from './no-op';
 import { objectDependencies, objectPriorities, phaseGroups, pollDelay } from './ordering';
 import { redactLiveValues, secretPointers, sourceObject } from './placeholders';
-import { executePrune, pruneCandidates, stateAfterPrune } from './prune';
-import { ClusterReport, ObjectResult, objectName } from './report';
+import { ClusterReport, ClusterStatus, ObjectResult, objectName } from './report';
 import { Session } from './session';
 import { BatchWaiter, clusterReadiness, crdReadiness, readinessFor } from './waits';
 
@@ -50,34 +46,50 @@ class ClusterStop extends Error {
 }
 
 /**
+ * What a cluster's run changed (or, for a dry run or a diff, would change), as values: runCluster makes the
+ * cluster's report of it.
+ */
+export interface ChangeSet {
+  /** Each object's outcome, in the order they were first recorded; pruned and kept members as prune reported them. */
+  readonly objects: ObjectResult[];
+  /** What prune did (`pruned N`, `not requested`, interrupted), or undefined when the run ended before. */
+  readonly prune?: string;
+  /** Why a member did not join. */
+  readonly join?: JoinFinding[];
+}
+
+/** How a cluster's run ended: its change set, and what stopped it (undefined when it went through). */
+interface RunOutcome {
+  readonly changes: ChangeSet;
+  readonly failure?: unknown;
+}
+
+/**
  * Applies (or diffs) one cluster's folder: ApplySet bookkeeping, phases in order with server-side apply, waits,
  * the member's handshake with the host, then prune. Never throws (except a UsageError): the outcome is in the
  * returned report.
  */
 export async function runCluster(session: Session, cluster: FederationCluster, options: ClusterRunOptions): Promise<ClusterReport> {
   const started = session.clock.now();
-  const report: ClusterReport = { name: cluster.name, role: cluster.role, context: session.contexts.get(cluster.name), status: 'succeeded', durationMs: 0, objects: [] };
+  let outcome: RunOutcome;
   try {
     // (made inside: a cluster whose API client cannot be made fails alone, with the reason)
-    await new ClusterRun(session, cluster, options, report).execute();
+    outcome = await new ClusterRun(session, cluster, options).execute();
   } catch (e) {
     if (e instanceof UsageError) throw e;
-    if (e instanceof ClusterStop) {
-      report.status = e.status;
-      report.error = session.redactor.redact(e.message);
-    } else if (e instanceof AbortedError || options.signal?.aborted) {
-      report.status = 'aborted';
-      report.error = 'aborted before it finished; run again to converge';
-    } else if (e instanceof TimeoutError) {
-      report.status = 'timed-out';
-      report.error = session.redactor.redact(e.message);
-    } else {
-      report.status = 'failed';
-      report.error = session.redactor.redact(describeError(e));
-    }
+    outcome = { changes: { objects: [] }, failure: e };
   }
+  const { changes: changeSet, failure } = outcome;
   // Results in file order (objects of a phase finish in any order), pruned objects last.
-  report.objects.sort((a, b) => (a.file === undefined ? 1 : 0) - (b.file === undefined ? 1 : 0) || ((a.file ?? '') < (b.file ?? '') ? -1 : (a.file ?? '') > (b.file ?? '') ? 1 : 0));
+  const objects = [...changeSet.objects].sort((a, b) => (a.file === undefined ? 1 : 0) - (b.file === undefined ? 1 : 0) || ((a.file ?? '') < (b.file ?? '') ? -1 : (a.file ?? '') > (b.file ?? '') ? 1 : 0));
+  const report: ClusterReport = { name: cluster.name, role: cluster.role, context: session.contexts.get(cluster.name), status: 'succeeded', durationMs: 0, objects };
+  if (changeSet.join) report.join = changeSet.join;
+  if (changeSet.prune !== undefined) report.prune = changeSet.prune;
+  if (failure !== undefined) {
+    const { status, error } = describeFailure(session, options, failure);
+    report.status = status;
+    report.error = error;
+  }
   if (report.status !== 'succeeded' && report.prune === undefined && options.prune) report.prune = `skipped: the cluster ${report.status === 'aborted' ? 'run was aborted' : 'did not succeed'}`;
   report.durationMs = session.clock.now() - started;
   session.board.end(cluster.name, report.status);
@@ -85,25 +97,51 @@ export async function runCluster(session: Session, cluster: FederationCluster, o
   return report;
 }
 
+/** The status and error of a cluster whose run was stopped by `e`. */
+function describeFailure(session: Session, options: ClusterRunOptions, e: unknown): { status: ClusterStatus; error: string } {
+  if (e instanceof ClusterStop) return { status: e.status, error: session.redactor.redact(e.message) };
+  if (e instanceof AbortedError || options.signal?.aborted) return { status: 'aborted', error: 'aborted before it finished; run again to converge' };
+  if (e instanceof TimeoutError) return { status: 'timed-out', error: session.redactor.redact(e.message) };
+  return { status: 'failed', error: session.redactor.redact(describeError(e)) };
+}
+
 class ClusterRun {
   private readonly client: KubeClient;
   /** Objects not applied because another cluster's run did not provide what they need (by object name). */
   private readonly upstream = new Map<string, UpstreamError>();
-  /** Live members of the ApplySet before the apply, by member key. */
-  private live = new Map<string, any>();
+  /** The cluster's ApplySet (read first in execute). */
+  private applySet?: ApplySet;
   private readonly results = new Map<FederationObject, number>();
   private waiter?: BatchWaiter;
+  /** The change set (see ChangeSet): what execute returns. */
+  private readonly objects: ObjectResult[] = [];
+  private pruned?: string;
+  private join?: JoinFinding[];
 
   constructor(
     private readonly session: Session,
     private readonly cluster: FederationCluster,
     private readonly options: ClusterRunOptions,
-    private readonly report: ClusterReport,
   ) {
     this.client = session.client(cluster.name);
   }
 
-  public async execute(): Promise<void> {
+  /** Runs the cluster's steps; resolves with the change set, and what stopped the run if something did (a UsageError is thrown). */
+  public async execute(): Promise<RunOutcome> {
+    try {
+      await this.steps();
+      return { changes: this.changeSet() };
+    } catch (e) {
+      if (e instanceof UsageError) throw e;
+      return { changes: this.changeSet(), failure: e };
+    }
+  }
+
+  private changeSet(): ChangeSet {
+    return { objects: this.objects, ...(this.pruned !== undefined ? { prune: this.pruned } : {}), ...(this.join ? { join: this.join } : {}) };
+  }
+
+  private async steps(): Promise<void> {
     const { session, cluster, options } = this;
     session.emit({ type: 'cluster-start', cluster: cluster.name, objects: cluster.objects.length });
     if (options.prune && cluster.objects.length === 0) {
@@ -112,16 +150,17 @@ class ClusterRun {
 
     // The ApplySet parent: read (the preflight already did), check who owns it.
     const pre = session.preflight.get(cluster.name);
-    const parent = pre && !pre.error ? pre.parent : await this.client.get(APPLYSET_PARENT);
-    const problem = parentProblem(parent);
-    if (problem) throw new ClusterStop('failed', problem);
-
-    const recorded = parseParent(parent);
-    // The host's parent also records the federation's clusters (a removed one stays until it is cleaned).
-    const isHost = cluster.name === session.federation.host;
-    const record = isHost ? { ...stateOf([]), clusters: [...recorded.clusters ?? [], ...session.federation.clusters.map(c => c.name)] } : stateOf([]);
-    const desired = unionOf(stateOf(cluster.objects), record);
-    const superset = unionOf(recorded, desired);
+    const applySet = await ApplySet.read({
+      client: this.client,
+      cluster: cluster.name,
+      objects: cluster.objects,
+      declaredNamespaces: cluster.federatedNamespaces,
+      clusters: cluster.name === session.federation.host ? session.federation.clusters.map(c => c.name) : undefined,
+      redactor: session.redactor,
+      concurrency: session.perClusterConcurrency,
+    }, pre && !pre.error ? { parent: pre.parent } : undefined);
+    if (applySet.problem) throw new ClusterStop('failed', applySet.problem);
+    this.applySet = applySet;
     // Every object is rendered in memory (placeholders filled, ApplySet label stamped) as soon as its values are
     // known; values from another cluster may take a while (the host's tower address), and only the objects that
     // hold them wait. Independent of that, at once: list the live members (without a parent nothing carries the
@@ -132,15 +171,14 @@ class ClusterRun {
     for (const o of cluster.objects) {
       // An object without placeholders is sent as loaded (a shallow copy takes the ApplySet label).
       const p = o.placeholders.length === 0
-        ? Promise.resolve().then(() => this.stamp(o, { ...o.manifest, metadata: { ...o.manifest.metadata } }))
-        : session.resolver.render(o.manifest, cluster.name).then(m => this.stamp(o, m));
+        ? Promise.resolve().then(() => applySet.stamp(o, { ...o.manifest, metadata: { ...o.manifest.metadata } }))
+        : session.resolver.render(o.manifest, cluster.name).then(m => applySet.stamp(o, m));
       p.catch(() => undefined);
       rendered.set(o, p);
     }
-    const writeParent = !options.dryRun && (!parent || !sameState(recorded, superset) || this.toolingOutdated(parent));
     const bookkeeping = settleAll([
-      ...(parent ? [this.snapshot()] : []),
-      ...(writeParent ? [this.client.apply(parentManifest(superset), { force: true, priority: READ_PRIORITY + 1 })] : []),
+      ...(applySet.exists ? [applySet.snapshot()] : []),
+      ...(!options.dryRun && applySet.needsWrite ? [applySet.writeSuperset(READ_PRIORITY + 1)] : []),
     ]);
     bookkeeping.catch(() => undefined); // (awaited below)
     // The order of the objects is worked out while the parent is written (once that request is out).
@@ -150,12 +188,12 @@ class ClusterRun {
 
     this.checkTime();
     await this.applyAll(rendered, schedule);
-    const bad = this.report.objects.filter(o => o.result === 'failed' || o.result === 'timed-out' || o.result === 'skipped');
+    const bad = this.objects.filter(o => o.result === 'failed' || o.result === 'timed-out' || o.result === 'skipped');
     if (bad.length > 0) {
       const upstream = bad.filter(o => this.upstream.has(objectName(o)));
       if (upstream.length === bad.length) {
         const [first] = [...this.upstream.values()];
-        const applied = this.report.objects.length - bad.length;
+        const applied = this.objects.length - bad.length;
         throw new ClusterStop('skipped', applied === 0
           ? `not applied: it needs ${first.cluster} (${first.status}) to succeed first`
           : `${bad.length} object${bad.length > 1 ? 's' : ''} not applied (${bad.slice(0, 3).map(o => objectName(o)).join(', ')}${bad.length > 3 ? ', ...' : ''}): ${bad.length > 1 ? 'they need' : 'it needs'} ${first.cluster} (${first.status}) to succeed first`);
@@ -167,66 +205,15 @@ class ClusterRun {
     if (!options.dryRun && cluster.role === 'member') await this.handshake();
 
     if (options.prune) {
-      await this.prune(superset, desired);
+      await this.prune(applySet);
     } else {
-      this.report.prune = 'not requested';
-    }
-  }
-
-  private stamp(o: FederationObject, manifest: any): any {
-    manifest.metadata = manifest.metadata ?? {};
-    const labels = { ...(manifest.metadata.labels ?? {}) };
-    if (labels[APPLYSET_PART_OF_LABEL] !== undefined && labels[APPLYSET_PART_OF_LABEL] !== KSFED_APPLYSET_ID) {
-      throw new ClusterStop('failed', `${o.file}: label ${APPLYSET_PART_OF_LABEL} is already set to another ApplySet (${labels[APPLYSET_PART_OF_LABEL]})`);
-    }
-    labels[APPLYSET_PART_OF_LABEL] = KSFED_APPLYSET_ID;
-    manifest.metadata.labels = labels;
-    return manifest;
-  }
-
-  private toolingOutdated(parent: any): boolean {
-    return parent?.metadata?.annotations?.[APPLYSET_TOOLING_ANNOTATION] !== `${TOOLING_NAME}/${toolingVersion()}`;
-  }
-
-  /**
-   * Lists the ApplySet's current members of the kinds this folder holds: one LIST per kind over the whole
-   * cluster (per namespace where that is forbidden), narrowed by the ApplySet label.
-   */
-  private async snapshot(): Promise<void> {
-    const kinds = new Map<string, { apiVersion: string; kind: string; namespaces: Set<string | undefined> }>();
-    for (const o of this.cluster.objects) {
-      const k = `${o.apiVersion}/${o.kind}`;
-      if (!kinds.has(k)) kinds.set(k, { apiVersion: o.apiVersion, kind: o.kind, namespaces: new Set() });
-      kinds.get(k)!.namespaces.add(o.namespace);
-    }
-    const labelSelector = `${APPLYSET_PART_OF_LABEL}=${KSFED_APPLYSET_ID}`;
-    const list = async (apiVersion: string, kind: string, namespace?: string) => {
-      try {
-        for (const item of await this.client.list(apiVersion, kind, { namespace, labelSelector })) {
-          this.live.set(memberKey({ apiVersion, kind, namespace: item.metadata?.namespace || undefined, name: item.metadata?.name }), item);
-        }
-      } catch (e) {
-        if (e instanceof KubeApiError && e.code === 404) return; // kind not served yet, or namespace missing: nothing there
-        throw e;
-      }
-    };
-    await mapLimit([...kinds.values()], this.session.perClusterConcurrency, async k => {
-      try {
-        await list(k.apiVersion, k.kind);
-      } catch (e) {
-        if (!(e instanceof KubeApiError && e.code === 403) || k.namespaces.has(undefined)) throw e;
-        for (const namespace of k.namespaces) await list(k.apiVersion, k.kind, namespace);
-      }
-    });
-    // What an earlier apply filled in is hidden from every message too (this run may not know it: a rotation).
-    for (const o of this.cluster.objects.filter(x => x.placeholders.length > 0)) {
-      redactLiveValues(this.session.redactor, o.manifest, this.live.get(memberKey(o)));
+      this.pruned = 'not requested';
     }
   }
 
   private resultOf(o: FederationObject): ObjectResult | undefined {
     const i = this.results.get(o);
-    return i === undefined ? undefined : this.report.objects[i];
+    return i === undefined ? undefined : this.objects[i];
   }
 
   private record(o: FederationObject, result: Omit<ObjectResult, 'cluster' | 'apiVersion' | 'kind' | 'namespace' | 'name' | 'file' | 'phase' | 'constructPath'>): void {
@@ -244,11 +231,11 @@ class ClusterRun {
     };
     const i = this.results.get(o);
     if (i === undefined) {
-      this.results.set(o, this.report.objects.length);
-      this.report.objects.push(full);
+      this.results.set(o, this.objects.length);
+      this.objects.push(full);
       if (!this.options.dryRun) this.session.board.settle(this.cluster.name, o, ['created', 'configured', 'unchanged'].includes(full.result));
     } else {
-      this.report.objects[i] = full;
+      this.objects[i] = full;
     }
     this.session.emit({ type: 'object', cluster: this.cluster.name, result: full });
   }
@@ -392,10 +379,9 @@ class ClusterRun {
   /** Applies one object (retrying while its kind is not served yet) and records the outcome; resolves with the answer. */
   private async applyObject(o: FederationObject, manifest: any, priority: number): Promise<any> {
     const { session, options } = this;
-    const key = memberKey(o);
     // Already as the folder says, fields owned by ksfed's field manager exactly as the manifest sets them: an apply would change
     // nothing, so none is sent (a re-apply of an unchanged folder sends no PATCH at all).
-    const before = this.live.get(key);
+    const before = this.applySet!.member(o);
     if (isNoOpApply(manifest, before, session.fieldManager)) {
       this.record(o, { result: 'unchanged' });
       return before;
@@ -492,7 +478,7 @@ class ClusterRun {
 
   /** A dry run: created, unchanged or configured (with the changed paths), against the live object. */
   private async recordDryRun(o: FederationObject, result: any): Promise<void> {
-    let live = this.live.get(memberKey(o));
+    let live = this.applySet!.member(o);
     if (!live) live = await this.client.get(o);
     if (!live) {
       this.record(o, { result: 'created' });
@@ -555,34 +541,25 @@ class ClusterRun {
         memberClient: this.client,
         connection: this.cluster.connection,
       }));
-      this.report.join = findings;
+      this.join = findings;
       throw new ClusterStop(e instanceof TimeoutError ? 'timed-out' : 'failed',
         `not joined: ${what}: ${messageOf(e)}. ${findings.length > 1 ? 'Causes' : 'Cause'}: ${formatFindings(findings)}`);
     }
   }
 
-  private async prune(superset: ReturnType<typeof unionOf>, desired: ReturnType<typeof stateOf>): Promise<void> {
+  private async prune(applySet: ApplySet): Promise<void> {
     const { session, options, cluster } = this;
-    const keep = new Set(cluster.objects.map(o => memberKey(o)));
-    const declaredNamespaces = new Set([...cluster.federatedNamespaces ?? [], ...cluster.objects.filter(o => o.kind === 'Namespace' && o.apiVersion === 'v1').map(o => o.name)]);
-    const found = await pruneCandidates(this.client, superset, { keep, declaredNamespaces, nonEmptyNamespaces: options.pruneNonEmptyNamespaces });
-    for (const gk of found.unknown) session.emit({ type: 'info', cluster: cluster.name, message: `cannot prune ${gk}: the ApplySet parent does not record its apiVersion` });
-    // Stops between deletions when aborted: the parent still records the superset, so a re-run finishes.
-    const { pruned } = await executePrune(this.client, cluster.name, found, {
+    this.pruned = await applySet.prune({
       dryRun: options.dryRun,
+      nonEmptyNamespaces: options.pruneNonEmptyNamespaces,
       signal: options.signal,
       onResult: result => {
-        this.report.objects.push(result);
+        this.objects.push(result);
         session.emit({ type: 'object', cluster: cluster.name, result });
       },
-      onInterrupted: (done, total) => this.report.prune = `interrupted after ${done} of ${total}; run again to finish`,
+      onNote: message => session.emit({ type: 'info', cluster: cluster.name, message }),
+      onInterrupted: summary => this.pruned = summary,
     });
-    // Shrink the parent to the new set (and what was kept) once every stale object is gone.
-    const after = stateAfterPrune(desired, found);
-    if (!options.dryRun && found.unknown.length === 0 && !sameState(superset, after)) {
-      await this.client.apply(parentManifest(after), { force: true });
-    }
-    this.report.prune = `${options.dryRun ? 'would prune' : 'pruned'} ${pruned}${found.kept.length ? `, kept ${found.kept.length}` : ''}`;
   }
 }
 
