@@ -131,11 +131,95 @@ export function placeholdersOf(index: Pick<FederationIndex, 'placeholders'>, clu
  * kubeconfig and a context for every cluster the run talks to, the placeholder sources that need no cluster,
  * and (for commands that contact clusters) each cluster's credentials with one request. Bad input throws a
  * UsageError.
+ *
+ * The steps (planSession, connect, warmUp, then the files) are ordered for the first requests:
+ * - federation.json is read first: it says which clusters to contact, so their first request (reading the
+ *   ApplySet parent) goes out while the files are read and parsed (which are still checked before anything is
+ *   changed).
+ * - The host's parent read goes first, and is on the wire before the other clusters' clients are made (two turns
+ *   of the event loop: one to connect, one to write), since every member's run waits for the host's. The others
+ *   follow at once, then the KubeSphere check, and a turn later (its discovery requests are out, and the reads
+ *   alongside share them) the reads `use.alongside` sends: everything is out before the files are parsed.
+ * - The discovery warm-up of the host goes out then; the members' once the host's run has sent its ApplySet parent
+ *   write (the runs start as this function returns, the host's first, and that write is sent before the next turn
+ *   of the event loop): until then, every millisecond this process spends elsewhere delays the host, whose run is
+ *   the critical path (members wait for objects the host applies).
+ * - The files are read and parsed while those requests are out; the session is returned once the parent reads,
+ *   the reads alongside and the KubeSphere check are done, so that they do not compete with the runs' first writes.
  */
 export async function openSession(dist: string, options: ConnectOptions, use: SessionUse = { contact: true, placeholders: true }): Promise<Session> {
-  const contact = use.contact;
-  // federation.json first: it says which clusters to contact, so their first request (reading the ApplySet
-  // parent) goes out while the files are read and parsed (the files are checked before anything is changed).
+  const plan = planSession(dist, options, use);
+  const { index, selectedNames } = plan;
+  const conn = await connect(plan, options);
+  const { client, clock, deadline, pollIntervalMs } = conn;
+  const warmMembers = warmUp(plan, conn, options);
+
+  try {
+    const federation = await loadObjectsInSlices(index);
+    const selected = federation.clusters.filter(c => selectedNames.has(c.name));
+    const clusterBoard = new ClusterBoard(selected);
+    conn.board.current = clusterBoard;
+    const waiters = new Map<string, BatchWaiter>();
+    const waiter = (cluster: string): BatchWaiter => {
+      let w = waiters.get(cluster);
+      if (!w) {
+        w = new BatchWaiter(client(cluster), { pollIntervalMs, clock, signal: options.signal, deadline });
+        waiters.set(cluster, w);
+      }
+      return w;
+    };
+
+    if (plan.use.contact) {
+      await conn.ready();
+      setImmediate(warmMembers);
+    }
+
+    return {
+      federation,
+      selected,
+      kubeConfig: conn.kubeConfig,
+      contexts: conn.contexts,
+      redactor: conn.redactor,
+      resolver: conn.resolver,
+      clock,
+      deadline,
+      waitTimeoutMs: conn.waitTimeoutMs,
+      pollIntervalMs,
+      perClusterConcurrency: conn.perClusterConcurrency,
+      fieldManager: conn.fieldManager,
+      client,
+      emit: conn.emit,
+      preflight: conn.preflight,
+      board: clusterBoard,
+      waiter,
+      close: conn.close,
+    };
+  } catch (e) {
+    await conn.settle();
+    conn.close();
+    throw e;
+  }
+}
+
+/** What `planSession` decides from federation.json and the options alone. */
+export interface SessionPlan {
+  readonly index: FederationIndex;
+  readonly use: SessionUse;
+  /** The clusters the command runs on. */
+  readonly selectedNames: Set<string>;
+  /** The placeholder ids of the selected clusters' files (none when `use.placeholders` is false). */
+  readonly ids: Set<string>;
+  /** Every cluster the run talks to (the selected ones, the host, the sources of their placeholders). */
+  readonly talk: Set<string>;
+  /** The same, as federation.json lists them (in its order). */
+  readonly talkTo: FederationIndexCluster[];
+}
+
+/**
+ * The first step of openSession, with no I/O besides reading federation.json: the clusters selected by `--only`,
+ * those the run talks to and the placeholder ids. An unknown cluster in `--only` or the contexts is a UsageError.
+ */
+export function planSession(dist: string, options: Pick<ConnectOptions, 'only' | 'contexts'>, use: SessionUse): SessionPlan {
   const index = readFederationIndex(dist);
   const names = index.clusters.map(c => c.name);
   for (const name of [...(options.only ?? []), ...Object.keys(options.contexts ?? {})]) {
@@ -156,7 +240,42 @@ export async function openSession(dist: string, options: ConnectOptions, use: Se
   }
   if (index.clusters.some(c => selectedNames.has(c.name) && c.role === 'member')) talk.add(index.host);
   const talkTo = index.clusters.filter(c => talk.has(c.name));
+  return { index, use, selectedNames, ids, talk, talkTo };
+}
 
+/** What `connect` made: the clients and what they need, with the first requests out. */
+interface Connection {
+  readonly kubeConfig?: KubeConfig;
+  readonly contexts: Map<string, string>;
+  readonly redactor: Redactor;
+  readonly resolver: PlaceholderResolver;
+  readonly clock: Clock;
+  readonly deadline: number;
+  readonly waitTimeoutMs: number;
+  readonly pollIntervalMs: number;
+  readonly perClusterConcurrency: number;
+  readonly fieldManager: string;
+  readonly client: (cluster: string) => KubeClient;
+  readonly emit: (event: ApplyEvent) => void;
+  readonly preflight: Map<string, { parent?: any; error?: KubeApiError }>;
+  /** Set once the files are loaded, before anything is resolved. */
+  readonly board: { current?: ClusterBoard };
+  readonly closed: () => boolean;
+  readonly close: () => void;
+  /** Waits for the parent reads, the reads alongside, then the KubeSphere check (a 401 or a missing KubeSphere throws). */
+  readonly ready: () => Promise<void>;
+  /** Waits until every request sent so far has settled (before closing on an error). */
+  readonly settle: () => Promise<void>;
+}
+
+/**
+ * The second step of openSession: the kubeconfig, contexts and their checks, the redactor's credentials, the
+ * clients, the placeholder sources that need no cluster, then (with `use.contact`) the preflight's parent reads,
+ * the KubeSphere check and the reads alongside, sent without waiting for them.
+ */
+async function connect(plan: SessionPlan, options: ConnectOptions): Promise<Connection> {
+  const { index, use, selectedNames, ids, talk, talkTo } = plan;
+  const contact = use.contact;
   const redactor = new Redactor();
   const clock = options.clock ?? REAL_CLOCK;
   let kubeConfig: KubeConfig | undefined;
@@ -222,7 +341,7 @@ export async function openSession(dist: string, options: ConnectOptions, use: Se
     for (const c of clients.values()) if (c instanceof ClientNodeKubeClient) c.close();
   };
 
-  let board: ClusterBoard | undefined;
+  const board: { current?: ClusterBoard } = {};
   const resolver = new PlaceholderResolver({
     federation: index,
     client,
@@ -237,9 +356,8 @@ export async function openSession(dist: string, options: ConnectOptions, use: Se
     pollIntervalMs,
     randomBytes: options.randomBytes,
     redactor,
-    // (the board exists once the files are loaded, before anything is resolved)
-    awaitSource: (cluster, ref, what) => board!.applied(cluster, ref, what),
-    runStatus: cluster => board!.status(cluster),
+    awaitSource: (cluster, ref, what) => board.current!.applied(cluster, ref, what),
+    runStatus: cluster => board.current!.status(cluster),
   });
   // Sources that need no cluster (environment variables, files, contexts) are checked before any is contacted.
   resolver.preflight(ids);
@@ -260,13 +378,10 @@ export async function openSession(dist: string, options: ConnectOptions, use: Se
   };
   const parents: Promise<void>[] = [];
   if (contact) {
-    // The host's read goes first, and is on the wire before the other clusters' clients are made (two turns of the
-    // event loop: one to connect, one to write), since every member's run waits for the host's. The others follow
-    // at once, and all of them are out before anything else is done.
     const order = [...talkTo.filter(c => c.name === index.host), ...talkTo.filter(c => c.name !== index.host)];
     for (const c of order) {
       const read = readParent(c);
-      read.catch(() => undefined); // (awaited below; a 401 must not go unhandled meanwhile)
+      read.catch(() => undefined); // (awaited in ready(); a 401 must not go unhandled meanwhile)
       parents.push(read);
       if (c.name === index.host && order.length > 1) {
         await turn();
@@ -279,19 +394,50 @@ export async function openSession(dist: string, options: ConnectOptions, use: Se
     ? checkKubeSphere(kubesphereNeeds(index, selectedNames, ids), client, c => contexts.get(c))
     : undefined;
   await turn();
-  // (a turn later: the discovery requests of the KubeSphere check are out, and the reads alongside share them)
   const alongside = contact && use.alongside
     ? Promise.resolve(use.alongside({ index, selected: selectedNames, talkTo: talkTo.map(c => c.name), client, resolver, kubeConfig, contexts }))
       .catch(() => undefined)
     : undefined;
-  // Alongside, without waiting for it, warm each cluster's discovery cache with the apiVersions its folder uses
-  // that the client does not know already (built-in kinds it does), so that no apply later waits for a
-  // discovery request. Groups a CRD of the same folder serves are left out (their kinds are known once that
-  // CRD is Established); failures do not matter here. The host's go out now; the members' once the host's run has
-  // sent its ApplySet parent write (see below): until then, every millisecond this process spends elsewhere delays
-  // the host, whose run is the critical path (members wait for objects the host applies).
+
+  return {
+    kubeConfig,
+    contexts,
+    redactor,
+    resolver,
+    clock,
+    deadline,
+    waitTimeoutMs,
+    pollIntervalMs,
+    perClusterConcurrency,
+    fieldManager,
+    client,
+    emit,
+    preflight,
+    board,
+    closed: () => closed,
+    close,
+    ready: async () => {
+      await Promise.all(parents);
+      await alongside;
+      await kubesphere?.(c => preflight.get(c)?.error === undefined);
+    },
+    settle: async () => {
+      await Promise.allSettled([...parents, alongside]);
+    },
+  };
+}
+
+/**
+ * The third step of openSession: warms each selected cluster's discovery cache with the apiVersions its folder uses
+ * that the client does not know already (built-in kinds it does), so that no apply later waits for a discovery
+ * request. Groups a CRD of the same folder serves are left out (their kinds are known once that CRD is
+ * Established); failures do not matter here. The host's go out now; returns what sends the members'.
+ */
+function warmUp(plan: SessionPlan, conn: Connection, options: ConnectOptions): () => void {
+  const { index, selectedNames, talkTo } = plan;
+  const client = conn.client;
   const warm = (clusters: FederationIndexCluster[]): void => {
-    if (closed || options.signal?.aborted) return;
+    if (conn.closed() || options.signal?.aborted) return;
     for (const c of clusters) {
       const entries = c.entries.filter(o => typeof o?.apiVersion === 'string' && typeof o?.kind === 'string');
       const fromCrds = new Set(entries.filter(o => o.kind === 'CustomResourceDefinition' && typeof o.name === 'string').map(o => o.name.slice(o.name.indexOf('.') + 1)));
@@ -306,59 +452,9 @@ export async function openSession(dist: string, options: ConnectOptions, use: Se
       }
     }
   };
-  const warmed = contact ? talkTo.filter(x => selectedNames.has(x.name)) : [];
+  const warmed = plan.use.contact ? talkTo.filter(x => selectedNames.has(x.name)) : [];
   warm(warmed.filter(c => c.name === index.host));
-
-  try {
-    // The files are read and parsed while those requests are out (and checked before anything is changed).
-    const federation = await loadObjectsInSlices(index);
-    const selected = federation.clusters.filter(c => selectedNames.has(c.name));
-    const clusterBoard = new ClusterBoard(selected);
-    board = clusterBoard;
-    const waiters = new Map<string, BatchWaiter>();
-    const waiter = (cluster: string): BatchWaiter => {
-      let w = waiters.get(cluster);
-      if (!w) {
-        w = new BatchWaiter(client(cluster), { pollIntervalMs, clock, signal: options.signal, deadline });
-        waiters.set(cluster, w);
-      }
-      return w;
-    };
-
-    if (contact) {
-      await Promise.all(parents);
-      await alongside;
-      await kubesphere?.(c => preflight.get(c)?.error === undefined);
-      // (the command's runs start as this function returns, the host's first: its parent write is sent before the
-      // next turn of the event loop)
-      setImmediate(() => warm(warmed.filter(c => c.name !== index.host)));
-    }
-
-    return {
-      federation,
-      selected,
-      kubeConfig,
-      contexts,
-      redactor,
-      resolver,
-      clock,
-      deadline,
-      waitTimeoutMs,
-      pollIntervalMs,
-      perClusterConcurrency,
-      fieldManager,
-      client,
-      emit,
-      preflight,
-      board: clusterBoard,
-      waiter,
-      close,
-    };
-  } catch (e) {
-    await Promise.allSettled([...parents, alongside]);
-    close();
-    throw e;
-  }
+  return () => warm(warmed.filter(c => c.name !== index.host));
 }
 
 /** One turn of the event loop. */

@@ -7,7 +7,7 @@ import { FAKE_JWT_SECRET, FAST, FakeClient, Fleet, startFleet, synth, tmpdir, wi
 import { quickstart } from '../../../examples/quickstart/main';
 import { apply } from '../src/apply';
 import { UsageError } from '../src/errors';
-import { openSession } from '../src/session';
+import { openSession, planSession } from '../src/session';
 
 jest.setTimeout(30_000);
 
@@ -265,5 +265,26 @@ describe('two clusters that would be one are refused before any request', () => 
     // THEN
     expect([...s.contexts.keys()].sort()).toEqual(['edge-1', 'host']);
     s.close();
+  });
+});
+
+describe('planSession', () => {
+  test('--only a member: it is selected, and the host is talked to as well (even with no placeholder there)', () => {
+    const plan = planSession(dist, { only: ['edge-1'] }, { contact: true, placeholders: false });
+    expect([...plan.selectedNames]).toEqual(['edge-1']);
+    expect(plan.talkTo.map(c => c.name)).toEqual(['host', 'edge-1']);
+    expect(plan.talk).toEqual(new Set(['host', 'edge-1']));
+  });
+
+  test('--only the host: no member is talked to', () => {
+    const plan = planSession(dist, { only: ['host'] }, { contact: true, placeholders: false });
+    expect(plan.talkTo.map(c => c.name)).toEqual(['host']);
+    expect(plan.ids).toEqual(new Set());
+  });
+
+  test('an unknown cluster in --only or the contexts is a UsageError naming the clusters', () => {
+    expect(() => planSession(dist, { only: ['edge-9'] }, { contact: true, placeholders: true })).toThrow(UsageError);
+    expect(() => planSession(dist, { only: ['edge-9'] }, { contact: true, placeholders: true })).toThrow(/^unknown cluster "edge-9"; the federation has: host, edge-1, branch-7$/);
+    expect(() => planSession(dist, { contexts: { nowhere: 'x' } }, { contact: false, placeholders: false })).toThrow(/unknown cluster "nowhere"/);
   });
 });
