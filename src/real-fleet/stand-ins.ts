@@ -11,6 +11,7 @@ import { Endpoint, freePorts, request, sleep } from './http';
 import { Informer, InformerEvent } from './informer';
 import { applyObject, getObject } from './objects';
 import { FleetProcess, Processes, tail } from './processes';
+import { WorkQueue } from './work-queue';
 import {
   agentOf, AgentSeen, ClusterFacts, decodeKubeconfig, endpointPatch, handshake, joinKind, KUBESPHERE_SYSTEM,
   kubeconfigServer, notReadyPatch, placeholderKubeconfig, proxyService, proxyServiceName, proxyServiceOwner,
@@ -39,6 +40,10 @@ const WEBHOOK_SECRET = 'kubefed-admission-webhook-serving-cert';
 const CLUSTERS_PATH = '/apis/cluster.kubesphere.io/v1alpha1/clusters';
 const WORKLOADS: Record<string, string> = { Deployment: 'deployments', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets' };
 const RESYNC_MS = 5_000;
+/** Workers of the cluster controller: KubeSphere's ks-controller-manager runs its cluster controller with 3. */
+export const CLUSTER_WORKERS = 3;
+/** The work-queue key of tower's clean-up of stale `mc-<cluster>` Services (Cluster names are DNS labels: never empty). */
+const CLEANUP = '';
 
 /** What the stand-ins need of the fleet. */
 export interface StandInFleet {
@@ -86,11 +91,14 @@ export class StandIns {
   private webhook?: WebhookPod;
   private webhookStarting = false;
   private nextIp = 10;
-  private timer?: NodeJS.Timeout;
   private resync?: NodeJS.Timeout;
-  private running = false;
-  private dirty = false;
   private stopped = false;
+  /** tower's ports handed out, by Cluster (reconciles run in parallel: two must not pick the same free port). */
+  private readonly towerPorts = new Map<string, number>();
+  /** The Cluster objects as the stand-ins' own last patch returned them (the watch may not have brought it yet). */
+  private readonly written = new Map<string, any>();
+  /** One reconcile per Cluster at a time, CLUSTER_WORKERS at once (`CLEANUP`: tower's clean-up). */
+  private readonly queue = new WorkQueue(CLUSTER_WORKERS, (key) => this.reconcile(key), (key, e) => this.note(`host: Cluster ${key}: ${(e as Error).message}`));
 
   constructor(private readonly fleet: StandInFleet, private readonly options: { readonly kubefed: boolean }) {
     this.processes = new Processes(undefined);
@@ -129,15 +137,19 @@ export class StandIns {
         socketPath: this.socketPath(name),
         workloads,
         services: new Informer(endpoint, '/api/v1/services', (type, obj) => this.onService(name, type, obj)),
-        ksSecrets: new Informer(endpoint, `/api/v1/namespaces/${KUBESPHERE_SYSTEM}/secrets`, () => this.schedule()),
-        ksConfigMaps: new Informer(endpoint, `/api/v1/namespaces/${KUBESPHERE_SYSTEM}/configmaps`, () => this.schedule()),
+        // (what an agent's `$(VAR)` references: tower's handshakes read them)
+        ksSecrets: new Informer(endpoint, `/api/v1/namespaces/${KUBESPHERE_SYSTEM}/secrets`, () => this.enqueueProxies()),
+        ksConfigMaps: new Informer(endpoint, `/api/v1/namespaces/${KUBESPHERE_SYSTEM}/configmaps`, () => this.enqueueProxies()),
       };
       this.states.set(name, state);
       informers.push(...workloads.values(), state.services, state.ksSecrets, state.ksConfigMaps);
       state.proxy = await EgressProxy.start(state.socketPath, () => state.services.list());
     }
     const host = this.fleet.endpoint(this.fleet.host);
-    this.hostClusters = new Informer(host, CLUSTERS_PATH, () => this.schedule());
+    this.hostClusters = new Informer(host, CLUSTERS_PATH, (_type, obj) => {
+      this.queue.add(obj.metadata.name);
+      this.queue.add(CLEANUP);
+    });
     this.webhookSecrets = new Informer(host, `/api/v1/namespaces/${KUBEFED_NS}/secrets`, (_type, obj) => {
       if (obj?.metadata?.name === WEBHOOK_SECRET) this.ensureWebhook();
     });
@@ -145,14 +157,14 @@ export class StandIns {
     for (const i of [...informers, this.hostClusters]) i.start();
     // (the Cluster kind is served only once KubeSphere's CRDs are installed: that list may come later)
     await Promise.all(informers.map((i) => i.synced));
-    this.resync = setInterval(() => this.schedule(), RESYNC_MS);
-    this.schedule();
+    this.resync = setInterval(() => this.enqueueAll(), RESYNC_MS);
+    this.enqueueAll();
   }
 
   /** Stops the controllers, the egress proxies and the webhook process. */
   public async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.queue.stop();
     if (this.resync) clearInterval(this.resync);
     this.hostClusters?.stop();
     this.webhookSecrets?.stop();
@@ -178,7 +190,7 @@ export class StandIns {
   private onWorkload(cluster: string, kind: string, type: InformerEvent, obj: any): void {
     const { namespace, name } = obj.metadata;
     // (an agent's Deployment turning available is tower's cue)
-    if (namespace === KUBESPHERE_SYSTEM) this.schedule();
+    if (namespace === KUBESPHERE_SYSTEM) this.enqueueProxies();
     if (cluster === this.fleet.host && kind === 'Deployment' && namespace === KUBEFED_NS && name === WEBHOOK_DEPLOYMENT) this.ensureWebhook();
     if (type === 'DELETED' || obj.metadata.deletionTimestamp || obj.status?.observedGeneration === obj.metadata.generation) return;
     // The webhook's Deployment is available once the local webhook serves, as a pod's readiness probe would say.
@@ -196,7 +208,10 @@ export class StandIns {
   // --- 2. load balancers: an address from the documentation range --------------------------------------------
 
   private onService(cluster: string, type: InformerEvent, svc: any): void {
-    if (cluster === this.fleet.host && svc.metadata.namespace === KUBESPHERE_SYSTEM) this.schedule();
+    if (cluster === this.fleet.host && svc.metadata.namespace === KUBESPHERE_SYSTEM) {
+      this.enqueueProxies();
+      this.queue.add(CLEANUP);
+    }
     if (type === 'DELETED' || svc.spec?.type !== 'LoadBalancer' || (svc.status?.loadBalancer?.ingress ?? []).length > 0) return;
     const key = `${cluster}/lb/${svc.metadata.uid}`;
     if (this.inflight.has(key)) return;
@@ -213,36 +228,36 @@ export class StandIns {
 
   // --- 3. KubeSphere: tower and the cluster controller, on the host ------------------------------------------
 
-  /** Runs a reconcile soon; one at a time, and again when something changed meanwhile. */
-  private schedule(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.dirty = true;
-      return;
-    }
-    if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.reconcile();
-    }, 20);
+  // As KubeSphere's controllers do, each Cluster is reconciled on its own when something it depends on changes (its
+  // own object; for agent Clusters, the agents and tower's Services), by CLUSTER_WORKERS workers, and every Cluster
+  // again every RESYNC_MS.
+
+  /** Every Cluster, and tower's clean-up. */
+  private enqueueAll(): void {
+    for (const c of this.hostClusters?.list() ?? []) this.queue.add(c.metadata.name);
+    this.queue.add(CLEANUP);
   }
 
-  private async reconcile(): Promise<void> {
-    this.running = true;
-    this.dirty = false;
-    try {
-      for (const cluster of this.hostClusters?.list() ?? []) {
-        try {
-          await this.reconcileCluster(cluster);
-        } catch (e) {
-          this.note(`host: Cluster ${cluster.metadata.name}: ${(e as Error).message}`);
-        }
-      }
+  /** The agent (proxy) Clusters: what tower's handshakes read changed. */
+  private enqueueProxies(): void {
+    for (const c of this.hostClusters?.list() ?? []) if (joinKind(c) === 'proxy') this.queue.add(c.metadata.name);
+  }
+
+  private async reconcile(key: string): Promise<void> {
+    if (key === CLEANUP) {
       await this.cleanupProxyServices();
-    } finally {
-      this.running = false;
-      if (this.dirty) this.schedule();
+      return;
     }
+    const seen = this.hostClusters?.get(undefined, key);
+    if (!seen) {
+      this.towerPorts.delete(key);
+      this.written.delete(key);
+      return;
+    }
+    // (a reconcile must not act on a state older than its own last write: tower would hand out a second token)
+    const mine = this.written.get(key);
+    const fresher = mine?.metadata?.uid === seen.metadata?.uid && Number(mine.metadata.resourceVersion) > Number(seen.metadata?.resourceVersion);
+    await this.reconcileCluster(fresher ? mine : seen);
   }
 
   private async reconcileCluster(cluster: any): Promise<void> {
@@ -253,7 +268,9 @@ export class StandIns {
     switch (joinKind(cluster)) {
       case 'proxy': {
         // tower: the mc-<cluster> Service, token, endpoints, ports, Initialized
-        const port = towerPort(cluster, this.hostClusters!.list(), (n) => Math.floor(Math.random() * n));
+        const handedOut = [...this.towerPorts].filter(([n]) => n !== name).map(([, p]) => ({ spec: { connection: { kubernetesAPIServerPort: p } } }));
+        const port = towerPort(cluster, [...this.hostClusters!.list(), ...handedOut], (n) => Math.floor(Math.random() * n));
+        this.towerPorts.set(name, port);
         let svc = host.services.get(KUBESPHERE_SYSTEM, proxyServiceName(name));
         if (!svc) svc = await this.create(this.fleet.host, `/api/v1/namespaces/${KUBESPHERE_SYSTEM}/services`, proxyService(name, port), STAND_IN_MANAGERS.tower);
         const init = towerPatch(cluster, svc.spec.clusterIP, port, () => randomBytes(32).toString('hex'));
@@ -499,6 +516,7 @@ export class StandIns {
 
   private async patchCluster(name: string, body: any, manager: string): Promise<any> {
     const updated = await this.patch(this.fleet.host, `${CLUSTERS_PATH}/${name}`, body, manager);
+    this.written.set(name, updated);
     this.note(`host: Cluster ${name} patched by ${manager}: ${summarize(body)}`);
     return updated;
   }
