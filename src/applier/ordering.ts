@@ -271,8 +271,9 @@ function hasCycle(objects: FederationObject[], deps: Map<FederationObject, Objec
 
 /**
  * The scheduling priority of each object, so that what gates the most work is sent first: the length of the
- * longest chain of objects that wait for it (a wait for readiness counts as a step too, when something waits for
- * it), then, among equals, how many objects wait for it directly or indirectly.
+ * longest chain of objects that wait for it (a wait for readiness counts as a step too: the run ends only once the
+ * object is ready, even when nothing in the folder waits for it), then, among equals, how many objects wait for it
+ * directly or indirectly.
  */
 export function objectPriorities(
   objects: FederationObject[],
@@ -287,7 +288,7 @@ export function objectPriorities(
     if (h === undefined) {
       height.set(o, 0); // guards against cycles (none reach here)
       const after = dependents.get(o)!;
-      h = (waits(o) && after.length > 0 ? 2 : 1) + Math.max(0, ...after.map(measure));
+      h = (waits(o) ? 2 : 1) + Math.max(0, ...after.map(measure));
       height.set(o, h);
     }
     return h;
@@ -309,7 +310,11 @@ export function objectPriorities(
   return new Map(objects.map(o => [o, measure(o) * scale + descendants(o).size]));
 }
 
-/** A counting semaphore that hands free slots to the waiting holder of highest priority (FIFO among equals). */
+/**
+ * A counting semaphore that hands free slots to the waiting holder of highest priority (FIFO among equals). Slots
+ * are handed out once the holders that became ready in the same moment are all queued: a slot freed by a holder
+ * that finished goes to the best of those queued by then, the work that finish unblocked included.
+ */
 export class PriorityLimiter {
   private active = 0;
   private seq = 0;
@@ -325,24 +330,26 @@ export class PriorityLimiter {
     await new Promise<void>(resolve => {
       this.queue.push({ priority, seq: this.seq++, start: resolve });
       this.queue.sort((a, b) => b.priority - a.priority || a.seq - b.seq);
-      // Hand out free slots once the holders that became ready in the same moment are all queued.
-      if (!this.draining) {
-        this.draining = true;
-        setImmediate(() => {
-          this.draining = false;
-          while (this.active < this.size && this.queue.length > 0) {
-            this.active++;
-            this.queue.shift()!.start();
-          }
-        });
-      }
+      this.drain();
     });
     try {
       return await fn();
     } finally {
-      const next = this.queue.shift();
-      if (next) next.start();
-      else this.active--;
+      this.active--;
+      this.drain();
     }
+  }
+
+  /** Hands out the free slots on the next turn of the event loop. */
+  private drain(): void {
+    if (this.draining || this.queue.length === 0) return;
+    this.draining = true;
+    setImmediate(() => {
+      this.draining = false;
+      while (this.active < this.size && this.queue.length > 0) {
+        this.active++;
+        this.queue.shift()!.start();
+      }
+    });
   }
 }

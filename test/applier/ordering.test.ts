@@ -1,6 +1,6 @@
 import { UsageError } from '../../src/applier/errors';
 import { FederationCluster, FederationObject } from '../../src/applier/federation';
-import { clusterOrder, Limiter, mapLimit, phaseGroups, pollDelay } from '../../src/applier/ordering';
+import { clusterOrder, Limiter, mapLimit, phaseGroups, pollDelay, PriorityLimiter } from '../../src/applier/ordering';
 
 function cluster(name: string, dependsOn: string[] = []): FederationCluster {
   return { name, role: name === 'host' ? 'host' : 'member', folder: name, context: name, dependsOn, labels: {}, constructPath: name, phases: [], objects: [] };
@@ -45,6 +45,22 @@ describe('phases', () => {
 
   test('an unknown phase goes last', () => {
     expect(phaseGroups([obj('a', 'later'), obj('b', 'crds')]).map(g => g.phase)).toEqual(['crds', 'later']);
+  });
+});
+
+describe('PriorityLimiter', () => {
+  test('a slot freed by a holder that finished goes to the best holder queued by then, the work its finish unblocked included', async () => {
+    const limiter = new PriorityLimiter(1);
+    const order: string[] = [];
+    const run = (name: string, priority: number) => limiter.run(priority, async () => {
+      order.push(name);
+      await new Promise(r => setTimeout(r, 5));
+    });
+    // A runs; B waits; A's finish unblocks C, of higher priority than B
+    const a = run('A', 5).then(() => run('C', 9));
+    const b = run('B', 1);
+    await Promise.all([a, b]);
+    expect(order).toEqual(['A', 'C', 'B']);
   });
 });
 
