@@ -95,6 +95,12 @@ export class StandIns {
   private stopped = false;
   /** tower's ports handed out, by Cluster (reconciles run in parallel: two must not pick the same free port). */
   private readonly towerPorts = new Map<string, number>();
+  /**
+   * What reaching a member found (its facts; for a direct member, with the kubeconfig that reached it), by server or
+   * by kubeconfig, kept for RESYNC_MS: a Cluster is reconciled on each of its own changes, and reading a member's
+   * version and kube-system namespace again every time would only add load to the fleet. A failure is not kept.
+   */
+  private readonly reached = new Map<string, { at: number; endpoint: Endpoint; facts: ClusterFacts }>();
   /** The Cluster objects as the stand-ins' own last patch returned them (the watch may not have brought it yet). */
   private readonly written = new Map<string, any>();
   /** One reconcile per Cluster at a time, CLUSTER_WORKERS at once (`CLEANUP`: tower's clean-up). */
@@ -338,11 +344,21 @@ export class StandIns {
     if (patch) await this.patchCluster(cluster.metadata.name, patch, STAND_IN_MANAGERS.clusterController);
   }
 
-  /** The member's Kubernetes version and kube-system uid, read through `endpoint`. */
+  /** The member's Kubernetes version and kube-system uid, read through `endpoint` (or as read less than RESYNC_MS ago). */
   private async facts(endpoint: Endpoint): Promise<ClusterFacts> {
+    const known = this.recall(`server ${endpoint.server}`);
+    if (known) return known.facts;
     const version = JSON.parse((await this.mustGet(endpoint, '/version')).body);
     const kubeSystem = JSON.parse((await this.mustGet(endpoint, '/api/v1/namespaces/kube-system')).body);
-    return { kubernetesVersion: version.gitVersion, uid: kubeSystem.metadata.uid };
+    const facts = { kubernetesVersion: version.gitVersion, uid: kubeSystem.metadata.uid };
+    this.reached.set(`server ${endpoint.server}`, { at: Date.now(), endpoint, facts });
+    return facts;
+  }
+
+  /** What reaching a member found less than RESYNC_MS ago under `key`, if anything. */
+  private recall(key: string): { endpoint: Endpoint; facts: ClusterFacts } | undefined {
+    const known = this.reached.get(key);
+    return known && Date.now() - known.at < RESYNC_MS ? known : undefined;
   }
 
   private async mustGet(endpoint: Endpoint, at: string): Promise<{ status: number; body: string }> {
@@ -356,6 +372,8 @@ export class StandIns {
    * (`/version` and the kube-system namespace). A refusal or an unreachable server is the problem `Ready` reports.
    */
   private async reachWithKubeconfig(text: string): Promise<{ endpoint: Endpoint; facts: ClusterFacts } | { problem: string }> {
+    const known = this.recall(`kubeconfig ${text}`);
+    if (known) return known;
     let kc: any;
     try {
       kc = parseJsonOrYaml(text);
@@ -379,7 +397,9 @@ export class StandIns {
       const ns = await request(endpoint, 'GET', '/api/v1/namespaces/kube-system');
       if (ns.status === 401 || ns.status === 403) return { problem: `Unauthorized: the kubeconfig's credentials may not read kube-system on ${server} (HTTP ${ns.status})` };
       if (ns.status !== 200) return { problem: `GET ${server}/api/v1/namespaces/kube-system: HTTP ${ns.status}` };
-      return { endpoint, facts: { kubernetesVersion: JSON.parse(version.body).gitVersion, uid: JSON.parse(ns.body).metadata.uid } };
+      const facts = { kubernetesVersion: JSON.parse(version.body).gitVersion, uid: JSON.parse(ns.body).metadata.uid };
+      this.reached.set(`kubeconfig ${text}`, { at: Date.now(), endpoint, facts });
+      return { endpoint, facts };
     } catch (e) {
       return { problem: `cannot reach ${server}: ${(e as Error).message}` };
     }
