@@ -38,6 +38,12 @@ interface Schedule {
   readonly phases: ReturnType<typeof phaseGroups>;
 }
 
+/**
+ * The steps of the critical path an object another cluster waits for stands for, beyond its own apply: the reaction
+ * that cluster waits for (KubeSphere's on a member's `Cluster`), the wait itself, and that cluster's work after it.
+ */
+export const AWAITED_STEPS = 3;
+
 /** Thrown to end a cluster's run with a status. */
 class ClusterStop extends Error {
   constructor(public readonly status: ClusterReport['status'], message: string) {
@@ -252,8 +258,11 @@ class ClusterRun {
     const waits = (o: FederationObject) => !options.dryRun && readinessFor(o) !== undefined;
     const base = objectPriorities(cluster.objects, deps, waits);
     const awaited = this.awaitedElsewhere();
-    // What other clusters wait for goes before everything else of this folder (reads still go first).
-    const boost = Math.max(0, ...base.values()) + 1;
+    // What other clusters wait for counts AWAITED_STEPS more steps of its chain (objectPriorities' unit, one per
+    // object count): it goes before everything else of this folder except the first objects of a longer chain
+    // of the folder's own (on a host: its webhook's Namespace, ServiceAccount, Secret and Deployment, whose
+    // rollout gates every object the webhook admits). Reads still go first.
+    const boost = AWAITED_STEPS * (cluster.objects.length + 1);
     const priority = new Map(cluster.objects.map(o => [o, Math.min(READ_PRIORITY - 1, (base.get(o) ?? 0) + (awaited.has(o) ? boost : 0))]));
     const gating = new Set([...deps.values()].flatMap(list => list.map(d => d.on)));
     return { deps, waits, priority, gating, phases: phaseGroups(cluster.objects, session.federation.phases) };

@@ -70,6 +70,21 @@ export interface KubeClient {
   served(apiVersion: string, kind: string, options?: RequestOptions): Promise<boolean>;
   /** The server's `/version` (`major`, `minor`, `gitVersion`...). */
   serverVersion(options?: RequestOptions): Promise<{ major?: string; minor?: string; gitVersion?: string }>;
+  /**
+   * Optional: watches a kind over the whole cluster, narrowed by `labelSelector`. `onEvent` gets every matching
+   * object first (as `ADDED`), then each change as the server reports it. Resolves when `signal` aborts or the server
+   * ends the watch; rejects with a KubeApiError when it cannot start (a kind not served yet is `NotServed`) or breaks.
+   * It holds a connection of its own while it lasts, outside the request limiters.
+   */
+  watch?(
+    apiVersion: string, kind: string, options: { labelSelector?: string }, onEvent: (event: WatchEvent) => void, signal: AbortSignal,
+  ): Promise<void>;
+}
+
+/** A change a watch reports: the object as it is after it. */
+export interface WatchEvent {
+  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  readonly object: any;
 }
 
 /** Options of a client-node backed KubeClient. */
@@ -274,6 +289,28 @@ export class ClientNodeKubeClient implements KubeClient {
   public async serverVersion(options: RequestOptions = {}): Promise<{ major?: string; minor?: string; gitVersion?: string }> {
     const v: any = await this.call(() => this.api.getJson('/version'), options);
     return v && typeof v === 'object' ? v : {};
+  }
+
+  public async watch(
+    apiVersion: string, kind: string, options: { labelSelector?: string }, onEvent: (event: WatchEvent) => void, signal: AbortSignal,
+  ): Promise<void> {
+    if (signal.aborted) return;
+    const what = kindOf({ apiVersion, kind });
+    try {
+      const resource = await this.call(() => this.api.resourceOf(apiVersion, kind), {}, what) as { name?: string } | undefined;
+      if (!resource?.name) throw new KubeApiError(404, 'NotServed', `the server does not serve ${what} (yet)`);
+      await this.api.watchLines(`${this.api.pathOf(apiVersion)}/${resource.name}`, options.labelSelector, signal, line => {
+        const event = JSON.parse(line);
+        if (event?.type === 'ERROR') throw toKubeApiError({ code: Number(event.object?.code) || 500, body: event.object, message: 'watch' }, what);
+        if (['ADDED', 'MODIFIED', 'DELETED'].includes(event?.type) && event.object) {
+          const object = { ...event.object, apiVersion: event.object.apiVersion ?? apiVersion, kind: event.object.kind ?? kind };
+          onEvent({ type: event.type, object });
+        }
+      });
+    } catch (e) {
+      if (signal.aborted) return;
+      throw toKubeApiError(e, what);
+    }
   }
 
   private call<T>(fn: () => Promise<T>, request: RequestOptions = {}, what?: string): Promise<T> {
@@ -482,6 +519,31 @@ class ObjectApi extends KubernetesObjectApi {
     (this as unknown as { apiVersionResourceCache: { [v: string]: unknown } }).apiVersionResourceCache[groupVersion] = list;
   }
 
+  /** The path of an apiVersion's resources (`/api/v1`, `/apis/<group>/<version>`). */
+  public pathOf(apiVersion: string): string {
+    return this.apiVersionPath(apiVersion);
+  }
+
+  /**
+   * A watch of a collection (`?watch=true`, narrowed by a label selector), sent as every request is (authentication,
+   * the middleware: the kept-alive agent): `onLine` gets each line of the stream until `signal` aborts or the server
+   * ends it. A non-200 answer is thrown as client-node reports one (code, body, headers).
+   */
+  public async watchLines(path: string, labelSelector: string | undefined, signal: AbortSignal, onLine: (line: string) => void): Promise<void> {
+    let request = this.configuration.baseServer.makeRequestContext(path, HttpMethod.GET);
+    request.setHeaderParam('Accept', 'application/json');
+    request.setQueryParam('watch', 'true');
+    if (labelSelector) request.setQueryParam('labelSelector', labelSelector);
+    type Auth = { applySecurityAuthentication?: (r: RequestContext) => Promise<void> } | undefined;
+    const auth = this.configuration.authMethods as { [name: string]: Auth };
+    await auth.BearerToken?.applySecurityAuthentication?.(request);
+    await auth.default?.applySecurityAuthentication?.(request);
+    for (const middleware of (this.configuration as unknown as { middleware: { pre(r: RequestContext): Observable<RequestContext> }[] }).middleware) {
+      request = await middleware.pre(request).toPromise();
+    }
+    await (this.configuration as unknown as { httpApi: NodeHttpLibrary }).httpApi.stream(request, signal, onLine);
+  }
+
   /** GET of a path of the API server (discovery), as parsed JSON. */
   public async getJson(path: string): Promise<any> {
     const request = this.configuration.baseServer.makeRequestContext(path, HttpMethod.GET);
@@ -535,6 +597,64 @@ class NodeHttpLibrary {
       req.on('error', fail);
       req.end(body);
     }));
+  }
+
+  /**
+   * A GET whose answer is a stream of lines (a watch): `onLine` gets each one as it arrives; resolves when the
+   * server ends the stream or `signal` aborts. The answer's headers must come within `timeoutMs` (the stream itself
+   * may last). A non-200 answer rejects as client-node reports one: `{ code, body, headers }`. An `onLine` that
+   * throws ends the stream with that error.
+   */
+  public stream(request: RequestContext, signal: AbortSignal, onLine: (line: string) => void): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const url = new URL(request.getUrl());
+      const headers: { [k: string]: string | number } = { ...request.getHeaders() };
+      if (!Object.keys(headers).some(k => k.toLowerCase() === 'user-agent')) headers['User-Agent'] = FIELD_MANAGER;
+      let settled = false;
+      const end = (e?: unknown) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal.removeEventListener('abort', abort);
+        if (e === undefined || signal.aborted) resolve();
+        else reject(e);
+      };
+      const req = (url.protocol === 'https:' ? https : http).request(url, {
+        method: 'GET', headers, agent: request.getAgent() as http.Agent | undefined,
+      }, res => {
+        clearTimeout(timer);
+        res.setEncoding('utf8');
+        let buffer = '';
+        res.on('data', (chunk: string) => {
+          buffer += chunk;
+          if (res.statusCode !== 200) return;
+          for (let i = buffer.indexOf('\n'); i >= 0 && !settled; i = buffer.indexOf('\n')) {
+            const line = buffer.slice(0, i).trim();
+            buffer = buffer.slice(i + 1);
+            if (line.length === 0) continue;
+            try {
+              onLine(line);
+            } catch (e) {
+              req.destroy();
+              end(e);
+            }
+          }
+        });
+        res.on('error', end);
+        res.on('end', () => end(res.statusCode === 200 ? undefined : { code: res.statusCode ?? 0, body: buffer, headers: res.headers, message: `HTTP ${res.statusCode}` }));
+      });
+      const abort = () => {
+        req.destroy();
+        end();
+      };
+      const timer = setTimeout(() => {
+        req.destroy();
+        end(Object.assign(new Error(`no answer within ${this.timeoutMs} ms`), { name: 'TimeoutError' }));
+      }, this.timeoutMs);
+      signal.addEventListener('abort', abort, { once: true });
+      req.on('error', end);
+      req.end();
+    });
   }
 }
 

@@ -66,7 +66,11 @@ export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, in
   return results;
 }
 
-/** A counting semaphore that hands free slots to the waiting holder of highest priority (FIFO among equals). */
+/**
+ * A counting semaphore that hands free slots to the waiting holder of highest priority (FIFO among equals). Slots
+ * are handed out once the holders that became ready in the same moment are all queued: a slot freed by a holder
+ * that finished goes to the best of those queued by then, the work that finish unblocked included.
+ */
 export class PriorityLimiter {
   private active = 0;
   private seq = 0;
@@ -82,24 +86,26 @@ export class PriorityLimiter {
     await new Promise<void>(resolve => {
       this.queue.push({ priority, seq: this.seq++, start: resolve });
       this.queue.sort((a, b) => b.priority - a.priority || a.seq - b.seq);
-      // Hand out free slots once the holders that became ready in the same moment are all queued.
-      if (!this.draining) {
-        this.draining = true;
-        setImmediate(() => {
-          this.draining = false;
-          while (this.active < this.size && this.queue.length > 0) {
-            this.active++;
-            this.queue.shift()!.start();
-          }
-        });
-      }
+      this.drain();
     });
     try {
       return await fn();
     } finally {
-      const next = this.queue.shift();
-      if (next) next.start();
-      else this.active--;
+      this.active--;
+      this.drain();
     }
+  }
+
+  /** Hands out the free slots on the next turn of the event loop. */
+  private drain(): void {
+    if (this.draining || this.queue.length === 0) return;
+    this.draining = true;
+    setImmediate(() => {
+      this.draining = false;
+      while (this.active < this.size && this.queue.length > 0) {
+        this.active++;
+        this.queue.shift()!.start();
+      }
+    });
   }
 }

@@ -211,8 +211,9 @@ function hasCycle(objects: FederationObject[], deps: Map<FederationObject, Objec
 
 /**
  * The scheduling priority of each object, so that what gates the most work is sent first: the length of the
- * longest chain of objects that wait for it (a wait for readiness counts as a step too, when something waits for
- * it), then, among equals, how many objects wait for it directly or indirectly.
+ * longest chain of objects that wait for it (a wait for readiness counts as a step too: the run ends only once the
+ * object is ready, even when nothing in the folder waits for it), then, among equals, how many objects wait for it
+ * directly or indirectly.
  */
 export function objectPriorities(
   objects: FederationObject[],
@@ -227,7 +228,7 @@ export function objectPriorities(
     if (h === undefined) {
       height.set(o, 0); // guards against cycles (none reach here)
       const after = dependents.get(o)!;
-      h = (waits(o) && after.length > 0 ? 2 : 1) + Math.max(0, ...after.map(measure));
+      h = (waits(o) ? 2 : 1) + Math.max(0, ...after.map(measure));
       height.set(o, h);
     }
     return h;

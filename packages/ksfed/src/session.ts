@@ -31,7 +31,10 @@ export interface ConnectOptions {
   readonly timeoutMs?: number;
   /** Timeout of one wait (an object getting ready, a value appearing) in ms (default 5 minutes). */
   readonly waitTimeoutMs?: number;
-  /** Poll interval of waits in ms (default 1000). */
+  /**
+   * Poll interval in ms (default 1000) of what cannot be watched: waits whose watch cannot start or broke, and
+   * apply-time values read from another cluster. Watched waits check their timeouts this often.
+   */
   readonly pollIntervalMs?: number;
   /** Timeout of one HTTP request in ms (default 30 s). */
   readonly requestTimeoutMs?: number;

@@ -104,14 +104,23 @@ interface PendingWait {
   reject(e: unknown): void;
 }
 
+/** `namespace/name` of an object or reference. */
+function idOf(o: { namespace?: string; name?: string; metadata?: { namespace?: string; name?: string } }): string {
+  return o.metadata ? `${o.metadata.namespace ?? ''}/${o.metadata.name}` : `${o.namespace ?? ''}/${o.name}`;
+}
+
 /**
- * Waits for objects of one cluster: one poll loop per kind that reads every pending object of that kind with one
- * LIST (one GET when a single object waits), instead of one GET per object and poll. Each wait ends with the
- * readiness, a TimeoutError with the last state (per-object timeout or the run's deadline), an Error when `check`
- * says it failed, or an AbortedError when aborted.
+ * Waits for objects of one cluster, per kind. With a client that can watch, one watch per kind follows every
+ * pending object of that kind: each change is judged as the server reports it, with no poll interval in between
+ * and no request queued behind the cluster's applies. Otherwise (or when a watch cannot start or breaks) one poll
+ * loop per kind reads every pending object with one LIST (one GET when a single object waits). Each wait ends with
+ * the readiness, a TimeoutError with the last state (per-object timeout or the run's deadline), an Error when
+ * `check` says it failed, or an AbortedError when aborted.
  */
 export class BatchWaiter {
   private readonly pending = new Map<string, PendingWait[]>();
+  /** The latest state of each object of a kind under watch (by `namespace/name`), while the watch runs. */
+  private readonly watched = new Map<string, Map<string, any>>();
   private readonly clock: Clock;
 
   constructor(private readonly client: KubeClient, private readonly options: BatchWaitOptions) {
@@ -138,11 +147,97 @@ export class BatchWaiter {
       const entry: PendingWait = { ref, check, timeoutMs, limit, onProgress, last: '', resolve, reject };
       if (waits) {
         waits.push(entry);
+        // A watch running for the kind has seen the object's latest state already (if it exists).
+        const seen = this.watched.get(key);
+        if (seen?.has(idOf(ref))) this.judge(key, entry, seen.get(idOf(ref)));
       } else {
         this.pending.set(key, [entry]);
-        void this.poll(key, ref.apiVersion, ref.kind);
+        void this.follow(key, ref.apiVersion, ref.kind);
       }
     });
+  }
+
+  /** Follows a kind until no wait of it is left: by watch when the client can, else (or after a watch failed) by polls. */
+  private async follow(key: string, apiVersion: string, kind: string): Promise<void> {
+    if (this.client.watch && await this.watchKind(key, apiVersion, kind)) return;
+    await this.poll(key, apiVersion, kind);
+  }
+
+  /**
+   * Watches a kind while waits of it are pending (a watch the server ends is started again). Expired waits are
+   * timed out at least every poll interval (no request for that). True once no wait is left; false when a watch
+   * could not start or broke (the caller polls instead).
+   */
+  private async watchKind(key: string, apiVersion: string, kind: string): Promise<boolean> {
+    const seen = new Map<string, any>();
+    this.watched.set(key, seen);
+    try {
+      for (;;) {
+        const controller = new AbortController();
+        const stop = () => controller.abort();
+        this.options.signal?.addEventListener('abort', stop, { once: true });
+        if (this.options.signal?.aborted) stop();
+        const started = this.clock.now();
+        let events = 0;
+        let broken: unknown;
+        const watching = this.client.watch!(apiVersion, kind, { labelSelector: this.options.labelSelector }, event => {
+          events++;
+          const id = idOf(event.object);
+          const state = event.type === 'DELETED' ? undefined : event.object;
+          if (state) seen.set(id, state);
+          else seen.delete(id);
+          for (const w of [...(this.pending.get(key) ?? [])]) if (idOf(w.ref) === id) this.judge(key, w, state);
+          if ((this.pending.get(key) ?? []).length === 0) controller.abort();
+        }, controller.signal).catch(e => {
+          broken = e;
+        }).finally(stop);
+        await this.expire(key, seen, controller.signal);
+        stop();
+        await watching;
+        this.options.signal?.removeEventListener('abort', stop);
+        if (this.options.signal?.aborted) {
+          this.settle(key, [...(this.pending.get(key) ?? [])], w => w.reject(new AbortedError()));
+        }
+        if ((this.pending.get(key) ?? []).length === 0) {
+          this.pending.delete(key);
+          return true;
+        }
+        // A watch that cannot start or breaks, or that the server ends at once with nothing to say: poll instead.
+        if (broken !== undefined || (events === 0 && this.clock.now() - started < this.options.pollIntervalMs)) return false;
+      }
+    } finally {
+      this.watched.delete(key);
+    }
+  }
+
+  /**
+   * Times out the waits of a kind whose limit passed, checking at least every poll interval, until `signal` aborts
+   * or no wait is left.
+   */
+  private async expire(key: string, seen: Map<string, any>, signal: AbortSignal): Promise<void> {
+    for (let waits = this.pending.get(key) ?? []; !signal.aborted && waits.length > 0; waits = this.pending.get(key) ?? []) {
+      const next = Math.min(...waits.map(w => w.limit));
+      await this.clock.sleep(Math.max(0, Math.min(next - this.clock.now(), this.options.pollIntervalMs)), signal).catch(() => undefined);
+      if (signal.aborted) return;
+      for (const w of [...(this.pending.get(key) ?? [])]) {
+        if (this.clock.now() < w.limit) continue;
+        const message = w.last || w.check(seen.get(idOf(w.ref))).message;
+        this.settle(key, [w], x => x.reject(new TimeoutError(`timed out after ${formatDuration(x.timeoutMs)}: ${message}`)));
+      }
+    }
+  }
+
+  /** Settles a wait on the object's state (undefined: it does not exist), or reports the state when it changed. */
+  private judge(key: string, w: PendingWait, obj: any): void {
+    const state = w.check(obj);
+    if (state.ready) {
+      this.settle(key, [w], x => x.resolve(state));
+    } else if (state.failed) {
+      this.settle(key, [w], x => x.reject(new Error(state.failed)));
+    } else if (state.message !== w.last) {
+      w.onProgress?.(state.message);
+      w.last = state.message;
+    }
   }
 
   private async poll(key: string, apiVersion: string, kind: string): Promise<void> {

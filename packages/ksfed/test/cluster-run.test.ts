@@ -155,6 +155,21 @@ describe('against a sandbox', () => {
     expect(edge.error).not.toContain('f'.repeat(48));
   });
 
+  test('objects other clusters wait for go first, after the start of a longer chain of the folder\'s own', async () => {
+    // WHEN the host's objects go out one at a time
+    const report = await apply(synth(), opts(fleet, { perClusterConcurrency: 1 }));
+    expect(report.success).toBe(true);
+    // THEN the webhook's chain (Namespace, ServiceAccount and Secret, Deployment: its rollout gates what the webhook
+    // admits) starts first, then what the members wait for (their Clusters, the tower Service), then the rest
+    const order = fleet.sandbox.cluster('host').requests.filter(r => r.method === 'PATCH' && !r.path.endsWith('/ksfed-applyset'))
+      .map(r => r.path.replace(/^.*\/(namespaces|services|clusters|serviceaccounts|secrets|deployments|customresourcedefinitions)\//, '$1/'));
+    expect(order.slice(0, 4).sort()).toEqual([
+      'deployments/kubefed-admission-webhook', 'namespaces/kube-federation-system', 'secrets/kubefed-admission-webhook-serving-cert',
+      'serviceaccounts/kubefed-admission-webhook',
+    ]);
+    expect(order.slice(4, 7).sort()).toEqual(['clusters/branch-7', 'clusters/edge-1', 'services/tower']);
+  });
+
   describe('waits', () => {
     test('a rollout that does not finish times out; dependents are skipped', async () => {
       await fleet.stop();

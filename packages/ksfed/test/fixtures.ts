@@ -8,7 +8,7 @@ import { Sandbox, SandboxOptions } from 'ksfed-sandbox';
 import { configSettings, KUBESPHERE_CONFIG } from 'ksfed-sandbox/lib/kubesphere';
 import { quickstart } from '../../../examples/quickstart/main';
 import { KubeApiError } from '../src/errors';
-import { KubeClient, ObjectRef, RequestOptions } from '../src/kube-client';
+import { KubeClient, ObjectRef, RequestOptions, WatchEvent } from '../src/kube-client';
 
 /** A fresh temp folder. */
 export function tmpdir(prefix = 'ksfed-applier-'): string {
@@ -213,5 +213,57 @@ export class FakeClient implements KubeClient {
     if (this.unserved.has(`${ref.apiVersion}/${ref.kind}`)) throw new KubeApiError(404, 'NotServed', `the server does not serve ${ref.apiVersion}/${ref.kind}`);
     const e = this.failWith?.(call);
     if (e) throw e;
+  }
+}
+
+/**
+ * A FakeClient that can watch: a watch gets every object of the kind (matching the label selector) as ADDED, then
+ * each `put` of one, until aborted or `end()`. `failWith` sees the LIST a watch starts with (recorded as `watch <Kind>`).
+ */
+export class WatchingFakeClient extends FakeClient {
+  private readonly watchers = new Set<{ apiVersion: string; kind: string; selector?: string; onEvent: (e: WatchEvent) => void; end: () => void }>();
+
+  public put(obj: any): void {
+    const ref = { apiVersion: obj.apiVersion, kind: obj.kind, namespace: obj.metadata.namespace, name: obj.metadata.name };
+    const existed = this.objects.has(this.key(ref));
+    super.put(obj);
+    this.notify(existed ? 'MODIFIED' : 'ADDED', obj);
+  }
+
+  /** Ends every open watch as a server would (they resolve). */
+  public end(): void {
+    for (const w of [...this.watchers]) w.end();
+  }
+
+  public async watch(
+    apiVersion: string, kind: string, options: { labelSelector?: string }, onEvent: (e: WatchEvent) => void, signal: AbortSignal,
+  ): Promise<void> {
+    await this.list(apiVersion, kind, { labelSelector: options.labelSelector }); // (checks unserved kinds and failWith)
+    this.calls[this.calls.length - 1] = `watch ${kind}`;
+    return new Promise<void>(resolve => {
+      const w = {
+        apiVersion,
+        kind,
+        selector: options.labelSelector,
+        onEvent,
+        end: () => {
+          this.watchers.delete(w);
+          resolve();
+        },
+      };
+      this.watchers.add(w);
+      signal.addEventListener('abort', w.end, { once: true });
+      if (signal.aborted) w.end();
+      for (const o of [...this.objects.values()]) if (this.matches(w, o)) onEvent({ type: 'ADDED', object: o });
+    });
+  }
+
+  private matches(w: { apiVersion: string; kind: string; selector?: string }, o: any): boolean {
+    const [k, v] = (w.selector ?? '').split('=');
+    return o.apiVersion === w.apiVersion && o.kind === w.kind && (!k || o.metadata.labels?.[k] === v);
+  }
+
+  private notify(type: WatchEvent['type'], obj: any): void {
+    for (const w of [...(this.watchers ?? [])]) if (this.matches(w, obj)) w.onEvent({ type, object: obj });
   }
 }

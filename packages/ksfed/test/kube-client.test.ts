@@ -247,6 +247,38 @@ describe('ClientNodeKubeClient against a sandbox', () => {
     }
   });
 
+  test('watch: every matching object first, then each change as it happens, outside the limiters; abort ends it', async () => {
+    const c = client({ clusterLimiter: new Limiter(1) });
+    await c.apply(cm('w1', { k: '1' }));
+    await c.apply({ ...cm('other', { k: '1' }), metadata: { name: 'other', namespace: 'default', labels: { app: 'y' } } });
+    const events: string[] = [];
+    const stop = new AbortController();
+    const watching = c.watch('v1', 'ConfigMap', { labelSelector: 'app=x' }, e => {
+      events.push(`${e.type} ${e.object.kind} ${e.object.metadata.name} ${e.object.data?.k}`);
+    }, stop.signal);
+    const until = async (what: string) => {
+      for (let i = 0; i < 200 && !events.includes(what); i++) await new Promise(r => setTimeout(r, 10));
+      expect(events).toContain(what);
+    };
+    await until('ADDED ConfigMap w1 1');
+    // (the watch holds no slot of the cluster's limiter: applies still go out)
+    await c.apply(cm('w1', { k: '2' }));
+    await until('MODIFIED ConfigMap w1 2');
+    await c.delete({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'w1' });
+    await until('DELETED ConfigMap w1 2');
+    stop.abort();
+    await expect(watching).resolves.toBeUndefined();
+    expect(events.filter(e => e.includes('other'))).toEqual([]);
+    const watch = sandbox.cluster('c').requests.filter(r => r.query.watch === 'true');
+    expect(watch.map(r => [r.method, r.path, r.query.labelSelector])).toEqual([['GET', '/api/v1/configmaps', 'app=x']]);
+    c.close();
+  });
+
+  test('watch of a kind that is not served rejects NotServed', async () => {
+    const never = new AbortController();
+    await expect(client().watch('example.com/v1', 'Widget', {}, () => undefined, never.signal)).rejects.toMatchObject({ reason: 'NotServed' });
+  });
+
   test('a kind that is not served is NotServed', async () => {
     await expect(client().get({ apiVersion: 'example.com/v1', kind: 'Widget', name: 'w' })).rejects.toMatchObject({ reason: 'NotServed' });
     await expect(client().apply({ apiVersion: 'v1', kind: 'Gizmo', metadata: { name: 'g' } })).rejects.toMatchObject({ reason: 'NotServed' });

@@ -1,5 +1,5 @@
 import { UsageError } from '../src/errors';
-import { Limiter, mapLimit } from '../src/limiter';
+import { Limiter, mapLimit, PriorityLimiter } from '../src/limiter';
 
 describe('Limiter', () => {
   test('never runs more than its size at once, FIFO', async () => {
@@ -60,4 +60,20 @@ test('mapLimit stops starting items after a failure and rethrows it once the run
   })).rejects.toThrow('first failed');
   expect(started).toEqual([1, 2]);
   expect(finished).toEqual([2]);
+});
+
+describe('PriorityLimiter', () => {
+  test('a slot freed by a holder that finished goes to the best holder queued by then, the work its finish unblocked included', async () => {
+    const limiter = new PriorityLimiter(1);
+    const order: string[] = [];
+    const run = (name: string, priority: number) => limiter.run(priority, async () => {
+      order.push(name);
+      await new Promise(r => setTimeout(r, 5));
+    });
+    // A runs; B waits; A's finish unblocks C, of higher priority than B
+    const a = run('A', 5).then(() => run('C', 9));
+    const b = run('B', 1);
+    await Promise.all([a, b]);
+    expect(order).toEqual(['A', 'C', 'B']);
+  });
 });

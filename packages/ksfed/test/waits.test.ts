@@ -1,6 +1,6 @@
 import { BUILTIN_KINDS } from 'cdk8s-kubesphere-federation/lib/contract/kinds';
-import { FakeClient } from './fixtures';
-import { TimeoutError } from '../src/errors';
+import { FakeClient, WatchingFakeClient } from './fixtures';
+import { AbortedError, KubeApiError, TimeoutError } from '../src/errors';
 import { BatchWaiter, clusterReadiness, conditionOf, crdReadiness, readinessFor, rolloutReadiness } from '../src/waits';
 
 const cond = (type: string, status: string, extra: any = {}) => ({ type, status, ...extra });
@@ -118,3 +118,92 @@ describe('BatchWaiter, one object', () => {
   });
 });
 
+describe('BatchWaiter with a client that watches', () => {
+  const crd = (name: string, established: boolean, labels: any = { set: 'a' }) => ({
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name, labels },
+    status: { conditions: established ? [cond('Established', 'True')] : [cond('Established', 'False')] },
+  });
+  const ref = (name: string) => ({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name });
+  const tick = () => new Promise(r => setTimeout(r, 5));
+
+  test('one watch per kind follows every pending object: each change is judged as it comes, nothing is polled', async () => {
+    const client = new WatchingFakeClient();
+    for (const n of ['a', 'b']) client.put(crd(n, false));
+    client.put(crd('elsewhere', false, { set: 'other' }));
+    const waiter = new BatchWaiter(client, { pollIntervalMs: 1_000, labelSelector: 'set=a' });
+    const seen: string[] = [];
+    const done: string[] = [];
+    const waits = ['a', 'b'].map(n => waiter.wait(ref(n), crdReadiness, 60_000, undefined, m => seen.push(`${n}: ${m}`)).then(() => done.push(n)));
+    await tick();
+    client.put(crd('b', true));
+    await tick();
+    expect(done).toEqual(['b']);
+    client.put(crd('a', true));
+    await Promise.all(waits);
+    expect(done).toEqual(['b', 'a']);
+    expect(seen).toEqual(['a: waiting for condition Established', 'b: waiting for condition Established']);
+    expect(client.calls).toEqual(['watch CustomResourceDefinition']);
+  });
+
+  test('a wait that joins a running watch is judged on the state it saw; the watch ends with the last wait', async () => {
+    const client = new WatchingFakeClient();
+    client.put(crd('a', false));
+    client.put(crd('b', false));
+    const waiter = new BatchWaiter(client, { pollIntervalMs: 1_000 });
+    const first = waiter.wait(ref('a'), crdReadiness, 60_000);
+    await tick();
+    client.put(crd('b', true));
+    await expect(waiter.wait(ref('b'), crdReadiness, 60_000)).resolves.toMatchObject({ ready: true });
+    client.put(crd('a', true));
+    await first;
+    await tick();
+    client.put(crd('c', false));
+    const third = waiter.wait(ref('c'), crdReadiness, 60_000);
+    await tick();
+    client.put(crd('c', true));
+    await third;
+    // (a second watch: the first ended with its last wait)
+    expect(client.calls).toEqual(['watch CustomResourceDefinition', 'watch CustomResourceDefinition']);
+  });
+
+  test('a watch the server ends is started again; one that cannot start falls back to polling', async () => {
+    const client = new WatchingFakeClient();
+    client.put(crd('a', false));
+    const waiter = new BatchWaiter(client, { pollIntervalMs: 5 });
+    const a = waiter.wait(ref('a'), crdReadiness, 60_000);
+    await tick();
+    await tick();
+    client.end();
+    await tick();
+    client.put(crd('a', true));
+    await a;
+    expect(client.calls).toEqual(['watch CustomResourceDefinition', 'watch CustomResourceDefinition']);
+
+    const refusing = new WatchingFakeClient();
+    refusing.put(crd('x', false));
+    refusing.failWith = call => (call.startsWith('list') && refusing.calls.length === 1 ? new KubeApiError(403, 'Forbidden', 'no watch for you') : undefined);
+    const polled = new BatchWaiter(refusing, { pollIntervalMs: 5 }).wait(ref('x'), crdReadiness, 60_000);
+    await tick();
+    refusing.put(crd('x', true));
+    await polled;
+    expect(refusing.calls[0]).toBe('list CustomResourceDefinition *');
+    expect(refusing.calls.slice(1).every(c => c === 'get CustomResourceDefinition x')).toBe(true);
+  });
+
+  test('times out with the last state it saw; an abort ends the watch and the waits', async () => {
+    const client = new WatchingFakeClient();
+    client.put(crd('slow', false));
+    const waiter = new BatchWaiter(client, { pollIntervalMs: 10 });
+    await expect(waiter.wait(ref('slow'), crdReadiness, 60)).rejects.toThrow(/^timed out after .*: waiting for condition Established$/);
+
+    const stop = new AbortController();
+    const aborting = new BatchWaiter(client, { pollIntervalMs: 1_000, signal: stop.signal });
+    const w = aborting.wait(ref('slow'), crdReadiness, 60_000);
+    await tick();
+    stop.abort();
+    await expect(w).rejects.toThrow(AbortedError);
+    expect(client.calls).toEqual(['watch CustomResourceDefinition', 'watch CustomResourceDefinition']);
+  });
+});

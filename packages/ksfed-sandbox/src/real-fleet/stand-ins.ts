@@ -12,6 +12,7 @@ import { Endpoint, freePorts, request, sleep } from './http';
 import { Informer, InformerEvent } from './informer';
 import { applyObject, getObject } from './objects';
 import { FleetProcess, Processes, tail } from './processes';
+import { WorkQueue } from './work-queue';
 import {
   agentOf, AgentSeen, ClusterFacts, decodeKubeconfig, endpointPatch, handshake, joinKind, KUBESPHERE_SYSTEM,
   kubeconfigServer, notReadyPatch, placeholderKubeconfig, proxyService, proxyServiceName, proxyServiceOwner,
@@ -41,6 +42,10 @@ const CLUSTERS_PATH = '/apis/cluster.kubesphere.io/v1alpha1/clusters';
 /** The apps/v1 workloads whose status the stand-ins write, by kind: their plurals (the rollouts ksfed waits for). */
 const WORKLOADS: Record<string, string> = Object.fromEntries(BUILTIN_KINDS.filter(k => k.readiness === 'rollout').map(k => [k.kind, k.plural]));
 const RESYNC_MS = 5_000;
+/** Workers of the cluster controller: KubeSphere's ks-controller-manager runs its cluster controller with 3. */
+export const CLUSTER_WORKERS = 3;
+/** The work-queue key of tower's clean-up of stale `mc-<cluster>` Services (Cluster names are DNS labels: never empty). */
+const CLEANUP = '';
 
 /** What the stand-ins need of the fleet. */
 export interface StandInFleet {
@@ -88,11 +93,20 @@ export class StandIns {
   private webhook?: WebhookPod;
   private webhookStarting = false;
   private nextIp = 10;
-  private timer?: NodeJS.Timeout;
   private resync?: NodeJS.Timeout;
-  private running = false;
-  private dirty = false;
   private stopped = false;
+  /** tower's ports handed out, by Cluster (reconciles run in parallel: two must not pick the same free port). */
+  private readonly towerPorts = new Map<string, number>();
+  /**
+   * What reaching a member found (its facts; for a direct member, with the kubeconfig that reached it), by server or
+   * by kubeconfig, kept for RESYNC_MS: a Cluster is reconciled on each of its own changes, and reading a member's
+   * version and kube-system namespace again every time would only add load to the fleet. A failure is not kept.
+   */
+  private readonly reached = new Map<string, { at: number; endpoint: Endpoint; facts: ClusterFacts }>();
+  /** The Cluster objects as the stand-ins' own last patch returned them (the watch may not have brought it yet). */
+  private readonly written = new Map<string, any>();
+  /** One reconcile per Cluster at a time, CLUSTER_WORKERS at once (`CLEANUP`: tower's clean-up). */
+  private readonly queue = new WorkQueue(CLUSTER_WORKERS, (key) => this.reconcile(key), (key, e) => this.note(`host: Cluster ${key}: ${(e as Error).message}`));
 
   constructor(private readonly fleet: StandInFleet, private readonly options: { readonly kubefed: boolean }) {
     this.processes = new Processes(undefined);
@@ -131,15 +145,19 @@ export class StandIns {
         socketPath: this.socketPath(name),
         workloads,
         services: new Informer(endpoint, '/api/v1/services', (type, obj) => this.onService(name, type, obj)),
-        ksSecrets: new Informer(endpoint, `/api/v1/namespaces/${KUBESPHERE_SYSTEM}/secrets`, () => this.schedule()),
-        ksConfigMaps: new Informer(endpoint, `/api/v1/namespaces/${KUBESPHERE_SYSTEM}/configmaps`, () => this.schedule()),
+        // (what an agent's `$(VAR)` references: tower's handshakes read them)
+        ksSecrets: new Informer(endpoint, `/api/v1/namespaces/${KUBESPHERE_SYSTEM}/secrets`, () => this.enqueueProxies()),
+        ksConfigMaps: new Informer(endpoint, `/api/v1/namespaces/${KUBESPHERE_SYSTEM}/configmaps`, () => this.enqueueProxies()),
       };
       this.states.set(name, state);
       informers.push(...workloads.values(), state.services, state.ksSecrets, state.ksConfigMaps);
       state.proxy = await EgressProxy.start(state.socketPath, () => state.services.list());
     }
     const host = this.fleet.endpoint(this.fleet.host);
-    this.hostClusters = new Informer(host, CLUSTERS_PATH, () => this.schedule());
+    this.hostClusters = new Informer(host, CLUSTERS_PATH, (_type, obj) => {
+      this.queue.add(obj.metadata.name);
+      this.queue.add(CLEANUP);
+    });
     this.webhookSecrets = new Informer(host, `/api/v1/namespaces/${KUBEFED_NS}/secrets`, (_type, obj) => {
       if (obj?.metadata?.name === WEBHOOK_SECRET) this.ensureWebhook();
     });
@@ -147,14 +165,14 @@ export class StandIns {
     for (const i of [...informers, this.hostClusters]) i.start();
     // (the Cluster kind is served only once KubeSphere's CRDs are installed: that list may come later)
     await Promise.all(informers.map((i) => i.synced));
-    this.resync = setInterval(() => this.schedule(), RESYNC_MS);
-    this.schedule();
+    this.resync = setInterval(() => this.enqueueAll(), RESYNC_MS);
+    this.enqueueAll();
   }
 
   /** Stops the controllers, the egress proxies and the webhook process. */
   public async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.queue.stop();
     if (this.resync) clearInterval(this.resync);
     this.hostClusters?.stop();
     this.webhookSecrets?.stop();
@@ -180,7 +198,7 @@ export class StandIns {
   private onWorkload(cluster: string, kind: string, type: InformerEvent, obj: any): void {
     const { namespace, name } = obj.metadata;
     // (an agent's Deployment turning available is tower's cue)
-    if (namespace === KUBESPHERE_SYSTEM) this.schedule();
+    if (namespace === KUBESPHERE_SYSTEM) this.enqueueProxies();
     if (cluster === this.fleet.host && kind === 'Deployment' && namespace === KUBEFED_NS && name === WEBHOOK_DEPLOYMENT) this.ensureWebhook();
     if (type === 'DELETED' || obj.metadata.deletionTimestamp || obj.status?.observedGeneration === obj.metadata.generation) return;
     // The webhook's Deployment is available once the local webhook serves, as a pod's readiness probe would say.
@@ -198,7 +216,10 @@ export class StandIns {
   // --- 2. load balancers: an address from the documentation range --------------------------------------------
 
   private onService(cluster: string, type: InformerEvent, svc: any): void {
-    if (cluster === this.fleet.host && svc.metadata.namespace === KUBESPHERE_SYSTEM) this.schedule();
+    if (cluster === this.fleet.host && svc.metadata.namespace === KUBESPHERE_SYSTEM) {
+      this.enqueueProxies();
+      this.queue.add(CLEANUP);
+    }
     if (type === 'DELETED' || svc.spec?.type !== 'LoadBalancer' || (svc.status?.loadBalancer?.ingress ?? []).length > 0) return;
     const key = `${cluster}/lb/${svc.metadata.uid}`;
     if (this.inflight.has(key)) return;
@@ -215,36 +236,36 @@ export class StandIns {
 
   // --- 3. KubeSphere: tower and the cluster controller, on the host ------------------------------------------
 
-  /** Runs a reconcile soon; one at a time, and again when something changed meanwhile. */
-  private schedule(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.dirty = true;
-      return;
-    }
-    if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.reconcile();
-    }, 20);
+  // As KubeSphere's controllers do, each Cluster is reconciled on its own when something it depends on changes (its
+  // own object; for agent Clusters, the agents and tower's Services), by CLUSTER_WORKERS workers, and every Cluster
+  // again every RESYNC_MS.
+
+  /** Every Cluster, and tower's clean-up. */
+  private enqueueAll(): void {
+    for (const c of this.hostClusters?.list() ?? []) this.queue.add(c.metadata.name);
+    this.queue.add(CLEANUP);
   }
 
-  private async reconcile(): Promise<void> {
-    this.running = true;
-    this.dirty = false;
-    try {
-      for (const cluster of this.hostClusters?.list() ?? []) {
-        try {
-          await this.reconcileCluster(cluster);
-        } catch (e) {
-          this.note(`host: Cluster ${cluster.metadata.name}: ${(e as Error).message}`);
-        }
-      }
+  /** The agent (proxy) Clusters: what tower's handshakes read changed. */
+  private enqueueProxies(): void {
+    for (const c of this.hostClusters?.list() ?? []) if (joinKind(c) === 'proxy') this.queue.add(c.metadata.name);
+  }
+
+  private async reconcile(key: string): Promise<void> {
+    if (key === CLEANUP) {
       await this.cleanupProxyServices();
-    } finally {
-      this.running = false;
-      if (this.dirty) this.schedule();
+      return;
     }
+    const seen = this.hostClusters?.get(undefined, key);
+    if (!seen) {
+      this.towerPorts.delete(key);
+      this.written.delete(key);
+      return;
+    }
+    // (a reconcile must not act on a state older than its own last write: tower would hand out a second token)
+    const mine = this.written.get(key);
+    const fresher = mine?.metadata?.uid === seen.metadata?.uid && Number(mine.metadata.resourceVersion) > Number(seen.metadata?.resourceVersion);
+    await this.reconcileCluster(fresher ? mine : seen);
   }
 
   private async reconcileCluster(cluster: any): Promise<void> {
@@ -255,7 +276,9 @@ export class StandIns {
     switch (joinKind(cluster)) {
       case 'proxy': {
         // tower: the mc-<cluster> Service, token, endpoints, ports, Initialized
-        const port = towerPort(cluster, this.hostClusters!.list(), (n) => Math.floor(Math.random() * n));
+        const handedOut = [...this.towerPorts].filter(([n]) => n !== name).map(([, p]) => ({ spec: { connection: { kubernetesAPIServerPort: p } } }));
+        const port = towerPort(cluster, [...this.hostClusters!.list(), ...handedOut], (n) => Math.floor(Math.random() * n));
+        this.towerPorts.set(name, port);
         let svc = host.services.get(KUBESPHERE_SYSTEM, proxyServiceName(name));
         if (!svc) svc = await this.create(this.fleet.host, `/api/v1/namespaces/${KUBESPHERE_SYSTEM}/services`, proxyService(name, port), STAND_IN_MANAGERS.tower);
         const init = towerPatch(cluster, svc.spec.clusterIP, port, () => randomBytes(32).toString('hex'));
@@ -323,11 +346,21 @@ export class StandIns {
     if (patch) await this.patchCluster(cluster.metadata.name, patch, STAND_IN_MANAGERS.clusterController);
   }
 
-  /** The member's Kubernetes version and kube-system uid, read through `endpoint`. */
+  /** The member's Kubernetes version and kube-system uid, read through `endpoint` (or as read less than RESYNC_MS ago). */
   private async facts(endpoint: Endpoint): Promise<ClusterFacts> {
+    const known = this.recall(`server ${endpoint.server}`);
+    if (known) return known.facts;
     const version = JSON.parse((await this.mustGet(endpoint, '/version')).body);
     const kubeSystem = JSON.parse((await this.mustGet(endpoint, '/api/v1/namespaces/kube-system')).body);
-    return { kubernetesVersion: version.gitVersion, uid: kubeSystem.metadata.uid };
+    const facts = { kubernetesVersion: version.gitVersion, uid: kubeSystem.metadata.uid };
+    this.reached.set(`server ${endpoint.server}`, { at: Date.now(), endpoint, facts });
+    return facts;
+  }
+
+  /** What reaching a member found less than RESYNC_MS ago under `key`, if anything. */
+  private recall(key: string): { endpoint: Endpoint; facts: ClusterFacts } | undefined {
+    const known = this.reached.get(key);
+    return known && Date.now() - known.at < RESYNC_MS ? known : undefined;
   }
 
   private async mustGet(endpoint: Endpoint, at: string): Promise<{ status: number; body: string }> {
@@ -341,6 +374,8 @@ export class StandIns {
    * (`/version` and the kube-system namespace). A refusal or an unreachable server is the problem `Ready` reports.
    */
   private async reachWithKubeconfig(text: string): Promise<{ endpoint: Endpoint; facts: ClusterFacts } | { problem: string }> {
+    const known = this.recall(`kubeconfig ${text}`);
+    if (known) return known;
     let kc: any;
     try {
       kc = parseJsonOrYaml(text);
@@ -364,7 +399,9 @@ export class StandIns {
       const ns = await request(endpoint, 'GET', '/api/v1/namespaces/kube-system');
       if (ns.status === 401 || ns.status === 403) return { problem: `Unauthorized: the kubeconfig's credentials may not read kube-system on ${server} (HTTP ${ns.status})` };
       if (ns.status !== 200) return { problem: `GET ${server}/api/v1/namespaces/kube-system: HTTP ${ns.status}` };
-      return { endpoint, facts: { kubernetesVersion: JSON.parse(version.body).gitVersion, uid: JSON.parse(ns.body).metadata.uid } };
+      const facts = { kubernetesVersion: JSON.parse(version.body).gitVersion, uid: JSON.parse(ns.body).metadata.uid };
+      this.reached.set(`kubeconfig ${text}`, { at: Date.now(), endpoint, facts });
+      return { endpoint, facts };
     } catch (e) {
       return { problem: `cannot reach ${server}: ${(e as Error).message}` };
     }
@@ -501,6 +538,7 @@ export class StandIns {
 
   private async patchCluster(name: string, body: any, manager: string): Promise<any> {
     const updated = await this.patch(this.fleet.host, `${CLUSTERS_PATH}/${name}`, body, manager);
+    this.written.set(name, updated);
     this.note(`host: Cluster ${name} patched by ${manager}: ${summarize(body)}`);
     return updated;
   }
