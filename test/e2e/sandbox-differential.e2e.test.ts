@@ -149,7 +149,8 @@ const BUILTIN_GROUPS = new Set(['', 'apps', 'batch', 'rbac.authorization.k8s.io'
 
 /** `/apis/<group>/<version>` of a path to a custom resource, or undefined. */
 function customGroupVersion(p: string): string | undefined {
-  const m = /^\/apis\/([^/]+)\/([^/?]+)\//.exec(p);
+  // (a discovery GET of the group/version itself too: ksfed's waits look a kind up before they watch it)
+  const m = /^\/apis\/([^/]+)\/([^/?]+)(\/|\?|$)/.exec(p);
   return m && !BUILTIN_GROUPS.has(m[1]) ? `/apis/${m[1]}/${m[2]}` : undefined;
 }
 
