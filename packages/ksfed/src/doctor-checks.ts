@@ -1,5 +1,6 @@
 import * as crypto from 'crypto';
 import { KubeConfig } from '@kubernetes/client-node';
+import { parseQuantity as parseKubeQuantity } from 'cdk8s-kubesphere-federation/lib/contract/quantity';
 import { APPLYSET_PART_OF_LABEL, KSFED_APPLYSET_ID } from './applyset';
 import { COMPONENT_DEPLOYMENTS, GatherMode, KUBEFED_NAMESPACE, LiveCluster, WORKSPACE_LABEL } from './doctor-live';
 import { Federation, FederationCluster, FederationObject, groupOf } from './federation';
@@ -734,29 +735,9 @@ function checkTowerAddress(ctx: Ctx, c: FederationCluster): void {
     `give ${ctx.host.name} a load balancer, or set proxyPublishAddress on the Host (e.g. towerServiceType: NODE_PORT with "http://<node-ip>:<nodePort>")`);
 }
 
-const UNITS: { [suffix: string]: number } = {
-  '': 1,
-  'm': 1e-3,
-  'k': 1e3,
-  'M': 1e6,
-  'G': 1e9,
-  'T': 1e12,
-  'P': 1e15,
-  'E': 1e18,
-  'Ki': 2 ** 10,
-  'Mi': 2 ** 20,
-  'Gi': 2 ** 30,
-  'Ti': 2 ** 40,
-  'Pi': 2 ** 50,
-  'Ei': 2 ** 60,
-};
-
-/** A Kubernetes quantity (`100m`, `1.5`, `64Mi`, `1e3`) as a number; undefined when it is not one. */
+/** A Kubernetes quantity (`100m`, `1.5`, `64Mi`, `1e3`) or a number, as a number; undefined when it is neither. */
 export function parseQuantity(q: unknown): number | undefined {
-  if (typeof q === 'number') return q;
-  const m = /^([+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)([a-zA-Z]*)$/.exec(String(q ?? '').trim());
-  if (!m || !(m[2] in UNITS)) return undefined;
-  return Number(m[1]) * UNITS[m[2]];
+  return typeof q === 'number' ? q : typeof q === 'string' ? parseKubeQuantity(q.trim()) : undefined;
 }
 
 /** `1.5 CPU`, `384Mi`. */

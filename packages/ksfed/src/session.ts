@@ -60,11 +60,8 @@ export interface ConnectOptions {
   readonly clientFactory?: (cluster: string, context: string) => KubeClient;
 }
 
-/** What a command needs once the input is checked: the federation, contexts, clients, placeholders. */
-export interface Session {
-  readonly federation: Federation;
-  /** The clusters the command runs on, in federation.json order. */
-  readonly selected: FederationCluster[];
+/** The contexts, clients and helpers a command's session holds once connected. */
+export interface SessionClients {
   readonly kubeConfig?: KubeConfig;
   /** cluster -> context for every cluster the run talks to. */
   readonly contexts: Map<string, string>;
@@ -84,12 +81,19 @@ export interface Session {
   readonly emit: (event: ApplyEvent) => void;
   /** The ApplySet parent read by the preflight, or the error it got (clusters that could not be reached). */
   readonly preflight: Map<string, { parent?: any; error?: KubeApiError }>;
+  /** Frees the clients' kept-alive connections (call when the command is done). */
+  readonly close: () => void;
+}
+
+/** What a command needs once the input is checked: the federation, contexts, clients, placeholders. */
+export interface Session extends SessionClients {
+  readonly federation: Federation;
+  /** The clusters the command runs on, in federation.json order. */
+  readonly selected: FederationCluster[];
   /** What the runs of the selected clusters tell each other (objects applied, runs ended). */
   readonly board: ClusterBoard;
   /** One shared waiter per cluster for waits other clusters' runs do there (members' `Cluster` objects on the host). */
   readonly waiter: (cluster: string) => BatchWaiter;
-  /** Frees the clients' kept-alive connections (call when the command is done). */
-  readonly close: () => void;
 }
 
 /** What a command needs of a session. */
@@ -246,25 +250,14 @@ export function planSession(dist: string, options: Pick<ConnectOptions, 'only' |
   return { index, use, selectedNames, ids, talk, talkTo };
 }
 
-/** What `connect` made: the clients and what they need, with the first requests out. */
-interface Connection {
-  readonly kubeConfig?: KubeConfig;
-  readonly contexts: Map<string, string>;
-  readonly redactor: Redactor;
-  readonly resolver: PlaceholderResolver;
-  readonly clock: Clock;
-  readonly deadline: number;
-  readonly waitTimeoutMs: number;
-  readonly pollIntervalMs: number;
-  readonly perClusterConcurrency: number;
-  readonly fieldManager: string;
-  readonly client: (cluster: string) => KubeClient;
-  readonly emit: (event: ApplyEvent) => void;
-  readonly preflight: Map<string, { parent?: any; error?: KubeApiError }>;
+/**
+ * What `connect` made: the clients and what they need (the Session's fields, documented there), with the first
+ * requests out.
+ */
+interface Connection extends SessionClients {
   /** Set once the files are loaded, before anything is resolved. */
   readonly board: { current?: ClusterBoard };
   readonly closed: () => boolean;
-  readonly close: () => void;
   /** Waits for the parent reads, the reads alongside, then the KubeSphere check (a 401 or a missing KubeSphere throws). */
   readonly ready: () => Promise<void>;
   /** Waits until every request sent so far has settled (before closing on an error). */
