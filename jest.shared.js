@@ -10,6 +10,8 @@ const packages = path.join(__dirname, 'packages');
 /** The jest config of the tests under `dir` (a package, or test/e2e), type-checked with `tsconfig`. */
 module.exports = function sharedConfig(dir, tsconfig = path.join(dir, 'test', 'tsconfig.json')) {
   return {
+    // (`npx jest --selectProjects ksfed` runs one package's tests)
+    displayName: path.basename(dir),
     rootDir: dir,
     testEnvironment: 'node',
     testMatch: ['<rootDir>/test/**/*.test.ts'],
