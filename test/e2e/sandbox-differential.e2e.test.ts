@@ -169,7 +169,21 @@ function replaySteps(recorded: Recorded[], pass: 'first' | 'again'): Step[] {
   const webhook = (r: Recorded) => r.path.includes('/admissionregistration.k8s.io/') && MUTATING.has(r.method);
   const ordered = pass === 'first' ? recorded.filter((r) => !webhook(r))
     : [...recorded.filter((r) => r.phase === 1 && r.method === 'PATCH' && !webhook(r)), ...recorded.filter(webhook)];
+  // The CRDs each cluster was sent so far: a discovery GET of their group/version is compared once both servers
+  // serve all of them (which of them a server lists a moment after their writes is each server's own timing).
+  const crdsSoFar = new Map<string, { group: string; plural: string; versions: string[] }[]>();
   return ordered.map((r) => {
+    const crdWrite = /^\/apis\/apiextensions\.k8s\.io\/v1\/customresourcedefinitions\/[^/?]+/.test(r.path);
+    if (crdWrite && r.method === 'PATCH' && r.body) {
+      const crd = JSON.parse(r.body);
+      const versions = (crd.spec?.versions ?? []).filter((v: any) => v.served).map((v: any) => v.name);
+      crdsSoFar.set(r.cluster, [...crdsSoFar.get(r.cluster) ?? [], { group: crd.spec?.group, plural: crd.spec?.names?.plural, versions }]);
+    }
+    const discovery = /^\/apis\/([^/]+)\/([^/?]+)$/.exec(objectPath(r.path));
+    const plurals = discovery
+      ? (crdsSoFar.get(r.cluster) ?? []).filter((c) => c.group === discovery[1] && c.versions.includes(discovery[2])).map((c) => c.plural)
+      : [];
+    const servesAll = (a: Answer) => a.status === 200 && plurals.every((pl) => (a.body?.resources ?? []).some((x: any) => x.name === pl));
     const gv = customGroupVersion(r.path);
     const crdRead = r.method === 'GET' && /\/customresourcedefinitions\/[^/?]+$/.test(objectPath(r.path));
     // (a list of CRDs is compared once every CRD in it is Established: how long that takes is each server's own)
@@ -183,7 +197,8 @@ function replaySteps(recorded: Recorded[], pass: 'first' | 'again'): Step[] {
       body: r.body,
       waitFor: crdRead ? { path: objectPath(r.path), until: established }
         : crdList ? { path: r.path, until: (a: Answer) => a.status === 200 && a.body.items.every((i: any) => established({ ...a, body: i })) }
-          : gv ? { path: gv, until: (a: Answer) => a.status === 200 } : undefined,
+          : discovery && gv ? { path: gv, until: servesAll }
+            : gv ? { path: gv, until: (a: Answer) => a.status === 200 } : undefined,
     };
   });
 }
