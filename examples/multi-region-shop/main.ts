@@ -13,7 +13,8 @@ export function multiRegionShop(app: FederationApp): void {
   const euWest2 = new Member(app, 'eu-west-2', { host, name: 'eu-west-2', region: 'eu-west', group: 'production', connection: Connection.direct() });
   const apSouth = new Member(app, 'ap-south-1', { host, name: 'ap-south-1', region: 'ap-south', group: 'production', connection: Connection.agent() });
 
-  new User(host, 'alice', { name: 'alice', email: 'alice@shop.example.com', passwordHash: '$2a$10$7EqJtq98hPqEX7fNZaFWoOhi5BWX4Z3n2HhTtfRBuJGEhtA6PpZ.y' });
+  // alice's bcrypt password hash comes from the environment when set: none is written into the repository
+  new User(host, 'alice', { name: 'alice', email: 'alice@shop.example.com', passwordHash: process.env.ALICE_PASSWORD_HASH });
   const shop = new Workspace(host, 'shop', { name: 'shop', manager: 'alice', placement: Placement.members() });
   shop.addMember('bob', BuiltInWorkspaceRole.REGULAR);
   const deployer = shop.addRole('deployer', { rules: [{ apiGroups: ['apps'], resources: ['deployments', 'deployments/scale'], verbs: ['get', 'list', 'update', 'patch'] }] });
